@@ -1,0 +1,1 @@
+"""The Teams app manifest template, its icons, and the packaging step (``python -m manifest.package``)."""
