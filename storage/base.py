@@ -12,6 +12,10 @@ Model: a *table* holds *entities*; an entity is addressed by ``(partition_key, r
 carries a flat dict of properties. Supported property values: ``str``, ``int`` (64-bit),
 ``float``, ``bool``, timezone-aware ``datetime`` and ``None`` (a ``None`` property is not stored).
 Every write returns the entity with its new ``etag``.
+
+Reads return plain Python values: a datetime comes back as the same instant (equal, exact to
+the microsecond) with ``tzinfo=UTC``, whatever zone it was written in. Limits are counted in
+UTF-16 code units, as Azure counts them: an emoji is two "characters".
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import abc
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 # Azure Table Storage limits, enforced here because Azurite accepts more than Azure does.
@@ -30,6 +34,9 @@ MAX_STRING_CHARS = 32 * 1024  # 64 KiB of UTF-16
 MAX_ENTITY_BYTES = 1024 * 1024
 MAX_KEY_CHARS = 512  # 1 KiB of UTF-16
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Azure's Edm.DateTime range (Azurite stores earlier dates; the SDK garbles years before 1000).
+DATETIME_MIN = datetime(1601, 1, 1, tzinfo=UTC)
+DATETIME_MAX = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -156,10 +163,22 @@ def validate_table_name(table: str) -> None:
         raise InvalidEntity(f"invalid table name {table!r}: 3-63 letters/digits, starting with a letter")
 
 
+def utf16_len(text: str, what: str = "text") -> int:
+    """Length in UTF-16 code units, the unit of Azure's limits ("characters" above).
+
+    An emoji or a rare kanji outside the BMP counts twice. Lone surrogates cannot be stored by
+    either backend and are refused here.
+    """
+    try:
+        return len(text.encode("utf-16-le")) // 2
+    except UnicodeEncodeError as exc:
+        raise InvalidEntity(f"{what} is not valid Unicode (lone surrogate)") from exc
+
+
 def validate_key(kind: str, key: str) -> None:
     if not isinstance(key, str) or key == "":
         raise InvalidEntity(f"{kind} must be a non-empty string")
-    if len(key) > MAX_KEY_CHARS:
+    if utf16_len(key, kind) > MAX_KEY_CHARS:
         raise InvalidEntity(f"{kind} is longer than {MAX_KEY_CHARS} characters")
     if _FORBIDDEN_KEY_CHARS.search(key):
         raise InvalidEntity(f"{kind} {key!r} contains / \\ # ? or a control character")
@@ -172,7 +191,7 @@ def validate_entity(entity: Entity) -> None:
     props = {k: v for k, v in entity.properties.items() if v is not None}
     if len(props) > MAX_USER_PROPERTIES:
         raise InvalidEntity(f"entity has {len(props)} properties; at most {MAX_USER_PROPERTIES} are allowed")
-    size = 2 * (len(entity.partition_key) + len(entity.row_key))
+    size = 2 * (utf16_len(entity.partition_key) + utf16_len(entity.row_key))
     for name, value in props.items():
         if name in _RESERVED_PROPERTIES or not _PROPERTY_NAME.match(name):
             raise InvalidEntity(f"invalid property name {name!r}")
@@ -191,14 +210,45 @@ def _value_size(name: str, value: Any) -> int:
     if isinstance(value, float):
         return 8
     if isinstance(value, str):
-        if len(value) > MAX_STRING_CHARS:
+        units = utf16_len(value, what=f"property {name!r}")
+        if units > MAX_STRING_CHARS:
             raise InvalidEntity(f"property {name!r}: string longer than {MAX_STRING_CHARS} characters")
-        return 2 * len(value)
+        return 2 * units
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidEntity(f"property {name!r}: datetime must be timezone-aware")
+        if not DATETIME_MIN <= value <= DATETIME_MAX:
+            raise InvalidEntity(f"property {name!r}: datetime outside 1601-01-01..9999-12-31 UTC")
         return 8
     raise InvalidEntity(f"property {name!r}: unsupported type {type(value).__name__}")
+
+
+def validate_where(where: Mapping[str, Any] | None) -> None:
+    """Check the equality filter of :meth:`TableStore.query`.
+
+    Values follow the property rules, except that ``None`` (no stored value) and NaN (never
+    equal to itself) cannot be matched and are refused. Matching is type-strict on every
+    backend: ``True`` does not match ``1`` and ``1`` does not match ``1.0``.
+    """
+    for name, value in (where or {}).items():
+        if name in _RESERVED_PROPERTIES or not _PROPERTY_NAME.match(name):
+            raise InvalidEntity(f"invalid property name {name!r} in filter")
+        if value is None:
+            raise InvalidEntity(
+                f"filter on {name!r}: None cannot be matched (absent properties aren't stored)"
+            )
+        if isinstance(value, float) and value != value:
+            raise InvalidEntity(f"filter on {name!r}: NaN cannot be matched")
+        _value_size(name, value)
+
+
+def matches_where(properties: Mapping[str, Any], where: Mapping[str, Any] | None) -> bool:
+    """The type-strict equality of :meth:`TableStore.query` filters, as the backends apply it."""
+    for name, wanted in (where or {}).items():
+        value = properties.get(name)
+        if type(value) is not type(wanted) or value != wanted:
+            return False
+    return True
 
 
 def validate_batch(operations: list[BatchOperation]) -> None:

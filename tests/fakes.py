@@ -21,6 +21,7 @@ from storage.base import (
     ETagMismatch,
     StorageError,
     TableStore,
+    matches_where,
     validate_batch,
     validate_entity,
     validate_key,
@@ -57,7 +58,7 @@ class InMemoryTableStore(TableStore):
         for (pk, _), entity in rows:
             if partition_key is not None and pk != partition_key:
                 continue
-            if where and any(entity.get(k) != v for k, v in where.items()):
+            if not matches_where(entity.properties, where):
                 continue
             yield entity
 
