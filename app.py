@@ -1,0 +1,134 @@
+"""Composition root: ``create_app(settings)`` builds store → services → adapter/bot.
+
+Nothing is built at import time. ``python app.py`` (what ``make run`` calls) reads the settings,
+optionally seeds the store, and serves:
+
+- ``POST /api/messages``: Bot Framework activities, through botbuilder's CloudAdapter;
+- ``GET /healthz``: whether storage answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+from bot.runtime import BotRuntime, build_runtime
+from bot.settings import TIMEZONE, Settings, SettingsError
+from storage import open_store
+from storage.base import TableStore
+
+logger = logging.getLogger("ict_bot")
+
+STORE_KEY = web.AppKey("store", TableStore)
+RUNTIME_KEY = web.AppKey("runtime", BotRuntime)
+SETTINGS_KEY = web.AppKey("settings", Settings)
+
+
+def now_jst() -> datetime:
+    return datetime.now(TIMEZONE)
+
+
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    """Check the body is an activity before botbuilder sees it, so bad input never becomes a 500."""
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return web.json_response({"error": "Content-Type must be application/json"}, status=415)
+    try:
+        raw = await request.read()  # raises 413 past client_max_size
+    except web.HTTPRequestEntityTooLarge:
+        return web.json_response({"error": "request body too large"}, status=413)
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _bad_request("malformed JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+        return _bad_request("the body is not a Bot Framework activity")
+    response = await request.app[RUNTIME_KEY].process(request)
+    return response or web.Response(status=201)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
+    try:
+        ok = await asyncio.to_thread(store.ping)
+    except Exception:
+        logger.exception("storage health check failed")
+        ok = False
+    status = {"status": "ok" if ok else "unavailable", "storage": "ok" if ok else "unavailable"}
+    return web.json_response(status, status=200 if ok else 503)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: TableStore | None = None,
+    clock: Callable[[], datetime] = now_jst,
+) -> web.Application:
+    """Build the whole bot. ``store`` may be injected (tests); otherwise settings choose it."""
+    store = store or open_store(
+        data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
+    )
+    runtime = build_runtime(settings, store, clock)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[STORE_KEY] = store
+    app[RUNTIME_KEY] = runtime
+    app[SETTINGS_KEY] = settings
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+
+    async def close_store(_: web.Application) -> None:
+        store.close()
+
+    app.on_cleanup.append(close_store)
+    return app
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="ICT推進ボット")
+    parser.add_argument("--seed", action="store_true", help="load data/ into an empty store before starting")
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data", help="seed data folder")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    store = open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string)
+    if args.seed:
+        from services.seed import SeedError, load_seed, seed_store
+
+        try:
+            added = seed_store(store, load_seed(args.data))
+        except SeedError as error:
+            print(f"シードデータを読み込めません: {error}", file=sys.stderr)
+            return 2
+        logger.info("seed: %d entities added (%s store)", added, settings.storage_backend)
+    app = create_app(settings, store=store)
+    print(
+        f"ICT推進ボット: http://{settings.host}:{settings.port}/api/messages で待ち受けます "
+        f"（保存先: {settings.storage_backend}）。別のターミナルで `make playground` を実行すると "
+        "Microsoft 365 Agents Playground で会話できます。",
+        flush=True,
+    )
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The Teams activity handler: the bot's one entry point for every incoming activity.
+
+It does the Teams-specific work (mentions, installs, invokes, conversation references) and
+leaves every decision about content to ``dialogs.menu.MainDialog``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import CardFactory, ConversationState, MessageFactory, TurnContext, UserState
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount, InvokeResponse
+
+from bot.references import capture, forget
+from cards.common import CONTENT_TYPE
+from dialogs.menu import MainDialog
+from services.conversations import ConversationDirectory
+
+logger = logging.getLogger(__name__)
+
+_AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+def strip_bot_mention(activity: Activity) -> str:
+    """The message text without the @mention of the bot (channels and group chats)."""
+    text = activity.text or ""
+    bot_id = getattr(activity.recipient, "id", None)
+    for entity in activity.entities or []:
+        props = entity.additional_properties or {}
+        if (entity.type or "").lower() != "mention":
+            continue
+        mentioned = props.get("mentioned") or {}
+        if mentioned.get("id") == bot_id and props.get("text"):
+            text = text.replace(props["text"], " ")
+    if activity.conversation is not None and activity.conversation.conversation_type in ("channel", "groupChat"):
+        text = _AT_TAG.sub(" ", text)
+    return " ".join(text.split())
+
+
+def card_activity(card: dict) -> Activity:
+    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+
+def invoke_response(card: dict) -> InvokeResponse:
+    # botbuilder 4.17.1 serialises InvokeResponse.body with msrest: it must be a model, not a
+    # dict (a dict fails with "'dict' object has no attribute 'is_xml_model'"). DESIGN §11.
+    body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=card)
+    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+
+class IctBot(TeamsActivityHandler):
+    def __init__(
+        self,
+        main_dialog: MainDialog,
+        directory: ConversationDirectory,
+        conversation_state: ConversationState,
+        user_state: UserState,
+    ):
+        super().__init__()
+        self._main = main_dialog
+        self._directory = directory
+        self._conversation_state = conversation_state
+        self._user_state = user_state
+
+    async def on_turn(self, turn_context: TurnContext):
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+        await self._user_state.save_changes(turn_context)
+
+    # --- messages and card submissions ---------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext):
+        await capture(self._directory, turn_context.activity)
+        value = turn_context.activity.value
+        if isinstance(value, dict) and isinstance(value.get("verb"), str):
+            await self._on_submit(turn_context, value["verb"], value)
+            return
+        text = strip_bot_mention(turn_context.activity)
+        card = await self._main.on_text(turn_context, text)
+        await turn_context.send_activity(card_activity(card))
+
+    async def _on_submit(self, turn_context: TurnContext, verb: str, data: dict[str, Any]) -> None:
+        """``Action.Submit``: answer by replacing the card that was submitted, where possible."""
+        card = await self._main.on_action(turn_context, verb, data)
+        reply = card_activity(card)
+        original_id = turn_context.activity.reply_to_id
+        if original_id:
+            reply.id = original_id
+            try:
+                await turn_context.update_activity(reply)
+                return
+            except Exception:  # some clients cannot update; a new message still answers
+                logger.info("could not update card %s in place; sending a new message", original_id)
+                reply.id = None
+        await turn_context.send_activity(reply)
+
+    # --- Action.Execute (Universal Actions) -----------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        await capture(self._directory, turn_context.activity)
+        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+        action = value.get("action") or {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        verb = action.get("verb") or data.get("verb") or ""
+        card = await self._main.on_action(turn_context, verb, data)
+        return invoke_response(card)
+
+    # --- installation and membership --------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext):
+        await capture(self._directory, turn_context.activity)
+        await turn_context.send_activity(card_activity(self._main.menu()))
+
+    async def on_installation_update_remove(self, turn_context: TurnContext):
+        await forget(self._directory, turn_context.activity)
+
+    async def on_teams_members_added(  # noqa: D401 - botbuilder's name
+        self, teams_members_added: list[ChannelAccount], team_info, turn_context: TurnContext
+    ):
+        if any(m.id == turn_context.activity.recipient.id for m in teams_members_added):
+            await capture(self._directory, turn_context.activity)

@@ -1,0 +1,42 @@
+"""The programme registry: one line per programme (key, Japanese title, icon, dialog factory).
+
+Adding a programme means adding its service, cards and dialog modules and one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dialogs.base import DialogDeps, PreparingDialog, ProgrammeDialog
+from services.programmes import ProgrammeInfo
+
+DialogFactory = Callable[[ProgrammeInfo, DialogDeps], ProgrammeDialog]
+
+
+@dataclass(frozen=True)
+class Programme:
+    info: ProgrammeInfo
+    dialog: DialogFactory
+
+
+def _p(key: str, title: str, icon: str, summary: str, keywords: tuple[str, ...], dialog: DialogFactory) -> Programme:
+    return Programme(ProgrammeInfo(key, title, icon, summary, keywords), dialog)
+
+
+PROGRAMMES: tuple[Programme, ...] = (
+    _p("mynumber", "マイナンバー情報総点検", "🔢", "マイナンバーの紐付け状況の確認、全データ点検の進捗、再発防止策を管理します。",
+       ("マイナンバー", "総点検", "mynumber"), PreparingDialog),
+    _p("online_procedures", "行政手続きオンライン化", "🌐", "局ごと・四半期ごとのオンライン化の計画と実績、遅れ・前倒しを管理します。",
+       ("オンライン化", "オンライン", "手続き", "online"), PreparingDialog),
+    _p("cashless", "キャッシュレス", "💳", "キャッシュレス決済を導入する債権（年間3,000件以上）と導入状況を管理します。",
+       ("キャッシュレス", "cashless"), PreparingDialog),
+    _p("standardization", "業務システムの標準化", "🏗️", "基幹業務システムの標準準拠システムへの移行、Gap対応、見積精査の状況を管理します。",
+       ("標準化", "standardization"), PreparingDialog),
+    _p("dx", "堺市DX", "🚀", "DX PRO（72部署）のDX実行計画・実施報告、研修、データアカデミーを管理します。",
+       ("dx", "データアカデミー", "dxpro"), PreparingDialog),
+    _p("literacy", "ICTリテラシー", "📚", "「わかる」「つかえる」「つくれる」のレベル別研修と受講状況を管理します。",
+       ("リテラシー", "literacy"), PreparingDialog),
+    _p("digital_divide", "デジタル・ディバイド対策", "📱", "スマホ教室、ポスター掲示、チラシ配架などの取組を管理します。",
+       ("デジタルデバイド", "デジタルディバイド", "デジタル・ディバイド", "スマホ教室", "スマホ"), PreparingDialog),
+)

@@ -1,0 +1,50 @@
+"""Capture conversation references from incoming activities into the ConversationDirectory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationReference
+
+from services.conversations import ConversationDirectory
+
+logger = logging.getLogger(__name__)
+
+
+def reference_dict(activity: Activity) -> dict:
+    reference: ConversationReference = TurnContext.get_conversation_reference(activity)
+    return reference.serialize()
+
+
+def _teams_channel_data(activity: Activity) -> dict:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return data
+
+
+async def capture(directory: ConversationDirectory, activity: Activity) -> None:
+    """Remember where this conversation is, so proactive messages can reach it later."""
+    if activity.conversation is None or not activity.conversation.id:
+        return
+    channel_data = _teams_channel_data(activity)
+    team = channel_data.get("team") or {}
+    channel = channel_data.get("channel") or {}
+    conversation_type = activity.conversation.conversation_type or ("channel" if team else "personal")
+    user = getattr(activity.from_property, "aad_object_id", "") or ""
+    try:
+        await asyncio.to_thread(
+            directory.remember,
+            reference_dict(activity),
+            conversation_type=conversation_type,
+            user_aad_object_id=user if conversation_type == "personal" else "",
+            team_id=team.get("id", "") or "",
+            channel_name=channel.get("name", "") or "",
+        )
+    except Exception:  # a failed capture must not cost the user their turn
+        logger.exception("could not store the conversation reference")
+
+
+async def forget(directory: ConversationDirectory, activity: Activity) -> None:
+    if activity.conversation is not None and activity.conversation.id:
+        await asyncio.to_thread(directory.deactivate, activity.conversation.id)

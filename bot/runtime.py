@@ -1,0 +1,47 @@
+"""Builds the Bot Framework side of the app: state, dialogs, the bot and its adapter.
+
+``app.create_app`` calls :func:`build_runtime` and knows nothing of botbuilder beyond
+``BotRuntime.process``; that keeps botbuilder inside ``bot/`` and ``dialogs/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+from botbuilder.core import ConversationState, UserState
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from bot.adapter import build_adapter
+from bot.handler import IctBot
+from bot.programmes import PROGRAMMES
+from bot.settings import Settings
+from bot.state_storage import TableStoreStateStorage
+from dialogs.base import DialogDeps
+from dialogs.menu import MainDialog
+from services.conversations import ConversationDirectory
+from storage.base import TableStore
+
+
+@dataclass(frozen=True)
+class BotRuntime:
+    adapter: CloudAdapter
+    bot: IctBot
+    directory: ConversationDirectory
+
+    async def process(self, request: web.Request) -> web.StreamResponse | None:
+        return await self.adapter.process(request, self.bot)
+
+
+def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], datetime]) -> BotRuntime:
+    state_storage = TableStoreStateStorage(store)
+    conversation_state = ConversationState(state_storage)
+    user_state = UserState(state_storage)
+    deps = DialogDeps(store=store, clock=clock)
+    dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
+    directory = ConversationDirectory(store, clock)
+    bot = IctBot(MainDialog(dialogs), directory, conversation_state, user_state)
+    adapter = build_adapter(settings, conversation_state)
+    return BotRuntime(adapter=adapter, bot=bot, directory=directory)

@@ -1,0 +1,122 @@
+"""Settings, read from the environment (or an optional ``.env`` file) once, at start-up.
+
+Every setting has one environment variable; the README's settings table lists them. An invalid
+value raises :class:`SettingsError`, whose message is one line naming the variable, and
+``app.main`` prints that line and exits.
+
+The app credentials keep the names botbuilder's configuration authentication reads
+(``MicrosoftAppId`` …); :meth:`Settings.botframework_config` hands them over in the attribute
+names botbuilder expects (``APP_ID`` …).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+TIMEZONE = ZoneInfo("Asia/Tokyo")
+
+_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """One invalid setting; ``str(error)`` is a single line that names it."""
+
+    def __init__(self, name: str, problem: str):
+        super().__init__(f"設定エラー: {name} {problem}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str = ""
+    app_password: str = ""
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    host: str = "127.0.0.1"
+    port: int = 3978
+    data_dir: Path = Path("var")
+    azure_tables_connection_string: str = ""
+    max_body_bytes: int = 256 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def anonymous(self) -> bool:
+        """No app id: local mode without JWT validation (Playground, tests)."""
+        return not self.app_id
+
+    @property
+    def storage_backend(self) -> str:
+        return "azure" if self.azure_tables_connection_string else "sqlite"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None) -> Settings:
+        """Build settings from ``env`` (default: ``os.environ`` plus ``.env`` if it exists)."""
+        if env is None:
+            env = dict(os.environ)
+            path = dotenv_path or Path(".env")
+            if path.is_file():
+                from dotenv import dotenv_values
+
+                # The real environment wins over the file, as in most twelve-factor tools.
+                env = {**{k: v for k, v in dotenv_values(path).items() if v is not None}, **env}
+
+        def text(name: str, default: str = "") -> str:
+            return (env.get(name) or default).strip()
+
+        app_id = text("MicrosoftAppId")
+        if app_id and not _GUID.match(app_id):
+            raise SettingsError("MicrosoftAppId", "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
+        app_password = text("MicrosoftAppPassword")
+        app_type = text("MicrosoftAppType", "MultiTenant")
+        if app_type not in _APP_TYPES:
+            raise SettingsError("MicrosoftAppType", f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
+        tenant = text("MicrosoftAppTenantId")
+        if app_id and app_type == "MultiTenant" and not app_password:
+            raise SettingsError("MicrosoftAppPassword", "が空です（MicrosoftAppId を指定した場合は必須）")
+        if app_type == "SingleTenant" and app_id and not tenant:
+            raise SettingsError("MicrosoftAppTenantId", "が空です（SingleTenant では必須）")
+        if tenant and not _GUID.match(tenant):
+            raise SettingsError("MicrosoftAppTenantId", "は GUID 形式で指定してください")
+
+        port_text = text("BOT_PORT", "3978")
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise SettingsError("BOT_PORT", f"は 1〜65535 の整数です（指定値: {port_text}）")
+        body_text = text("MAX_BODY_BYTES", str(256 * 1024))
+        if not body_text.isdigit() or int(body_text) < 1024:
+            raise SettingsError("MAX_BODY_BYTES", f"は 1024 以上の整数です（指定値: {body_text}）")
+        level = text("LOG_LEVEL", "INFO").upper()
+        if level not in _LOG_LEVELS:
+            raise SettingsError("LOG_LEVEL", f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
+        connection = text("AZURE_TABLES_CONNECTION_STRING")
+        if connection and "=" not in connection:
+            raise SettingsError("AZURE_TABLES_CONNECTION_STRING", "が接続文字列の形式ではありません")
+
+        return cls(
+            app_id=app_id,
+            app_password=app_password,
+            app_type=app_type,
+            app_tenant_id=tenant,
+            host=text("BOT_HOST", "127.0.0.1"),
+            port=int(port_text),
+            data_dir=Path(text("DATA_DIR", "var")),
+            azure_tables_connection_string=connection,
+            max_body_bytes=int(body_text),
+            log_level=level,
+        )
+
+    def botframework_config(self) -> SimpleNamespace:
+        """The configuration object botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+        return SimpleNamespace(
+            APP_ID=self.app_id,
+            APP_PASSWORD=self.app_password,
+            APP_TYPE=self.app_type,
+            APP_TENANTID=self.app_tenant_id,
+        )

@@ -1,0 +1,94 @@
+"""Shared Adaptive Card building blocks. Every function returns plain dicts (schema 1.5).
+
+Cards are pure: no I/O, no botbuilder. Dialogs send what these functions return.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+CARD_VERSION = "1.5"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_CARD_BYTES = 40 * 1024  # Teams rejects large messages (413); UTF-16 counts 2 bytes a character
+MENU_VERB = "menu.show"
+WEEKDAYS = "月火水木金土日"
+
+
+def adaptive_card(body: list[dict], actions: list[dict] | None = None, **extra: Any) -> dict:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    card.update(extra)
+    return card
+
+
+def card_size_bytes(card: dict) -> int:
+    """Size as Teams counts it: the JSON text in UTF-16."""
+    return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))
+
+
+def text_block(text: str, **props: Any) -> dict:
+    return {"type": "TextBlock", "text": text, "wrap": True, **props}
+
+
+def header(title: str, subtitle: str | None = None, icon: str | None = None) -> list[dict]:
+    heading = f"{icon} {title}" if icon else title
+    blocks = [text_block(heading, size="Large", weight="Bolder", style="heading")]
+    if subtitle:
+        blocks.append(text_block(subtitle, isSubtle=True, spacing="None"))
+    return blocks
+
+
+def fact_set(facts: list[tuple[str, str]]) -> dict:
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts]}
+
+
+def error_banner(message: str) -> dict:
+    return {
+        "type": "Container",
+        "style": "attention",
+        "items": [text_block(f"⚠️ {message}", weight="Bolder", color="Attention")],
+    }
+
+
+def notice(message: str) -> dict:
+    return {"type": "Container", "style": "emphasis", "items": [text_block(message)]}
+
+
+def submit_action(title: str, verb: str, data: dict | None = None, **props: Any) -> dict:
+    """An ``Action.Execute`` (updates the card in place) with an ``Action.Submit`` fallback.
+
+    Both carry the ``verb`` in their data, so the bot routes them the same way.
+    """
+    payload = {"verb": verb, **(data or {})}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": payload,
+        "fallback": {"type": "Action.Submit", "title": title, "data": payload},
+        **props,
+    }
+
+
+def menu_action(title: str = "メニューに戻る") -> dict:
+    return submit_action(title, MENU_VERB)
+
+
+def japanese_date(value: date) -> str:
+    """``2026年11月26日（木）``"""
+    return f"{value.year}年{value.month}月{value.day}日（{WEEKDAYS[value.weekday()]}）"
+
+
+def fiscal_label(fiscal_year: int, quarter: int | None = None) -> str:
+    """``令和8年度 第3四半期`` for fiscal year 2026, Q3 (the fiscal year starts in April)."""
+    reiwa = fiscal_year - 2018
+    year = "令和元年度" if reiwa == 1 else f"令和{reiwa}年度"
+    return f"{year} 第{quarter}四半期" if quarter else year

@@ -1,0 +1,55 @@
+"""The programme menu (greeting, help) and the "being prepared" card."""
+
+from __future__ import annotations
+
+from cards.common import adaptive_card, header, menu_action, notice, submit_action, text_block
+from services.programmes import ProgrammeInfo
+
+GREETING = "こんにちは。ICT推進ボットです。堺市 ICT戦略推進本部の7つの取組の状況確認や更新ができます。"
+HELP_LINES = (
+    "・下のボタンから取組を選ぶか、「マイナンバー」「オンライン化」などのキーワードを送ってください。",
+    "・いつでも「メニュー」と送るとこの画面に戻ります。",
+    "・チャネルやグループチャットでは @ICT推進ボット を付けて話しかけてください。",
+)
+
+
+def open_verb(programme_key: str) -> str:
+    return f"{programme_key}.open"
+
+
+def menu_card(programmes: list[ProgrammeInfo], hint: str | None = None) -> dict:
+    body = [*header("ICT推進ボット", "堺市 ICTイノベーション推進室"), text_block(GREETING)]
+    if hint:
+        body.append(notice(hint))
+    body.append(text_block("\n".join(HELP_LINES), isSubtle=True, size="Small"))
+    actions = [submit_action(f"{p.icon} {p.title}", open_verb(p.key)) for p in programmes]
+    # Six actions fit one row on most Teams clients; the rest go in an ActionSet in the body.
+    body.append({"type": "ActionSet", "actions": actions})
+    return adaptive_card(body)
+
+
+def preparing_card(programme: ProgrammeInfo) -> dict:
+    body = [
+        *header(programme.title, icon=programme.icon),
+        text_block(programme.summary),
+        notice("この取組のメニューは現在準備中です。公開まで今しばらくお待ちください。"),
+    ]
+    return adaptive_card(body, [menu_action()])
+
+
+def unknown_command_hint(text: str) -> str:
+    shown = text if len(text) <= 30 else text[:30] + "…"
+    return f"「{shown}」に対応するメニューが見つかりませんでした。下のボタンから選んでください。"
+
+
+def not_allowed_card(what: str, who: str) -> dict:
+    body = [
+        *header("操作できません"),
+        text_block(f"{what}は、{who}のみが行えます。必要な場合は ICTイノベーション推進室にご相談ください。"),
+    ]
+    return adaptive_card(body, [menu_action()])
+
+
+def error_card(message: str) -> dict:
+    body = [*header("エラーが発生しました"), text_block(message)]
+    return adaptive_card(body, [menu_action()])

@@ -1,0 +1,62 @@
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+GUID = "11111111-2222-3333-4444-555555555555"
+
+
+def test_defaults_are_local_anonymous_sqlite():
+    s = Settings.from_env({})
+    assert (s.host, s.port, s.storage_backend, s.anonymous) == ("127.0.0.1", 3978, "sqlite", True)
+
+
+def test_botbuilder_names_are_read_and_handed_over():
+    s = Settings.from_env({"MicrosoftAppId": GUID, "MicrosoftAppPassword": "secret",
+                           "MicrosoftAppType": "SingleTenant", "MicrosoftAppTenantId": GUID})
+    config = s.botframework_config()
+    assert (config.APP_ID, config.APP_PASSWORD, config.APP_TYPE, config.APP_TENANTID) == (
+        GUID, "secret", "SingleTenant", GUID)
+    assert not s.anonymous
+
+
+def test_azure_connection_string_switches_backend():
+    s = Settings.from_env({"AZURE_TABLES_CONNECTION_STRING": "AccountName=x;AccountKey=y"})
+    assert s.storage_backend == "azure"
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"BOT_PORT": "http"}, "BOT_PORT"),
+        ({"BOT_PORT": "70000"}, "BOT_PORT"),
+        ({"MicrosoftAppId": "not-a-guid"}, "MicrosoftAppId"),
+        ({"MicrosoftAppId": GUID}, "MicrosoftAppPassword"),
+        ({"MicrosoftAppType": "Other"}, "MicrosoftAppType"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"MAX_BODY_BYTES": "-1"}, "MAX_BODY_BYTES"),
+        ({"AZURE_TABLES_CONNECTION_STRING": "garbage"}, "AZURE_TABLES_CONNECTION_STRING"),
+    ],
+)
+def test_an_invalid_setting_is_one_line_that_names_it(env, name):
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(env)
+    message = str(error.value)
+    assert name in message and "\n" not in message
+
+
+def test_dotenv_file_is_read_and_environment_wins(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text("BOT_PORT=4000\nLOG_LEVEL=DEBUG\n", encoding="utf-8")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.delenv("BOT_PORT", raising=False)
+    s = Settings.from_env(dotenv_path=env_file)
+    assert (s.port, s.log_level) == (4000, "WARNING")
+
+
+def test_main_exits_with_the_one_line_on_a_bad_setting(monkeypatch, capsys):
+    import app
+
+    monkeypatch.setenv("BOT_PORT", "abc")
+    assert app.main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "BOT_PORT" in err
