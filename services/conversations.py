@@ -70,7 +70,13 @@ class ConversationDirectory:
             "updated_at": self._clock(),
             "reference_json": json.dumps(reference, ensure_ascii=False),
         }
-        self._store.upsert(TABLE, Entity(PARTITION, row_key(conversation_id), props))
+        key = row_key(conversation_id)
+        existing = self._store.get(TABLE, PARTITION, key)
+        if existing is not None and all(
+            existing.get(name) == value for name, value in props.items() if name != "updated_at"
+        ):
+            return  # nothing new: a read is cheaper than a write on every turn
+        self._store.upsert(TABLE, Entity(PARTITION, key, props))
 
     def deactivate(self, conversation_id: str) -> bool:
         entity = self._store.get(TABLE, PARTITION, row_key(conversation_id))
