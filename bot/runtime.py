@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import jwt
 from aiohttp import web
 from botbuilder.core import ConversationState, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -24,6 +27,8 @@ from dialogs.menu import MainDialog
 from services.conversations import ConversationDirectory
 from storage.base import TableStore
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class BotRuntime:
@@ -32,7 +37,26 @@ class BotRuntime:
     directory: ConversationDirectory
 
     async def process(self, request: web.Request) -> web.StreamResponse | None:
-        return await self.adapter.process(request, self.bot)
+        """Run one activity through the adapter. Turn errors never get here (on_turn_error
+        answers them); a malformed or forged token does, and becomes 401, not 500."""
+        try:
+            return await self.adapter.process(request, self.bot)
+        except web.HTTPException:
+            raise
+        except Exception as error:
+            if not _is_auth_failure(error):
+                raise
+            logger.warning("refused a request that failed authentication: %s", type(error).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+
+
+def _is_auth_failure(error: BaseException) -> bool:
+    """botframework's token validation raises assorted errors (PermissionError, PyJWT's
+    DecodeError, ValueError from a token with too few segments…); all come from its auth package."""
+    if isinstance(error, PermissionError | jwt.PyJWTError):
+        return True
+    frames = traceback.extract_tb(error.__traceback__)
+    return any("botframework/connector/auth/" in frame.filename.replace("\\", "/") for frame in frames)
 
 
 def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], datetime]) -> BotRuntime:

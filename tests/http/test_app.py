@@ -144,3 +144,25 @@ async def test_turn_error_tells_the_user_in_japanese(client, connector, monkeypa
     monkeypatch.setattr(MainDialog, "on_text", boom)
     await post(client, personal_message(connector.url, "メニュー"))
     assert any("保存されていません" in t for t in connector.texts())
+
+
+async def test_with_an_app_id_a_request_without_a_token_is_refused(store, tmp_path, connector):
+    settings = Settings(
+        app_id="11111111-2222-3333-4444-555555555555", app_password="secret", data_dir=tmp_path
+    )
+    async with TestClient(TestServer(create_app(settings, store=store))) as secured:
+        response = await post(secured, personal_message(connector.url, "メニュー"))
+        assert response.status == 401
+        forged = await secured.post(
+            "/api/messages",
+            json=personal_message(connector.url, "メニュー"),
+            headers={"Authorization": "Bearer not-a-real-token"},
+        )
+        assert forged.status == 401
+    assert connector.activities == []
+
+
+async def test_anonymous_mode_logs_a_warning_at_start_up(store, tmp_path, caplog):
+    with caplog.at_level("WARNING"):
+        create_app(Settings(data_dir=tmp_path), store=store)
+    assert any("anonymous local mode" in r.message for r in caplog.records)
