@@ -2,7 +2,10 @@
 
 Every setting has one environment variable; the README's settings table lists them. An invalid
 value raises :class:`SettingsError`, whose message is one line naming the variable, and
-``app.main`` prints that line and exits.
+``app.main`` (or the ``python -m services.people`` CLI) prints that line and exits.
+
+The class lives in ``services/`` (it imports nothing of botbuilder or aiohttp) so that the bot and
+the people CLI read exactly the same settings; ``bot.settings`` re-exports it for the bot edge.
 
 The app credentials keep the names botbuilder's configuration authentication reads
 (``MicrosoftAppId`` …); :meth:`Settings.botframework_config` hands them over in the attribute
@@ -24,6 +27,11 @@ TIMEZONE = ZoneInfo("Asia/Tokyo")
 _APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_TENANT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                     r"|[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})$")
+_HTTPS_URL = re.compile(r"^https://[^\s/?#]+(?:/[^\s?#]*)?$")
+DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
 
 
 class SettingsError(ValueError):
@@ -46,11 +54,24 @@ class Settings:
     azure_tables_connection_string: str = ""
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
+    # Microsoft Graph roster sync (optional; all three of tenant, client id and secret, or none)
+    graph_tenant_id: str = ""
+    graph_client_id: str = ""
+    graph_client_secret: str = ""
+    graph_base_url: str = DEFAULT_GRAPH_BASE_URL
+    graph_authority_host: str = DEFAULT_GRAPH_AUTHORITY_HOST
+    # Files imported (idempotently) at start-up, organisation first
+    organisation_file: Path | None = None
+    roster_file: Path | None = None
 
     @property
     def anonymous(self) -> bool:
         """No app id: local mode without JWT validation (Playground, tests)."""
         return not self.app_id
+
+    @property
+    def graph_enabled(self) -> bool:
+        return bool(self.graph_tenant_id and self.graph_client_id and self.graph_client_secret)
 
     @property
     def storage_backend(self) -> str:
@@ -99,6 +120,37 @@ class Settings:
         if connection and "=" not in connection:
             raise SettingsError("AZURE_TABLES_CONNECTION_STRING", "が接続文字列の形式ではありません")
 
+        graph_tenant = text("GRAPH_TENANT_ID")
+        graph_client = text("GRAPH_CLIENT_ID")
+        graph_secret = text("GRAPH_CLIENT_SECRET")
+        if graph_tenant or graph_client or graph_secret:
+            for name, value in (("GRAPH_TENANT_ID", graph_tenant), ("GRAPH_CLIENT_ID", graph_client),
+                                ("GRAPH_CLIENT_SECRET", graph_secret)):
+                if not value:
+                    raise SettingsError(name, "が空です（Graph 同期には GRAPH_TENANT_ID・GRAPH_CLIENT_ID・"
+                                              "GRAPH_CLIENT_SECRET の3つすべてが必要です）")
+            if not _TENANT.match(graph_tenant):
+                raise SettingsError("GRAPH_TENANT_ID", "はテナント ID（GUID）かドメイン名で指定してください")
+            if not _GUID.match(graph_client):
+                raise SettingsError("GRAPH_CLIENT_ID", "は GUID 形式で指定してください")
+        graph_base = text("GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL).rstrip("/")
+        if not _HTTPS_URL.match(graph_base):
+            raise SettingsError("GRAPH_BASE_URL", f"は https:// で始まる URL です（指定値: {graph_base}）")
+        authority = text("GRAPH_AUTHORITY_HOST", DEFAULT_GRAPH_AUTHORITY_HOST).rstrip("/")
+        if not _HTTPS_URL.match(authority):
+            raise SettingsError("GRAPH_AUTHORITY_HOST", f"は https:// で始まる URL です（指定値: {authority}）")
+
+        def existing_file(name: str) -> Path | None:
+            value = text(name)
+            if not value:
+                return None
+            if not Path(value).is_file():
+                raise SettingsError(name, f"のファイルが見つかりません（指定値: {value}）")
+            return Path(value)
+
+        organisation_file = existing_file("ORGANISATION_FILE")
+        roster_file = existing_file("ROSTER_FILE")
+
         return cls(
             app_id=app_id,
             app_password=app_password,
@@ -110,6 +162,13 @@ class Settings:
             azure_tables_connection_string=connection,
             max_body_bytes=int(body_text),
             log_level=level,
+            graph_tenant_id=graph_tenant,
+            graph_client_id=graph_client,
+            graph_client_secret=graph_secret,
+            graph_base_url=graph_base,
+            graph_authority_host=authority,
+            organisation_file=organisation_file,
+            roster_file=roster_file,
         )
 
     def botframework_config(self) -> SimpleNamespace:
