@@ -117,3 +117,12 @@ class InMemoryTableStore(TableStore):
 
     def ping(self) -> bool:
         return self.healthy
+
+    def snapshot(self) -> dict[str, dict[tuple[str, str], tuple[dict[str, Any], str | None]]]:
+        """Every table's rows (properties and ETag), for asserting that nothing was written."""
+        with self._lock:
+            return {
+                table: {key: (dict(e.properties), e.etag) for key, e in rows.items()}
+                for table, rows in self._tables.items()
+                if rows
+            }
