@@ -1,0 +1,238 @@
+"""Pacing and retries for proactive messages: Teams' rate limits as pure, clock-injected code.
+
+Teams limits a bot per conversation ("thread") to 7 messages a second, 8 per 2 seconds, 60 per
+30 seconds and 1800 an hour, and an app to about 30 requests a second per tenant (DESIGN §6).
+:class:`Pacer` answers "when may the next message to this conversation go?" for both at once;
+it never sleeps itself. The caller passes ``now`` (a monotonic number of seconds), sleeps for the
+returned delay with whatever sleep it was given, and tests pass fake ones.
+
+Each limit is a *sliding* window: in no interval ``(x - w, x]`` of length ``w`` may more than
+``n`` messages go. That is stricter than a fixed window (which allows up to ``2n`` across a
+boundary), so pacing to it also satisfies however Teams counts.
+
+:class:`RetryPolicy` decides what a failed send does next: 429, 412, 502 and 504 are retried with
+exponential backoff and jitter, never sooner than the ``Retry-After`` the service asked for.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+#: Added to every window, so a request that leaves on time but arrives a little early on the
+#: other side (network jitter) is still inside the limit as the service counts it.
+PACING_MARGIN_SECONDS = 0.02
+_EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``limit`` messages in any ``seconds``-long interval."""
+
+    limit: int
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.seconds <= 0:
+            raise ValueError(f"a window needs limit >= 1 and seconds > 0, got {self.limit}/{self.seconds}")
+
+    def __str__(self) -> str:
+        return f"{self.limit}/{self.seconds:g}s"
+
+
+TEAMS_CONVERSATION_WINDOWS: tuple[Window, ...] = (Window(7, 1), Window(8, 2), Window(60, 30), Window(1800, 3600))
+TEAMS_APP_WINDOWS: tuple[Window, ...] = (Window(30, 1),)
+
+
+def parse_windows(text: str) -> tuple[Window, ...]:
+    """``"7/1,8/2,60/30,1800/3600"`` → windows. Raises ValueError on anything else."""
+    windows = []
+    for part in (p.strip() for p in text.split(",")):
+        count, sep, seconds = part.partition("/")
+        if not sep or not count.strip().isdigit():
+            raise ValueError(f"not a limit/seconds pair: {part!r}")
+        windows.append(Window(int(count), float(seconds)))
+    if not windows:
+        raise ValueError("no windows")
+    return tuple(windows)
+
+
+class SlidingWindowLimiter:
+    """The send times of one conversation (or of the whole app), and when the next may go.
+
+    Times are reservations: they may lie in the future (a caller reserved a slot and is
+    sleeping until it). Everything is exact; the lists stay short because times older than the
+    longest window are dropped.
+    """
+
+    def __init__(self, windows: Sequence[Window], margin: float = PACING_MARGIN_SECONDS):
+        if not windows:
+            raise ValueError("at least one window")
+        self._windows = tuple((w.limit, w.seconds + margin) for w in windows)
+        self._horizon = max(seconds for _, seconds in self._windows)
+        self._times: list[float] = []
+        self.blocked_until = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def prune(self, now: float) -> None:
+        """Forget sends that can no longer matter: older than the longest window before ``now``
+        (the real present, never a future candidate: a later caller may still ask about now)."""
+        cut = bisect_right(self._times, now - self._horizon)
+        if cut:
+            del self._times[:cut]
+
+    def fits(self, at: float) -> bool:
+        """Whether one more message at ``at`` keeps every window within its limit."""
+        if at < self.blocked_until:
+            return False
+        times = self._times
+        for limit, seconds in self._windows:
+            upto = bisect_right(times, at)
+            if upto - bisect_right(times, at - seconds) + 1 > limit:
+                return False
+            # windows that end at a later reservation x and so would contain ``at`` too
+            j = upto
+            while j < len(times) and times[j] < at + seconds:
+                x = times[j]
+                if bisect_right(times, x) - bisect_right(times, x - seconds) + 1 > limit:
+                    return False
+                j += 1
+        return True
+
+    def earliest(self, now: float) -> float:
+        """The first moment at or after ``now`` at which one more message fits."""
+        start = max(now, self.blocked_until)
+        if self.fits(start):
+            return start
+        candidates: set[float] = set()
+        for _, seconds in self._windows:
+            candidates.update(t + seconds + _EPSILON for t in self._times if t + seconds > start)
+        candidates.update(t + _EPSILON for t in self._times if t >= start)
+        for candidate in sorted(candidates):
+            if self.fits(candidate):
+                return candidate
+        return (self._times[-1] if self._times else start) + self._horizon  # unreachable in practice
+
+    def add(self, at: float) -> None:
+        insort(self._times, at)
+
+    def hold(self, until: float) -> None:
+        """Send nothing before ``until`` (the service answered 429 with ``Retry-After``)."""
+        self.blocked_until = max(self.blocked_until, until)
+
+
+@dataclass
+class Pacer:
+    """Per-conversation windows plus the app-wide window; one instance per process."""
+
+    conversation_windows: Sequence[Window] = TEAMS_CONVERSATION_WINDOWS
+    app_windows: Sequence[Window] = TEAMS_APP_WINDOWS
+    margin: float = PACING_MARGIN_SECONDS
+    _conversations: dict[str, SlidingWindowLimiter] = field(default_factory=dict)
+    _app: SlidingWindowLimiter | None = None
+
+    def _conversation(self, conversation_id: str) -> SlidingWindowLimiter:
+        limiter = self._conversations.get(conversation_id)
+        if limiter is None:
+            limiter = self._conversations[conversation_id] = SlidingWindowLimiter(self.conversation_windows, self.margin)
+        return limiter
+
+    def _app_limiter(self) -> SlidingWindowLimiter:
+        if self._app is None:
+            self._app = SlidingWindowLimiter(self.app_windows, self.margin)
+        return self._app
+
+    def reserve(self, conversation_id: str, now: float) -> float:
+        """Reserve the earliest slot for a message to ``conversation_id``; return the delay
+        (seconds from ``now``, 0 or more) the caller must wait before sending it."""
+        conversation, app = self._conversation(conversation_id), self._app_limiter()
+        conversation.prune(now)
+        app.prune(now)
+        at = now
+        for _ in range(1000):
+            at = conversation.earliest(at)
+            app_at = app.earliest(at)
+            if app_at == at:
+                break
+            at = app_at
+        conversation.add(at)
+        app.add(at)
+        self._forget_idle(now)
+        return max(0.0, at - now)
+
+    def hold(self, conversation_id: str, until: float) -> None:
+        self._conversation(conversation_id).hold(until)
+
+    def _forget_idle(self, now: float) -> None:
+        if len(self._conversations) < 4096:
+            return
+        for key in [k for k, v in self._conversations.items() if not len(v) and v.blocked_until < now]:
+            del self._conversations[key]
+
+
+def minimum_schedule(count: int, windows: Iterable[Window]) -> float:
+    """When the last of ``count`` messages can go at the earliest under ``windows`` if the first
+    goes at 0 (no margin). Used by ``bench/fanout.py`` to state the lower bound it compares to."""
+    limiter = SlidingWindowLimiter(list(windows), margin=0.0)
+    at = 0.0
+    for _ in range(count):
+        at = limiter.earliest(at)
+        limiter.add(at)
+    return at
+
+
+# --- retries ------------------------------------------------------------------------------------
+
+RETRY_STATUSES = frozenset({429, 412, 502, 504})
+GONE_STATUSES = frozenset({403, 404})  # bot removed / conversation gone: stop writing there
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: attempt ``k`` (1-based, the one that just failed) waits
+    a random time in ``[d/2, d]`` where ``d = min(cap, base * 2**(k-1))``, and never less than
+    ``Retry-After`` (then plus a little jitter, so throttled senders do not return in step)."""
+
+    max_attempts: int = 6
+    base_seconds: float = 0.5
+    cap_seconds: float = 60.0
+    retry_after_jitter_seconds: float = 0.1
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+
+    def retryable(self, status: int | None) -> bool:
+        return status in self.retry_statuses
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None and retry_after >= 0:
+            # The service said when: that is the backoff. Jitter only spreads the returners.
+            return min(self.cap_seconds, retry_after) + rng.uniform(0, self.retry_after_jitter_seconds)
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        return rng.uniform(ceiling / 2, ceiling)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: either delta-seconds (``"2"``, ``"1.5"``) or an HTTP date."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
