@@ -93,6 +93,26 @@ def create_app(
     return app
 
 
+def import_startup_files(settings: Settings, store: TableStore, clock: Callable[[], datetime] = now_jst) -> list[str]:
+    """Import ``ORGANISATION_FILE`` then ``ROSTER_FILE`` (either optional) as the system; both
+    imports are idempotent, so restarting with the same files changes nothing. Returns one summary
+    line per file; raises ``ImportRejected`` / ``PeopleError`` (nothing of that file imported)."""
+    from services.identity import system_actor
+    from services.people import PeopleService
+
+    people = PeopleService(store, clock)
+    actor = system_actor("起動時の取り込み", "startup")
+    lines = []
+    if settings.organisation_file:
+        data = settings.organisation_file.read_bytes()
+        result = people.import_organisation(actor, data, settings.organisation_file.name)
+        lines.append(f"{settings.organisation_file}: {result.summary()}")
+    if settings.roster_file:
+        result = people.import_roster(actor, settings.roster_file.read_bytes(), settings.roster_file.name)
+        lines.append(f"{settings.roster_file}: {result.summary()}")
+    return lines
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -119,6 +139,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"シードデータを読み込めません: {error}", file=sys.stderr)
             return 2
         logger.info("seed: %d entities added (%s store)", added, settings.storage_backend)
+    if settings.organisation_file or settings.roster_file:
+        from services.people import PeopleError
+        from services.tabular import ImportRejected
+
+        try:
+            for line in import_startup_files(settings, store):
+                logger.info("start-up import: %s", line)
+        except (ImportRejected, PeopleError) as error:
+            print(f"組織・名簿ファイルを取り込めません（何も変更していません）:\n{error}", file=sys.stderr)
+            store.close()
+            return 2
     app = create_app(settings, store=store)
     print(
         f"ICT推進ボット: http://{settings.host}:{settings.port}/api/messages で待ち受けます "

@@ -1,11 +1,13 @@
 """The Teams activity handler: the bot's one entry point for every incoming activity.
 
-It does the Teams-specific work (mentions, installs, invokes, conversation references) and
-leaves every decision about content to ``dialogs.menu.MainDialog``.
+It does the Teams-specific work (mentions, installs, invokes, file attachments, conversation
+references), resolves *who is asking* once per turn (``from.aadObjectId`` → the roster), and leaves
+every decision about content to ``dialogs.menu.MainDialog``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from http import HTTPStatus
@@ -15,14 +17,19 @@ from botbuilder.core import CardFactory, ConversationState, MessageFactory, Turn
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount, InvokeResponse
 
+from bot.files import file_attachments
 from bot.references import capture, forget
 from cards.common import CONTENT_TYPE
+from dialogs.base import IncomingFile
 from dialogs.menu import MainDialog
 from services.conversations import ConversationDirectory
+from services.identity import Actor
+from services.people import PeopleService
 
 logger = logging.getLogger(__name__)
 
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+_ACTOR_KEY = "ict.actor"
 
 
 def strip_bot_mention(activity: Activity) -> str:
@@ -59,12 +66,29 @@ class IctBot(TeamsActivityHandler):
         directory: ConversationDirectory,
         conversation_state: ConversationState,
         user_state: UserState,
+        people: PeopleService,
     ):
         super().__init__()
         self._main = main_dialog
         self._directory = directory
         self._conversation_state = conversation_state
         self._user_state = user_state
+        self._people = people
+
+    async def actor(self, turn_context: TurnContext) -> Actor:
+        """Who is asking, resolved once per turn from ``from.aadObjectId`` (unregistered: staff)."""
+        cached = turn_context.turn_state.get(_ACTOR_KEY)
+        if cached is not None:
+            return cached
+        activity = turn_context.activity
+        sender = activity.from_property
+        person = await asyncio.to_thread(
+            self._people.resolve, getattr(sender, "aad_object_id", None) or "", getattr(sender, "name", "") or ""
+        )
+        conversation_id = activity.conversation.id if activity.conversation is not None else ""
+        actor = Actor(person, conversation_id or "")
+        turn_context.turn_state[_ACTOR_KEY] = actor
+        return actor
 
     async def on_turn(self, turn_context: TurnContext):
         await super().on_turn(turn_context)
@@ -75,17 +99,23 @@ class IctBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext):
         await capture(self._directory, turn_context.activity)
+        actor = await self.actor(turn_context)
         value = turn_context.activity.value
         if isinstance(value, dict) and isinstance(value.get("verb"), str):
-            await self._on_submit(turn_context, value["verb"], value)
+            await self._on_submit(turn_context, actor, value["verb"], value)
+            return
+        files = file_attachments(turn_context.activity.attachments)
+        if files and turn_context.activity.conversation.conversation_type in (None, "personal"):
+            card = await self._main.on_files(turn_context, actor, [IncomingFile(n, r) for n, r in files])
+            await turn_context.send_activity(card_activity(card))
             return
         text = strip_bot_mention(turn_context.activity)
-        card = await self._main.on_text(turn_context, text)
+        card = await self._main.on_text(turn_context, actor, text)
         await turn_context.send_activity(card_activity(card))
 
-    async def _on_submit(self, turn_context: TurnContext, verb: str, data: dict[str, Any]) -> None:
+    async def _on_submit(self, turn_context: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> None:
         """``Action.Submit``: answer by replacing the card that was submitted, where possible."""
-        card = await self._main.on_action(turn_context, verb, data)
+        card = await self._main.on_action(turn_context, actor, verb, data)
         reply = card_activity(card)
         original_id = turn_context.activity.reply_to_id
         if original_id:
@@ -108,14 +138,15 @@ class IctBot(TeamsActivityHandler):
         action = value.get("action") or {}
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         verb = action.get("verb") or data.get("verb") or ""
-        card = await self._main.on_action(turn_context, verb, data)
+        card = await self._main.on_action(turn_context, await self.actor(turn_context), verb, data)
         return invoke_response(card)
 
     # --- installation and membership --------------------------------------------------------
 
     async def on_installation_update_add(self, turn_context: TurnContext):
         await capture(self._directory, turn_context.activity)
-        await turn_context.send_activity(card_activity(self._main.menu()))
+        card = await self._main.menu(await self.actor(turn_context))
+        await turn_context.send_activity(card_activity(card))
 
     async def on_installation_update_remove(self, turn_context: TurnContext):
         await forget(self._directory, turn_context.activity)

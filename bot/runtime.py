@@ -19,12 +19,14 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.adapter import build_adapter
 from bot.handler import IctBot
+from bot.proactive import ProactiveNotifier
 from bot.programmes import PROGRAMMES
 from bot.settings import Settings
 from bot.state_storage import TableStoreStateStorage
 from dialogs.base import DialogDeps
 from dialogs.menu import MainDialog
 from services.conversations import ConversationDirectory
+from services.people import PeopleService
 from storage.base import TableStore
 
 logger = logging.getLogger(__name__)
@@ -63,9 +65,11 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     state_storage = TableStoreStateStorage(store)
     conversation_state = ConversationState(state_storage)
     user_state = UserState(state_storage)
-    deps = DialogDeps(store=store, clock=clock)
-    dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
-    directory = ConversationDirectory(store, clock)
-    bot = IctBot(MainDialog(dialogs), directory, conversation_state, user_state)
     adapter = build_adapter(settings, conversation_state)
+    directory = ConversationDirectory(store, clock)
+    people = PeopleService(store, clock)
+    notifier = ProactiveNotifier(adapter, directory, settings.app_id)
+    deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier)
+    dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
+    bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people)
     return BotRuntime(adapter=adapter, bot=bot, directory=directory)

@@ -17,12 +17,38 @@ def open_verb(programme_key: str) -> str:
     return f"{programme_key}.open"
 
 
-def menu_card(programmes: list[ProgrammeInfo], hint: str | None = None) -> dict:
+ADMIN_VERB = "admin.open"
+REGISTER_VERB = "register.open"
+
+
+def menu_card(
+    programmes: list[ProgrammeInfo],
+    hint: str | None = None,
+    *,
+    admin: bool = False,
+    registration: str | None = None,
+) -> dict:
+    """The main menu. ``admin`` adds the admin menu button (administrators only);
+    ``registration`` is ``"offer"`` for people not on the roster, or a note that their request is
+    pending."""
     body = [*header("ICT推進ボット", "堺市 ICTイノベーション推進室"), text_block(GREETING)]
     if hint:
         body.append(notice(hint))
+    if registration == "offer":
+        body.append({
+            "type": "Container", "style": "emphasis",
+            "items": [
+                text_block("名簿に登録されていないため、職員として表示しています。DX PRO・局担当・管理職として"
+                           "使うには、管理者に登録を依頼してください。"),
+                {"type": "ActionSet", "actions": [submit_action("登録を依頼する", REGISTER_VERB)]},
+            ],
+        })
+    elif registration:
+        body.append(notice(registration))
     body.append(text_block("\n".join(HELP_LINES), isSubtle=True, size="Small"))
     actions = [submit_action(f"{p.icon} {p.title}", open_verb(p.key)) for p in programmes]
+    if admin:
+        actions.append(submit_action("🛠️ 管理メニュー", ADMIN_VERB))
     # Six actions fit one row on most Teams clients; the rest go in an ActionSet in the body.
     body.append({"type": "ActionSet", "actions": actions})
     return adaptive_card(body)

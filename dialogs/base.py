@@ -3,21 +3,50 @@
 A dialog turns a user's request (a keyword, or a card action with a ``verb``) into the card the
 user sees next. It never decides how the card travels: the bot edge returns it in place for an
 ``Action.Execute`` invoke, or updates/sends a message for ``Action.Submit``.
+
+**Who is asking.** The bot edge resolves the person once per turn (``from.aadObjectId`` →
+``PeopleService.resolve``) and passes an :class:`~services.identity.Actor` (the person and the
+conversation id) to ``open``/``act``. Dialogs never decide permissions themselves: they call
+``services.permissions.require(actor.person, Action..., Resource...)`` (or pass the actor to a
+service that does). A :class:`~services.permissions.Forbidden` escaping ``open``/``act`` becomes
+the polite "操作できません" card in ``MainDialog``, and nothing has been written by then.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 
 from cards.menu import preparing_card
+from services.identity import Actor
+from services.people import PeopleService
 from services.programmes import ProgrammeInfo
 from storage.base import TableStore
+
+
+class Notifier(Protocol):
+    """Sends a card proactively to people's personal chats (implemented in ``bot/``)."""
+
+    async def notify_people(self, object_ids: Sequence[str], card: dict) -> int:
+        """Send ``card`` to each person with a known personal conversation; returns how many got it."""
+
+
+class NullNotifier:
+    async def notify_people(self, object_ids: Sequence[str], card: dict) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file a user attached in a 1:1 chat. ``read()`` downloads it (only call it once allowed)."""
+
+    name: str
+    read: Callable[[], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -26,6 +55,12 @@ class DialogDeps:
 
     store: TableStore
     clock: Callable[[], datetime]
+    people: PeopleService = field(default=None)  # type: ignore[assignment]  # filled in below when omitted
+    notifier: Notifier = field(default_factory=NullNotifier)
+
+    def __post_init__(self) -> None:
+        if self.people is None:
+            object.__setattr__(self, "people", PeopleService(self.store, self.clock))
 
 
 class ProgrammeDialog(abc.ABC):
@@ -34,19 +69,19 @@ class ProgrammeDialog(abc.ABC):
         self.deps = deps
 
     @abc.abstractmethod
-    async def open(self, turn: TurnContext) -> dict:
+    async def open(self, turn: TurnContext, actor: Actor) -> dict:
         """The programme's first card."""
 
     @abc.abstractmethod
-    async def act(self, turn: TurnContext, verb: str, data: dict[str, Any]) -> dict:
+    async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
         """Handle a card action whose verb starts with ``<programme key>.``; return the next card."""
 
 
 class PreparingDialog(ProgrammeDialog):
     """Stands in for a programme until its own dialog lands."""
 
-    async def open(self, turn: TurnContext) -> dict:
+    async def open(self, turn: TurnContext, actor: Actor) -> dict:
         return preparing_card(self.programme)
 
-    async def act(self, turn: TurnContext, verb: str, data: dict[str, Any]) -> dict:
+    async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
         return preparing_card(self.programme)

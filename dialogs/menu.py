@@ -1,44 +1,72 @@
-"""The main menu dialog: greets, shows help, and routes keywords and verbs to programmes."""
+"""The main menu dialog: greets, shows help, and routes keywords and verbs to programmes, the admin
+menu and the registration flow. The one place that turns ``Forbidden`` into the polite card."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from botbuilder.core import TurnContext
 
 from cards.common import MENU_VERB
-from cards.menu import menu_card, unknown_command_hint
-from dialogs.base import ProgrammeDialog
-from services.programmes import ProgrammeInfo, is_menu_request, match_programme
+from cards.menu import menu_card, not_allowed_card, unknown_command_hint
+from dialogs.base import DialogDeps, IncomingFile, ProgrammeDialog
+from dialogs.people import AdminDialog, RegistrationDialog
+from services.identity import Actor
+from services.permissions import Forbidden
+from services.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise
 
 logger = logging.getLogger(__name__)
 
+ADMIN_KEYWORDS = ("管理", "admin", "管理メニュー")
+
 
 class MainDialog:
-    def __init__(self, dialogs: dict[str, ProgrammeDialog]):
+    def __init__(self, dialogs: dict[str, ProgrammeDialog], deps: DialogDeps | None = None):
         self._dialogs = dialogs
         self._programmes: list[ProgrammeInfo] = [d.programme for d in dialogs.values()]
+        if deps is None:  # every programme dialog shares one DialogDeps
+            deps = next(iter(dialogs.values())).deps
+        self._admin = AdminDialog(deps)
+        self._registration = RegistrationDialog(deps)
 
-    def menu(self, hint: str | None = None) -> dict:
-        return menu_card(self._programmes, hint)
+    async def menu(self, actor: Actor, hint: str | None = None) -> dict:
+        note = await self._registration.menu_note(actor)
+        return menu_card(self._programmes, hint, admin=actor.person.is_admin, registration=note)
 
-    async def on_text(self, turn: TurnContext, text: str) -> dict:
+    async def _guarded(self, step: Callable[[], Awaitable[dict]]) -> dict:
+        try:
+            return await step()
+        except Forbidden as refusal:  # nothing was written: services check before they write
+            return not_allowed_card(refusal.what, refusal.who)
+
+    async def on_text(self, turn: TurnContext, actor: Actor, text: str) -> dict:
         if not text.strip() or is_menu_request(text):
-            return self.menu()
+            return await self.menu(actor)
+        if normalise(text) in {normalise(k) for k in ADMIN_KEYWORDS}:
+            return await self._guarded(lambda: self._admin.open(turn, actor))
         key = match_programme(text, self._programmes)
         if key is None:
-            return self.menu(unknown_command_hint(text.strip()))
-        return await self._dialogs[key].open(turn)
+            return await self.menu(actor, unknown_command_hint(text.strip()))
+        return await self._guarded(lambda: self._dialogs[key].open(turn, actor))
 
-    async def on_action(self, turn: TurnContext, verb: str, data: dict[str, Any]) -> dict:
+    async def on_action(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
         if verb == MENU_VERB:
-            return self.menu()
+            return await self.menu(actor)
         key, _, action = verb.partition(".")
+        if key == "admin" and action:
+            return await self._guarded(lambda: self._admin.act(turn, actor, verb, data))
+        if key == "register" and action:
+            return await self._guarded(lambda: self._registration.act(turn, actor, verb, data))
         dialog = self._dialogs.get(key)
         if dialog is None or not action:
             logger.warning("card action with unknown verb %r", verb)
-            return self.menu("このボタンは古いカードのもののようです。メニューからやり直してください。")
+            return await self.menu(actor, "このボタンは古いカードのもののようです。メニューからやり直してください。")
         if action == "open":
-            return await dialog.open(turn)
-        return await dialog.act(turn, verb, data)
+            return await self._guarded(lambda: dialog.open(turn, actor))
+        return await self._guarded(lambda: dialog.act(turn, actor, verb, data))
+
+    async def on_files(self, turn: TurnContext, actor: Actor, files: Sequence[IncomingFile]) -> dict:
+        """Files attached in a 1:1 chat: organisation or roster imports, for administrators."""
+        return await self._guarded(lambda: self._admin.on_files(turn, actor, files))

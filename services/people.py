@@ -319,7 +319,7 @@ class PeopleService:
         require(viewer, Action.READ, Resource(ResourceKind.PEOPLE))
         return sorted(self._everyone(), key=lambda p: (p.name, p.object_id))
 
-    def find(self, viewer: Person, text: str, limit: int = 20) -> list[Person]:
+    def find(self, viewer: Person, text: str, limit: int = 15) -> list[Person]:
         """People whose name contains ``text``, or whose object id is ``text``."""
         needle = clean_name(text)
         people = self.everyone(viewer)

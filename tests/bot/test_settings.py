@@ -35,6 +35,14 @@ def test_azure_connection_string_switches_backend():
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"MAX_BODY_BYTES": "-1"}, "MAX_BODY_BYTES"),
         ({"AZURE_TABLES_CONNECTION_STRING": "garbage"}, "AZURE_TABLES_CONNECTION_STRING"),
+        ({"GRAPH_TENANT_ID": GUID}, "GRAPH_CLIENT_ID"),
+        ({"GRAPH_TENANT_ID": GUID, "GRAPH_CLIENT_ID": GUID}, "GRAPH_CLIENT_SECRET"),
+        ({"GRAPH_TENANT_ID": "not a tenant", "GRAPH_CLIENT_ID": GUID, "GRAPH_CLIENT_SECRET": "s"}, "GRAPH_TENANT_ID"),
+        ({"GRAPH_TENANT_ID": GUID, "GRAPH_CLIENT_ID": "app", "GRAPH_CLIENT_SECRET": "s"}, "GRAPH_CLIENT_ID"),
+        ({"GRAPH_BASE_URL": "http://graph.microsoft.com/v1.0"}, "GRAPH_BASE_URL"),
+        ({"GRAPH_AUTHORITY_HOST": "login"}, "GRAPH_AUTHORITY_HOST"),
+        ({"ROSTER_FILE": "/no/such/roster.csv"}, "ROSTER_FILE"),
+        ({"ORGANISATION_FILE": "/no/such/org.xlsx"}, "ORGANISATION_FILE"),
     ],
 )
 def test_an_invalid_setting_is_one_line_that_names_it(env, name):
@@ -60,3 +68,15 @@ def test_main_exits_with_the_one_line_on_a_bad_setting(monkeypatch, capsys):
     assert app.main([]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "BOT_PORT" in err
+
+
+def test_graph_and_start_up_files(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("x", encoding="utf-8")
+    s = Settings.from_env({"GRAPH_TENANT_ID": "sakai.onmicrosoft.com", "GRAPH_CLIENT_ID": GUID,
+                           "GRAPH_CLIENT_SECRET": "secret", "GRAPH_BASE_URL": "https://graph.microsoft.us/v1.0/",
+                           "ROSTER_FILE": str(roster)})
+    assert s.graph_enabled and s.graph_base_url == "https://graph.microsoft.us/v1.0"
+    assert s.graph_authority_host == "https://login.microsoftonline.com"
+    assert s.roster_file == roster and s.organisation_file is None
+    assert not Settings.from_env({}).graph_enabled

@@ -138,7 +138,7 @@ async def test_healthz_reports_storage(client, store):
 async def test_turn_error_tells_the_user_in_japanese(client, connector, monkeypatch):
     from dialogs.menu import MainDialog
 
-    async def boom(self, turn, text):
+    async def boom(self, *args):
         raise RuntimeError("simulated failure")
 
     monkeypatch.setattr(MainDialog, "on_text", boom)
