@@ -18,28 +18,7 @@ from services.dispatch import Dispatcher, SendError, run_inline
 from services.pacing import TEAMS_APP_WINDOWS, TEAMS_CONVERSATION_WINDOWS, Pacer, RetryPolicy
 from tests.fakes import InMemoryTableStore
 from tests.support.clock import FakeClock
-
-
-class ScriptedSender:
-    """Answers each target from a script (a list of SendError or None = OK), then OK."""
-
-    def __init__(self, clock: FakeClock, script: dict[str, list[SendError | None]] | None = None,
-                 latency: float = 0.0):
-        self.clock = clock
-        self.script = {k: list(v) for k, v in (script or {}).items()}
-        self.latency = latency
-        self.calls: list[tuple[float, str]] = []
-        self.delivered: list[str] = []
-
-    async def send(self, target, payload):
-        self.calls.append((self.clock.monotonic(), target))
-        if self.latency:
-            await self.clock.sleep(self.latency)
-        steps = self.script.get(target)
-        outcome = steps.pop(0) if steps else None
-        if outcome is not None:
-            raise outcome
-        self.delivered.append(target)
+from tests.support.proactive import ScriptedSender
 
 
 @pytest.fixture

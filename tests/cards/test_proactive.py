@@ -1,0 +1,111 @@
+"""Proactive cards: alerts say why and what next and can be snoozed; digests stay under the
+message size limit for the largest bureau (seed data plus synthetic procedures) and the office."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+from cards.common import MAX_CARD_BYTES, card_size_bytes
+from cards.proactive import (
+    SNOOZE_INPUT,
+    SNOOZE_VERB,
+    alert_card,
+    digest_card,
+    digest_summary,
+    with_snooze,
+)
+from services.calendar import JST
+from services.digest import DeliveryProblem, InactiveConversation, StatusLevel, manager_digest, office_digest
+from tests.support.proactive import INFOS, SeedOnlineProceduresStatus, delay_alert, largest_bureau, seed_bureaus
+
+TODAY = date(2026, 7, 13)
+
+
+def text_of(card: dict) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+def inputs(card: dict) -> list[dict]:
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def test_an_alert_says_why_and_what_next_and_offers_a_snooze():
+    card = alert_card(delay_alert(), today=TODAY, where="財政局の DX PRO チャネル", programme_title="行政手続きオンライン化")
+    text = text_of(card)
+    assert "この通知が届いた理由" in text and "締切から5営業日" in text and "財政局の DX PRO チャネル" in text
+    assert "次にしていただくこと" in text and "実績を入力して提出" in text
+    [date_input] = inputs(card)
+    assert date_input["type"] == "Input.Date" and date_input["id"] == SNOOZE_INPUT
+    assert date_input["min"] == "2026-07-14" and date_input["max"] == "2026-10-11"
+    assert SNOOZE_VERB in text and "online_procedures.open" in text
+
+
+def test_an_escalation_says_it_went_to_the_managers():
+    text = text_of(alert_card(delay_alert(escalation=True), today=TODAY, where="管理職"))
+    assert "局の管理職の方へお知らせしています" in text
+
+
+def test_a_programmes_own_alert_card_gets_the_snooze_block():
+    own = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "独自カード"}]}
+    card = with_snooze(own, delay_alert(), TODAY)
+    assert own["body"] == [{"type": "TextBlock", "text": "独自カード"}]  # not mutated
+    assert [i["id"] for i in inputs(card)] == [SNOOZE_INPUT]
+
+
+def test_the_largest_bureaus_digest_fits_and_has_every_programme():
+    bureau = largest_bureau()
+    digest = manager_digest(bureau=bureau, recipient_name="管理 一郎", as_of=TODAY, period_label="2026年7月13日（月）からの週",
+                            schedule_text="毎週月曜 9:00（休日の場合は翌営業日）",
+                            sources=[SeedOnlineProceduresStatus(extra=400)], infos=INFOS)
+    card = digest_card(digest)
+    text = text_of(card)
+    assert card_size_bytes(card) < MAX_CARD_BYTES
+    assert all(info.title in text for info in INFOS)
+    assert text.count("準備中") >= len(INFOS) - 1
+    assert "Chart.HorizontalBar" in text and "fallback" in text
+    assert "ほか" in text and f'"bureau": "{bureau}"' in text
+    assert "この通知が届いた理由" in text and "次にしていただくこと" in text
+    assert digest.lines[1].level is StatusLevel.OVERDUE
+
+
+def test_the_office_digest_fits_with_every_bureau_and_many_problems():
+    when = datetime(2026, 6, 30, 9, tzinfo=JST)
+    problems = [DeliveryProblem(when - timedelta(minutes=n), "週次ダイジェスト", f"財政局 管理職 職員{n} さんの個人チャット",
+                                "HTTP 502: Bad Gateway (gave up after 6 attempts)") for n in range(500)]
+    inactive = [InactiveConversation(f"個人チャット（aad-{n:04d}-xxxxxxxx-xxxx）", when) for n in range(300)]
+    digest = office_digest(as_of=TODAY, period_label="2026年7月", schedule_text="毎月の第1営業日 9:00",
+                           sources=[SeedOnlineProceduresStatus()], infos=INFOS, problems=problems,
+                           inactive=inactive, unmapped_bureaus=[r["局"] for r in seed_bureaus()])
+    card = digest_card(digest)
+    text = text_of(card)
+    assert card_size_bytes(card) < MAX_CARD_BYTES
+    assert "配信できなかったメッセージ" in text and "ほか" in text and "受け取れなくなった会話" in text
+    assert "推進室のチャネルとして登録されているため" in text
+    assert digest_summary(digest).startswith("【全庁 月次ダイジェスト】2026年7月")
+
+
+def test_a_failing_status_source_becomes_one_line():
+    class Broken:
+        programme = "online_procedures"
+
+        def status(self, as_of, bureau):
+            raise RuntimeError("boom")
+
+    digest = manager_digest(bureau="財政局", recipient_name="管理 一郎", as_of=TODAY, period_label="週",
+                            schedule_text="毎週", sources=[Broken()], infos=INFOS)
+    assert digest.lines[1].level is StatusLevel.UNAVAILABLE
+    assert "取得できませんでした" in text_of(digest_card(digest))
