@@ -13,6 +13,7 @@ ENTITY_LABELS: dict[str, str] = {
     "person": "職員",
     "org_unit": "組織",
     "registration": "登録依頼",
+    "online_procedures": "オンライン化の実績",
 }
 OPERATION_LABELS: dict[str, str] = {
     "create": "追加",
@@ -24,6 +25,8 @@ OPERATION_LABELS: dict[str, str] = {
     "reject": "却下",
     "request": "依頼",
     "compensation": "取消（保存失敗）",
+    "correct": "訂正",
+    "import": "取込",
 }
 
 
