@@ -17,7 +17,7 @@ from bot.programmes import PROGRAMMES
 from cards.common import MAX_CARD_BYTES, card_size_bytes, error_banner, fact_set, header, submit_action
 from cards.common import adaptive_card as build_card
 from cards.menu import error_card, menu_card, not_allowed_card, preparing_card, unknown_command_hint
-from tests.cards import people_samples
+from tests.cards import online_procedures_samples, people_samples
 
 INFOS = [p.info for p in PROGRAMMES]
 
@@ -31,6 +31,7 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield "menu+registration-offer", lambda: menu_card(INFOS, registration="offer")
     yield "menu+registration-pending", lambda: menu_card(INFOS, registration="登録依頼を受け付けています（11月26日）。")
     yield from people_samples.cards()
+    yield from online_procedures_samples.samples()
     yield "not_allowed", lambda: not_allowed_card("四半期実績の更新", "その局の DX PRO と ICTイノベーション推進室")
     yield "error", lambda: error_card("入力内容を確認してください。")
     yield "building-blocks", lambda: build_card(
@@ -39,11 +40,92 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
     )
 
 
+# --- Teams charts: an extension of the 1.5 schema ------------------------------------------------
+#
+# Teams draws Chart.* elements inside version 1.5 cards ("Charts in Adaptive Cards", Microsoft Teams
+# platform docs), but the official schema-1.5.json predates them, so every card with a chart would
+# fail as an unknown element. Rather than skip validation for those cards, the schema is extended
+# with the chart shapes Teams documents, strictly (no unknown properties), and with one rule of our
+# own (DESIGN §4): every chart must carry a ``fallback``, a Table, FactSet or Container that clients
+# without charts render instead.
+
+_XY = {"type": "object", "required": ["x", "y"], "additionalProperties": False,
+       "properties": {"x": {"type": ["string", "number"]}, "y": {"type": "number"}, "color": {"type": "string"}}}
+_SERIES = {"type": "object", "required": ["legend", "values"], "additionalProperties": False,
+           "properties": {"legend": {"type": "string"}, "values": {"type": "array", "items": _XY},
+                          "color": {"type": "string"}}}
+_SLICE = {"type": "object", "required": ["legend", "value"], "additionalProperties": False,
+          "properties": {"legend": {"type": "string"}, "value": {"type": "number"}, "color": {"type": "string"}}}
+_AXES = {"xAxisTitle": {"type": "string"}, "yAxisTitle": {"type": "string"}, "showBarValues": {"type": "boolean"},
+         "yMin": {"type": "number"}, "yMax": {"type": "number"}}
+TEAMS_CHARTS: dict[str, dict] = {
+    "Chart.Donut": {"data": {"type": "array", "items": _SLICE}},
+    "Chart.Pie": {"data": {"type": "array", "items": _SLICE}},
+    "Chart.VerticalBar": {"data": {"type": "array", "items": _XY}, **_AXES},
+    "Chart.VerticalBar.Grouped": {"data": {"type": "array", "items": _SERIES}, "stacked": {"type": "boolean"}, **_AXES},
+    "Chart.HorizontalBar": {"data": {"type": "array", "items": _XY}, "displayMode": {"type": "string"}, **_AXES},
+    "Chart.HorizontalBar.Stacked": {"data": {"type": "array", "items": {
+        "type": "object", "required": ["title", "data"], "additionalProperties": False,
+        "properties": {"title": {"type": "string"}, "data": {"type": "array", "items": _SLICE}}}}, **_AXES},
+    "Chart.Line": {"data": {"type": "array", "items": _SERIES}, **_AXES},
+}
+_CHART_FALLBACKS = ("Table", "FactSet", "Container")
+
+
+def teams_schema(schema: dict) -> dict:
+    """The official 1.5 schema plus the Teams chart elements (see above)."""
+    definitions = schema["definitions"]
+    fallback = {"anyOf": [{"required": ["type"], "allOf": [{"$ref": f"#/definitions/{name}"}],
+                           "properties": {"type": {"enum": [name]}}} for name in _CHART_FALLBACKS]}
+    for name, properties in TEAMS_CHARTS.items():
+        definitions[name] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type", "data", "fallback"],
+            "properties": {
+                "type": {"enum": [name]}, "title": {"type": "string"}, "colorSet": {"type": "string"},
+                "fallback": fallback, "id": {"type": "string"}, "isVisible": {"type": "boolean"},
+                "separator": {"type": "boolean"}, "spacing": {"$ref": "#/definitions/Spacing"},
+                "height": {"$ref": "#/definitions/BlockElementHeight"},
+                "horizontalAlignment": {"$ref": "#/definitions/HorizontalAlignment"}, **properties,
+            },
+        }
+    # anyOf stops at the first match and its order means nothing, so try the charts first, then the
+    # everyday elements: a chart tried against every other element first would validate its
+    # fallback table again for each (seconds per card); a chart schema rejects others at once.
+    official = definitions["ImplementationsOf.Element"]["anyOf"]
+    common = ("TextBlock", "Container", "ColumnSet", "FactSet", "Table", "ActionSet")
+    rank = {name: i for i, name in enumerate(common)}
+    official.sort(key=lambda option: rank.get(option["allOf"][0]["$ref"].rsplit("/", 1)[-1], len(common)))
+    charts = [{"required": ["type"], "allOf": [{"$ref": f"#/definitions/{name}"}]} for name in TEAMS_CHARTS]
+    definitions["ImplementationsOf.Element"]["anyOf"] = charts + official
+    return schema
+
+
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft6Validator:
     schema_text = resources.files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text(encoding="utf-8")
-    schema = json.loads(schema_text)
+    schema = teams_schema(json.loads(schema_text))
     return jsonschema.Draft6Validator(schema)
+
+
+def _chart_card(chart: dict) -> dict:
+    return {"type": "AdaptiveCard", "version": "1.5", "body": [chart]}
+
+
+def test_the_extended_schema_knows_teams_charts_and_requires_a_fallback(validator):
+    chart = {"type": "Chart.VerticalBar.Grouped", "title": "計画と実績",
+             "data": [{"legend": "計画", "values": [{"x": "財政局", "y": 10}]}],
+             "fallback": fact_set([("財政局", "10件")])}
+    assert not list(validator.iter_errors(_chart_card(chart)))
+    no_fallback = {k: v for k, v in chart.items() if k != "fallback"}
+    assert list(validator.iter_errors(_chart_card(no_fallback)))
+    text_fallback = {**chart, "fallback": {"type": "TextBlock", "text": "グラフ"}}
+    assert list(validator.iter_errors(_chart_card(text_fallback)))  # a Table, FactSet or Container
+    wrong_data = {**chart, "data": [{"x": "財政局", "y": 10}]}  # a grouped chart takes series
+    assert list(validator.iter_errors(_chart_card(wrong_data)))
+    unknown = {**chart, "colour": "red"}
+    assert list(validator.iter_errors(_chart_card(unknown)))
 
 
 @pytest.mark.parametrize(("name", "build"), list(every_card()), ids=[n for n, _ in every_card()])
