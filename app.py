@@ -86,9 +86,17 @@ def create_app(
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
 
+    async def start_scheduler(_: web.Application) -> None:
+        await runtime.proactive.start()  # a no-op unless settings.scheduler_enabled
+
+    async def stop_scheduler(_: web.Application) -> None:
+        await runtime.proactive.stop()
+
     async def close_store(_: web.Application) -> None:
         store.close()
 
+    app.on_startup.append(start_scheduler)
+    app.on_cleanup.append(stop_scheduler)
     app.on_cleanup.append(close_store)
     return app
 

@@ -7,7 +7,7 @@ import logging
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-from bot.compat import apply_msrest_retry_policy_fix
+from bot.compat import apply_msrest_error_body_fix, apply_msrest_retry_policy_fix
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ TURN_ERROR_MESSAGE = (
 
 def build_adapter(settings: Settings, conversation_state: ConversationState) -> CloudAdapter:
     apply_msrest_retry_policy_fix()
+    apply_msrest_error_body_fix()
     if settings.anonymous:
         logger.warning(
             "MicrosoftAppId is not set: running in anonymous local mode without JWT validation. "

@@ -1,8 +1,18 @@
-"""Proactive messages to people's personal chats, through the stored conversation references.
+"""Proactive messages, through the stored conversation references.
 
 A send needs ``CloudAdapter.continue_conversation`` with the reference captured earlier
 (``bot/references.py`` → ``services.conversations``). A conversation that answers 403 or 404 (the
 user removed the bot, or the chat is gone) is marked inactive, so it is not tried again.
+
+- :class:`ProactiveNotifier`: a card to people's personal chats right now (admin notifications).
+- :class:`ProactiveSender`: the transport of the scheduled jobs (``services.dispatch.Sender``):
+  one message to one conversation, every failure turned into a ``SendError`` with its status,
+  code and ``Retry-After`` so the dispatcher can pace and retry (``services/dispatch.py``).
+
+``continue_conversation(reference, callback, bot_app_id)``: in anonymous mode (no
+``MicrosoftAppId``) botbuilder 4.17.1 accepts ``None`` or ``""`` and sends without a token; with an
+app id the id passed must be the configured one, or the credential factory refuses it ("Invalid
+app_id"). So the sender always passes ``settings.app_id``.
 """
 
 from __future__ import annotations
@@ -11,12 +21,17 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from typing import Any
+
+from aiohttp import ClientError
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import ConversationReference
+from botbuilder.schema import ConversationReference, ErrorResponseException
 
 from bot.handler import card_activity
 from services.conversations import ConversationDirectory
+from services.dispatch import SendError
+from services.pacing import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +67,65 @@ class ProactiveNotifier:
                 if status in (403, 404):
                     await asyncio.to_thread(self._directory.deactivate, record.conversation_id)
         return sent
+
+
+class ProactiveSender:
+    """Posts a message (``{"card": {...}, "summary": "..."}``) to a conversation as a new post.
+
+    It calls the connector's ``send_to_conversation`` itself rather than ``turn.send_activity``:
+    inside ``continue_conversation`` the latter replies to the synthetic continuation activity
+    (``replyToId``), and a failed send would go through the adapter's ``on_turn_error``, which
+    posts an apology into the very conversation that just refused a message.
+    """
+
+    def __init__(self, adapter: CloudAdapter, directory: ConversationDirectory, app_id: str):
+        self._adapter = adapter
+        self._directory = directory
+        self._app_id = app_id
+
+    async def send(self, target: str, payload: dict[str, Any]) -> None:
+        record = await asyncio.to_thread(self._directory.get, target)
+        if record is None:
+            raise SendError(404, "no conversation reference is stored", code="ConversationNotFound")
+        if not record.active:
+            raise SendError(404, "the conversation no longer takes the bot's messages", code="ConversationInactive")
+        reference = ConversationReference().deserialize(record.reference)
+        reference.activity_id = None
+        activity = card_activity(payload["card"])
+        if payload.get("summary"):
+            activity.summary = payload["summary"]
+        failure: list[BaseException] = []
+
+        async def post(turn: TurnContext) -> None:
+            incoming = turn.activity
+            activity.channel_id = incoming.channel_id
+            activity.service_url = incoming.service_url
+            activity.conversation = incoming.conversation
+            activity.from_property = incoming.recipient
+            activity.recipient = incoming.from_property
+            client = turn.turn_state[self._adapter.BOT_CONNECTOR_CLIENT_KEY]
+            try:
+                await client.conversations.send_to_conversation(incoming.conversation.id, activity)
+            except Exception as error:  # noqa: BLE001 - classified below, outside the pipeline
+                failure.append(error)
+
+        try:
+            await self._adapter.continue_conversation(reference, post, self._app_id)
+        except (ClientError, OSError) as error:
+            raise SendError(None, repr(error), code="NetworkError") from error
+        if failure:
+            raise _send_error(failure[0]) from failure[0]
+
+
+def _send_error(error: BaseException) -> SendError:
+    if isinstance(error, ErrorResponseException):
+        response = error.response
+        status = getattr(response, "status_code", None)
+        headers = getattr(response, "headers", None) or {}
+        body = getattr(getattr(error, "error", None), "error", None)
+        code = getattr(body, "code", "") or ""
+        message = getattr(body, "message", "") or str(error)
+        return SendError(status, message, code=code, retry_after=parse_retry_after(headers.get("Retry-After")))
+    if isinstance(error, ClientError | OSError | asyncio.TimeoutError):
+        return SendError(None, repr(error), code="NetworkError")
+    return SendError(None, repr(error), code=type(error).__name__)

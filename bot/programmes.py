@@ -1,27 +1,45 @@
 """The programme registry: one line per programme (key, Japanese title, icon, dialog factory).
 
 Adding a programme means adding its service, cards and dialog modules and one line here.
+
+A programme joins the scheduled jobs on the same line, with keyword arguments of ``_p``:
+
+- ``alerts``: ``deps -> AlertSource`` (``services.alerts``): its due delay alerts and escalations;
+- ``reminders``: ``deps -> AlertSource``: its training reminders;
+- ``status``: ``deps -> StatusSource`` (``services.digest``): its line in the digests (without
+  one, the digest line says the programme is not tracked yet);
+- ``alert_card``: ``DueAlert -> card``: its own alert card (the snooze block is added to it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from dialogs.base import DialogDeps, PreparingDialog, ProgrammeDialog
+from services.alerts import AlertSource, DueAlert
+from services.digest import StatusSource
 from services.programmes import ProgrammeInfo
 
 DialogFactory = Callable[[ProgrammeInfo, DialogDeps], ProgrammeDialog]
+AlertFactory = Callable[[DialogDeps], AlertSource]
+StatusFactory = Callable[[DialogDeps], StatusSource]
 
 
 @dataclass(frozen=True)
 class Programme:
     info: ProgrammeInfo
     dialog: DialogFactory
+    alerts: AlertFactory | None = None
+    reminders: AlertFactory | None = None
+    status: StatusFactory | None = None
+    alert_card: Callable[[DueAlert], dict[str, Any]] | None = None
 
 
-def _p(key: str, title: str, icon: str, summary: str, keywords: tuple[str, ...], dialog: DialogFactory) -> Programme:
-    return Programme(ProgrammeInfo(key, title, icon, summary, keywords), dialog)
+def _p(key: str, title: str, icon: str, summary: str, keywords: tuple[str, ...], dialog: DialogFactory,
+       **proactive: Any) -> Programme:
+    return Programme(ProgrammeInfo(key, title, icon, summary, keywords), dialog, **proactive)
 
 
 PROGRAMMES: tuple[Programme, ...] = (

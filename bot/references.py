@@ -8,14 +8,28 @@ import logging
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
+from services.channels import channel_root
 from services.conversations import ConversationDirectory
 
 logger = logging.getLogger(__name__)
 
 
 def reference_dict(activity: Activity) -> dict:
+    """The reference to store for proactive messages.
+
+    Two things differ from what botbuilder captures: the incoming activity's id is dropped (a
+    proactive message is a new post, not a reply to whatever was said last), and a channel's
+    conversation id loses its ``;messageid=…`` thread suffix, so the directory holds one entry per
+    channel and scheduled messages start new threads in it.
+    """
     reference: ConversationReference = TurnContext.get_conversation_reference(activity)
-    return reference.serialize()
+    data = reference.serialize()
+    data.pop("activityId", None)
+    conversation = data.get("conversation") or {}
+    in_channel = conversation.get("conversationType") == "channel" or _teams_channel_data(activity).get("channel")
+    if conversation.get("id") and in_channel:
+        conversation["id"] = channel_root(conversation["id"])
+    return data
 
 
 def _teams_channel_data(activity: Activity) -> dict:
@@ -48,3 +62,6 @@ async def capture(directory: ConversationDirectory, activity: Activity) -> None:
 async def forget(directory: ConversationDirectory, activity: Activity) -> None:
     if activity.conversation is not None and activity.conversation.id:
         await asyncio.to_thread(directory.deactivate, activity.conversation.id)
+        root = channel_root(activity.conversation.id)
+        if root != activity.conversation.id:
+            await asyncio.to_thread(directory.deactivate, root)

@@ -21,6 +21,7 @@ from bot.adapter import build_adapter
 from bot.handler import IctBot
 from bot.proactive import ProactiveNotifier
 from bot.programmes import PROGRAMMES
+from bot.scheduler import ProactiveRuntime
 from bot.settings import Settings
 from bot.state_storage import TableStoreStateStorage
 from dialogs.base import DialogDeps
@@ -37,6 +38,7 @@ class BotRuntime:
     adapter: CloudAdapter
     bot: IctBot
     directory: ConversationDirectory
+    proactive: ProactiveRuntime
 
     async def process(self, request: web.Request) -> web.StreamResponse | None:
         """Run one activity through the adapter. Turn errors never get here (on_turn_error
@@ -69,7 +71,8 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     directory = ConversationDirectory(store, clock)
     people = PeopleService(store, clock)
     notifier = ProactiveNotifier(adapter, directory, settings.app_id)
-    deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier)
+    proactive = ProactiveRuntime(settings, store, adapter, directory, people, now=clock)
+    deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier, jobs=proactive)
     dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
     bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people)
-    return BotRuntime(adapter=adapter, bot=bot, directory=directory)
+    return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive)

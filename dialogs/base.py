@@ -41,6 +41,35 @@ class NullNotifier:
         return 0
 
 
+class JobControl(Protocol):
+    """The scheduled jobs, as the admin cards see them (implemented in ``bot/scheduler.py``)."""
+
+    @property
+    def scheduler_running(self) -> bool: ...
+
+    def views(self) -> list[Any]:
+        """``services.jobs.JobView`` per job (blocking: reads storage)."""
+
+    def pending(self) -> int:
+        """Deliveries still waiting to be sent (blocking)."""
+
+    async def run_now(self, job: str, wait_seconds: float = 3.0) -> Any:
+        """Start ``job`` now; the ``RunOutcome`` if it finished within ``wait_seconds``, else None."""
+
+
+class NullJobControl:
+    scheduler_running = False
+
+    def views(self) -> list[Any]:
+        return []
+
+    def pending(self) -> int:
+        return 0
+
+    async def run_now(self, job: str, wait_seconds: float = 3.0) -> Any:
+        return None
+
+
 @dataclass(frozen=True)
 class IncomingFile:
     """A file a user attached in a 1:1 chat. ``read()`` downloads it (only call it once allowed)."""
@@ -57,6 +86,7 @@ class DialogDeps:
     clock: Callable[[], datetime]
     people: PeopleService = field(default=None)  # type: ignore[assignment]  # filled in below when omitted
     notifier: Notifier = field(default_factory=NullNotifier)
+    jobs: JobControl = field(default_factory=NullJobControl)
 
     def __post_init__(self) -> None:
         if self.people is None:

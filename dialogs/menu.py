@@ -13,6 +13,7 @@ from cards.common import MENU_VERB
 from cards.menu import menu_card, not_allowed_card, unknown_command_hint
 from dialogs.base import DialogDeps, IncomingFile, ProgrammeDialog
 from dialogs.people import AdminDialog, RegistrationDialog
+from dialogs.proactive import ProactiveDialog, is_channel_command, is_jobs_command
 from services.identity import Actor
 from services.permissions import Forbidden
 from services.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise
@@ -30,6 +31,7 @@ class MainDialog:
             deps = next(iter(dialogs.values())).deps
         self._admin = AdminDialog(deps)
         self._registration = RegistrationDialog(deps)
+        self._proactive = ProactiveDialog(deps)
 
     async def menu(self, actor: Actor, hint: str | None = None) -> dict:
         note = await self._registration.menu_note(actor)
@@ -46,6 +48,10 @@ class MainDialog:
             return await self.menu(actor)
         if normalise(text) in {normalise(k) for k in ADMIN_KEYWORDS}:
             return await self._guarded(lambda: self._admin.open(turn, actor))
+        if is_channel_command(text):
+            return await self._guarded(lambda: self._proactive.register_here(turn, actor))
+        if is_jobs_command(text):
+            return await self._guarded(lambda: self._proactive.jobs(actor))
         key = match_programme(text, self._programmes)
         if key is None:
             return await self.menu(actor, unknown_command_hint(text.strip()))
@@ -59,6 +65,8 @@ class MainDialog:
             return await self._guarded(lambda: self._admin.act(turn, actor, verb, data))
         if key == "register" and action:
             return await self._guarded(lambda: self._registration.act(turn, actor, verb, data))
+        if key == "proactive" and action:
+            return await self._guarded(lambda: self._proactive.act(turn, actor, verb, data))
         dialog = self._dialogs.get(key)
         if dialog is None or not action:
             logger.warning("card action with unknown verb %r", verb)

@@ -316,6 +316,11 @@ class Outbox:
         found = [_record(e) for e in self._store.query(DELIVERIES, None, {"state": DeliveryState.FAILED.value})]
         return sorted((r for r in found if r.updated_at >= since), key=lambda r: r.updated_at)
 
+    def delivered(self, subject: str, target: str) -> bool:
+        """Whether a message about ``subject`` (an alert's snooze subject) went to ``target``."""
+        where = {"subject": subject, "target": target, "state": DeliveryState.SENT.value}
+        return any(True for _ in self._store.query(DELIVERIES, None, where))
+
     def pending_count(self) -> int:
         return sum(1 for _ in self._store.query(DELIVERIES, None, {"state": DeliveryState.PENDING.value}))
 

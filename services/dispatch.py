@@ -51,8 +51,13 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """Real time. ``now`` may be replaced (the app's injected clock); sleeping is real."""
+
+    def __init__(self, now: Callable[[], datetime] | None = None):
+        self._now = now
+
     def now(self) -> datetime:
-        return datetime.now(JST)
+        return self._now() if self._now is not None else datetime.now(JST)
 
     def monotonic(self) -> float:
         return time.monotonic()

@@ -18,9 +18,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
+
+from services.pacing import TEAMS_CONVERSATION_WINDOWS, Window, parse_windows
+from services.schedule import WEEKDAY_CODES, parse_time_of_day, parse_weekday
 
 TIMEZONE = ZoneInfo("Asia/Tokyo")
 
@@ -63,6 +67,20 @@ class Settings:
     # Files imported (idempotently) at start-up, organisation first
     organisation_file: Path | None = None
     roster_file: Path | None = None
+    # Scheduled jobs and proactive messages (README "Proactive messages and the scheduler").
+    # The dataclass default is False so tests that build Settings(...) never start real timers;
+    # from_env (what the app runs with) defaults SCHEDULER_ENABLED to true.
+    scheduler_enabled: bool = False
+    delay_alerts_time: time = time(9, 30)
+    training_reminders_time: time = time(9, 15)
+    weekly_digest_day: int = 0  # Monday
+    weekly_digest_time: time = time(9, 0)
+    monthly_digest_time: time = time(9, 0)
+    proactive_app_rate: int = 30  # requests per second for the whole app
+    proactive_conversation_limits: tuple[Window, ...] = TEAMS_CONVERSATION_WINDOWS
+    proactive_max_attempts: int = 6
+    delivery_lease_seconds: int = 120
+    delivery_recovery_minutes: int = 5
 
     @property
     def anonymous(self) -> bool:
@@ -151,6 +169,38 @@ class Settings:
         organisation_file = existing_file("ORGANISATION_FILE")
         roster_file = existing_file("ROSTER_FILE")
 
+        scheduler_text = text("SCHEDULER_ENABLED", "true").lower()
+        if scheduler_text not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError("SCHEDULER_ENABLED", f"は true または false です（指定値: {scheduler_text}）")
+
+        def time_of_day(name: str, default: str) -> time:
+            value = text(name, default)
+            try:
+                return parse_time_of_day(value)
+            except ValueError:
+                raise SettingsError(name, f"は HH:MM 形式の時刻です（指定値: {value}）") from None
+
+        def integer(name: str, default: int, low: int, high: int) -> int:
+            value = text(name, str(default))
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise SettingsError(name, f"は {low}〜{high} の整数です（指定値: {value}）")
+            return int(value)
+
+        weekday_text = text("WEEKLY_DIGEST_DAY", "mon")
+        try:
+            weekly_day = parse_weekday(weekday_text)
+        except ValueError:
+            raise SettingsError("WEEKLY_DIGEST_DAY", f"は {'/'.join(WEEKDAY_CODES[:5])} のいずれかです"
+                                                     f"（指定値: {weekday_text}）") from None
+        if weekly_day > 4:
+            raise SettingsError("WEEKLY_DIGEST_DAY", f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
+        limits_text = text("PROACTIVE_CONVERSATION_LIMITS", "7/1,8/2,60/30,1800/3600")
+        try:
+            limits = parse_windows(limits_text)
+        except ValueError:
+            raise SettingsError("PROACTIVE_CONVERSATION_LIMITS", "は「件数/秒」をカンマで並べた形式です"
+                                                                f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）") from None
+
         return cls(
             app_id=app_id,
             app_password=app_password,
@@ -169,6 +219,17 @@ class Settings:
             graph_authority_host=authority,
             organisation_file=organisation_file,
             roster_file=roster_file,
+            scheduler_enabled=scheduler_text in ("true", "1", "yes"),
+            delay_alerts_time=time_of_day("DELAY_ALERTS_TIME", "09:30"),
+            training_reminders_time=time_of_day("TRAINING_REMINDERS_TIME", "09:15"),
+            weekly_digest_day=weekly_day,
+            weekly_digest_time=time_of_day("WEEKLY_DIGEST_TIME", "09:00"),
+            monthly_digest_time=time_of_day("MONTHLY_DIGEST_TIME", "09:00"),
+            proactive_app_rate=integer("PROACTIVE_APP_RATE", 30, 1, 30),
+            proactive_conversation_limits=limits,
+            proactive_max_attempts=integer("PROACTIVE_MAX_ATTEMPTS", 6, 1, 20),
+            delivery_lease_seconds=integer("DELIVERY_LEASE_SECONDS", 120, 30, 3600),
+            delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
         )
 
     def botframework_config(self) -> SimpleNamespace:

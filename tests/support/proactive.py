@@ -174,8 +174,10 @@ def make_stack(store, clock, *, owner="A", sender=None, alerts=(), reminders=(),
 
 
 def reference(conversation_id: str, service_url: str = "http://127.0.0.1:9/") -> dict:
-    return {"conversation": {"id": conversation_id, "tenant_id": "tenant"}, "service_url": service_url,
-            "channel_id": "msteams", "bot": {"id": "28:bot", "name": "ICT推進ボット"}}
+    """As ``ConversationReference.serialize()`` writes it (camelCase keys)."""
+    return {"conversation": {"id": conversation_id, "tenantId": "tenant"}, "serviceUrl": service_url,
+            "channelId": "msteams", "bot": {"id": "28:bot", "name": "ICT推進ボット"},
+            "user": {"id": "29:user", "name": "利用者"}}
 
 
 def install_personal(directory, object_id: str, service_url: str = "http://127.0.0.1:9/") -> str:
