@@ -460,3 +460,19 @@ def test_the_system_actor_can_import(service):
     actor = system_actor("CLI", "cli")
     data = service.export_xlsx(actor.person, IN_Q2)
     assert service.import_xlsx(actor, data, IN_Q2, "cli.xlsx").bureaus == 22
+
+
+def test_the_cli_exports_imports_and_lists_alerts(store, tmp_path, capsys, monkeypatch):
+    from services.online_procedures import main
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    out = tmp_path / "table.xlsx"
+    assert main(["--as-of", "2023-09-20", "export", str(out)], store=store) == 0
+    assert main(["--as-of", "2023-09-20", "import", str(out)], store=store) == 0
+    assert "令和5年度の表を取り込みました（22局）" in capsys.readouterr().out
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(edited(out.read_bytes(), E7="x"))
+    assert main(["--as-of", "2023-09-20", "import", str(bad)], store=store) == 1
+    assert "E7: 数値ではありません" in capsys.readouterr().err
+    assert main(["--as-of", "2023-10-06", "alerts"], store=store) == 0
+    assert "遅れ通知 健康福祉局 令和5年度 第2四半期（7～9月） 遅れ 53件" in capsys.readouterr().out
