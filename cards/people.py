@@ -22,6 +22,7 @@ from cards.common import (
     text_block,
 )
 from cards.menu import ADMIN_VERB, REGISTER_VERB
+from cards.proactive import CHANNELS_VERB, JOBS_VERB
 from services.audit_models import AuditEntry
 from services.identity import ROLE_LABELS, OrgUnit, Person, RegistrationRequest, Role
 
@@ -125,6 +126,8 @@ def admin_home_card(
         submit_action("変更履歴", ADMIN_AUDIT),
         submit_action("変更履歴の書き出し", ADMIN_EXPORT),
         submit_action("組織・名簿の取り込み", ADMIN_IMPORT),
+        submit_action("定時の通知", JOBS_VERB),
+        submit_action("チャネル登録", CHANNELS_VERB),
         menu_action(),
     ]
     body.append({"type": "ActionSet", "actions": actions, "separator": True})

@@ -335,7 +335,16 @@ def channel_mapped_card(mapping: ChannelMapping, *, removed: bool = False) -> di
 
 def channels_card(mappings: Sequence[ChannelMapping], unmapped: Sequence[tuple[str, str]], *,
                   message: str | None = None, max_rows: int = 40) -> dict:
-    """Registered channels, and the channels the bot knows that have no role yet."""
+    """Registered channels, and the channels the bot knows that have no role yet (cut to fit)."""
+    while True:
+        card = _channels_card(mappings, unmapped, message, max_rows)
+        if card_size_bytes(card) <= _SIZE_BUDGET or max_rows <= 1:
+            return card
+        max_rows //= 2
+
+
+def _channels_card(mappings: Sequence[ChannelMapping], unmapped: Sequence[tuple[str, str]],
+                   message: str | None, max_rows: int) -> dict:
     body: list[dict] = [*header("チャネル登録", "ICTイノベーション推進室（管理者のみ）", "📣")]
     if message:
         body.append(notice(message))
@@ -359,6 +368,9 @@ def channels_card(mappings: Sequence[ChannelMapping], unmapped: Sequence[tuple[s
                 {"type": "Column", "width": "auto", "items": [{"type": "ActionSet", "actions": [
                     submit_action("登録", CHANNEL_FORM_VERB, {"conversation_id": conversation_id})]}]},
             ]})
+        if len(unmapped) > max_rows:
+            body.append(text_block(f"ほか {len(unmapped) - max_rows}件。チャネルで @ICT推進ボット に"
+                                   "「このチャネルを登録」と送って登録することもできます。", isSubtle=True))
     else:
         body.append(text_block("ありません。チャネルで @ICT推進ボット に「このチャネルを登録」と送っても登録できます。",
                                isSubtle=True))
