@@ -18,6 +18,7 @@ def open_verb(programme_key: str) -> str:
 
 
 ADMIN_VERB = "admin.open"
+ACTIONS_PER_SET = 4  # hosts collapse actions past their maximum (six in Teams) into a "…" menu
 REGISTER_VERB = "register.open"
 
 
@@ -45,12 +46,17 @@ def menu_card(
         })
     elif registration:
         body.append(notice(registration))
-    body.append(text_block("\n".join(HELP_LINES), isSubtle=True, size="Small"))
+    # One TextBlock a line: in Adaptive Card markdown a single "\n" is no line break, and the
+    # Agents Playground ran the three lines together.
+    body.extend(text_block(line, isSubtle=True, size="Small", spacing="None") for line in HELP_LINES)
+    body[-len(HELP_LINES)]["spacing"] = "Default"
     actions = [submit_action(f"{p.icon} {p.title}", open_verb(p.key)) for p in programmes]
     if admin:
         actions.append(submit_action("🛠️ 管理メニュー", ADMIN_VERB))
-    # Six actions fit one row on most Teams clients; the rest go in an ActionSet in the body.
-    body.append({"type": "ActionSet", "actions": actions})
+    # Teams and the Playground show at most six actions of a set and hide the rest behind "…",
+    # where nobody finds デジタル・ディバイド対策 or 管理メニュー: short sets show every button.
+    for start in range(0, len(actions), ACTIONS_PER_SET):
+        body.append({"type": "ActionSet", "actions": actions[start:start + ACTIONS_PER_SET]})
     return adaptive_card(body)
 
 
