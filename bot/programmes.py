@@ -17,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dialogs import online_procedures
 from dialogs.base import DialogDeps, PreparingDialog, ProgrammeDialog
+from dialogs.online_procedures import OnlineProceduresDialog
 from services.alerts import AlertSource, DueAlert
 from services.digest import StatusSource
 from services.programmes import ProgrammeInfo
@@ -46,7 +48,9 @@ PROGRAMMES: tuple[Programme, ...] = (
     _p("mynumber", "マイナンバー情報総点検", "🔢", "マイナンバーの紐付け状況の確認、全データ点検の進捗、再発防止策を管理します。",
        ("マイナンバー", "総点検", "mynumber"), PreparingDialog),
     _p("online_procedures", "行政手続きオンライン化", "🌐", "局ごと・四半期ごとのオンライン化の計画と実績、遅れ・前倒しを管理します。",
-       ("オンライン化", "オンライン", "手続き", "online"), PreparingDialog),
+       ("オンライン化", "オンライン", "手続き", "online"), OnlineProceduresDialog,
+       alerts=online_procedures.alert_source, status=online_procedures.status_source,
+       alert_card=online_procedures.alert_card),
     _p("cashless", "キャッシュレス", "💳", "キャッシュレス決済を導入する債権（年間3,000件以上）と導入状況を管理します。",
        ("キャッシュレス", "cashless"), PreparingDialog),
     _p("standardization", "業務システムの標準化", "🏗️", "基幹業務システムの標準準拠システムへの移行、Gap対応、見積精査の状況を管理します。",

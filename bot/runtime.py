@@ -72,7 +72,8 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     people = PeopleService(store, clock)
     notifier = ProactiveNotifier(adapter, directory, settings.app_id)
     proactive = ProactiveRuntime(settings, store, adapter, directory, people, now=clock)
-    deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier, jobs=proactive)
+    deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier, jobs=proactive,
+                      settings=settings)
     dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
     bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people)
     return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive)

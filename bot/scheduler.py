@@ -119,7 +119,7 @@ class ProactiveRuntime:
         self.snoozes = SnoozeBook(store, self.clock.now)
         self.outbox = Outbox(store, self.clock.now, self.owner, lease)
         self.runs = RunLedger(store, self.clock.now, self.owner, lease)
-        source_deps = DialogDeps(store=store, clock=self.clock.now, people=people)
+        source_deps = DialogDeps(store=store, clock=self.clock.now, people=people, settings=settings)
         infos = [p.info for p in programmes]
         self.planner = ProactivePlanner(
             directory=directory, channels=self.channels, snoozes=self.snoozes, outbox=self.outbox,

@@ -19,6 +19,7 @@ from cards.common import (
     submit_action,
     text_block,
 )
+from services.alerts import DueAlert
 from services.online_procedures_models import (
     BureauSummary,
     CitySummary,
@@ -452,6 +453,17 @@ def delay_alert_card(alert: DelayAlert) -> dict:
     actions = [] if alert.escalation else [submit_action("実績を入力", UPDATE_VERB, {"bureau": alert.bureau})]
     actions.append(submit_action("局の状況を見る", BUREAU_VERB, {"bureau": alert.bureau}))
     return adaptive_card(body, actions)
+
+
+def generic_alert_card(alert: DueAlert) -> dict:
+    """An alert of this programme that carries no :class:`DelayAlert` (e.g. built by hand)."""
+    body = [*header(alert.title, alert.bureau or TITLE, "⚠️")]
+    if alert.facts:
+        body.append(fact_set(list(alert.facts)))
+    body += [_section("この通知が届いた理由"), text_block(alert.why, isSubtle=True),
+             _section("次にしていただくこと"), text_block(alert.next_step)]
+    actions = [submit_action("局の状況を見る", BUREAU_VERB, {"bureau": alert.bureau})] if alert.bureau else []
+    return adaptive_card(body, [*actions, submit_action("全庁の状況", SUMMARY_VERB)])
 
 
 # --- Excel -----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from cards.menu import preparing_card
 from services.identity import Actor
 from services.people import PeopleService
 from services.programmes import ProgrammeInfo
+from services.settings import Settings
 from storage.base import TableStore
 
 
@@ -87,6 +88,7 @@ class DialogDeps:
     people: PeopleService = field(default=None)  # type: ignore[assignment]  # filled in below when omitted
     notifier: Notifier = field(default_factory=NullNotifier)
     jobs: JobControl = field(default_factory=NullJobControl)
+    settings: Settings = field(default_factory=Settings)  # programme options (e.g. N and M of online procedures)
 
     def __post_init__(self) -> None:
         if self.people is None:

@@ -76,5 +76,23 @@ class MainDialog:
         return await self._guarded(lambda: dialog.act(turn, actor, verb, data))
 
     async def on_files(self, turn: TurnContext, actor: Actor, files: Sequence[IncomingFile]) -> dict:
-        """Files attached in a 1:1 chat: organisation or roster imports, for administrators."""
+        """Files attached in a 1:1 chat, for administrators: a file a programme recognises (its
+        ``claims_file(name, data)``, e.g. the online-procedures table) goes to that programme's
+        ``on_file``; anything else is an organisation or roster import. Nothing is downloaded for
+        anybody else."""
+        if actor.person.is_admin and files:
+            try:
+                data = await files[0].read()
+            except Exception:  # the admin import downloads again and reports the error
+                data = None
+            if data is not None:
+                for dialog in self._dialogs.values():
+                    claims = getattr(dialog, "claims_file", None)
+                    if claims is not None and claims(files[0].name, data):
+                        return await self._guarded(lambda d=dialog: d.on_file(turn, actor, files[0].name, data))
+
+                async def read_again(data: bytes = data) -> bytes:
+                    return data
+
+                files = [IncomingFile(files[0].name, read_again), *files[1:]]
         return await self._guarded(lambda: self._admin.on_files(turn, actor, files))

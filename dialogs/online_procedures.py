@@ -19,17 +19,21 @@ from botbuilder.core import TurnContext
 from cards import online_procedures as cards
 from cards.menu import error_card
 from dialogs.base import DialogDeps, ProgrammeDialog
+from services.alerts import DueAlert
 from services.identity import Actor
 from services.online_procedures import (
     DEFAULT_ALERT_DAYS,
     DEFAULT_ESCALATION_DAYS,
     FormRejected,
     NotReportable,
+    OnlineProceduresAlerts,
     OnlineProceduresError,
     OnlineProceduresService,
+    OnlineProceduresStatus,
     UnknownBureau,
 )
 from services.online_procedures_excel import SHEET_TABLE, ImportRefused
+from services.online_procedures_models import DelayAlert
 from services.permissions import Action, Resource, ResourceKind, require
 from services.programmes import ProgrammeInfo
 from services.settings import TIMEZONE
@@ -47,6 +51,23 @@ def service_for(deps: DialogDeps) -> OnlineProceduresService:
         alert_days=getattr(settings, "online_procedures_alert_days", DEFAULT_ALERT_DAYS),
         escalation_days=getattr(settings, "online_procedures_escalation_days", DEFAULT_ESCALATION_DAYS),
     )
+
+
+def alert_source(deps: DialogDeps) -> OnlineProceduresAlerts:
+    """``alerts=`` of the registry line: the delay alerts and escalations for the scheduler."""
+    return OnlineProceduresAlerts(service_for(deps))
+
+
+def status_source(deps: DialogDeps) -> OnlineProceduresStatus:
+    """``status=`` of the registry line: this programme's line in the digests."""
+    return OnlineProceduresStatus(service_for(deps))
+
+
+def alert_card(alert: DueAlert) -> dict:
+    """``alert_card=`` of the registry line: the scheduler sends this card as it is."""
+    if isinstance(alert.item, DelayAlert):
+        return cards.delay_alert_card(alert.item)
+    return cards.generic_alert_card(alert)
 
 
 def looks_like_table(name: str, data: bytes) -> bool:

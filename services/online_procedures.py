@@ -44,10 +44,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
+from services.alerts import DueAlert
 from services.audit import AuditLog
 from services.audit_models import Change as AuditChange
 from services.calendar import add_business_days
-from services.identity import Actor, Person
+from services.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
+from services.identity import Actor, Person, system_actor
 from services.online_procedures_ledger import (
     Cell,
     Closure,
@@ -1018,6 +1020,86 @@ def _stored_seed_rows(store: TableStore) -> Callable[[], list[Mapping[str, Any]]
         return [dict(zip(frame.columns, r, strict=True)) for r in frame.itertuples(index=False)]
 
     return rows
+
+
+# --- the scheduler's ports (services.alerts, services.digest) ------------------------------------
+
+PROGRAMME_KEY = "online_procedures"
+
+
+def as_due_alert(alert: DelayAlert) -> DueAlert:
+    """A :class:`DelayAlert` for the delay-alert job; ``item`` keeps the alert for its card."""
+    period = alert.period
+    kind = "escalation" if alert.escalation else "delay"
+    if alert.escalation:
+        title = f"{alert.bureau}: {period.label}の遅れが解消されていません（{alert.delayed:,}件）"
+        why = (f"{period.label}の締めから{alert.due_on.month}月{alert.due_on.day}日までに遅れが解消されなかったため、"
+               "局の管理職の方にお知らせしています。")
+        next_step = "局の DX PRO と状況を確認し、遅れている手続きの対応予定を決めてください。"
+    else:
+        title = f"{alert.bureau}: {period.label}の締めで遅れがあります（{alert.delayed:,}件）"
+        why = f"{period.label}が締まり、予定に対して遅れている手続きがあるため、DX PRO チャネルにお知らせしています。"
+        next_step = "遅れていた手続きが完了したら、カードの「実績を入力」から報告してください。"
+    facts = [("遅れている手続き", f"{alert.delayed:,}件")]
+    if alert.shortfall:
+        facts.append((f"うち{period.short_label}からの繰越", f"{alert.shortfall:,}件"))
+    return DueAlert(
+        key="|".join((PROGRAMME_KEY, alert.bureau, period.key, kind)),
+        programme=PROGRAMME_KEY, bureau=alert.bureau, title=title, why=why, next_step=next_step,
+        escalation=alert.escalation, subject="|".join((PROGRAMME_KEY, alert.bureau, period.key)),
+        due=alert.due_on, facts=tuple(facts), item=alert,
+    )
+
+
+@dataclass(frozen=True)
+class OnlineProceduresAlerts:
+    """The AlertSource of this programme (``services.alerts``)."""
+
+    service: OnlineProceduresService
+    programme: str = PROGRAMME_KEY
+
+    def due_alerts(self, as_of: date) -> list[DueAlert]:
+        return [as_due_alert(a) for a in self.service.due_alerts(as_of)]
+
+
+@dataclass(frozen=True)
+class OnlineProceduresStatus:
+    """The StatusSource of this programme (``services.digest``): its line in the digests."""
+
+    service: OnlineProceduresService
+    title: str = "行政手続きオンライン化"
+    icon: str = "🌐"
+    programme: str = PROGRAMME_KEY
+
+    def status(self, as_of: date, bureau: str | None) -> ProgrammeStatus:
+        viewer = system_actor("ダイジェスト", "digest").person  # reads go through the check, too
+        if bureau is not None:
+            try:
+                one = self.service.bureau_summary(viewer, bureau, as_of)
+            except UnknownBureau:
+                return ProgrammeStatus(self.programme, self.title, self.icon, StatusLevel.NOT_TRACKED,
+                                       "この局はオンライン化の表にありません。")
+            p = one.progress
+            items = tuple(StatusItem(f"{d.name}（{d.section}）", f"{d.planned.label} 予定", bureau=bureau)
+                          for d in one.delayed_procedures[:20])
+            if not items and p.delayed:
+                items = (StatusItem(f"遅れ {p.delayed:,}件", f"{one.current.period.label}に報告", bureau=bureau),)
+            return ProgrammeStatus(self.programme, self.title, self.icon,
+                                   StatusLevel.DELAYED if p.delayed else StatusLevel.ON_TRACK,
+                                   _headline(p), items)
+        city = self.service.city_summary(viewer, as_of)
+        late = sorted(city.delayed_bureaus, key=lambda b: -b.progress.delayed)
+        return ProgrammeStatus(
+            self.programme, self.title, self.icon,
+            StatusLevel.DELAYED if city.progress.delayed else StatusLevel.ON_TRACK, _headline(city.progress),
+            tuple(StatusItem(b.bureau, f"遅れ {b.progress.delayed:,}件", bureau=b.bureau) for b in late),
+            chart_title="局別の遅れ（件）", chart=tuple(ChartPoint(b.bureau, b.progress.delayed) for b in late[:10]),
+        )
+
+
+def _headline(p: Any) -> str:
+    rate = f"{p.done / p.forms_total * 100:.0f}%" if p.forms_total else "－"
+    return f"帳票数 {p.forms_total:,}件のうち {p.done:,}件 完了（{rate}）・遅れ {p.delayed:,}件"
 
 
 # --- CLI -----------------------------------------------------------------------------------------

@@ -81,6 +81,10 @@ class Settings:
     proactive_max_attempts: int = 6
     delivery_lease_seconds: int = 120
     delivery_recovery_minutes: int = 5
+    # 行政手続きオンライン化: a quarter closes (and delay alerts are due) N business days after it
+    # ends; a bureau still late M business days later is escalated to its manager
+    online_procedures_alert_days: int = 5
+    online_procedures_escalation_days: int = 10
 
     @property
     def anonymous(self) -> bool:
@@ -230,6 +234,8 @@ class Settings:
             proactive_max_attempts=integer("PROACTIVE_MAX_ATTEMPTS", 6, 1, 20),
             delivery_lease_seconds=integer("DELIVERY_LEASE_SECONDS", 120, 30, 3600),
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
+            online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
+            online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
         )
 
     def botframework_config(self) -> SimpleNamespace:

@@ -9,8 +9,10 @@ from datetime import date, datetime
 from functools import cache
 
 from cards import online_procedures as cards
+from services.alerts import DueAlert
 from services.identity import Person, Role, RoleGrant, system_actor
-from services.online_procedures import OnlineProceduresService
+from dialogs.online_procedures import alert_card
+from services.online_procedures import OnlineProceduresService, as_due_alert
 from services.online_procedures_ledger import Ledger
 from services.online_procedures_models import (
     JOB_DELAY,
@@ -125,6 +127,10 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         replace(alert, job=JOB_ESCALATION, escalation=True, target=AlertTarget.MANAGER, due_on=date(2026, 10, 22)))
     yield "op:alert-procedures", lambda: cards.delay_alert_card(
         replace(alert, source=Source.PROCEDURES, delayed_procedures=delayed(500)))
+    yield "op:alert-generic", lambda: cards.generic_alert_card(DueAlert(
+        key="k", programme="online_procedures", bureau="財政局", title="題", why="理由", next_step="次に",
+        facts=(("遅れ", "3件"),)))
+    yield "op:alert-via-registry", lambda: alert_card(as_due_alert(alert))
     yield "op:import-help", lambda: cards.import_help_card("お知らせ")
     yield "op:import-ok", lambda: cards.import_result_card("table.xlsx", "令和8年度の表を取り込みました（22局）。")
     yield "op:import-refused", lambda: cards.import_result_card(

@@ -476,3 +476,18 @@ def test_the_cli_exports_imports_and_lists_alerts(store, tmp_path, capsys, monke
     assert "E7: 数値ではありません" in capsys.readouterr().err
     assert main(["--as-of", "2023-10-06", "alerts"], store=store) == 0
     assert "遅れ通知 健康福祉局 令和5年度 第2四半期（7～9月） 遅れ 53件" in capsys.readouterr().out
+
+
+def test_n_and_m_are_validated_settings():
+    from services.settings import Settings, SettingsError
+
+    defaults = Settings.from_env({})
+    assert (defaults.online_procedures_alert_days, defaults.online_procedures_escalation_days) == (5, 10)
+    custom = Settings.from_env({"ONLINE_PROCEDURES_ALERT_DAYS": "3", "ONLINE_PROCEDURES_ESCALATION_DAYS": "7"})
+    assert (custom.online_procedures_alert_days, custom.online_procedures_escalation_days) == (3, 7)
+    for name, value in (("ONLINE_PROCEDURES_ALERT_DAYS", "0"), ("ONLINE_PROCEDURES_ALERT_DAYS", "five"),
+                        ("ONLINE_PROCEDURES_ESCALATION_DAYS", "-1"), ("ONLINE_PROCEDURES_ESCALATION_DAYS", "61")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})
+    with pytest.raises(ValueError):
+        OnlineProceduresService(InMemoryTableStore(), lambda: None, alert_days=0)

@@ -1,0 +1,142 @@
+"""行政手続きオンライン化 over HTTP: Teams-shaped activities through the whole app (registry line,
+person per turn, Action.Execute and Action.Submit, a file attached in a 1:1 chat)."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import load_workbook
+
+from app import create_app
+from bot.settings import Settings
+from cards import online_procedures as cards
+from services.identity import system_actor
+from services.online_procedures import OnlineProceduresService
+from services.seed import load_seed, seed_store
+from services.settings import TIMEZONE
+from tests.fakes import InMemoryTableStore
+from tests.support import people as fx
+from tests.support.activities import execute_invoke, personal_message
+from tests.support.connector import RecordingConnector
+
+HEALTH = "健康福祉局"
+
+
+@pytest.fixture
+async def connector():
+    rec = await RecordingConnector().start()
+    yield rec
+    await rec.stop()
+
+
+@pytest.fixture
+def store():
+    store = InMemoryTableStore()
+    seed_store(store, load_seed())
+    fx.load_fixtures(store)
+    return store
+
+
+@pytest.fixture
+def clock():
+    return fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+
+
+@pytest.fixture
+async def client(store, clock, tmp_path):
+    app = create_app(Settings(data_dir=tmp_path), store=store, clock=clock)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+def text(card: dict) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+def action_data(card: dict, verb: str) -> dict:
+    def walk(node):
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action.") and (node.get("data") or {}).get("verb") == verb:
+                yield node["data"]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    return next(walk(card))
+
+
+async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
+    response = await client.post("/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user))
+    assert response.status == 200
+    return (await response.json())["value"]
+
+
+async def test_a_dx_pro_reports_a_q2_actual_below_plan_and_the_summary_shows_the_delay(client, connector):
+    summary = await invoke(client, connector, fx.DX_HEALTH, "online_procedures.open")
+    assert "遅れ" in text(summary) and "77件" in text(summary)
+    form = await invoke(client, connector, fx.DX_HEALTH, cards.UPDATE_VERB, {cards.BUREAU_INPUT: HEALTH})
+    data = action_data(form, cards.SUBMIT_VERB)
+    invalid = await invoke(client, connector, fx.DX_HEALTH, cards.SUBMIT_VERB,
+                           {**data, "done": "-5", "delayed": "", "advanced": "", "reason": ""})
+    assert "0以上の整数で入力してください" in text(invalid) and "（入力: -5）" in text(invalid)
+    saved = await invoke(client, connector, fx.DX_HEALTH, cards.SUBMIT_VERB,
+                         {**data, "done": "30", "delayed": "30", "advanced": "", "reason": "委託先との調整"})
+    assert "保存しました" in text(saved)
+    after = await invoke(client, connector, fx.DX_HEALTH, cards.SUMMARY_VERB)
+    assert "51件" not in text(after) and "健康福祉局 23件" in text(after)
+    assert "うち今期の報告による見込み 2件" in text(after)
+    assert connector.activities == []  # every card came back in place
+
+
+async def test_a_manager_may_read_but_not_submit(client, connector):
+    bureau = await invoke(client, connector, fx.MANAGER, cards.BUREAU_VERB, {"bureau": HEALTH})
+    assert "健康福祉局 オンライン化の状況" in text(bureau)
+    refused = await invoke(client, connector, fx.MANAGER, cards.UPDATE_VERB, {"bureau": HEALTH})
+    assert "操作できません" in text(refused)
+
+
+async def test_the_keyword_opens_the_programme(client, connector):
+    activity = personal_message(connector.url, "オンライン化", user_aad=fx.STAFF)
+    response = await client.post("/api/messages", json=activity)
+    assert response.status in (200, 201)
+    assert "行政手続きオンライン化 全庁の状況" in text(connector.cards()[-1])
+
+
+@pytest.fixture
+async def files():
+    served: dict[str, bytes] = {}
+
+    async def get(request: web.Request) -> web.Response:
+        return web.Response(body=served[request.match_info["name"]])
+
+    app = web.Application()
+    app.router.add_get("/files/{name}", get)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    yield served, f"http://127.0.0.1:{port}/files"
+    await runner.cleanup()
+
+
+async def test_an_admin_sends_an_updated_table_in_the_chat(client, connector, files, store, clock):
+    served, base = files
+    service = OnlineProceduresService(store, clock)
+    workbook = load_workbook(io.BytesIO(service.export_xlsx(system_actor("準備", "setup").person, clock().date())))
+    workbook.worksheets[0]["E7"] = "よん"
+    bad = io.BytesIO()
+    workbook.save(bad)
+    served["表.xlsx"] = bad.getvalue()
+    activity = personal_message(connector.url, "", user_aad=fx.ADMIN)
+    activity["attachments"] = [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "表.xlsx",
+                                "content": {"downloadUrl": f"{base}/表.xlsx", "uniqueId": "x", "fileType": "xlsx"}}]
+    await client.post("/api/messages", json=activity)
+    assert "取り込めませんでした" in text(connector.cards()[-1]) and "E7: 数値ではありません" in text(connector.cards()[-1])
