@@ -129,6 +129,7 @@ MAX_REASON_CHARS = 500
 MAX_CHOICES = 40  # procedures listed on one update card
 _CHUNK = MAX_STRING_CHARS - 1000
 MAX_DOC_PARTS = 15  # about 900 KB of UTF-16: under the 1 MiB entity limit
+MAX_BATCH_PAYLOAD_BYTES = 3_500_000  # an Azure Table batch request may carry at most 4 MiB
 
 FIELD_DONE = "done"
 FIELD_DELAYED = "delayed"
@@ -818,12 +819,21 @@ class OnlineProceduresService:
         issues += [CellIssue("", f"「{x.bureau}」の行がありません（局を表から外すことはできません）")
                    for x in ledgers if x.bureau not in names]
         old = {x.bureau: x for x in ledgers}
+        live_rows = {r.bureau: r for r in live.rows}
         new: list[Ledger] = []
+        unchanged: set[str] = set()
         for order, row in enumerate(parsed.rows, start=1):
             previous = old.get(row.bureau)
             procedures = (parsed.procedures or {}).get(row.bureau)
             if procedures is None and previous is not None and previous.source is Source.PROCEDURES:
                 procedures = previous.procedures
+            shown = live_rows.get(row.bureau)
+            if (previous is not None and shown is not None and previous.order == order
+                    and (parsed.procedures or {}).get(row.bureau) is None and previous.note == row.note
+                    and shown.figures == tuple(row.figures[c.key] for c in live.columns)):
+                unchanged.add(row.bureau)  # kept as it is: reports, reasons and history included
+                new.append(previous)
+                continue
             if procedures is not None:
                 ledger = _procedure_ledger(previous, row.bureau, order, procedures, row.note)
                 derived = ledger_row(project(ledger, as_of, self.alert_days), year)
@@ -842,7 +852,8 @@ class OnlineProceduresService:
             raise ImportRefused(issues)
         for ledger in new:
             previous = old.get(ledger.bureau)
-            ledger.version = previous.version + 1 if previous else 1
+            if ledger.bureau not in unchanged:
+                ledger.version = previous.version + 1 if previous else 1
         before_rows = {r.bureau: r for r in live.rows}
         after_table = live_table(new, as_of, self.alert_days)
         titles = [c.title for c in after_table.columns]
@@ -865,7 +876,7 @@ class OnlineProceduresService:
              "手続きごとの記録": list(procedure_bureaus)},
             f"Excel の取込（{filename or 'ファイル名なし'}）",
         ))
-        self.replace_ledgers(actor, ledgers, new, changes)
+        self.replace_ledgers(actor, ledgers, [x for x in new if x.bureau not in unchanged], changes)
         return ImportResult(year, len(new), tuple(changed), tuple(added), procedure_bureaus)
 
     def replace_ledgers(self, actor: Actor, old: Sequence[Ledger], new: Sequence[Ledger],
@@ -878,10 +889,15 @@ class OnlineProceduresService:
         now = self._clock()
         ops = [BatchOperation("insert", Entity(PARTITION, IMPORT_PREFIX + new_submission_id(), {
             "kind": "import", "at": now, "by": actor.object_id, "bureaus": len(new)}))]
+        payload = 0
         for ledger in new:
             etag = etags.get(ledger.bureau)
             entity = ledger_entity(ledger, now, actor.name)
+            payload += sum(2 * len(v) for k, v in entity.properties.items() if k.startswith("doc"))
             ops.append(BatchOperation("upsert", entity, etag=etag) if etag else BatchOperation("insert", entity))
+        if payload > MAX_BATCH_PAYLOAD_BYTES:  # Azure refuses a batch request over 4 MiB
+            raise OnlineProceduresError(
+                "表と手続きの記録が大きすぎて一度に取り込めません。手続き一覧を局ごとに分けて取り込んでください。")
 
         def write() -> None:
             self._store.batch(TABLE, ops)
@@ -927,7 +943,10 @@ def _counts_ledger(previous: Ledger | None, row: Any, order: int, parsed: Any) -
     for q in (1, 2, 3, 4):
         figure = f[f"q{q}"]
         period = Period(year, q)
-        if parsed.closed[q - 1]:
+        kept = old_cells.get(period)
+        if kept is not None and kept.figure == figure and kept.closed == parsed.closed[q - 1]:
+            ledger.cells.append(kept)  # unchanged: its report, reason and closure stay
+        elif parsed.closed[q - 1]:
             ledger.cells.append(Cell(period, None, closure=Closure(
                 figure.value, figure.delayed, figure.advanced, 0, [], "import")))
         else:

@@ -491,3 +491,15 @@ def test_n_and_m_are_validated_settings():
             Settings.from_env({name: value})
     with pytest.raises(ValueError):
         OnlineProceduresService(InMemoryTableStore(), lambda: None, alert_days=0)
+
+
+def test_an_import_keeps_what_it_does_not_change(service, admin, dx):
+    form = service.update_form(dx, HEALTH, IN_Q2)
+    service.submit(dx, form_data(form, done="30", delayed="30", reason="委託先との調整"), IN_Q2)
+    version = service.ledger(HEALTH).version
+    data = edited(service.export_xlsx(admin.person, IN_Q2), F6=2, H6=None, F25=64, H25=511)  # 財政局 only
+    assert service.import_xlsx(admin, data, IN_Q2, "x.xlsx").changed == ("財政局",)
+    assert service.ledger(HEALTH).version == version  # not rewritten
+    assert service.bureau_summary(admin.person, HEALTH, IN_Q2).current.report.reason == "委託先との調整"
+    later = service.bureau_summary(admin.person, HEALTH, date(2023, 10, 20))
+    assert [h.reason for h in later.history if h.period.key == "2023Q2"] == ["委託先との調整"]
