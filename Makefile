@@ -5,14 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOT_PORT ?= 3978
 PLAYGROUND_PORT ?= 56150
+PLAYGROUND_USER ?= admin
 DATA_DIR ?= var
 
-.PHONY: run test test-fast playground package bench screenshots check-seed clean help
+.PHONY: run test test-fast test-e2e playground package bench screenshots check-seed clean help
 
 help:
 	@echo "make run         install, seed the embedded store and start the bot on 127.0.0.1:$(BOT_PORT)"
 	@echo "make test        install everything (Python, npm) and run the whole test suite"
 	@echo "make playground  open the Microsoft 365 Agents Playground against the running bot"
+	@echo "                 (PLAYGROUND_USER=dx_health|dx_child|manager|contact|staff to be another test user)"
+	@echo "make test-e2e    only the end-to-end tests (Agents Playground in headless Chromium)"
+	@echo "make screenshots regenerate docs/screenshots/*.png from the Playground"
 	@echo "make package     build the Teams app package (build/ict-bot.zip) with MicrosoftAppId"
 	@echo "make bench       run the benchmarks under bench/"
 
@@ -42,10 +46,21 @@ test: $(VENV)/.dev node_modules/.installed
 test-fast: $(VENV)/.dev node_modules/.installed
 	$(BIN)/python -m pytest -m "not e2e"
 
+test-e2e: $(VENV)/.dev node_modules/.installed
+	$(BIN)/python -m pytest tests/e2e -q
+
 # --- tools ----------------------------------------------------------------------------------
+# The Playground runs in a scratch copy (it writes devTools/ where it runs) of the committed
+# config playground/.m365agentsplayground.yml: the test tenant, team and users of tests/e2e.
+# If PLAYGROUND_PORT is busy it silently takes another port: use the address it prints.
 playground: node_modules/.installed
-	@mkdir -p $(DATA_DIR)/playground
-	@echo "ブラウザで http://localhost:$(PLAYGROUND_PORT) を開いてください（ボットは make run で起動しておきます）。"
+	@rm -rf $(DATA_DIR)/playground && mkdir -p $(DATA_DIR)/playground
+	@if [ "$(PLAYGROUND_USER)" = admin ]; then \
+		cp playground/.m365agentsplayground.yml $(DATA_DIR)/playground/; \
+	else \
+		$(BIN)/python -m tests.support.playground $(PLAYGROUND_USER) > $(DATA_DIR)/playground/.m365agentsplayground.yml; \
+	fi
+	@echo "ブラウザで下に表示される http://localhost:<ポート> を開いてください（ボットは make run で起動しておきます）。"
 	cd $(DATA_DIR)/playground && TEAMSAPPTESTER_BROWSER=none $(CURDIR)/node_modules/.bin/agentsplayground \
 		-e http://127.0.0.1:$(BOT_PORT)/api/messages -c msteams -p $(PLAYGROUND_PORT) --disable-telemetry
 
@@ -54,6 +69,9 @@ package: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/turns.py
+
+screenshots: $(VENV)/.dev node_modules/.installed
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider
 
 check-seed: $(VENV)/.runtime
 	$(BIN)/python -m services.seed check data

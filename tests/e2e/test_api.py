@@ -1,0 +1,127 @@
+"""End to end through the Agents Playground's HTTP/WebSocket API, without a browser.
+
+The same Playground and bot as the UI tests; a user's actions are the HTTP calls the
+Playground's page makes, and what the bot posts is read from the conversation WebSocket.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.programmes import PROGRAMMES
+from cards.menu import GREETING
+from tests.support.playground import CHANNEL_ID, TEST_USERS, PlaygroundError, card_text
+
+pytestmark = pytest.mark.e2e
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+def menu_buttons(card: dict) -> dict[str, dict]:
+    """Every Action.Execute of the card (actions and ActionSets), by title."""
+    found: dict[str, dict] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                found[node["title"]] = node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+def button(card: dict, title: str) -> dict:
+    [(_, action)] = [(t, a) for t, a in menu_buttons(card).items() if t == title or t.endswith(" " + title)]
+    return action
+
+
+def test_installation_greets_the_user_with_the_menu(api):
+    stream = api.stream()
+    api.install("personal")
+    greeting = stream.next(conversation=TEST_USERS["admin"].personal_chat_id, containing=GREETING)
+    assert greeting.from_bot
+    titles = list(menu_buttons(greeting.card))
+    for programme in PROGRAMMES:
+        assert any(t.endswith(programme.info.title) for t in titles), programme.info.title
+
+
+@pytest.mark.parametrize("programme", PROGRAMMES, ids=[p.info.key for p in PROGRAMMES])
+def test_each_programme_opens_from_the_menu(api, programme):
+    stream = api.stream()
+    api.post_message("メニュー")
+    menu = stream.next(containing=GREETING)
+    action = button(menu.card, programme.info.title)
+    answer = api.execute(menu, action["verb"], action["data"])
+    assert answer["type"] == CARD_TYPE
+    assert programme.info.title in card_text(answer["value"])
+    assert GREETING not in card_text(answer["value"])
+
+
+def test_action_execute_answers_in_the_invoke_and_posts_nothing(api):
+    stream = api.stream()
+    api.post_message("メニュー")
+    menu = stream.next(containing=GREETING)
+    after_click = api.stream()
+    answer = api.execute(menu, "cashless.open")
+    assert answer["type"] == CARD_TYPE and answer["value"]["version"] == "1.5"
+    assert "キャッシュレス" in card_text(answer["value"])
+    # The card is replaced in place: no new message, and the Playground pushes no update either
+    # (its page renders the invoke response itself).
+    assert after_click.quiet(1.0, conversation=menu.conversation_id) == []
+
+
+def test_action_submit_fallback_updates_the_submitted_card(api):
+    """Clients without Universal Actions send Action.Submit; the bot edits the card it came from."""
+    stream = api.stream()
+    api.post_message("メニュー")
+    menu = stream.next(containing=GREETING)
+    after_click = api.stream()
+    api.submit(menu, {"verb": "dx.open"})
+    update = after_click.next(action="updateMessage", containing="堺市DX")
+    assert update.message_id == menu.message_id
+    assert after_click.quiet(0.5, action="createMessage", conversation=menu.conversation_id) == []
+
+
+def test_a_mention_in_the_dx_pro_channel_is_answered_in_that_thread(api):
+    stream = api.stream()
+    sent = api.post_message("キャッシュレス", as_user="dx_health", conversation="channel")
+    assert sent.conversation_id == f"{CHANNEL_ID};messageid={sent.message_id}"
+    answer = stream.next(conversation=CHANNEL_ID, containing="キャッシュレス決済")
+    assert answer.conversation_id == sent.conversation_id  # a reply in the post, not a new post
+    assert answer.from_bot
+
+
+def test_a_channel_message_without_a_mention_never_reaches_the_bot(api):
+    stream = api.stream()
+    api.post_message("キャッシュレス", as_user="dx_child", conversation="channel", mention_bot=False)
+    assert stream.quiet(1.5, conversation=CHANNEL_ID) == []
+
+
+def test_only_the_current_user_writes_in_the_personal_chat(api):
+    with pytest.raises(PlaygroundError, match="switch_user"):
+        api.post_message("メニュー", as_user="staff")
+
+
+def test_a_user_without_permission_is_refused_politely(api):
+    api.switch_user("staff")  # 一般 職員: the Playground restarts with them at the keyboard
+    stream = api.stream()
+    api.post_message("管理")
+    refusal = stream.next(conversation=TEST_USERS["staff"].personal_chat_id, containing="操作できません")
+    text = card_text(refusal.card)
+    assert "ICTイノベーション推進室（管理者）のみが行えます" in text
+    assert "管理メニュー" not in text
+    assert "メニューに戻る" in menu_buttons(refusal.card)
+
+
+def test_the_admin_opens_the_admin_menu(api):
+    stream = api.stream()
+    api.post_message("メニュー")
+    menu = stream.next(containing=GREETING)
+    action = button(menu.card, "管理メニュー")
+    answer = api.execute(menu, action["verb"], action["data"])
+    assert "ICTイノベーション推進室（管理者のみ）" in card_text(answer["value"])
