@@ -14,8 +14,9 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -33,6 +34,16 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 
 def now_jst() -> datetime:
     return datetime.now(TIMEZONE)
+
+
+def running_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at ``start`` and runs on in real time (``BOT_CLOCK_START``)."""
+    origin = time.monotonic()
+
+    def now() -> datetime:
+        return (start + timedelta(seconds=time.monotonic() - origin)).astimezone(TIMEZONE)
+
+    return now
 
 
 def _bad_request(message: str) -> web.Response:
@@ -137,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    clock = running_clock(settings.clock_start) if settings.clock_start else now_jst
+    if settings.clock_start:
+        logger.warning("BOT_CLOCK_START: the bot's clock starts at %s, not the real time", settings.clock_start)
     store = open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string)
     if args.seed:
         from services.seed import SeedError, load_seed, seed_store
@@ -152,13 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         from services.tabular import ImportRejected
 
         try:
-            for line in import_startup_files(settings, store):
+            for line in import_startup_files(settings, store, clock):
                 logger.info("start-up import: %s", line)
         except (ImportRejected, PeopleError) as error:
             print(f"組織・名簿ファイルを取り込めません（何も変更していません）:\n{error}", file=sys.stderr)
             store.close()
             return 2
-    app = create_app(settings, store=store)
+    app = create_app(settings, store=store, clock=clock)
     print(
         f"ICT推進ボット: http://{settings.host}:{settings.port}/api/messages で待ち受けます "
         f"（保存先: {settings.storage_backend}）。別のターミナルで `make playground` を実行すると "

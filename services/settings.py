@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -85,6 +85,8 @@ class Settings:
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
     online_procedures_escalation_days: int = 10
+    # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
+    clock_start: datetime | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -205,6 +207,17 @@ class Settings:
             raise SettingsError("PROACTIVE_CONVERSATION_LIMITS", "は「件数/秒」をカンマで並べた形式です"
                                                                 f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）") from None
 
+        clock_text = text("BOT_CLOCK_START")
+        clock_start = None
+        if clock_text:
+            try:
+                clock_start = datetime.fromisoformat(clock_text)
+            except ValueError:
+                clock_start = None
+            if clock_start is None or clock_start.tzinfo is None:
+                raise SettingsError("BOT_CLOCK_START", "はタイムゾーン付きの日時です"
+                                                       f"（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）")
+
         return cls(
             app_id=app_id,
             app_password=app_password,
@@ -236,6 +249,7 @@ class Settings:
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
+            clock_start=clock_start,
         )
 
     def botframework_config(self) -> SimpleNamespace:

@@ -503,3 +503,17 @@ def test_an_import_keeps_what_it_does_not_change(service, admin, dx):
     assert service.bureau_summary(admin.person, HEALTH, IN_Q2).current.report.reason == "委託先との調整"
     later = service.bureau_summary(admin.person, HEALTH, date(2023, 10, 20))
     assert [h.reason for h in later.history if h.period.key == "2023Q2"] == ["委託先との調整"]
+
+
+def test_the_bots_clock_can_start_at_a_fixed_instant():
+    from app import running_clock
+    from services.settings import Settings, SettingsError
+
+    start = Settings.from_env({"BOT_CLOCK_START": "2023-09-20T10:00:00+09:00"}).clock_start
+    assert start == datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE)
+    now = running_clock(start)()
+    assert start <= now < start.replace(minute=1) and now.tzinfo is not None
+    assert Settings.from_env({}).clock_start is None
+    for bad in ("2023-09-20T10:00:00", "yesterday"):
+        with pytest.raises(SettingsError, match="BOT_CLOCK_START"):
+            Settings.from_env({"BOT_CLOCK_START": bad})
