@@ -376,9 +376,9 @@ def update_card(form: UpdateForm) -> dict:
             body.append(text_block(f"ほか {form.more_choices:,}件は Excel の「手続き一覧」で更新できます。",
                                    isSubtle=True, size="Small"))
     else:
-        body += _number("done", "完了した件数", form, required=True)
-        body += _number("delayed", "うち、遅れていた（前の期間から繰り越された）手続きの件数", form)
-        body += _number("advanced", "うち、後の期間の予定を前倒しして完了した件数", form)
+        body += _number("done", "この期間に完了した件数", form, required=True)
+        body += _number("delayed", "うち遅れ分（前の期間から繰り越された手続き）", form)
+        body += _number("advanced", "うち前倒し分（後の期間に予定していた手続き）", form)
     reason_label = ("訂正の理由（必須）" if form.correction
                     else "予定を下回る場合の理由（予定を下回るときは必須）")
     reason = {"type": "Input.Text", "id": "reason", "label": reason_label, "isMultiline": True,
