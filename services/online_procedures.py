@@ -40,7 +40,7 @@ import json
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -50,23 +50,6 @@ from services.audit_models import Change as AuditChange
 from services.calendar import add_business_days
 from services.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
 from services.identity import Actor, Person, system_actor
-from services.online_procedures_ledger import (
-    Cell,
-    Closure,
-    Inconsistent,
-    Ledger,
-    Report,
-    index_of_period,
-    available_for_advance,
-    bureau_summary,
-    closing_day,
-    correct,
-    delayed_procedures,
-    outstanding_delays,
-    period_status,
-    progress,
-    project,
-)
 from services.online_procedures_excel import (
     CellIssue,
     ImportRefused,
@@ -77,9 +60,24 @@ from services.online_procedures_excel import (
     seed_table,
     workbook_bytes,
 )
+from services.online_procedures_ledger import (
+    Cell,
+    Closure,
+    Inconsistent,
+    Ledger,
+    Report,
+    available_for_advance,
+    bureau_summary,
+    closing_day,
+    correct,
+    delayed_procedures,
+    index_of_period,
+    outstanding_delays,
+    period_status,
+    project,
+)
 from services.online_procedures_models import (
     FIRST_TRACKED_FISCAL_YEAR,
-    Figure,
     JOB_DELAY,
     JOB_ESCALATION,
     AlertTarget,
@@ -88,19 +86,21 @@ from services.online_procedures_models import (
     Change,
     CitySummary,
     DelayAlert,
+    Figure,
     Group,
     Method,
     Period,
     PeriodState,
     Procedure,
     ProcedureChoice,
+    ReportView,
     Source,
     Status,
     SubmitResult,
     TableView,
     UpdateForm,
 )
-from services.permissions import Action, Forbidden, Resource, ResourceKind, check, require
+from services.permissions import Action, Resource, ResourceKind, check, require
 from services.privacy import mask_my_number
 from services.settings import TIMEZONE
 from storage.base import (
@@ -486,9 +486,8 @@ class OnlineProceduresService:
                 f"{period.label}の実績は、{previous.label}の締め（"
                 f"{_md(closing_day(previous, self.alert_days))}）のあとに入力できます。"
             )
-        if state is PeriodState.CLOSED:
-            if not self.is_admin_for_all(person):
-                raise Forbidden(check(person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES)))
+        if state is PeriodState.CLOSED:  # corrections: admins only (a write on every bureau)
+            require(person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES))
         return i
 
     def _form(self, ledger: Ledger, projected: Ledger, i: int, as_of: date, submission_id: str, *,
@@ -974,8 +973,6 @@ def _given_back(cell: Cell) -> int:
 
 
 def _replace(p: Procedure, **changes: Any) -> Procedure:
-    from dataclasses import replace
-
     return replace(p, **changes)
 
 
@@ -1011,8 +1008,6 @@ def _changes(before: BureauSummary, after: BureauSummary, period: Period) -> tup
         row = next((h for h in summary.history if h.period == period and not h.superseded), None)
         if row is None:
             return None, 0
-        from services.online_procedures_models import ReportView
-
         return ReportView(row.done, row.done_delayed, row.done_advanced, row.reason), row.plan or 0
 
     (r0, plan0), (r1, plan1) = status_of(before), status_of(after)

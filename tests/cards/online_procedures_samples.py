@@ -9,9 +9,9 @@ from datetime import date, datetime
 from functools import cache
 
 from cards import online_procedures as cards
+from dialogs.online_procedures import alert_card
 from services.alerts import DueAlert
 from services.identity import Person, Role, RoleGrant, system_actor
-from dialogs.online_procedures import alert_card
 from services.online_procedures import OnlineProceduresService, as_due_alert
 from services.online_procedures_ledger import Ledger
 from services.online_procedures_models import (

@@ -26,12 +26,29 @@ from services.online_procedures import (
     parse_count,
 )
 from services.online_procedures_excel import ImportRefused
-from services.online_procedures_models import JOB_DELAY, JOB_ESCALATION, AlertTarget, Figure, Period, PeriodState
+from services.online_procedures_models import (
+    JOB_DELAY,
+    JOB_ESCALATION,
+    AlertTarget,
+    Figure,
+    Period,
+    PeriodState,
+)
 from services.permissions import Forbidden
 from services.seed import DEFAULT_DATA_DIR, load_seed, seed_store
 from services.settings import TIMEZONE
 from tests.fakes import InMemoryTableStore
-from tests.support.people import ADMIN, CONTACT, DX_CHILD, DX_HEALTH, MANAGER, STAFF, Clock, actor_of, load_fixtures
+from tests.support.people import (
+    ADMIN,
+    CONTACT,
+    DX_CHILD,
+    DX_HEALTH,
+    MANAGER,
+    STAFF,
+    Clock,
+    actor_of,
+    load_fixtures,
+)
 
 CSV_PATH = DEFAULT_DATA_DIR / "online_procedures.csv"
 MEETING = date(2023, 8, 8)
