@@ -223,3 +223,39 @@ def test_dx_pros_of_another_bureau_cannot_tick(switched, people):
     for other in (DX_CHILD, DX_HEALTH):
         with pytest.raises(Forbidden, match="財政局の DX PRO"):
             switched.update_form(actor_of(people, other), FINANCE, IN_Q2)
+
+
+@pytest.mark.azurite
+def test_the_write_path_on_azure_table_storage(azurite_connection_string, clock):
+    """Submissions (batch of marker + bureau with its ETag), duplicates, conflicts and a whole-table
+    import, on a real Azurite: the production backend's batch and ETag rules."""
+    from services.online_procedures import PARTITION, TABLE
+    from storage.azure import AzureTableStore
+
+    store = AzureTableStore(azurite_connection_string)
+    try:
+        for entity in list(store.query(TABLE, PARTITION)):  # the Azurite of the session is shared
+            store.delete(TABLE, entity.partition_key, entity.row_key)
+        seed_store(store, load_seed())
+        people = load_fixtures(store, clock)
+        service = OnlineProceduresService(store, clock)
+        dx, admin = actor_of(people, DX_HEALTH), actor_of(people, ADMIN)
+        form = service.update_form(dx, "健康福祉局", IN_Q2)
+        stale = service.update_form(admin, "健康福祉局", IN_Q2)
+        data = {"bureau": "健康福祉局", "period": "2023Q2", "etag": form.etag, "submission": form.submission_id,
+                "done": "30", "delayed": "30", "advanced": "", "reason": "調整中"}
+        assert not service.submit(dx, data, IN_Q2).duplicate
+        assert service.submit(dx, data, IN_Q2).duplicate
+        with pytest.raises(FormRejected) as conflict:
+            service.submit(admin, {**data, "etag": stale.etag, "submission": stale.submission_id}, IN_Q2)
+        assert conflict.value.form.status.report.done == 30
+        exported = service.export_xlsx(admin.person, IN_Q2)
+        workbook = load_workbook(io.BytesIO(exported))
+        sheet = workbook.worksheets[0]
+        sheet["F6"], sheet["H6"], sheet["F25"], sheet["H25"] = 2, None, 64, 511  # 財政局: 2 from Q4 to Q2
+        out = io.BytesIO()
+        workbook.save(out)
+        assert service.import_xlsx(admin, out.getvalue(), IN_Q2, "azure.xlsx").changed == (FINANCE,)
+        assert service.bureau_summary(admin.person, "健康福祉局", IN_Q2).current.report.reason == "調整中"
+    finally:
+        store.close()
