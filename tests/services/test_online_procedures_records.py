@@ -78,9 +78,11 @@ def clock():
     return Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture
 def store(request, tmp_path):
-    store = InMemoryTableStore() if request.param == "memory" else SqliteTableStore(tmp_path / "s.sqlite3")
+    """The in-memory fake; ``@pytest.mark.parametrize("store", ["sqlite"], indirect=True)`` for SQLite."""
+    backend = getattr(request, "param", "memory")
+    store = InMemoryTableStore() if backend == "memory" else SqliteTableStore(tmp_path / "s.sqlite3")
     seed_store(store, load_seed())
     yield store
     store.close()
@@ -160,6 +162,7 @@ def test_unfinished_ordinary_procedures_need_a_planned_period(service, admin):
         service.import_xlsx(admin, data, IN_Q2, "x.xlsx")
 
 
+@pytest.mark.parametrize("store", ["memory", "sqlite"], indirect=True)
 def test_a_dx_pro_ticks_procedures_done_and_late_ones_are_listed(switched, people, clock):
     dx_admin = actor_of(people, ADMIN)
     form = switched.update_form(dx_admin, FINANCE, IN_Q2)
