@@ -271,21 +271,22 @@ class Outbox:
         """Extend the lease by the usual term, or ``at_least`` if that is longer (a long
         ``Retry-After`` wait); raises :class:`LeaseLost` if taken over."""
         until = self._clock() + max(self.lease, at_least)
-        return self._claim(self._write(claim, lease_until=until, owner=self.owner))
+        return self._claim(self._write(claim, lease_until=until, owner=self.owner, attempts=claim.attempts))
 
     def mark_sent(self, claim: Claim) -> None:
         now = self._clock()
-        self._write(claim, state=DeliveryState.SENT.value, sent_at=now, lease_until=now, payload_json="{}")
+        self._write(claim, state=DeliveryState.SENT.value, sent_at=now, lease_until=now, payload_json="{}",
+                    attempts=claim.attempts)
 
     def mark_failed(self, claim: Claim, status: int | None, error: str) -> None:
         now = self._clock()
         self._write(claim, state=DeliveryState.FAILED.value, last_status=status, last_error=error[:500],
-                    lease_until=now)
+                    lease_until=now, attempts=claim.attempts)
 
     def release(self, claim: Claim) -> None:
         """Give the lease back (graceful stop): the next start, or another instance, sends it."""
         try:
-            self._write(claim, lease_until=NEVER)
+            self._write(claim, lease_until=NEVER, attempts=claim.attempts)
         except LeaseLost:
             pass
 

@@ -7,10 +7,10 @@ virtual clock and never sleep.
 
 For each claimed delivery:
 
-1. reserve a slot with the :class:`~services.pacing.Pacer` (per conversation and per app) and
-   sleep until it;
-2. renew the lease and count the attempt (:meth:`Outbox.begin_attempt`): if another instance has
-   taken the delivery over, stop here, it is theirs;
+1. make sure the lease covers the attempt (renewing it if little is left; if another instance has
+   taken the delivery over meanwhile, stop here, it is theirs);
+2. wait until the :class:`~services.pacing.Pacer` (per conversation and per app) lets a message
+   go now, and take that slot at the moment of sending;
 3. send. Success: ``sent``. 429/412/502/504, a timeout or a dropped connection: wait (backoff with
    jitter, at least ``Retry-After``; a 429 also holds that conversation) and go to 1, up to
    ``max_attempts``. 403 ``MessageWritesBlocked`` or 404: ``failed`` and the conversation is
@@ -23,11 +23,12 @@ attempt, and gives the remaining leases back so the next start sends them.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -38,6 +39,8 @@ from services.pacing import Pacer, RetryPolicy
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: Renew a lease before an attempt unless this much more than the send timeout is left of it.
+LEASE_SAFETY_SECONDS = 5.0
 #: 403 codes that mean "this conversation no longer takes the bot's messages".
 GONE_CODES = frozenset({"MessageWritesBlocked", "ConversationBlockedByUser"})
 
@@ -113,6 +116,14 @@ class DispatchReport:
 
 
 class Dispatcher:
+    """Sends claimed deliveries with a pool of ``concurrency`` workers.
+
+    Workers take deliveries from one priority queue: first attempts in order, and retries (once
+    their backoff has passed) ahead of them, so a throttled message is not pushed to the end of
+    a long fan-out and retried only after everything else. Only workers wait on the pacer, so
+    there are never more than ``concurrency`` sends waiting for a slot or on the wire.
+    """
+
     def __init__(
         self,
         outbox: Outbox,
@@ -132,14 +143,13 @@ class Dispatcher:
         self._pacer = pacer
         self._clock = clock
         self._policy = policy or RetryPolicy()
-        self._slots = asyncio.Semaphore(concurrency) if concurrency > 0 else None
-        self._concurrency = concurrency
+        self._concurrency = max(1, concurrency)
         self._send_timeout = send_timeout
         self._on_gone = on_gone
         self._blocking = blocking
         self._rng = rng or random.Random()
         self._stopping = asyncio.Event()
-        self._active: set[asyncio.Task[Any]] = set()
+        self._active: set[asyncio.Future[Any]] = set()
 
     @property
     def stopping(self) -> bool:
@@ -147,18 +157,55 @@ class Dispatcher:
 
     async def dispatch(self, claims: Sequence[Claim]) -> DispatchReport:
         report = DispatchReport()
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._concurrency)
-        tasks = [asyncio.ensure_future(self._deliver(claim, report)) for claim in claims]
-        self._active.update(tasks)
+        if not claims:
+            return report
+        queue: asyncio.PriorityQueue[tuple[int, int, Claim]] = asyncio.PriorityQueue()
+        order = itertools.count()
+        left = len(claims)
+        finished = asyncio.Event()
+        waits: set[asyncio.Future[Any]] = set()
+        for claim in claims:
+            queue.put_nowait((1, next(order), claim))
+
+        def settle() -> None:
+            nonlocal left
+            left -= 1
+            if left == 0:
+                finished.set()
+
+        async def retry_later(claim: Claim, delay: float) -> None:
+            if await self._pause(delay):
+                queue.put_nowait((0, next(order), claim))  # retries go ahead of first attempts
+                return
+            await self._give_back(claim, report)
+            settle()
+
+        async def worker() -> None:
+            while True:
+                _, _, claim = await queue.get()
+                retry = await self._attempt(claim, report)
+                if retry is None:
+                    settle()
+                else:
+                    wait = asyncio.ensure_future(retry_later(*retry))
+                    waits.add(wait)
+                    wait.add_done_callback(waits.discard)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(self._concurrency, len(claims)))]
+        done = asyncio.ensure_future(finished.wait())
+        self._active.add(done)
         try:
-            await asyncio.gather(*tasks)
+            await done
         finally:
-            self._active.difference_update(tasks)
+            self._active.discard(done)
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
         return report
 
     async def stop(self, timeout: float = 30.0) -> None:
-        """Start no new attempt; wait (up to ``timeout``) for sends on the wire to finish."""
+        """Start no new attempt; wait (up to ``timeout``) for sends on the wire to finish and for
+        the rest to be given back."""
         self._stopping.set()
         if self._active:
             await asyncio.wait(set(self._active), timeout=timeout)
@@ -177,9 +224,36 @@ class Dispatcher:
                     task.cancel()
         return not self.stopping
 
-    async def _deliver(self, claim: Claim, report: DispatchReport) -> None:
+    async def _give_back(self, claim: Claim, report: DispatchReport) -> None:
+        await self._blocking(self._outbox.release, claim)
+        report.released += 1
+
+    async def _acquire(self, claim: Claim) -> tuple[bool, Claim]:
+        """Wait until the pacer lets this message go *now*, and take the slot.
+
+        The slot is taken at the actual moment, right before the send (checking and recording
+        with no ``await`` in between), never reserved ahead: a worker that wakes late cannot bunch
+        up with the next sends. A long wait (a conversation over its hourly limit) first extends
+        the lease so no other instance takes the delivery over meanwhile.
+        """
+        while True:
+            if self.stopping:
+                return False, claim
+            now = self._clock.monotonic()
+            if self._pacer.try_acquire(claim.target, now):
+                return True, claim
+            wait = max(self._pacer.wait_time(claim.target, now), 1e-6)
+            needed = timedelta(seconds=wait + self._send_timeout)
+            if self._outbox.lease_left(claim) < needed:
+                claim = await self._blocking(self._outbox.renew, claim, needed)
+            if not await self._pause(wait):
+                return False, claim
+
+    async def _attempt(self, claim: Claim, report: DispatchReport) -> tuple[Claim, float] | None:
+        """One attempt. None when the delivery is settled (sent, failed, given back, taken over);
+        otherwise the claim and how long to wait before the next attempt."""
         try:
-            await self._deliver_inner(claim, report)
+            return await self._attempt_inner(claim, report)
         except LeaseLost:
             report.taken_over += 1
             logger.info("delivery %s was taken over by another instance", claim.key)
@@ -191,56 +265,56 @@ class Dispatcher:
                 await self._blocking(self._outbox.mark_failed, claim, None, f"internal error: {error!r}")
             except Exception:
                 logger.exception("could not record the failure of %s", claim.key)
+        return None
 
-    async def _deliver_inner(self, claim: Claim, report: DispatchReport) -> None:
-        while True:
-            if self.stopping:
-                await self._blocking(self._outbox.release, claim)
-                report.released += 1
-                return
-            assert self._slots is not None
-            async with self._slots:
-                wait = self._pacer.reserve(claim.target, self._clock.monotonic())
-                if not await self._pause(wait):
-                    await self._blocking(self._outbox.release, claim)
-                    report.released += 1
-                    return
-                claim = await self._blocking(self._outbox.begin_attempt, claim)
-                report.attempts += 1
-                try:
-                    await asyncio.wait_for(self._sender.send(claim.target, claim.payload), self._send_timeout)
-                except SendError as error:
-                    failure = error
-                except (TimeoutError, asyncio.TimeoutError):
-                    failure = SendError(None, f"no answer within {self._send_timeout:g} s", code="Timeout")
-                else:
-                    await self._blocking(self._outbox.mark_sent, claim)
-                    report.sent += 1
-                    return
-            if failure.gone:
-                await self._blocking(self._outbox.mark_failed, claim, failure.status, str(failure))
-                report.failed += 1
-                report.gone += 1
-                report.problems.append((claim.key, failure.status, str(failure)))
-                if self._on_gone is not None:
-                    await self._blocking(self._on_gone, claim.target)
-                return
-            transient = self._policy.retryable(failure.status) or failure.status is None
-            if not transient or claim.attempts >= self._policy.max_attempts:
-                reason = str(failure) if not transient else f"{failure} (gave up after {claim.attempts} attempts)"
-                await self._blocking(self._outbox.mark_failed, claim, failure.status, reason)
-                report.failed += 1
-                report.problems.append((claim.key, failure.status, reason))
-                return
-            delay = self._policy.delay(claim.attempts, failure.retry_after, self._rng)
-            if failure.status == 429 and failure.retry_after is not None:
-                self._pacer.hold(claim.target, self._clock.monotonic() + failure.retry_after)
-            report.retries += 1
-            needed = timedelta(seconds=delay + self._send_timeout)
-            if self._outbox.lease_left(claim) < needed:
-                claim = await self._blocking(self._outbox.renew, claim, needed)  # keep the lease across the wait
-            if not await self._pause(delay):
-                await self._blocking(self._outbox.release, claim)
-                report.released += 1
-                return
-
+    async def _attempt_inner(self, claim: Claim, report: DispatchReport) -> tuple[Claim, float] | None:
+        if self.stopping:
+            await self._give_back(claim, report)
+            return None
+        # No storage write per attempt: the lease is renewed only when what is left of it would not
+        # cover the send (a stall, a long Retry-After). Nobody can adopt a delivery whose lease
+        # has not run out, so a send under a live lease is ours alone.
+        if self._outbox.lease_left(claim) < timedelta(seconds=self._send_timeout + LEASE_SAFETY_SECONDS):
+            claim = await self._blocking(self._outbox.renew, claim)
+        claim = replace(claim, attempts=claim.attempts + 1)
+        report.attempts += 1
+        prepare = getattr(self._sender, "prepare", None)
+        if prepare is not None:
+            await prepare(claim.target)
+        acquired, claim = await self._acquire(claim)
+        if not acquired:
+            await self._give_back(claim, report)
+            return None
+        try:
+            await asyncio.wait_for(self._sender.send(claim.target, claim.payload), self._send_timeout)
+        except SendError as error:
+            failure = error
+        except (TimeoutError, asyncio.TimeoutError):
+            failure = SendError(None, f"no answer within {self._send_timeout:g} s", code="Timeout")
+        else:
+            await self._blocking(self._outbox.mark_sent, claim)
+            report.sent += 1
+            return None
+        if failure.gone:
+            await self._blocking(self._outbox.mark_failed, claim, failure.status, str(failure))
+            report.failed += 1
+            report.gone += 1
+            report.problems.append((claim.key, failure.status, str(failure)))
+            if self._on_gone is not None:
+                await self._blocking(self._on_gone, claim.target)
+            return None
+        transient = self._policy.retryable(failure.status) or failure.status is None
+        if not transient or claim.attempts >= self._policy.max_attempts:
+            reason = str(failure) if not transient else f"{failure} (gave up after {claim.attempts} attempts)"
+            await self._blocking(self._outbox.mark_failed, claim, failure.status, reason)
+            report.failed += 1
+            report.problems.append((claim.key, failure.status, reason))
+            return None
+        delay = self._policy.delay(claim.attempts, failure.retry_after, self._rng)
+        if failure.status == 429 and failure.retry_after is not None:
+            self._pacer.hold(claim.target, self._clock.monotonic() + failure.retry_after)
+        report.retries += 1
+        needed = timedelta(seconds=delay + self._send_timeout)
+        if self._outbox.lease_left(claim) < needed:
+            claim = await self._blocking(self._outbox.renew, claim, needed)  # keep the lease across the wait
+        return claim, delay

@@ -129,13 +129,21 @@ class SlidingWindowLimiter:
 
 @dataclass
 class Pacer:
-    """Per-conversation windows plus the app-wide window; one instance per process."""
+    """Per-conversation windows plus the app-wide window; one instance per process.
+
+    ``smooth`` (the default) also spaces the app's messages evenly, at most one every
+    ``1 / rate`` seconds, instead of letting 30 go in one burst at the start of each second.
+    That costs nothing in throughput, and it keeps a little lateness between taking a slot and
+    the request reaching Teams (a busy event loop, the network) from pushing two bursts into one
+    second as Teams counts it.
+    """
 
     conversation_windows: Sequence[Window] = TEAMS_CONVERSATION_WINDOWS
     app_windows: Sequence[Window] = TEAMS_APP_WINDOWS
     margin: float = PACING_MARGIN_SECONDS
+    smooth: bool = True
     _conversations: dict[str, SlidingWindowLimiter] = field(default_factory=dict)
-    _app: SlidingWindowLimiter | None = None
+    _app: list[SlidingWindowLimiter] = field(default_factory=list)
 
     def _conversation(self, conversation_id: str) -> SlidingWindowLimiter:
         limiter = self._conversations.get(conversation_id)
@@ -143,28 +151,52 @@ class Pacer:
             limiter = self._conversations[conversation_id] = SlidingWindowLimiter(self.conversation_windows, self.margin)
         return limiter
 
-    def _app_limiter(self) -> SlidingWindowLimiter:
-        if self._app is None:
-            self._app = SlidingWindowLimiter(self.app_windows, self.margin)
-        return self._app
+    def _limiters(self, conversation_id: str, now: float) -> list[SlidingWindowLimiter]:
+        if not self._app:
+            self._app.append(SlidingWindowLimiter(self.app_windows, self.margin))
+            if self.smooth:
+                spacing = min((w.seconds + self.margin) / w.limit for w in self.app_windows)
+                self._app.append(SlidingWindowLimiter([Window(1, spacing)], margin=0.0))
+        limiters = [self._conversation(conversation_id), *self._app]
+        for limiter in limiters:
+            limiter.prune(now)
+        return limiters
+
+    @staticmethod
+    def _earliest(limiters: list[SlidingWindowLimiter], now: float) -> float:
+        at = now
+        for _ in range(1000):
+            moved = at
+            for limiter in limiters:
+                moved = limiter.earliest(moved)
+            if moved == at:
+                return at
+            at = moved
+        return at  # pragma: no cover - the limiters agree long before
 
     def reserve(self, conversation_id: str, now: float) -> float:
         """Reserve the earliest slot for a message to ``conversation_id``; return the delay
         (seconds from ``now``, 0 or more) the caller must wait before sending it."""
-        conversation, app = self._conversation(conversation_id), self._app_limiter()
-        conversation.prune(now)
-        app.prune(now)
-        at = now
-        for _ in range(1000):
-            at = conversation.earliest(at)
-            app_at = app.earliest(at)
-            if app_at == at:
-                break
-            at = app_at
-        conversation.add(at)
-        app.add(at)
+        limiters = self._limiters(conversation_id, now)
+        at = self._earliest(limiters, now)
+        for limiter in limiters:
+            limiter.add(at)
         self._forget_idle(now)
         return max(0.0, at - now)
+
+    def wait_time(self, conversation_id: str, now: float) -> float:
+        """How long until a message to ``conversation_id`` may go (0: now). Records nothing."""
+        return max(0.0, self._earliest(self._limiters(conversation_id, now), now) - now)
+
+    def try_acquire(self, conversation_id: str, now: float) -> bool:
+        """Take a slot at ``now`` if every window allows it (what the dispatcher does)."""
+        limiters = self._limiters(conversation_id, now)
+        if not all(limiter.fits(now) for limiter in limiters):
+            return False
+        for limiter in limiters:
+            limiter.add(now)
+        self._forget_idle(now)
+        return True
 
     def hold(self, conversation_id: str, until: float) -> None:
         self._conversation(conversation_id).hold(until)

@@ -34,7 +34,7 @@ def assert_within(times: list[float], windows) -> None:
 
 
 def test_one_conversation_is_paced_to_every_teams_window():
-    pacer = Pacer(margin=0.0)
+    pacer = Pacer(margin=0.0, smooth=False)
     times = [pacer.reserve("c1", 0.0) for _ in range(200)]  # all asked for at t=0
     assert_within(times, TEAMS_CONVERSATION_WINDOWS)
     # 7 go at once, the 8th after a second, and 60 take at least 30 s
@@ -43,7 +43,7 @@ def test_one_conversation_is_paced_to_every_teams_window():
 
 
 def test_the_app_window_caps_many_conversations_at_30_per_second():
-    pacer = Pacer(margin=0.0)
+    pacer = Pacer(margin=0.0, smooth=False)
     times = [pacer.reserve(f"c{i}", 0.0) for i in range(500)]
     assert_within(times, TEAMS_APP_WINDOWS)
     assert max(times) == pytest.approx(16.0)  # 500 messages: 17 windows of 30, the last at 16 s
@@ -71,6 +71,22 @@ def test_the_margin_widens_every_window():
     limiter = SlidingWindowLimiter([Window(1, 1.0)], margin=0.05)
     limiter.add(0.0)
     assert limiter.earliest(0.5) == pytest.approx(1.05)
+
+
+def test_smoothing_spaces_the_apps_messages_evenly():
+    pacer = Pacer(margin=0.02)
+    times = [pacer.reserve(f"c{i}", 0.0) for i in range(61)]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert all(g == pytest.approx(1.02 / 30, abs=1e-5) for g in gaps)  # one every 34 ms, never a burst of 30
+    assert max_in_window(times, 1.0) <= 30 and times[-1] == pytest.approx(60 * 1.02 / 30, abs=1e-3)
+
+
+def test_try_acquire_takes_a_slot_only_when_every_window_allows():
+    pacer = Pacer(margin=0.0, smooth=False)
+    assert all(pacer.try_acquire("c1", 0.0) for _ in range(7))
+    assert not pacer.try_acquire("c1", 0.5) and pacer.wait_time("c1", 0.5) == pytest.approx(0.5, abs=1e-5)
+    assert pacer.try_acquire("c2", 0.5)  # another conversation is not held back
+    assert pacer.try_acquire("c1", 1.0 + 1e-5)
 
 
 def test_a_hold_delays_only_that_conversation():

@@ -46,6 +46,7 @@ class ThrottlingConnector:
     delivered: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
     injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    throttled: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # 429s per conversation
     url: str = ""
     _limits: dict[str, SlidingWindowLimiter] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -92,6 +93,7 @@ class ThrottlingConnector:
         roll = self._rng.random()
         if roll < self.p429:
             self.injected["429"] += 1
+            self.throttled[conversation_id] += 1
             return web.json_response({"error": {"code": "TooManyRequests", "message": "injected"}}, status=429,
                                      headers={"Retry-After": self.retry_after})
         if roll < self.p429 + self.p5xx:
@@ -102,6 +104,7 @@ class ThrottlingConnector:
         limiter.prune(now)
         if not limiter.fits(now):
             self.injected["429 over the conversation limit"] += 1
+            self.throttled[conversation_id] += 1
             return web.json_response({"error": {"code": "TooManyRequests", "message": "conversation limit"}},
                                      status=429, headers={"Retry-After": "1"})
         limiter.add(now)
