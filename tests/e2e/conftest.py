@@ -2,9 +2,12 @@
 
 - ``e2e`` (session): the bot (``app.py --seed``, fresh store, test roster) and the Playground,
   each on a free port, stopped by PID at the end.
-- ``browser`` (session): headless Debian Chromium through Playwright's sync API.
-- ``playground`` (per test): a fresh browser context and page on the Playground, as
-  :class:`tests.support.playground_ui.PlaygroundUI`; the page load greets the current user.
+- ``stack`` (module): the ``e2e`` pair, unless the module overrides it with a pair of its own
+  (:func:`running_e2e`).
+- ``browser`` (module): headless Debian Chromium through Playwright's sync API.
+- ``playground`` (per test): the module's page on the Playground, as
+  :class:`tests.support.playground_ui.PlaygroundUI`, showing a new greeting (a fresh
+  installationUpdate; reloading costs ~2 s); a new browser context after a failed test.
 - ``api`` (per test): :class:`tests.support.playground.PlaygroundAPI`, no browser.
 
 Both per-test fixtures put the Playground back to the default user (情報 太郎) after a test that
@@ -23,7 +26,8 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -84,7 +88,7 @@ class E2E:
     bot: BotServer
     playground: PlaygroundServer
     config: pytest.Config
-    logs: list[Path] = field(default_factory=list)
+    default_user: str = DEFAULT_USER
 
     def mark(self) -> Mark:
         offsets = {p: (p.stat().st_size if p.exists() else 0) for p in self._log_files()}
@@ -100,8 +104,8 @@ class E2E:
         return [self.bot.log_path, self.playground.log_path, self.playground.stdout_path]
 
     def reset_user(self) -> None:
-        if self.playground.current_user != DEFAULT_USER:
-            self.playground.switch_user(DEFAULT_USER)
+        if self.playground.current_user != self.default_user:
+            self.playground.switch_user(self.default_user)
 
     def write_artifacts(self, node: pytest.Item, mark: Mark, ui=None) -> Path:
         """What happened during this test, under test-artifacts/<test>/; prints the paths."""
@@ -151,29 +155,62 @@ class E2E:
         return target
 
 
-@pytest.fixture(scope="session")
-def e2e(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[E2E]:
+@contextmanager
+def running_e2e(
+    root: Path,
+    config: pytest.Config,
+    *,
+    current_user: str = DEFAULT_USER,
+    bot_env: dict[str, str] | None = None,
+) -> Iterator[E2E]:
+    """A bot and a Playground of their own under ``root`` (``bot_env`` adds to the bot's
+    environment, e.g. another ``BOT_CLOCK_START``), stopped by PID on exit."""
     try:
         check_playground_installed()
     except Unavailable as error:
         unavailable(str(error))
-    root = tmp_path_factory.mktemp("e2e")
-    bot = BotServer(data_dir=root / "bot-data", log_path=root / "bot.log")
+    bot = BotServer(data_dir=root / "bot-data", log_path=root / "bot.log", extra_env=dict(bot_env or {}))
     playground = None
     try:
-        bot.start()
-        playground = PlaygroundServer(workdir=root / "playground", bot_endpoint=bot.endpoint).start()
-        yield E2E(bot=bot, playground=playground, config=pytestconfig)
-    except RuntimeError as error:
-        pytest.fail(str(error), pytrace=False)
+        try:
+            bot.start()
+            playground = PlaygroundServer(
+                workdir=root / "playground", bot_endpoint=bot.endpoint, current_user=current_user
+            ).start()
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
+        yield E2E(bot=bot, playground=playground, config=config, default_user=current_user)
     finally:
         if playground is not None:
             playground.stop()
         bot.stop()
 
 
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[E2E]:
+    """The bot and the Playground most end-to-end tests share."""
+    with running_e2e(tmp_path_factory.mktemp("e2e"), pytestconfig) as shared:
+        yield shared
+
+
 @pytest.fixture(scope="module")
-def browser(e2e: E2E):
+def stack(e2e: E2E) -> E2E:
+    """The bot and Playground a module's ``playground`` and ``api`` use: the shared ones. A module
+    that needs its own (another clock, a fresh store) overrides this fixture::
+
+        @pytest.fixture(scope="module")
+        def stack(tmp_path_factory, pytestconfig):
+            with running_e2e(tmp_path_factory.mktemp("mine"), pytestconfig,
+                             bot_env={"BOT_CLOCK_START": "2023-09-20T10:00:00+09:00"}) as own:
+                yield own
+    """
+    return e2e
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, per module: the sync Playwright API must be stopped before an asyncio
+    test runs in this process, or pytest-asyncio finds a running event loop."""
     try:
         from playwright.sync_api import sync_playwright
 
@@ -226,39 +263,39 @@ class _Page:
 
 
 @pytest.fixture(scope="module")
-def _shared_page(e2e: E2E, browser):
-    page = _Page(browser, e2e)
+def _shared_page(stack: E2E, browser):
+    page = _Page(browser, stack)
     yield page
     page.close()
 
 
 @pytest.fixture
-def playground(e2e: E2E, _shared_page: _Page, request: pytest.FixtureRequest):
+def playground(stack: E2E, _shared_page: _Page, request: pytest.FixtureRequest):
     """The Playground's page in Chromium, showing a new greeting card (a fresh
     installationUpdate), as the default user. Cards of earlier tests are retired (see
     ``PlaygroundUI.retire``); a failed test leaves a new browser context to the next one."""
-    mark = e2e.mark()
+    mark = stack.mark()
     try:
         try:
             ui = _shared_page.for_next_test()
         except Exception:
-            e2e.write_artifacts(request.node, mark, _shared_page.ui)
+            stack.write_artifacts(request.node, mark, _shared_page.ui)
             raise
         yield ui
         if _failed(request.node):
             _shared_page.dirty = True
-            e2e.write_artifacts(request.node, mark, ui)
+            stack.write_artifacts(request.node, mark, ui)
     finally:
-        e2e.reset_user()
+        stack.reset_user()
 
 
 @pytest.fixture
-def api(e2e: E2E, request: pytest.FixtureRequest):
+def api(stack: E2E, request: pytest.FixtureRequest):
     """The Playground's HTTP/WebSocket API as the default user, without a browser."""
-    mark = e2e.mark()
+    mark = stack.mark()
     try:
-        yield PlaygroundAPI(e2e.playground)
+        yield PlaygroundAPI(stack.playground)
         if _failed(request.node):
-            e2e.write_artifacts(request.node, mark)
+            stack.write_artifacts(request.node, mark)
     finally:
-        e2e.reset_user()
+        stack.reset_user()

@@ -10,7 +10,9 @@ import pytest
 
 from bot.programmes import PROGRAMMES
 from cards.menu import GREETING
-from tests.support.playground import CHANNEL_ID, TEST_USERS, PlaygroundError, card_text
+from cards import proactive
+from services.jobs import DELAY_ALERTS
+from tests.support.playground import CHANNEL_ID, TEAM_ID, TEST_USERS, PlaygroundError, card_text
 
 pytestmark = pytest.mark.e2e
 
@@ -125,3 +127,23 @@ def test_the_admin_opens_the_admin_menu(api):
     action = button(menu.card, "管理メニュー")
     answer = api.execute(menu, action["verb"], action["data"])
     assert "ICTイノベーション推進室（管理者のみ）" in card_text(answer["value"])
+
+
+def test_a_proactive_alert_reaches_the_channel_registered_for_the_department(api):
+    """The admin registers the team's General channel as 子ども青少年局/子育て支援部's DX PRO channel,
+    then runs the delay alerts now from the jobs card: the alert arrives there as a new post."""
+    stream = api.stream()
+    api.post_message("このチャネルを登録", conversation="general")
+    form = stream.next(conversation=TEAM_ID, containing="チャネルの登録")
+    register = button(form.card, "登録する")
+    mapped = api.execute(form, register["verb"], {**register["data"], proactive.UNIT_INPUT: "子ども青少年局/子育て支援部"})
+    assert "子ども青少年局/子育て支援部の遅延アラートがこのチャネルに届きます" in card_text(mapped["value"])
+
+    api.post_message("定時の通知")
+    jobs = stream.next(conversation=TEST_USERS["admin"].personal_chat_id, containing="定時の通知と配信状況")
+    after_click = api.stream()
+    ran = api.execute(jobs, proactive.RUN_JOB_VERB, {"job": DELAY_ALERTS})
+    assert "「遅延アラート・エスカレーション」を実行しました" in card_text(ran["value"])
+    alert = after_click.next(conversation=TEAM_ID, containing="オンライン化の遅れ: 子ども青少年局")
+    assert alert.from_bot and alert.post_conversation_id  # a new post in the channel, not a reply
+    assert "DX PRO チャネルにお知らせしています" in card_text(alert.card)  # why it came

@@ -2,7 +2,8 @@
 
 ``make screenshots`` runs this module with ``SCREENSHOTS_DIR=docs/screenshots``; in the normal
 test run the pictures go to a temporary directory, so the test still shows that every one of
-them renders.
+them renders. The module has a bot and a Playground of its own, so the figures on the cards are
+the seed's, whatever other tests did.
 """
 
 from __future__ import annotations
@@ -14,9 +15,16 @@ import pytest
 from playwright.sync_api import expect
 
 from cards.menu import GREETING
+from tests.e2e.conftest import running_e2e
 from tests.support.playground import CHANNEL_NAME
 
 pytestmark = [pytest.mark.e2e, pytest.mark.screenshots]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, pytestconfig):
+    with running_e2e(tmp_path_factory.mktemp("e2e-screenshots"), pytestconfig) as own:
+        yield own
 
 
 @pytest.fixture
@@ -50,3 +58,19 @@ def test_screenshots_of_the_main_cards(playground, out_dir):
     post = playground.post("進み具合は")
     playground.wait_for_card("行政手続きオンライン化", within=post)
     _png(playground.screenshot(out_dir / "channel.png", card=post))
+
+    # a proactive delay alert in the DX PRO channel, once the channel is registered
+    playground.send("このチャネルを登録")
+    form = playground.wait_for_card("チャネルの登録", within=playground.post("このチャネルを登録"))
+    playground.choose("このチャネルの役割（局・部）", "健康福祉局/健康部", form)
+    playground.click_card_button("登録する", form)
+    expect(form).to_contain_text("遅延アラートがこのチャネルに届きます")
+    playground.open_personal_chat()
+    playground.send("定時の通知")
+    jobs = playground.wait_for_card("定時の通知と配信状況")
+    playground.click_card_button("今すぐ実行", jobs, section="遅延アラート・エスカレーション")
+    expect(jobs).to_contain_text("を実行しました")
+    playground.open_channel(CHANNEL_NAME)
+    alert = playground.post("オンライン化の遅れ: 健康福祉局")
+    expect(alert).to_contain_text("この通知が届いた理由")
+    _png(playground.screenshot(out_dir / "delay-alert.png", card=alert))

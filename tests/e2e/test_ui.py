@@ -85,3 +85,25 @@ def test_a_user_without_permission_is_refused_politely(playground):
     refusal = playground.wait_for_card("操作できません")
     expect(refusal).to_contain_text("ICTイノベーション推進室（管理者）のみが行えます")
     expect(refusal.get_by_role("button", name="メニューに戻る")).to_be_visible()
+
+
+def test_a_proactive_alert_reaches_the_dx_pro_channel(playground):
+    """The admin registers the DX PRO channel for 健康福祉局/健康部 through its card, then runs the
+    delay alerts now from the jobs card: the alert is posted in that channel."""
+    playground.open_channel(CHANNEL_NAME)
+    playground.send("このチャネルを登録")
+    form = playground.wait_for_card("チャネルの登録", within=playground.post("このチャネルを登録"))
+    playground.choose("このチャネルの役割（局・部）", "健康福祉局/健康部", form)
+    playground.click_card_button("登録する", form)
+    expect(form).to_contain_text("健康福祉局/健康部の遅延アラートがこのチャネルに届きます")
+
+    playground.open_personal_chat()
+    playground.send("定時の通知")
+    jobs = playground.wait_for_card("定時の通知と配信状況")
+    playground.click_card_button("今すぐ実行", jobs, section="遅延アラート・エスカレーション")
+    expect(jobs).to_contain_text("「遅延アラート・エスカレーション」を実行しました")
+
+    playground.open_channel(CHANNEL_NAME)
+    alert = playground.post("オンライン化の遅れ: 健康福祉局")
+    expect(alert).to_contain_text("DX PRO チャネルにお知らせしています")
+    expect(alert.get_by_role("button", name="実績を入力")).to_be_visible()

@@ -46,6 +46,7 @@ FIXTURES = ROOT / "tests" / "e2e" / "fixtures"
 ROSTER_FILE = FIXTURES / "roster.csv"
 ORGANISATION_FILE = FIXTURES / "organisation.csv"
 
+CLOCK_START = "2026-11-26T10:00:00+09:00"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 START_ATTEMPTS = 3
@@ -248,7 +249,8 @@ class BotServer:
     """``app.py --seed`` with a fresh embedded store in ``data_dir``, anonymous, on a free port.
 
     ``ROSTER_FILE`` / ``ORGANISATION_FILE`` point at the test roster (``tests/e2e/fixtures``),
-    so the Playground's users are the roster's people.
+    so the Playground's users are the roster's people. The clock starts at :data:`CLOCK_START`
+    and the scheduler is off; ``extra_env`` overrides any of it.
     """
 
     data_dir: Path
@@ -276,6 +278,10 @@ class BotServer:
             PYTHONDONTWRITEBYTECODE="1",
             ROSTER_FILE=str(ROSTER_FILE),
             ORGANISATION_FILE=str(ORGANISATION_FILE),
+            # A fixed "today" (a Thursday in 令和8年度 第3四半期, when delay alerts are due), and no
+            # scheduled runs in the background: proactive tests press 「今すぐ実行」 themselves.
+            BOT_CLOCK_START=CLOCK_START,
+            SCHEDULER_ENABLED="false",
         )
         env.update(self.extra_env)
         return env
@@ -498,16 +504,24 @@ class BotMessage:
         return any(i == conversation_id or i.startswith(conversation_id + ";messageid=") for i in ids)
 
 
+_SHOWN = frozenset({"text", "title", "value", "label", "placeholder", "errorMessage", "fallbackText",
+                    "altText"})
+
+
 def card_text(card: dict) -> str:
-    """Every string of a card, joined, for ``in`` assertions (titles, texts, facts, buttons)."""
+    """What a card shows, one string a line (texts, facts, labels, input values, button titles),
+    for ``in`` assertions; element types, verbs and action data are left out."""
     out: list[str] = []
 
     def walk(node: Any) -> None:
-        if isinstance(node, str):
-            out.append(node)
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("data", "fallback"):
+                    continue
+                if isinstance(value, str | int | float) and not isinstance(value, bool) and key in _SHOWN:
+                    out.append(str(value))
+                else:
+                    walk(value)
         elif isinstance(node, list):
             for value in node:
                 walk(value)

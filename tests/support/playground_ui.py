@@ -224,10 +224,18 @@ class PlaygroundUI:
 
     # --- acting on a card -------------------------------------------------------------------------
 
-    def click_card_button(self, title: str, card=None) -> None:
-        """Click a card's button by title. Cards show at most six actions per set and put the
-        rest in a "…" (More options) menu; this opens it when needed."""
+    def section(self, card, containing: str):
+        """The innermost container of ``card`` that shows ``containing`` (e.g. one job of a list,
+        each with its own 「今すぐ実行」)."""
+        return card.locator(".ac-container").filter(has_text=containing).last
+
+    def click_card_button(self, title: str, card=None, *, section: str | None = None) -> None:
+        """Click a card's button by title (in the part of the card that shows ``section``, when
+        several parts have a button of that title). Cards show at most six actions per set and
+        put the rest in a "…" (More options) menu; this opens it when needed."""
         card = card if card is not None else self.last_card()
+        if section is not None:
+            card = self.section(card, section)
         button = card.get_by_role("button", name=_title(title))
         if button.count() and button.first.is_visible():
             button.first.click()
@@ -248,6 +256,23 @@ class PlaygroundUI:
     def fill_text(self, label: str, value: str, card=None) -> None:
         field = self._input("textbox", label, card)
         field.fill(value)
+
+    def choose(self, label: str, option: str, card=None) -> None:
+        """Pick ``option`` (its title) in an ``Input.ChoiceSet`` found by its label: a compact one
+        is a combobox with a list of options; an expanded one is radio buttons or, with
+        ``isMultiSelect``, check boxes (this ticks the box)."""
+        card = card if card is not None else self.last_card()
+        combo = card.get_by_role("combobox", name=label)
+        if combo.count():
+            combo.first.click()
+            self.page.get_by_role("option", name=option, exact=True).click()
+            return
+        for role in ("radio", "checkbox"):  # named "<label> <option>"
+            choice = card.get_by_role(role, name=_title(option))
+            if choice.count():
+                choice.first.check()
+                return
+        raise AssertionError(f"no choice {option!r} for {label!r} on the card")
 
     def input_value(self, label: str, card=None, role: str = "spinbutton") -> str:
         return self._input(role, label, card).input_value()
