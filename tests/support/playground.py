@@ -378,6 +378,9 @@ class PlaygroundServer:
                         "-e", self.bot_endpoint,
                         "-c", "msteams",
                         "-p", str(free_port()),
+                        # The config's personalChat.id already fixes it; this only matters if
+                        # the config were not read (then the id would be random per process).
+                        "--conversation-id", self.me.personal_chat_id,
                         "--disable-telemetry",
                     ],
                     cwd=self.workdir,
