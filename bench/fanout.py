@@ -108,6 +108,8 @@ async def bench(conversations: int, p429: float, p5xx: float, seed: int) -> int:
     print(f"  time        total {total_time:.2f} s (planning {marks['planned'] - started:.2f} s, "
           f"sending {send_time:.2f} s from the first request to the last answer)")
     print("  minimum the limits allow:")
+    print(f"    no failures   {conversations} requests at {settings.proactive_app_rate}/s -> the last at "
+          f"{minimum_schedule(conversations, [Window(settings.proactive_app_rate, 1.0)]):.2f} s (for reference)")
     print(f"    rate bound    {requests} requests at {settings.proactive_app_rate}/s sliding: the k-th no sooner "
           f"than floor(k/{settings.proactive_app_rate}) s -> the last at {rate_bound:.2f} s")
     print(f"    retry bound   the most 429s on one message: {max(per_conversation_429, default=0)} x "

@@ -25,8 +25,12 @@ from email.utils import parsedate_to_datetime
 
 #: Added to every window, so a request that leaves on time but arrives a little early on the
 #: other side (network jitter) is still inside the limit as the service counts it.
-PACING_MARGIN_SECONDS = 0.02
+PACING_MARGIN_SECONDS = 0.01
 _EPSILON = 1e-6
+#: How many app-wide sends smoothing lets go back to back (see :class:`Pacer`). More lets a worker
+#: that was a moment late catch up, but requests then bunch on arrival: with 3, bench/fanout.py
+#: measured up to 33 requests in a second at the connector; with 1, never more than 30.
+SMOOTH_BURST = 1
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,8 @@ class Pacer:
             self._app.append(SlidingWindowLimiter(self.app_windows, self.margin))
             if self.smooth:
                 spacing = min((w.seconds + self.margin) / w.limit for w in self.app_windows)
-                self._app.append(SlidingWindowLimiter([Window(1, spacing)], margin=0.0))
+                # at most SMOOTH_BURST sends in any SMOOTH_BURST spacings
+                self._app.append(SlidingWindowLimiter([Window(SMOOTH_BURST, SMOOTH_BURST * spacing)], margin=0.0))
         limiters = [self._conversation(conversation_id), *self._app]
         for limiter in limiters:
             limiter.prune(now)
@@ -234,7 +239,7 @@ class RetryPolicy:
     max_attempts: int = 6
     base_seconds: float = 0.5
     cap_seconds: float = 60.0
-    retry_after_jitter_seconds: float = 0.1
+    retry_after_jitter_seconds: float = 0.05
     retry_statuses: frozenset[int] = RETRY_STATUSES
 
     def retryable(self, status: int | None) -> bool:
