@@ -69,6 +69,7 @@ package: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/turns.py
+	$(BIN)/python bench/fanout.py
 
 screenshots: $(VENV)/.dev node_modules/.installed
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider
