@@ -109,3 +109,28 @@ def test_a_failing_status_source_becomes_one_line():
                             schedule_text="毎週", sources=[Broken()], infos=INFOS)
     assert digest.lines[1].level is StatusLevel.UNAVAILABLE
     assert "取得できませんでした" in text_of(digest_card(digest))
+
+
+def test_digests_from_the_registered_status_sources_fit_for_every_seed_bureau():
+    """The programmes' own status sources (not stand-ins) over the seeded store."""
+    from bot.programmes import PROGRAMMES
+    from dialogs.base import DialogDeps
+    from services.seed import load_seed, seed_store
+    from tests.fakes import InMemoryTableStore
+    from tests.support.proactive import ROOT
+
+    store = InMemoryTableStore()
+    seed_store(store, load_seed(ROOT / "data"))
+    deps = DialogDeps(store=store, clock=lambda: datetime(2026, 11, 26, 9, tzinfo=JST))
+    sources = [p.status(deps) for p in PROGRAMMES if p.status]
+    assert sources  # at least 行政手続きオンライン化 reports its status
+    as_of = date(2026, 11, 26)
+    for row in seed_bureaus():
+        digest = manager_digest(bureau=row["局"], recipient_name="管理 一郎", as_of=as_of, period_label="週",
+                                schedule_text="毎週月曜 9:00", sources=sources, infos=INFOS)
+        card = digest_card(digest)
+        assert card_size_bytes(card) < MAX_CARD_BYTES, row["局"]
+        assert digest.lines[1].level is not StatusLevel.UNAVAILABLE
+    office = office_digest(as_of=as_of, period_label="2026年11月", schedule_text="毎月の第1営業日 9:00",
+                           sources=sources, infos=INFOS, problems=[], inactive=[])
+    assert card_size_bytes(digest_card(office)) < MAX_CARD_BYTES and "Chart.HorizontalBar" in text_of(digest_card(office))
