@@ -51,7 +51,9 @@ async def bench(conversations: int, p429: float, p5xx: float, seed: int) -> int:
         settings = Settings(data_dir=Path(tmp))
         app = create_app(settings, store=store)
         proactive = app[RUNTIME_KEY].proactive
-        managers = [ManagerContact(f"bench-{n:04d}", f"管理職{n}", "健康福祉局") for n in range(conversations)]
+        managers = [
+            ManagerContact(f"bench-{n:04d}", f"管理職{n}", "健康福祉局") for n in range(conversations)
+        ]
         for manager in managers:
             install_personal(proactive.directory, manager.object_id, connector.url)
         proactive.planner.roster = StaticRoster(managers)
@@ -100,25 +102,42 @@ async def bench(conversations: int, p429: float, p5xx: float, seed: int) -> int:
     print(f"  delivered   {delivered}")
     print(f"  duplicates  {duplicates}")
     print(f"  lost        {lost}")
-    print(f"  outbox      sent {states[DeliveryState.SENT]}, failed {states[DeliveryState.FAILED]}, "
-          f"pending {states[DeliveryState.PENDING]}")
-    print(f"  requests    {requests} = {delivered + duplicates} delivered + {injected_429} injected 429 + "
-          f"{injected_5xx} injected 502/504 + {limit_429} over a conversation limit")
-    print(f"  max requests in any 1 s window: {connector.max_rate(1.0)} (limit {settings.proactive_app_rate})")
-    print(f"  time        total {total_time:.2f} s (planning {marks['planned'] - started:.2f} s, "
-          f"sending {send_time:.2f} s from the first request to the last answer)")
+    print(
+        f"  outbox      sent {states[DeliveryState.SENT]}, failed {states[DeliveryState.FAILED]}, "
+        f"pending {states[DeliveryState.PENDING]}"
+    )
+    print(
+        f"  requests    {requests} = {delivered + duplicates} delivered + {injected_429} injected 429 + "
+        f"{injected_5xx} injected 502/504 + {limit_429} over a conversation limit"
+    )
+    print(
+        f"  max requests in any 1 s window: {connector.max_rate(1.0)} (limit {settings.proactive_app_rate})"
+    )
+    print(
+        f"  time        total {total_time:.2f} s (planning {marks['planned'] - started:.2f} s, "
+        f"sending {send_time:.2f} s from the first request to the last answer)"
+    )
     print("  minimum the limits allow:")
-    print(f"    no failures   {conversations} requests at {settings.proactive_app_rate}/s -> the last at "
-          f"{minimum_schedule(conversations, [Window(settings.proactive_app_rate, 1.0)]):.2f} s (for reference)")
-    print(f"    rate bound    {requests} requests at {settings.proactive_app_rate}/s sliding: the k-th no sooner "
-          f"than floor(k/{settings.proactive_app_rate}) s -> the last at {rate_bound:.2f} s")
-    print(f"    retry bound   the most 429s on one message: {max(per_conversation_429, default=0)} x "
-          f"Retry-After 1 s = {chain_bound:.2f} s")
+    print(
+        f"    no failures   {conversations} requests at {settings.proactive_app_rate}/s -> the last at "
+        f"{minimum_schedule(conversations, [Window(settings.proactive_app_rate, 1.0)]):.2f} s (for reference)"
+    )
+    print(
+        f"    rate bound    {requests} requests at {settings.proactive_app_rate}/s sliding: "
+        "the k-th no sooner "
+        f"than floor(k/{settings.proactive_app_rate}) s -> the last at {rate_bound:.2f} s"
+    )
+    print(
+        f"    retry bound   the most 429s on one message: {max(per_conversation_429, default=0)} x "
+        f"Retry-After 1 s = {chain_bound:.2f} s"
+    )
     print(f"    minimum       max(rate, retry) = {lower_bound:.2f} s")
     print(f"  ratio       {ratio:.3f} (sending time / minimum; target <= 1.2)")
     if outcome.report is not None:
-        print(f"  dispatcher  attempts {outcome.report.attempts}, retries {outcome.report.retries}, "
-              f"failed {outcome.report.failed}")
+        print(
+            f"  dispatcher  attempts {outcome.report.attempts}, retries {outcome.report.retries}, "
+            f"failed {outcome.report.failed}"
+        )
     ok = delivered == conversations and duplicates == 0 and lost == 0 and ratio <= 1.2
     print("  result      " + ("OK" if ok else "MISSED THE TARGET"))
     return 0 if ok else 1

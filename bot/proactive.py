@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-
 from typing import Any
 
 from aiohttp import ClientError
@@ -97,7 +96,8 @@ class ProactiveSender:
         if record is None:
             raise SendError(404, "no conversation reference is stored", code="ConversationNotFound")
         if not record.active:
-            raise SendError(404, "the conversation no longer takes the bot's messages", code="ConversationInactive")
+            raise SendError(404, "the conversation no longer takes the bot's messages",
+                            code="ConversationInactive")
         reference = ConversationReference().deserialize(record.reference)
         reference.activity_id = None
         activity = card_activity(payload["card"])
@@ -134,7 +134,8 @@ def _send_error(error: BaseException) -> SendError:
         body = getattr(getattr(error, "error", None), "error", None)
         code = getattr(body, "code", "") or ""
         message = getattr(body, "message", "") or str(error)
-        return SendError(status, message, code=code, retry_after=parse_retry_after(headers.get("Retry-After")))
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        return SendError(status, message, code=code, retry_after=retry_after)
     if isinstance(error, ClientError | OSError | asyncio.TimeoutError):
         return SendError(None, repr(error), code="NetworkError")
     return SendError(None, repr(error), code=type(error).__name__)

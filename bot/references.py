@@ -26,7 +26,8 @@ def reference_dict(activity: Activity) -> dict:
     data = reference.serialize()
     data.pop("activityId", None)
     conversation = data.get("conversation") or {}
-    in_channel = conversation.get("conversationType") == "channel" or _teams_channel_data(activity).get("channel")
+    channel_data = _teams_channel_data(activity)
+    in_channel = conversation.get("conversationType") == "channel" or bool(channel_data.get("channel"))
     if conversation.get("id") and in_channel:
         conversation["id"] = channel_root(conversation["id"])
     return data

@@ -30,8 +30,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from bot.programmes import PROGRAMMES, Programme
 from bot.proactive import ProactiveSender
+from bot.programmes import PROGRAMMES, Programme
 from bot.settings import TIMEZONE, Settings
 from cards.proactive import CardRenderer
 from dialogs.base import DialogDeps
@@ -86,8 +86,10 @@ class PeopleRoster:
         contacts: dict[tuple[str, str], ManagerContact] = {}
         for person in self._people.everyone(self._viewer):
             for scope in person.scopes(Role.MANAGER):
-                contacts.setdefault((person.object_id, scope.bureau),
-                                    ManagerContact(person.object_id, person.name, scope.bureau))
+                contacts.setdefault(
+                    (person.object_id, scope.bureau),
+                    ManagerContact(person.object_id, person.name, scope.bureau),
+                )
         return list(contacts.values())
 
 
@@ -122,25 +124,42 @@ class ProactiveRuntime:
         source_deps = DialogDeps(store=store, clock=self.clock.now, people=people, settings=settings)
         infos = [p.info for p in programmes]
         self.planner = ProactivePlanner(
-            directory=directory, channels=self.channels, snoozes=self.snoozes, outbox=self.outbox,
+            directory=directory,
+            channels=self.channels,
+            snoozes=self.snoozes,
+            outbox=self.outbox,
             roster=PeopleRoster(people),
-            renderer=CardRenderer({i.key: (i.icon, i.title) for i in infos},
-                                  {p.info.key: p.alert_card for p in programmes if p.alert_card}),
+            renderer=CardRenderer(
+                {i.key: (i.icon, i.title) for i in infos},
+                {p.info.key: p.alert_card for p in programmes if p.alert_card},
+            ),
             infos=infos,
             alert_sources=[p.alerts(source_deps) for p in programmes if p.alerts],
             reminder_sources=[p.reminders(source_deps) for p in programmes if p.reminders],
             status_sources=[p.status(source_deps) for p in programmes if p.status],
             bureaus=lambda: [u.bureau for u in load_organisation(store).bureaus],
         )
-        pacer = Pacer(conversation_windows=settings.proactive_conversation_limits,
-                      app_windows=(Window(settings.proactive_app_rate, 1.0),))
+        pacer = Pacer(
+            conversation_windows=settings.proactive_conversation_limits,
+            app_windows=(Window(settings.proactive_app_rate, 1.0),),
+        )
         self.sender = sender or ProactiveSender(adapter, directory, settings.app_id)
-        self.dispatcher = Dispatcher(self.outbox, self.sender, pacer, self.clock,
-                                     policy=RetryPolicy(max_attempts=settings.proactive_max_attempts),
-                                     on_gone=directory.deactivate)
-        times = JobTimes(settings.delay_alerts_time, settings.training_reminders_time, settings.weekly_digest_day,
-                         settings.weekly_digest_time, settings.monthly_digest_time,
-                         timedelta(minutes=settings.delivery_recovery_minutes))
+        self.dispatcher = Dispatcher(
+            self.outbox,
+            self.sender,
+            pacer,
+            self.clock,
+            policy=RetryPolicy(max_attempts=settings.proactive_max_attempts),
+            on_gone=directory.deactivate,
+        )
+        times = JobTimes(
+            settings.delay_alerts_time,
+            settings.training_reminders_time,
+            settings.weekly_digest_day,
+            settings.weekly_digest_time,
+            settings.monthly_digest_time,
+            timedelta(minutes=settings.delivery_recovery_minutes),
+        )
         self.jobs: dict[str, JobSpec] = build_jobs(self.planner, times)
         self.runner = JobRunner(self.jobs, self.runs, self.outbox, self.dispatcher, self.clock)
         self.scheduler: AsyncIOScheduler | None = None
@@ -158,13 +177,24 @@ class ProactiveRuntime:
             return
         scheduler = AsyncIOScheduler(timezone=TIMEZONE)
         for spec in self.jobs.values():
-            scheduler.add_job(self._fire, ScheduleTrigger(spec.schedule), args=[spec.name], id=spec.name,
-                              name=spec.title, replace_existing=True, coalesce=True, max_instances=1,
-                              misfire_grace_time=3600)
+            scheduler.add_job(
+                self._fire,
+                ScheduleTrigger(spec.schedule),
+                args=[spec.name],
+                id=spec.name,
+                name=spec.title,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=3600,
+            )
         scheduler.start()
         self.scheduler = scheduler
-        logger.info("scheduler started (%s): %s", self.owner,
-                    ", ".join(f"{j.id} at {j.next_run_time:%Y-%m-%d %H:%M}" for j in scheduler.get_jobs()))
+        logger.info(
+            "scheduler started (%s): %s",
+            self.owner,
+            ", ".join(f"{j.id} at {j.next_run_time:%Y-%m-%d %H:%M}" for j in scheduler.get_jobs()),
+        )
         self._startup = asyncio.ensure_future(self._resume())
 
     async def _resume(self) -> None:
@@ -197,7 +227,9 @@ class ProactiveRuntime:
         return job.next_run_time if job else None
 
     def views(self) -> list[JobView]:
-        return [job_view(spec, self.next_run(name), self.runs.latest(name)) for name, spec in self.jobs.items()]
+        return [
+            job_view(spec, self.next_run(name), self.runs.latest(name)) for name, spec in self.jobs.items()
+        ]
 
     def pending(self) -> int:
         return self.outbox.pending_count()

@@ -71,37 +71,55 @@ def details_action(programme: str, bureau: str = "", title: str = "詳細を見�
 
 
 def snooze_data(alert: DueAlert) -> dict[str, str]:
-    return {"alert_key": alert.key, "subject": alert.snooze_subject, "programme": alert.programme,
-            "bureau": alert.bureau, "title": alert.title[:120], "escalation": "1" if alert.escalation else ""}
+    return {
+        "alert_key": alert.key,
+        "subject": alert.snooze_subject,
+        "programme": alert.programme,
+        "bureau": alert.bureau,
+        "title": alert.title[:120],
+        "escalation": "1" if alert.escalation else "",
+    }
 
 
 def snooze_block(data: dict[str, str], today: date, *, value: str = "", error: str | None = None) -> dict:
     """``Input.Date`` and a button: quiet this alert (and its escalation) until the chosen date."""
     tomorrow = today + timedelta(days=1)
     items: list[dict] = [
-        text_block("対応に時間がかかる場合は、再通知する日を選んで保留できます。保留中は同じ通知も"
-                   "管理職へのエスカレーションも行いません。", isSubtle=True, size="Small"),
+        text_block(
+            "対応に時間がかかる場合は、再通知する日を選んで保留できます。保留中は同じ通知も"
+            "管理職へのエスカレーションも行いません。",
+            isSubtle=True,
+            size="Small",
+        ),
     ]
     if error:
         items.append(error_banner(error))
     items += [
         {
-            "type": "Input.Date", "id": SNOOZE_INPUT, "label": "再通知する日",
-            "min": tomorrow.isoformat(), "max": (today + timedelta(days=MAX_SNOOZE_DAYS)).isoformat(),
+            "type": "Input.Date",
+            "id": SNOOZE_INPUT,
+            "label": "再通知する日",
+            "min": tomorrow.isoformat(),
+            "max": (today + timedelta(days=MAX_SNOOZE_DAYS)).isoformat(),
             "value": value or (today + timedelta(days=7)).isoformat(),
-            "isRequired": True, "errorMessage": "再通知する日を選んでください",
+            "isRequired": True,
+            "errorMessage": "再通知する日を選んでください",
         },
         {"type": "ActionSet", "actions": [submit_action("この日まで保留する", SNOOZE_VERB, data)]},
     ]
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
-def alert_card(alert: DueAlert, *, today: date, where: str, programme_title: str = "", icon: str = "🔔") -> dict:
+def alert_card(
+    alert: DueAlert, *, today: date, where: str, programme_title: str = "", icon: str = "🔔"
+) -> dict:
     unit = "/".join(p for p in (alert.bureau, alert.department) if p)
     subtitle = "｜".join(p for p in (programme_title, unit) if p)
     body: list[dict] = [*header(alert.title, subtitle or None, "⛔" if alert.escalation else icon)]
     if alert.escalation:
-        body.append(notice("期限を過ぎても対応が確認できない項目があるため、局の管理職の方へお知らせしています。"))
+        body.append(
+            notice("期限を過ぎても対応が確認できない項目があるため、局の管理職の方へお知らせしています。")
+        )
     facts = list(alert.facts)
     if alert.due:
         facts.append(("期限", japanese_date(alert.due)))
@@ -127,18 +145,26 @@ def alert_summary(alert: DueAlert) -> str:
 
 def snooze_form_card(data: dict[str, str], today: date, *, value: str = "", error: str | None = None) -> dict:
     """The snooze form again, with the reason the date was refused."""
-    body = [*header(data.get("title") or "通知の保留", data.get("bureau") or None, "🔔"),
-            snooze_block(data, today, value=value, error=error)]
-    return adaptive_card(body, [details_action(data.get("programme", "menu"), data.get("bureau", ""))]
-                         if data.get("programme") else [menu_action()])
+    body = [
+        *header(data.get("title") or "通知の保留", data.get("bureau") or None, "🔔"),
+        snooze_block(data, today, value=value, error=error),
+    ]
+    return adaptive_card(
+        body,
+        [details_action(data.get("programme", "menu"), data.get("bureau", ""))]
+        if data.get("programme")
+        else [menu_action()],
+    )
 
 
 def snoozed_card(data: dict[str, str], until: date, by_name: str) -> dict:
     escalation = "管理職へのエスカレーションも、それまで行いません。" if not data.get("escalation") else ""
     body = [
         *header(data.get("title") or "通知を保留しました", data.get("bureau") or None, "🔕"),
-        notice(f"{japanese_date(until)}まで、この通知を保留しました（{by_name} さん）。{escalation}"
-               "その日になっても対応が必要な場合は、もう一度お知らせします。"),
+        notice(
+            f"{japanese_date(until)}まで、この通知を保留しました（{by_name} さん）。{escalation}"
+            "その日になっても対応が必要な場合は、もう一度お知らせします。"
+        ),
         text_block("保留したことは変更履歴に記録されています。", isSubtle=True, size="Small"),
     ]
     actions = [details_action(data["programme"], data.get("bureau", ""))] if data.get("programme") else []
@@ -164,17 +190,26 @@ def bar_chart(title: str, points: Sequence[tuple[str, float]], unit: str = "件"
 
 def _line(line: ProgrammeStatus, bureau: str, max_items: int, charts: bool) -> dict:
     if line.level is StatusLevel.NOT_TRACKED:
-        return {"type": "Container", "separator": True, "items": [
-            text_block(f"{line.icon} {line.title}　{line.level.icon} {line.level.label}", weight="Bolder"),
-            text_block(line.headline, isSubtle=True, size="Small", spacing="None"),
-        ]}
+        return {
+            "type": "Container",
+            "separator": True,
+            "items": [
+                text_block(
+                    f"{line.icon} {line.title}　{line.level.icon} {line.level.label}", weight="Bolder"
+                ),
+                text_block(line.headline, isSubtle=True, size="Small", spacing="None"),
+            ],
+        }
     items: list[dict] = [
         text_block(f"{line.icon} {line.title}　{line.level.icon} {line.level.label}", weight="Bolder"),
         text_block(line.headline, spacing="None"),
     ]
     if charts and line.chart:
-        items.append(bar_chart(line.chart_title or line.title, [(p.label, p.value) for p in line.chart],
-                               line.chart_unit))
+        items.append(
+            bar_chart(
+                line.chart_title or line.title, [(p.label, p.value) for p in line.chart], line.chart_unit
+            )
+        )
     if line.items:
         counts = []
         if line.overdue_count:
@@ -182,11 +217,16 @@ def _line(line: ProgrammeStatus, bureau: str, max_items: int, charts: bool) -> d
         if line.delayed_count:
             counts.append(f"遅れ {line.delayed_count}件")
         shown = line.items[:max_items]
-        rows = [f"- {'⛔ ' if i.overdue else ''}{i.label}" + (f"（{i.detail}）" if i.detail else "") for i in shown]
+        rows = [
+            f"- {'⛔ ' if i.overdue else ''}{i.label}" + (f"（{i.detail}）" if i.detail else "")
+            for i in shown
+        ]
         if len(line.items) > len(shown):
             rows.append(f"- ほか {len(line.items) - len(shown)}件（「詳細を見る」で確認できます）")
-        items += [text_block("・".join(counts), color="Attention", size="Small"),
-                  text_block("\n".join(rows), size="Small", spacing="None")]
+        items += [
+            text_block("・".join(counts), color="Attention", size="Small"),
+            text_block("\n".join(rows), size="Small", spacing="None"),
+        ]
     items.append({"type": "ActionSet", "actions": [details_action(line.programme, bureau)]})
     return {"type": "Container", "separator": True, "items": items}
 
@@ -195,10 +235,17 @@ def _digest_body(digest: Digest, max_items: int, max_rows: int, charts: bool) ->
     body: list[dict] = [*header(digest.title, digest.period_label, "📊")]
     attention = [line for line in digest.lines if line.level in (StatusLevel.DELAYED, StatusLevel.OVERDUE)]
     tracked = [line for line in digest.lines if line.level is not StatusLevel.NOT_TRACKED]
-    body.append(fact_set([
-        ("基準日", japanese_date(digest.as_of)),
-        ("対応が必要な取組", f"{len(attention)} / {len(tracked)}" if tracked else "集計中の取組はありません"),
-    ]))
+    body.append(
+        fact_set(
+            [
+                ("基準日", japanese_date(digest.as_of)),
+                (
+                    "対応が必要な取組",
+                    f"{len(attention)} / {len(tracked)}" if tracked else "集計中の取組はありません",
+                ),
+            ]
+        )
+    )
     body += [_line(line, digest.bureau, max_items, charts) for line in digest.lines]
     if digest.kind == "office":
         body.append(_section("配信できなかったメッセージ"))
@@ -229,7 +276,9 @@ def digest_card(digest: Digest, *, max_items: int = 8, max_rows: int = 20) -> di
     charts = True
     while True:
         actions = [submit_action("配信状況", JOBS_VERB)] if digest.kind == "office" else []
-        card = adaptive_card(_digest_body(digest, max_items, max_rows, charts), [*actions, menu_action("メニュー")])
+        card = adaptive_card(
+            _digest_body(digest, max_items, max_rows, charts), [*actions, menu_action("メニュー")]
+        )
         if card_size_bytes(card) <= _SIZE_BUDGET:
             return card
         if max_items > 1 or max_rows > 1:
@@ -252,46 +301,80 @@ _STATE_LABELS = {"running": "実行中", "done": "完了"}
 _TRIGGER_LABELS = {"schedule": "定時", "manual": "手動", "recovery": "再開", "catch-up": "起動時の追いつき"}
 
 
-def jobs_card(views: Sequence[JobView], *, scheduler_running: bool, pending: int = 0,
-              message: str | None = None, error: str | None = None) -> dict:
+def jobs_card(
+    views: Sequence[JobView],
+    *,
+    scheduler_running: bool,
+    pending: int = 0,
+    message: str | None = None,
+    error: str | None = None,
+) -> dict:
     body: list[dict] = [*header("定時の通知と配信状況", "ICTイノベーション推進室（管理者のみ）", "⏰")]
     if error:
         body.append(error_banner(error))
     if message:
         body.append(notice(message))
     if not scheduler_running:
-        body.append(notice("このインスタンスではスケジューラーが動いていません（SCHEDULER_ENABLED=false）。"
-                           "「今すぐ実行」は使えます。"))
+        body.append(
+            notice(
+                "このインスタンスではスケジューラーが動いていません（SCHEDULER_ENABLED=false）。"
+                "「今すぐ実行」は使えます。"
+            )
+        )
     if pending:
         body.append(text_block(f"送信待ちのメッセージ: {pending}件", isSubtle=True))
     for view in views:
-        facts = [("予定", view.schedule),
-                 ("次回", _time(view.next_run) if view.next_run else "（スケジューラー停止中）")]
+        facts = [
+            ("予定", view.schedule),
+            ("次回", _time(view.next_run) if view.next_run else "（スケジューラー停止中）"),
+        ]
         if view.last_started:
             state = _STATE_LABELS.get(view.last_state, view.last_state)
             trigger = _TRIGGER_LABELS.get(view.last_trigger, view.last_trigger)
             facts.append(("前回", f"{_time(view.last_started)}（{trigger}・{state}）"))
             if view.last_state == "done":
-                facts.append(("前回の結果", f"送信 {view.last_sent}件・失敗 {view.last_failed}件・"
-                                            f"送信済みまたは保留 {view.last_skipped}件"))
+                facts.append(
+                    (
+                        "前回の結果",
+                        f"送信 {view.last_sent}件・失敗 {view.last_failed}件・"
+                        f"送信済みまたは保留 {view.last_skipped}件",
+                    )
+                )
         items: list[dict] = [
             text_block(view.title, weight="Bolder", size="Medium"),
             text_block(view.description, isSubtle=True, spacing="None"),
             fact_set(facts),
         ]
         if view.runnable:
-            items.append({"type": "ActionSet", "actions": [
-                submit_action("今すぐ実行", RUN_JOB_VERB, {"job": view.name})]})
+            items.append(
+                {
+                    "type": "ActionSet",
+                    "actions": [submit_action("今すぐ実行", RUN_JOB_VERB, {"job": view.name})],
+                }
+            )
         body.append({"type": "Container", "separator": True, "items": items})
-    return adaptive_card(body, [submit_action("最新の状態に更新", JOBS_VERB),
-                                submit_action("チャネル登録", CHANNELS_VERB), menu_action()])
+    return adaptive_card(
+        body,
+        [
+            submit_action("最新の状態に更新", JOBS_VERB),
+            submit_action("チャネル登録", CHANNELS_VERB),
+            menu_action(),
+        ],
+    )
 
 
 # --- channel registration (admins) ---------------------------------------------------------------
 
 
-def channel_form_card(conversation_id: str, channel_name: str, unit_choices: Sequence[dict[str, str]], *,
-                      current: ChannelMapping | None = None, error: str | None = None, value: str = "") -> dict:
+def channel_form_card(
+    conversation_id: str,
+    channel_name: str,
+    unit_choices: Sequence[dict[str, str]],
+    *,
+    current: ChannelMapping | None = None,
+    error: str | None = None,
+    value: str = "",
+) -> dict:
     """Choose what this channel is: a bureau's or department's DX PRO channel, or the office's."""
     name = f"#{channel_name}" if channel_name else "このチャネル"
     body: list[dict] = [*header("チャネルの登録", name, "📣")]
@@ -299,15 +382,26 @@ def channel_form_card(conversation_id: str, channel_name: str, unit_choices: Seq
         body.append(error_banner(error))
     if current is not None:
         body.append(notice(f"現在の登録: {current.label}"))
-    body.append(text_block("このチャネルに届く通知を選びます。DX PRO チャネルにはその局・部の遅延アラートが、"
-                           "推進室のチャネルには月次ダイジェストが届きます。"))
-    choices = [{"title": "ICTイノベーション推進室のチャネル（月次ダイジェスト）", "value": OFFICE_CHOICE},
-               *unit_choices]
+    body.append(
+        text_block(
+            "このチャネルに届く通知を選びます。DX PRO チャネルにはその局・部の遅延アラートが、"
+            "推進室のチャネルには月次ダイジェストが届きます。"
+        )
+    )
+    choices = [
+        {"title": "ICTイノベーション推進室のチャネル（月次ダイジェスト）", "value": OFFICE_CHOICE},
+        *unit_choices,
+    ]
     if not value and current is not None:
         value = OFFICE_CHOICE if current.role is ChannelRole.OFFICE else current.unit_path
     picker: dict[str, Any] = {
-        "type": "Input.ChoiceSet", "id": UNIT_INPUT, "label": "このチャネルの役割（局・部）", "style": "compact",
-        "choices": choices, "isRequired": True, "errorMessage": "局・部または推進室を選んでください",
+        "type": "Input.ChoiceSet",
+        "id": UNIT_INPUT,
+        "label": "このチャネルの役割（局・部）",
+        "style": "compact",
+        "choices": choices,
+        "isRequired": True,
+        "errorMessage": "局・部または推進室を選んでください",
         "placeholder": "局・部を選んでください",
     }
     if value:
@@ -327,14 +421,24 @@ def channel_mapped_card(mapping: ChannelMapping, *, removed: bool = False) -> di
     elif mapping.role is ChannelRole.OFFICE:
         text = f"{mapping.label}として登録しました。毎月の第1営業日に全庁の月次ダイジェストが届きます。"
     else:
-        text = f"{mapping.label}として登録しました。{mapping.unit_path}の遅延アラートがこのチャネルに届きます。"
-    body = [*header("チャネルの登録", icon="📣"), notice(text),
-            text_block("登録の変更は変更履歴に記録されています。", isSubtle=True, size="Small")]
+        text = (
+            f"{mapping.label}として登録しました。{mapping.unit_path}の遅延アラートがこのチャネルに届きます。"
+        )
+    body = [
+        *header("チャネルの登録", icon="📣"),
+        notice(text),
+        text_block("登録の変更は変更履歴に記録されています。", isSubtle=True, size="Small"),
+    ]
     return adaptive_card(body, [submit_action("チャネル一覧", CHANNELS_VERB), menu_action()])
 
 
-def channels_card(mappings: Sequence[ChannelMapping], unmapped: Sequence[tuple[str, str]], *,
-                  message: str | None = None, max_rows: int = 40) -> dict:
+def channels_card(
+    mappings: Sequence[ChannelMapping],
+    unmapped: Sequence[tuple[str, str]],
+    *,
+    message: str | None = None,
+    max_rows: int = 40,
+) -> dict:
     """Registered channels, and the channels the bot knows that have no role yet (cut to fit)."""
     while True:
         card = _channels_card(mappings, unmapped, message, max_rows)
@@ -343,19 +447,46 @@ def channels_card(mappings: Sequence[ChannelMapping], unmapped: Sequence[tuple[s
         max_rows //= 2
 
 
-def _channels_card(mappings: Sequence[ChannelMapping], unmapped: Sequence[tuple[str, str]],
-                   message: str | None, max_rows: int) -> dict:
+def _channels_card(
+    mappings: Sequence[ChannelMapping],
+    unmapped: Sequence[tuple[str, str]],
+    message: str | None,
+    max_rows: int,
+) -> dict:
     body: list[dict] = [*header("チャネル登録", "ICTイノベーション推進室（管理者のみ）", "📣")]
     if message:
         body.append(notice(message))
     body.append(_section("登録済みのチャネル"))
     if mappings:
         for mapping in mappings[:max_rows]:
-            body.append({"type": "ColumnSet", "columns": [
-                {"type": "Column", "width": "stretch", "items": [text_block(mapping.label, size="Small")]},
-                {"type": "Column", "width": "auto", "items": [{"type": "ActionSet", "actions": [
-                    submit_action("変更", CHANNEL_FORM_VERB, {"conversation_id": mapping.conversation_id})]}]},
-            ]})
+            body.append(
+                {
+                    "type": "ColumnSet",
+                    "columns": [
+                        {
+                            "type": "Column",
+                            "width": "stretch",
+                            "items": [text_block(mapping.label, size="Small")],
+                        },
+                        {
+                            "type": "Column",
+                            "width": "auto",
+                            "items": [
+                                {
+                                    "type": "ActionSet",
+                                    "actions": [
+                                        submit_action(
+                                            "変更",
+                                            CHANNEL_FORM_VERB,
+                                            {"conversation_id": mapping.conversation_id},
+                                        )
+                                    ],
+                                }
+                            ],
+                        },
+                    ],
+                }
+            )
         if len(mappings) > max_rows:
             body.append(text_block(f"ほか {len(mappings) - max_rows}件", isSubtle=True))
     else:
@@ -363,17 +494,43 @@ def _channels_card(mappings: Sequence[ChannelMapping], unmapped: Sequence[tuple[
     body.append(_section("未登録のチャネル（ボットが追加されているもの）"))
     if unmapped:
         for conversation_id, label in unmapped[:max_rows]:
-            body.append({"type": "ColumnSet", "columns": [
-                {"type": "Column", "width": "stretch", "items": [text_block(label, size="Small")]},
-                {"type": "Column", "width": "auto", "items": [{"type": "ActionSet", "actions": [
-                    submit_action("登録", CHANNEL_FORM_VERB, {"conversation_id": conversation_id})]}]},
-            ]})
+            body.append(
+                {
+                    "type": "ColumnSet",
+                    "columns": [
+                        {"type": "Column", "width": "stretch", "items": [text_block(label, size="Small")]},
+                        {
+                            "type": "Column",
+                            "width": "auto",
+                            "items": [
+                                {
+                                    "type": "ActionSet",
+                                    "actions": [
+                                        submit_action(
+                                            "登録", CHANNEL_FORM_VERB, {"conversation_id": conversation_id}
+                                        )
+                                    ],
+                                }
+                            ],
+                        },
+                    ],
+                }
+            )
         if len(unmapped) > max_rows:
-            body.append(text_block(f"ほか {len(unmapped) - max_rows}件。チャネルで @ICT推進ボット に"
-                                   "「このチャネルを登録」と送って登録することもできます。", isSubtle=True))
+            body.append(
+                text_block(
+                    f"ほか {len(unmapped) - max_rows}件。チャネルで @ICT推進ボット に"
+                    "「このチャネルを登録」と送って登録することもできます。",
+                    isSubtle=True,
+                )
+            )
     else:
-        body.append(text_block("ありません。チャネルで @ICT推進ボット に「このチャネルを登録」と送っても登録できます。",
-                               isSubtle=True))
+        body.append(
+            text_block(
+                "ありません。チャネルで @ICT推進ボット に「このチャネルを登録」と送っても登録できます。",
+                isSubtle=True,
+            )
+        )
     return adaptive_card(body, [submit_action("定時の通知", JOBS_VERB), menu_action()])
 
 

@@ -35,7 +35,10 @@ class ChannelRole(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {ChannelRole.DX_PRO: "DX PRO チャネル", ChannelRole.OFFICE: "ICTイノベーション推進室のチャネル"}[self]
+        return {
+            ChannelRole.DX_PRO: "DX PRO チャネル",
+            ChannelRole.OFFICE: "ICTイノベーション推進室のチャネル",
+        }[self]
 
 
 def channel_root(conversation_id: str) -> str:
@@ -67,8 +70,12 @@ class ChannelMapping:
         return f"{self.unit_path}の{self.role.label}{name}"
 
     def as_dict(self) -> dict[str, str]:
-        return {"role": self.role.value, "bureau": self.bureau, "department": self.department,
-                "channel_name": self.channel_name}
+        return {
+            "role": self.role.value,
+            "bureau": self.bureau,
+            "department": self.department,
+            "channel_name": self.channel_name,
+        }
 
 
 def _mapping(entity: Entity) -> ChannelMapping:
@@ -108,10 +115,14 @@ class ChannelMap:
             bureau = department = ""
         before = self.get(root)
         props = {
-            "conversation_id": root, "role": role.value, "bureau": bureau, "department": department,
+            "conversation_id": root,
+            "role": role.value,
+            "bureau": bureau,
+            "department": department,
             "channel_name": channel_name or (before.channel_name if before else ""),
             "team_id": team_id or (before.team_id if before else ""),
-            "mapped_by": mapped_by, "mapped_at": self._clock(),
+            "mapped_by": mapped_by,
+            "mapped_at": self._clock(),
         }
         self._store.upsert(TABLE, Entity(PARTITION, key_part(root), props))
         return before, _mapping(Entity(PARTITION, key_part(root), props))
@@ -127,8 +138,10 @@ class ChannelMap:
         return _mapping(entity) if entity else None
 
     def all(self) -> list[ChannelMapping]:
-        return sorted((_mapping(e) for e in self._store.query(TABLE, PARTITION)),
-                      key=lambda m: (m.role != ChannelRole.OFFICE, m.bureau, m.department, m.channel_name))
+        return sorted(
+            (_mapping(e) for e in self._store.query(TABLE, PARTITION)),
+            key=lambda m: (m.role != ChannelRole.OFFICE, m.bureau, m.department, m.channel_name),
+        )
 
     def office(self) -> list[ChannelMapping]:
         return [m for m in self.all() if m.role is ChannelRole.OFFICE]

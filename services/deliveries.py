@@ -25,6 +25,7 @@ A graceful stop waits for in-flight sends, so only a hard crash can cause that o
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import json
@@ -72,7 +73,7 @@ def key_part(text: str) -> str:
     if len(escaped) <= _MAX_KEY // 2:
         return escaped
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-    return f"{escaped[:_MAX_KEY // 2 - 26]}~{digest}"
+    return f"{escaped[: _MAX_KEY // 2 - 26]}~{digest}"
 
 
 def delivery_row_key(period: str, target: str) -> str:
@@ -229,7 +230,9 @@ class Outbox:
             return None
         props = {**entity.properties, "owner": self.owner, "lease_until": now + self.lease, "updated_at": now}
         try:
-            written = self._store.upsert(DELIVERIES, Entity(entity.partition_key, entity.row_key, props), etag=entity.etag)
+            written = self._store.upsert(
+                DELIVERIES, Entity(entity.partition_key, entity.row_key, props), etag=entity.etag
+            )
         except (ETagMismatch, EntityNotFound):
             return None  # somebody else adopted it first
         return self._claim(written)
@@ -264,7 +267,9 @@ class Outbox:
     def begin_attempt(self, claim: Claim) -> Claim:
         """Renew the lease and count the attempt; raises :class:`LeaseLost` if taken over."""
         now = self._clock()
-        written = self._write(claim, attempts=claim.attempts + 1, lease_until=now + self.lease, owner=self.owner)
+        written = self._write(
+            claim, attempts=claim.attempts + 1, lease_until=now + self.lease, owner=self.owner
+        )
         return self._claim(written)
 
     def renew(self, claim: Claim, at_least: timedelta = timedelta(0)) -> Claim:
@@ -275,28 +280,46 @@ class Outbox:
 
     def mark_sent(self, claim: Claim) -> None:
         now = self._clock()
-        self._write(claim, state=DeliveryState.SENT.value, sent_at=now, lease_until=now, payload_json="{}",
-                    attempts=claim.attempts)
+        self._write(
+            claim,
+            state=DeliveryState.SENT.value,
+            sent_at=now,
+            lease_until=now,
+            payload_json="{}",
+            attempts=claim.attempts,
+        )
 
     def mark_failed(self, claim: Claim, status: int | None, error: str) -> None:
         now = self._clock()
-        self._write(claim, state=DeliveryState.FAILED.value, last_status=status, last_error=error[:500],
-                    lease_until=now, attempts=claim.attempts)
+        self._write(
+            claim,
+            state=DeliveryState.FAILED.value,
+            last_status=status,
+            last_error=error[:500],
+            lease_until=now,
+            attempts=claim.attempts,
+        )
 
     def release(self, claim: Claim) -> None:
         """Give the lease back (graceful stop): the next start, or another instance, sends it."""
-        try:
+        with contextlib.suppress(LeaseLost):
             self._write(claim, lease_until=NEVER, attempts=claim.attempts)
-        except LeaseLost:
-            pass
 
     def record_undeliverable(self, job: str, period: str, target: str, label: str, reason: str) -> bool:
         """Record once that a message had nowhere to go (no mapped channel, bot not installed)."""
         now = self._clock()
         props = {
-            "period": period, "target": target, "label": label, "state": DeliveryState.FAILED.value,
-            "owner": self.owner, "lease_until": now, "attempts": 0, "created_at": now, "updated_at": now,
-            "last_error": reason[:500], "payload_json": "{}",
+            "period": period,
+            "target": target,
+            "label": label,
+            "state": DeliveryState.FAILED.value,
+            "owner": self.owner,
+            "lease_until": now,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+            "last_error": reason[:500],
+            "payload_json": "{}",
         }
         try:
             self._store.insert(DELIVERIES, Entity(job, delivery_row_key(period, target), props))
@@ -314,7 +337,9 @@ class Outbox:
         return (_record(e) for e in self._store.query(DELIVERIES, job))
 
     def failures_since(self, since: datetime) -> list[DeliveryRecord]:
-        found = [_record(e) for e in self._store.query(DELIVERIES, None, {"state": DeliveryState.FAILED.value})]
+        found = [
+            _record(e) for e in self._store.query(DELIVERIES, None, {"state": DeliveryState.FAILED.value})
+        ]
         return sorted((r for r in found if r.updated_at >= since), key=lambda r: r.updated_at)
 
     def delivered(self, subject: str, target: str) -> bool:
@@ -396,8 +421,13 @@ class RunLedger:
         what is missing); a run another live instance holds raises :class:`RunInProgress`."""
         now = self._clock()
         props = {
-            "period": period, "state": RunState.RUNNING.value, "trigger": trigger, "fire_time": fire_time,
-            "started_at": now, "owner": self.owner, "lease_until": now + self.lease,
+            "period": period,
+            "state": RunState.RUNNING.value,
+            "trigger": trigger,
+            "fire_time": fire_time,
+            "started_at": now,
+            "owner": self.owner,
+            "lease_until": now + self.lease,
         }
         key = key_part(period)
         try:
@@ -407,8 +437,11 @@ class RunLedger:
         existing = self._store.get(RUNS, job, key)
         if existing is None:
             return self.start(job, period, fire_time, trigger)
-        if (existing.get("state") == RunState.RUNNING and existing.get("owner") != self.owner
-                and existing.get("lease_until", NEVER) > now):
+        if (
+            existing.get("state") == RunState.RUNNING
+            and existing.get("owner") != self.owner
+            and existing.get("lease_until", NEVER) > now
+        ):
             raise RunInProgress(existing.get("owner", ""), existing.get("started_at", NEVER))
         try:
             written = self._store.upsert(RUNS, Entity(job, key, props), etag=existing.etag)
@@ -418,8 +451,13 @@ class RunLedger:
 
     @staticmethod
     def _claim(entity: Entity) -> RunClaim:
-        return RunClaim(entity.partition_key, entity["period"], entity["fire_time"], entity.etag or "",
-                        dict(entity.properties))
+        return RunClaim(
+            entity.partition_key,
+            entity["period"],
+            entity["fire_time"],
+            entity.etag or "",
+            dict(entity.properties),
+        )
 
     def _write(self, run: RunClaim, **changes: Any) -> RunClaim:
         props = {**run.properties, **changes}
@@ -434,15 +472,21 @@ class RunLedger:
 
     def finish(self, run: RunClaim, summary: RunSummary) -> RunClaim:
         now = self._clock()
-        return self._write(run, state=RunState.DONE.value, finished_at=now, lease_until=now,
-                           planned=summary.planned, sent=summary.sent, failed=summary.failed,
-                           skipped=summary.skipped, note=summary.note[:1000])
+        return self._write(
+            run,
+            state=RunState.DONE.value,
+            finished_at=now,
+            lease_until=now,
+            planned=summary.planned,
+            sent=summary.sent,
+            failed=summary.failed,
+            skipped=summary.skipped,
+            note=summary.note[:1000],
+        )
 
     def release(self, run: RunClaim) -> None:
-        try:
+        with contextlib.suppress(LeaseLost):
             self._write(run, lease_until=NEVER)
-        except LeaseLost:
-            pass
 
     def running(self) -> list[RunRecord]:
         return [_run_record(e) for e in self._store.query(RUNS, None, {"state": RunState.RUNNING.value})]

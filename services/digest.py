@@ -113,7 +113,10 @@ class NotTrackedYet:
 
     def status(self, as_of: date, bureau: str | None) -> ProgrammeStatus:
         return ProgrammeStatus(
-            self.info.key, self.info.title, self.info.icon, StatusLevel.NOT_TRACKED,
+            self.info.key,
+            self.info.title,
+            self.info.icon,
+            StatusLevel.NOT_TRACKED,
             "この取組の状況は、まだボットで集計していません（準備中）。",
         )
 
@@ -147,8 +150,9 @@ class Digest:
     unmapped_bureaus: tuple[str, ...] = field(default=())
 
 
-def collect_lines(sources: Sequence[StatusSource], infos: Sequence[ProgrammeInfo], as_of: date,
-                  bureau: str | None) -> tuple[ProgrammeStatus, ...]:
+def collect_lines(
+    sources: Sequence[StatusSource], infos: Sequence[ProgrammeInfo], as_of: date, bureau: str | None
+) -> tuple[ProgrammeStatus, ...]:
     """One line per programme, in registry order; never raises because of one source."""
     by_key = {s.programme: s for s in sources}
     lines = []
@@ -158,18 +162,35 @@ def collect_lines(sources: Sequence[StatusSource], infos: Sequence[ProgrammeInfo
             lines.append(source.status(as_of, bureau))
         except Exception:
             logger.exception("status source %s failed", info.key)
-            lines.append(ProgrammeStatus(info.key, info.title, info.icon, StatusLevel.UNAVAILABLE,
-                                         "状況を取得できませんでした。詳細ボタンからご確認ください。"))
+            lines.append(
+                ProgrammeStatus(
+                    info.key,
+                    info.title,
+                    info.icon,
+                    StatusLevel.UNAVAILABLE,
+                    "状況を取得できませんでした。詳細ボタンからご確認ください。",
+                )
+            )
     return tuple(lines)
 
 
-def manager_digest(*, bureau: str, recipient_name: str, as_of: date, period_label: str, schedule_text: str,
-                   sources: Sequence[StatusSource], infos: Sequence[ProgrammeInfo]) -> Digest:
+def manager_digest(
+    *,
+    bureau: str,
+    recipient_name: str,
+    as_of: date,
+    period_label: str,
+    schedule_text: str,
+    sources: Sequence[StatusSource],
+    infos: Sequence[ProgrammeInfo],
+) -> Digest:
     lines = collect_lines(sources, infos, as_of, bureau)
     attention = [line for line in lines if line.level in (StatusLevel.DELAYED, StatusLevel.OVERDUE)]
     if attention:
-        next_step = ("遅れ・期限超過のある取組は、「詳細を見る」から内容を確認し、"
-                     "担当の DX PRO・局担当に状況と見通しをご確認ください。")
+        next_step = (
+            "遅れ・期限超過のある取組は、「詳細を見る」から内容を確認し、"
+            "担当の DX PRO・局担当に状況と見通しをご確認ください。"
+        )
     else:
         next_step = "対応が必要な遅れはありません。各取組の詳細は「詳細を見る」から確認できます。"
     return Digest(
@@ -178,29 +199,42 @@ def manager_digest(*, bureau: str, recipient_name: str, as_of: date, period_labe
         period_label=period_label,
         title=f"{bureau} 週次ダイジェスト",
         bureau=bureau,
-        why=(f"{recipient_name} さんが{bureau}の管理職として登録されているため、"
-             f"{schedule_text}にお送りしています。"),
+        why=(
+            f"{recipient_name} さんが{bureau}の管理職として登録されているため、"
+            f"{schedule_text}にお送りしています。"
+        ),
         next_step=next_step,
         lines=lines,
     )
 
 
-def office_digest(*, as_of: date, period_label: str, schedule_text: str, sources: Sequence[StatusSource],
-                  infos: Sequence[ProgrammeInfo], problems: Sequence[DeliveryProblem],
-                  inactive: Sequence[InactiveConversation], unmapped_bureaus: Sequence[str] = ()) -> Digest:
+def office_digest(
+    *,
+    as_of: date,
+    period_label: str,
+    schedule_text: str,
+    sources: Sequence[StatusSource],
+    infos: Sequence[ProgrammeInfo],
+    problems: Sequence[DeliveryProblem],
+    inactive: Sequence[InactiveConversation],
+    unmapped_bureaus: Sequence[str] = (),
+) -> Digest:
     lines = collect_lines(sources, infos, as_of, None)
     steps = []
     if any(line.level in (StatusLevel.DELAYED, StatusLevel.OVERDUE) for line in lines):
         steps.append("遅れのある局には、詳細を確認のうえ声かけをお願いします。")
     if problems or inactive or unmapped_bureaus:
-        steps.append("配信できなかった宛先は、チャネルの登録（「管理」→ チャネル登録）やボットの再インストールを"
-                     "ご確認ください。")
+        steps.append(
+            "配信できなかった宛先は、チャネルの登録（「管理」→ チャネル登録）やボットの再インストールを"
+            "ご確認ください。"
+        )
     return Digest(
         kind="office",
         as_of=as_of,
         period_label=period_label,
         title="全庁 月次ダイジェスト",
-        why=f"このチャネルが ICTイノベーション推進室のチャネルとして登録されているため、{schedule_text}にお送りしています。",
+        why=(f"このチャネルが ICTイノベーション推進室のチャネルとして登録されているため、"
+             f"{schedule_text}にお送りしています。"),
         next_step="".join(steps) or "対応が必要な事項はありません。",
         lines=lines,
         problems=tuple(problems),

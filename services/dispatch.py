@@ -72,7 +72,9 @@ class SystemClock:
 class SendError(Exception):
     """A send that did not go through. ``status`` is None for network errors and timeouts."""
 
-    def __init__(self, status: int | None, message: str = "", *, code: str = "", retry_after: float | None = None):
+    def __init__(
+        self, status: int | None, message: str = "", *, code: str = "", retry_after: float | None = None
+    ):
         super().__init__(f"{status or 'network'} {code} {message}".strip())
         self.status = status
         self.code = code
@@ -289,7 +291,7 @@ class Dispatcher:
             await asyncio.wait_for(self._sender.send(claim.target, claim.payload), self._send_timeout)
         except SendError as error:
             failure = error
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             failure = SendError(None, f"no answer within {self._send_timeout:g} s", code="Timeout")
         else:
             await self._blocking(self._outbox.mark_sent, claim)

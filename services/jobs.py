@@ -1,12 +1,14 @@
 """The scheduled jobs, all in one place: what each sends, to whom, and for which period.
 
-| job | when (settings) | what |
-|---|---|---|
-| ``delay_alerts`` | business days, ``DELAY_ALERTS_TIME`` | every programme's ``due_alerts(as_of)``: alerts to DX PRO channels, escalations to the bureau's managers |
-| ``training_reminders`` | business days, ``TRAINING_REMINDERS_TIME`` | the training programme's reminders (no source registered yet) |
-| ``weekly_digest`` | ``WEEKLY_DIGEST_DAY`` ``WEEKLY_DIGEST_TIME``, or the next business day | each manager's bureau digest, to their 1:1 chat |
-| ``monthly_digest`` | first business day of the month, ``MONTHLY_DIGEST_TIME`` | the city-wide digest with delivery problems, to the office channel |
-| ``delivery_recovery`` | every few minutes | resumes runs and deliveries whose owner stopped or died |
+- ``delay_alerts`` (business days, ``DELAY_ALERTS_TIME``): every programme's ``due_alerts(as_of)``;
+  alerts to DX PRO channels, escalations to the bureau's managers;
+- ``training_reminders`` (business days, ``TRAINING_REMINDERS_TIME``): the training programme's
+  reminders (no source registered yet);
+- ``weekly_digest`` (``WEEKLY_DIGEST_DAY`` ``WEEKLY_DIGEST_TIME``, or the next business day): each
+  manager's bureau digest, to their 1:1 chat;
+- ``monthly_digest`` (first business day of the month, ``MONTHLY_DIGEST_TIME``): the city-wide digest
+  with delivery problems, to the office channel;
+- ``delivery_recovery`` (every few minutes): resumes runs and deliveries whose owner stopped or died.
 
 A job's *plan* is a plain function of the firing time: it returns the messages to send
 (:class:`~services.deliveries.Outgoing`, each with its natural key) and the ones that have
@@ -37,8 +39,8 @@ from services.deliveries import (
     LeaseLost,
     Outbox,
     Outgoing,
-    RunInProgress,
     RunClaim,
+    RunInProgress,
     RunLedger,
     RunRecord,
     RunState,
@@ -52,7 +54,7 @@ from services.digest import (
     manager_digest,
     office_digest,
 )
-from services.dispatch import Blocking, Clock, DispatchReport, Dispatcher
+from services.dispatch import Blocking, Clock, Dispatcher, DispatchReport
 from services.programmes import ProgrammeInfo
 from services.schedule import (
     BusinessDaily,
@@ -170,13 +172,28 @@ class JobView:
 
 def job_view(spec: JobSpec, next_run: datetime | None, last: RunRecord | None) -> JobView:
     if last is None:
-        return JobView(spec.name, spec.title, spec.description, spec.schedule.describe(), next_run,
-                       runnable=spec.plan is not None or spec.name == RECOVERY)
+        return JobView(
+            spec.name,
+            spec.title,
+            spec.description,
+            spec.schedule.describe(),
+            next_run,
+            runnable=spec.plan is not None or spec.name == RECOVERY,
+        )
     return JobView(
-        spec.name, spec.title, spec.description, spec.schedule.describe(), next_run,
-        last_period=last.period, last_state=last.state.value, last_trigger=last.trigger,
-        last_started=last.started_at, last_finished=last.finished_at,
-        last_sent=last.sent, last_failed=last.failed, last_skipped=last.skipped,
+        spec.name,
+        spec.title,
+        spec.description,
+        spec.schedule.describe(),
+        next_run,
+        last_period=last.period,
+        last_state=last.state.value,
+        last_trigger=last.trigger,
+        last_started=last.started_at,
+        last_finished=last.finished_at,
+        last_sent=last.sent,
+        last_failed=last.failed,
+        last_skipped=last.skipped,
     )
 
 
@@ -253,14 +270,21 @@ class ProactivePlanner:
         if alert.person:
             record = self.directory.personal_for(alert.person)
             if record is None:
-                return [], (f"person:{alert.person}", f"{unit} の受講者（{alert.person}）",
-                            "ボットが個人チャットにインストールされていません")
+                return [], (
+                    f"person:{alert.person}",
+                    f"{unit} の受講者（{alert.person}）",
+                    "ボットが個人チャットにインストールされていません",
+                )
             return [(record.conversation_id, f"{unit} の受講者の個人チャット")], None
         if alert.escalation:
             return self._manager_targets(alert.bureau)
         mapped = self.channels.for_unit(alert.bureau, alert.department)
         if not mapped:
-            return [], (f"channel:{unit}", f"{unit} の DX PRO チャネル", "DX PRO チャネルが登録されていません")
+            return [], (
+                f"channel:{unit}",
+                f"{unit} の DX PRO チャネル",
+                "DX PRO チャネルが登録されていません",
+            )
         return [(m.conversation_id, m.label) for m in mapped], None
 
     def _manager_targets(self, bureau: str) -> tuple[list[tuple[str, str]], tuple[str, str, str] | None]:
@@ -276,8 +300,11 @@ class ProactivePlanner:
                 targets.append((record.conversation_id, f"{bureau} 管理職 {manager.name} さんの個人チャット"))
         if not targets:
             names = "、".join(not_installed)
-            return [], (f"manager:{bureau}", f"{bureau} の管理職（{names}）",
-                        "ボットが個人チャットにインストールされていません")
+            return [], (
+                f"manager:{bureau}",
+                f"{bureau} の管理職（{names}）",
+                "ボットが個人チャットにインストールされていません",
+            )
         return targets, None
 
     # --- digests ---------------------------------------------------------------------------------
@@ -296,15 +323,34 @@ class ProactivePlanner:
             record = self.directory.personal_for(manager.object_id)
             where = f"{manager.bureau} 管理職 {manager.name} さんの個人チャット"
             if record is None:
-                plan.undeliverable.append(Undeliverable(period, f"none:manager:{manager.object_id}:{manager.bureau}",
-                                                        where, "ボットが個人チャットにインストールされていません"))
+                plan.undeliverable.append(
+                    Undeliverable(
+                        period,
+                        f"none:manager:{manager.object_id}:{manager.bureau}",
+                        where,
+                        "ボットが個人チャットにインストールされていません",
+                    )
+                )
                 continue
-            digest = manager_digest(bureau=manager.bureau, recipient_name=manager.name, as_of=today,
-                                    period_label=label, schedule_text=schedule_text,
-                                    sources=self.status_sources, infos=self.infos)
+            digest = manager_digest(
+                bureau=manager.bureau,
+                recipient_name=manager.name,
+                as_of=today,
+                period_label=label,
+                schedule_text=schedule_text,
+                sources=self.status_sources,
+                infos=self.infos,
+            )
             # one message per manager and bureau: the bureau is part of the period
-            plan.outgoing.append(Outgoing(WEEKLY_DIGEST, f"{period}~{manager.bureau}", record.conversation_id,
-                                          self.renderer.digest(digest), where))
+            plan.outgoing.append(
+                Outgoing(
+                    WEEKLY_DIGEST,
+                    f"{period}~{manager.bureau}",
+                    record.conversation_id,
+                    self.renderer.digest(digest),
+                    where,
+                )
+            )
         return plan
 
     def plan_monthly(self, fire_time: datetime, schedule_text: str) -> Plan:
@@ -314,20 +360,38 @@ class ProactivePlanner:
         previous_month_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         since = datetime.combine(previous_month_start, datetime.min.time(), tzinfo=JST)
         problems = [_problem(r) for r in self.outbox.failures_since(since)]
-        inactive = [InactiveConversation(_conversation_label(r), r.updated_at)
-                    for r in self.directory.all() if not r.active]
+        inactive = [
+            InactiveConversation(_conversation_label(r), r.updated_at)
+            for r in self.directory.all()
+            if not r.active
+        ]
         mapped_bureaus = {m.bureau for m in self.channels.all() if m.bureau}
         unmapped = sorted(b for b in (self.bureaus() if self.bureaus else ()) if b not in mapped_bureaus)
-        digest = office_digest(as_of=today, period_label=f"{today.year}年{today.month}月",
-                               schedule_text=schedule_text, sources=self.status_sources, infos=self.infos,
-                               problems=problems, inactive=inactive, unmapped_bureaus=unmapped)
+        digest = office_digest(
+            as_of=today,
+            period_label=f"{today.year}年{today.month}月",
+            schedule_text=schedule_text,
+            sources=self.status_sources,
+            infos=self.infos,
+            problems=problems,
+            inactive=inactive,
+            unmapped_bureaus=unmapped,
+        )
         offices = self.channels.office()
         if not offices:
-            plan.undeliverable.append(Undeliverable(period, "none:office", "ICTイノベーション推進室のチャネル",
-                                                    "推進室のチャネルが登録されていません"))
+            plan.undeliverable.append(
+                Undeliverable(
+                    period,
+                    "none:office",
+                    "ICTイノベーション推進室のチャネル",
+                    "推進室のチャネルが登録されていません",
+                )
+            )
         payload = self.renderer.digest(digest) if offices else {}
         for mapping in offices:
-            plan.outgoing.append(Outgoing(MONTHLY_DIGEST, period, mapping.conversation_id, payload, mapping.label))
+            plan.outgoing.append(
+                Outgoing(MONTHLY_DIGEST, period, mapping.conversation_id, payload, mapping.label)
+            )
         return plan
 
 
@@ -360,24 +424,46 @@ def build_jobs(planner: ProactivePlanner, times: JobTimes) -> dict[str, JobSpec]
     weekly = WeeklyOnBusinessDay(times.weekly_digest_day, times.weekly_digest)
     monthly = MonthlyFirstBusinessDay(times.monthly_digest)
     jobs = [
-        JobSpec(DELAY_ALERTS, JOB_TITLES[DELAY_ALERTS],
-                "各取組の遅れを DX PRO チャネルへ、期限を過ぎたものを局の管理職へ通知します。",
-                BusinessDaily(times.delay_alerts), day_period,
-                lambda at: planner.plan_alerts(DELAY_ALERTS, planner.alert_sources, at)),
-        JobSpec(TRAINING_REMINDERS, JOB_TITLES[TRAINING_REMINDERS],
-                "研修の受講期限が近い職員・DX PRO にお知らせします（研修の取組の公開後に有効になります）。",
-                BusinessDaily(times.training_reminders), day_period,
-                lambda at: planner.plan_alerts(TRAINING_REMINDERS, planner.reminder_sources, at)),
-        JobSpec(WEEKLY_DIGEST, JOB_TITLES[WEEKLY_DIGEST],
-                "管理職の個人チャットへ、担当局の取組状況をお送りします。",
-                weekly, lambda at: week_period(at, times.weekly_digest_day),
-                lambda at: planner.plan_weekly(at, times.weekly_digest_day, weekly.describe())),
-        JobSpec(MONTHLY_DIGEST, JOB_TITLES[MONTHLY_DIGEST],
-                "推進室のチャネルへ、全局の状況と配信できなかった宛先をお送りします。",
-                monthly, month_period, lambda at: planner.plan_monthly(at, monthly.describe())),
-        JobSpec(RECOVERY, JOB_TITLES[RECOVERY],
-                "停止や障害で送れなかったメッセージを再送します。",
-                Every(times.recovery_interval), lambda at: "recovery", None),
+        JobSpec(
+            DELAY_ALERTS,
+            JOB_TITLES[DELAY_ALERTS],
+            "各取組の遅れを DX PRO チャネルへ、期限を過ぎたものを局の管理職へ通知します。",
+            BusinessDaily(times.delay_alerts),
+            day_period,
+            lambda at: planner.plan_alerts(DELAY_ALERTS, planner.alert_sources, at),
+        ),
+        JobSpec(
+            TRAINING_REMINDERS,
+            JOB_TITLES[TRAINING_REMINDERS],
+            "研修の受講期限が近い職員・DX PRO にお知らせします（研修の取組の公開後に有効になります）。",
+            BusinessDaily(times.training_reminders),
+            day_period,
+            lambda at: planner.plan_alerts(TRAINING_REMINDERS, planner.reminder_sources, at),
+        ),
+        JobSpec(
+            WEEKLY_DIGEST,
+            JOB_TITLES[WEEKLY_DIGEST],
+            "管理職の個人チャットへ、担当局の取組状況をお送りします。",
+            weekly,
+            lambda at: week_period(at, times.weekly_digest_day),
+            lambda at: planner.plan_weekly(at, times.weekly_digest_day, weekly.describe()),
+        ),
+        JobSpec(
+            MONTHLY_DIGEST,
+            JOB_TITLES[MONTHLY_DIGEST],
+            "推進室のチャネルへ、全局の状況と配信できなかった宛先をお送りします。",
+            monthly,
+            month_period,
+            lambda at: planner.plan_monthly(at, monthly.describe()),
+        ),
+        JobSpec(
+            RECOVERY,
+            JOB_TITLES[RECOVERY],
+            "停止や障害で送れなかったメッセージを再送します。",
+            Every(times.recovery_interval),
+            lambda at: "recovery",
+            None,
+        ),
     ]
     return {job.name: job for job in jobs}
 
@@ -385,8 +471,16 @@ def build_jobs(planner: ProactivePlanner, times: JobTimes) -> dict[str, JobSpec]
 class JobRunner:
     """Runs jobs: claims the run, records and claims each delivery, dispatches, finishes."""
 
-    def __init__(self, jobs: dict[str, JobSpec], runs: RunLedger, outbox: Outbox, dispatcher: Dispatcher,
-                 clock: Clock, *, blocking: Blocking = asyncio.to_thread):
+    def __init__(
+        self,
+        jobs: dict[str, JobSpec],
+        runs: RunLedger,
+        outbox: Outbox,
+        dispatcher: Dispatcher,
+        clock: Clock,
+        *,
+        blocking: Blocking = asyncio.to_thread,
+    ):
         self.jobs = jobs
         self.runs = runs
         self.outbox = outbox
@@ -395,11 +489,15 @@ class JobRunner:
         self._blocking = blocking
         self._background: set[asyncio.Task[Any]] = set()
 
-    async def run(self, name: str, fire_time: datetime | None = None, *, trigger: str = "schedule") -> RunOutcome:
+    async def run(
+        self, name: str, fire_time: datetime | None = None, *, trigger: str = "schedule"
+    ) -> RunOutcome:
         spec = self.jobs[name]
         if spec.plan is None:
             report = await self.recover()
-            return RunOutcome(name, "recovery", "done", RunSummary(sent=report.sent, failed=report.failed), report)
+            return RunOutcome(
+                name, "recovery", "done", RunSummary(sent=report.sent, failed=report.failed), report
+            )
         fire_time = fire_time or self.clock.now()
         period = spec.period(fire_time)
         try:
@@ -412,8 +510,9 @@ class JobRunner:
         try:
             plan = await self._blocking(spec.plan, fire_time)
             for item in plan.undeliverable:
-                await self._blocking(self.outbox.record_undeliverable, name, item.period, item.target, item.label,
-                                     item.reason)
+                await self._blocking(
+                    self.outbox.record_undeliverable, name, item.period, item.target, item.label, item.reason
+                )
             enqueued = await self._blocking(self.outbox.enqueue, plan.outgoing, period)
             report = await self.dispatcher.dispatch(enqueued.claims)
             summary = RunSummary(
@@ -494,7 +593,6 @@ class JobRunner:
         await self.dispatcher.stop(timeout)
         if self._background:
             await asyncio.wait(set(self._background), timeout=timeout)
-
 
 
 @dataclass

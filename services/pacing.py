@@ -48,7 +48,12 @@ class Window:
         return f"{self.limit}/{self.seconds:g}s"
 
 
-TEAMS_CONVERSATION_WINDOWS: tuple[Window, ...] = (Window(7, 1), Window(8, 2), Window(60, 30), Window(1800, 3600))
+TEAMS_CONVERSATION_WINDOWS: tuple[Window, ...] = (
+    Window(7, 1),
+    Window(8, 2),
+    Window(60, 30),
+    Window(1800, 3600),
+)
 TEAMS_APP_WINDOWS: tuple[Window, ...] = (Window(30, 1),)
 
 
@@ -152,7 +157,9 @@ class Pacer:
     def _conversation(self, conversation_id: str) -> SlidingWindowLimiter:
         limiter = self._conversations.get(conversation_id)
         if limiter is None:
-            limiter = self._conversations[conversation_id] = SlidingWindowLimiter(self.conversation_windows, self.margin)
+            limiter = self._conversations[conversation_id] = SlidingWindowLimiter(
+                self.conversation_windows, self.margin
+            )
         return limiter
 
     def _limiters(self, conversation_id: str, now: float) -> list[SlidingWindowLimiter]:
@@ -161,7 +168,9 @@ class Pacer:
             if self.smooth:
                 spacing = min((w.seconds + self.margin) / w.limit for w in self.app_windows)
                 # at most SMOOTH_BURST sends in any SMOOTH_BURST spacings
-                self._app.append(SlidingWindowLimiter([Window(SMOOTH_BURST, SMOOTH_BURST * spacing)], margin=0.0))
+                self._app.append(
+                    SlidingWindowLimiter([Window(SMOOTH_BURST, SMOOTH_BURST * spacing)], margin=0.0)
+                )
         limiters = [self._conversation(conversation_id), *self._app]
         for limiter in limiters:
             limiter.prune(now)

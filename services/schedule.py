@@ -186,7 +186,10 @@ def week_period(moment: datetime, weekday: int = 0) -> str:
     """
     day = moment.astimezone(JST).date()
     monday = week_start(day)
-    if weekly_fire_date(monday, weekday) != day and weekly_fire_date(monday - timedelta(days=7), weekday) == day:
+    if (
+        weekly_fire_date(monday, weekday) != day
+        and weekly_fire_date(monday - timedelta(days=7), weekday) == day
+    ):
         monday -= timedelta(days=7)
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"

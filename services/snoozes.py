@@ -79,12 +79,29 @@ class SnoozeBook:
         self._store = store
         self._clock = clock
 
-    def snooze(self, *, subject: str, until: date, alert_key: str, programme: str, bureau: str,
-               by_id: str, by_name: str) -> tuple[Snooze | None, Snooze]:
+    def snooze(
+        self,
+        *,
+        subject: str,
+        until: date,
+        alert_key: str,
+        programme: str,
+        bureau: str,
+        by_id: str,
+        by_name: str,
+    ) -> tuple[Snooze | None, Snooze]:
         """Record the snooze; returns (the snooze it replaced, the new one)."""
         before = self.get(subject)
-        props = {"subject": subject, "until": until.isoformat(), "alert_key": alert_key, "programme": programme,
-                 "bureau": bureau, "by_id": by_id, "by_name": by_name, "at": self._clock()}
+        props = {
+            "subject": subject,
+            "until": until.isoformat(),
+            "alert_key": alert_key,
+            "programme": programme,
+            "bureau": bureau,
+            "by_id": by_id,
+            "by_name": by_name,
+            "at": self._clock(),
+        }
         entity = Entity(PARTITION, key_part(subject), props)
         self._store.upsert(TABLE, entity)
         return before, _snooze(entity)

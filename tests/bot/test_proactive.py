@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
+from botbuilder.core import ConversationState, MemoryStorage
 from botbuilder.schema import Activity
 
 from bot.adapter import build_adapter
@@ -13,7 +14,6 @@ from bot.proactive import ProactiveSender
 from bot.references import reference_dict
 from bot.scheduler import ProactiveRuntime, ScheduleTrigger
 from bot.settings import Settings
-from botbuilder.core import ConversationState, MemoryStorage
 from services.calendar import JST
 from services.conversations import ConversationDirectory
 from services.dispatch import SendError
@@ -26,8 +26,10 @@ from tests.support.connector import RecordingConnector
 from tests.support.proactive import install_personal
 from tests.support.throttling_connector import Scripted, ThrottlingConnector
 
-PAYLOAD = {"card": {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "お知らせ"}]},
-           "summary": "【お知らせ】テスト"}
+PAYLOAD = {
+    "card": {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "お知らせ"}]},
+    "summary": "【お知らせ】テスト",
+}
 
 
 def adapter_for(settings: Settings):
@@ -82,7 +84,9 @@ async def test_a_channel_reference_posts_to_the_channel_not_the_thread(directory
         (Scripted(412, "PreconditionFailed"), 412, "PreconditionFailed", None),
     ],
 )
-async def test_failures_carry_status_code_and_retry_after(directory, tmp_path, scripted, status, code, retry_after):
+async def test_failures_carry_status_code_and_retry_after(
+    directory, tmp_path, scripted, status, code, retry_after
+):
     connector = await ThrottlingConnector().start()
     try:
         chat = install_personal(directory, "aad-1", connector.url)
@@ -90,7 +94,11 @@ async def test_failures_carry_status_code_and_retry_after(directory, tmp_path, s
         sender = ProactiveSender(adapter_for(Settings(data_dir=tmp_path)), directory, app_id="")
         with pytest.raises(SendError) as raised:
             await sender.send(chat, PAYLOAD)
-        assert (raised.value.status, raised.value.code, raised.value.retry_after) == (status, code, retry_after)
+        assert (raised.value.status, raised.value.code, raised.value.retry_after) == (
+            status,
+            code,
+            retry_after,
+        )
         assert raised.value.gone == (status == 404 or code == "MessageWritesBlocked")
         await sender.send(chat, PAYLOAD)  # the script is used up: the next one goes through
         assert len(connector.delivered[chat]) == 1
@@ -151,14 +159,22 @@ def test_the_trigger_follows_the_business_day_schedule():
     daily = ScheduleTrigger(BusinessDaily(parse_time_of_day("09:30")))
     friday = datetime(2026, 1, 9, 9, 30, tzinfo=JST)
     assert daily.get_next_fire_time(None, friday) == friday  # due right now: fires now
-    assert daily.get_next_fire_time(friday, friday) == datetime(2026, 1, 13, 9, 30, tzinfo=JST)  # Mon is a holiday
+    assert daily.get_next_fire_time(friday, friday) == datetime(
+        2026, 1, 13, 9, 30, tzinfo=JST
+    )  # Mon is a holiday
 
 
 def runtime(store, tmp_path, **settings) -> ProactiveRuntime:
     config = Settings(data_dir=tmp_path, **settings)
     directory = ConversationDirectory(store, lambda: datetime.now(JST))
-    return ProactiveRuntime(config, store, adapter_for(config), directory, PeopleService(store, lambda: datetime.now(JST)),
-                            now=lambda: datetime.now(JST))
+    return ProactiveRuntime(
+        config,
+        store,
+        adapter_for(config),
+        directory,
+        PeopleService(store, lambda: datetime.now(JST)),
+        now=lambda: datetime.now(JST),
+    )
 
 
 async def test_no_scheduler_unless_enabled(store, tmp_path):

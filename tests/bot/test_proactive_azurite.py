@@ -38,8 +38,9 @@ class PrefixedStore(TableStore):
     def get(self, table: str, partition_key: str, row_key: str) -> Entity | None:
         return self.inner.get(self.prefix + table, partition_key, row_key)
 
-    def query(self, table: str, partition_key: str | None = None,
-              where: Mapping[str, Any] | None = None) -> Iterator[Entity]:
+    def query(
+        self, table: str, partition_key: str | None = None, where: Mapping[str, Any] | None = None
+    ) -> Iterator[Entity]:
         return self.inner.query(self.prefix + table, partition_key, where)
 
     def insert(self, table: str, entity: Entity) -> Entity:
@@ -97,14 +98,20 @@ async def test_two_instances_firing_the_same_jobs_deliver_each_message_once(stor
         runtime.planner.alert_sources = [StaticAlerts("online_procedures", [delay_alert(x) for x in bureaus])]
 
     # the same run, fired by both at once: one claims the run, the other stands aside
-    weekly = await asyncio.gather(a.runner.run(WEEKLY_DIGEST, MONDAY_9), b.runner.run(WEEKLY_DIGEST, MONDAY_9))
+    weekly = await asyncio.gather(
+        a.runner.run(WEEKLY_DIGEST, MONDAY_9), b.runner.run(WEEKLY_DIGEST, MONDAY_9)
+    )
     # different runs (two days) planning the same alerts at once: the delivery keys decide
-    alerts = await asyncio.gather(a.runner.run(DELAY_ALERTS, MONDAY_9), b.runner.run(DELAY_ALERTS, MONDAY_9 + timedelta(days=1)))
+    alerts = await asyncio.gather(
+        a.runner.run(DELAY_ALERTS, MONDAY_9), b.runner.run(DELAY_ALERTS, MONDAY_9 + timedelta(days=1))
+    )
 
     assert sorted(o.status for o in weekly) == ["done", "in_progress"]
     assert [o.status for o in alerts] == ["done", "done"]
     assert sum(o.summary.sent for o in alerts) == len(bureaus)
-    expected = {f"a:personal-m{i}" for i in range(25)} | {f"19:c{n}@thread.tacv2" for n in range(len(bureaus))}
+    expected = {f"a:personal-m{i}" for i in range(25)} | {
+        f"19:c{n}@thread.tacv2" for n in range(len(bureaus))
+    }
     assert set(connector.delivered) == expected
     assert connector.duplicates() == 0 and all(len(v) == 1 for v in connector.delivered.values())
 

@@ -17,21 +17,41 @@ def test_defaults():
     assert (env.delay_alerts_time, env.training_reminders_time) == (time(9, 30), time(9, 15))
     assert (env.weekly_digest_day, env.weekly_digest_time, env.monthly_digest_time) == (0, time(9), time(9))
     assert env.proactive_app_rate == 30 and env.proactive_conversation_limits == TEAMS_CONVERSATION_WINDOWS
-    assert (env.proactive_max_attempts, env.delivery_lease_seconds, env.delivery_recovery_minutes) == (6, 120, 5)
+    assert (env.proactive_max_attempts, env.delivery_lease_seconds, env.delivery_recovery_minutes) == (
+        6,
+        120,
+        5,
+    )
 
 
 def test_values_are_read():
-    env = Settings.from_env({
-        "SCHEDULER_ENABLED": "false", "DELAY_ALERTS_TIME": "10:05", "TRAINING_REMINDERS_TIME": "8:00",
-        "WEEKLY_DIGEST_DAY": "tue", "WEEKLY_DIGEST_TIME": "08:30", "MONTHLY_DIGEST_TIME": "13:00",
-        "PROACTIVE_APP_RATE": "15", "PROACTIVE_CONVERSATION_LIMITS": "5/1,50/30",
-        "PROACTIVE_MAX_ATTEMPTS": "3", "DELIVERY_LEASE_SECONDS": "300", "DELIVERY_RECOVERY_MINUTES": "10",
-    })
+    env = Settings.from_env(
+        {
+            "SCHEDULER_ENABLED": "false",
+            "DELAY_ALERTS_TIME": "10:05",
+            "TRAINING_REMINDERS_TIME": "8:00",
+            "WEEKLY_DIGEST_DAY": "tue",
+            "WEEKLY_DIGEST_TIME": "08:30",
+            "MONTHLY_DIGEST_TIME": "13:00",
+            "PROACTIVE_APP_RATE": "15",
+            "PROACTIVE_CONVERSATION_LIMITS": "5/1,50/30",
+            "PROACTIVE_MAX_ATTEMPTS": "3",
+            "DELIVERY_LEASE_SECONDS": "300",
+            "DELIVERY_RECOVERY_MINUTES": "10",
+        }
+    )
     assert env.scheduler_enabled is False and env.delay_alerts_time == time(10, 5)
     assert env.training_reminders_time == time(8, 0) and env.weekly_digest_day == 1
     assert env.weekly_digest_time == time(8, 30) and env.monthly_digest_time == time(13, 0)
-    assert env.proactive_app_rate == 15 and env.proactive_conversation_limits == (Window(5, 1), Window(50, 30))
-    assert (env.proactive_max_attempts, env.delivery_lease_seconds, env.delivery_recovery_minutes) == (3, 300, 10)
+    assert env.proactive_app_rate == 15 and env.proactive_conversation_limits == (
+        Window(5, 1),
+        Window(50, 30),
+    )
+    assert (env.proactive_max_attempts, env.delivery_lease_seconds, env.delivery_recovery_minutes) == (
+        3,
+        300,
+        10,
+    )
 
 
 @pytest.mark.parametrize(

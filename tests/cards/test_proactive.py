@@ -17,7 +17,13 @@ from cards.proactive import (
 )
 from services.calendar import JST
 from services.digest import DeliveryProblem, InactiveConversation, StatusLevel, manager_digest, office_digest
-from tests.support.proactive import INFOS, SeedOnlineProceduresStatus, delay_alert, largest_bureau, seed_bureaus
+from tests.support.proactive import (
+    INFOS,
+    SeedOnlineProceduresStatus,
+    delay_alert,
+    largest_bureau,
+    seed_bureaus,
+)
 
 TODAY = date(2026, 7, 13)
 
@@ -44,7 +50,9 @@ def inputs(card: dict) -> list[dict]:
 
 
 def test_an_alert_says_why_and_what_next_and_offers_a_snooze():
-    card = alert_card(delay_alert(), today=TODAY, where="財政局の DX PRO チャネル", programme_title="行政手続きオンライン化")
+    card = alert_card(
+        delay_alert(), today=TODAY, where="財政局の DX PRO チャネル", programme_title="行政手続きオンライン化"
+    )
     text = text_of(card)
     assert "この通知が届いた理由" in text and "締切から5営業日" in text and "財政局の DX PRO チャネル" in text
     assert "次にしていただくこと" in text and "実績を入力して提出" in text
@@ -68,9 +76,15 @@ def test_a_programmes_own_alert_card_gets_the_snooze_block():
 
 def test_the_largest_bureaus_digest_fits_and_has_every_programme():
     bureau = largest_bureau()
-    digest = manager_digest(bureau=bureau, recipient_name="管理 一郎", as_of=TODAY, period_label="2026年7月13日（月）からの週",
-                            schedule_text="毎週月曜 9:00（休日の場合は翌営業日）",
-                            sources=[SeedOnlineProceduresStatus(extra=400)], infos=INFOS)
+    digest = manager_digest(
+        bureau=bureau,
+        recipient_name="管理 一郎",
+        as_of=TODAY,
+        period_label="2026年7月13日（月）からの週",
+        schedule_text="毎週月曜 9:00（休日の場合は翌営業日）",
+        sources=[SeedOnlineProceduresStatus(extra=400)],
+        infos=INFOS,
+    )
     card = digest_card(digest)
     text = text_of(card)
     assert card_size_bytes(card) < MAX_CARD_BYTES
@@ -84,12 +98,26 @@ def test_the_largest_bureaus_digest_fits_and_has_every_programme():
 
 def test_the_office_digest_fits_with_every_bureau_and_many_problems():
     when = datetime(2026, 6, 30, 9, tzinfo=JST)
-    problems = [DeliveryProblem(when - timedelta(minutes=n), "週次ダイジェスト", f"財政局 管理職 職員{n} さんの個人チャット",
-                                "HTTP 502: Bad Gateway (gave up after 6 attempts)") for n in range(500)]
+    problems = [
+        DeliveryProblem(
+            when - timedelta(minutes=n),
+            "週次ダイジェスト",
+            f"財政局 管理職 職員{n} さんの個人チャット",
+            "HTTP 502: Bad Gateway (gave up after 6 attempts)",
+        )
+        for n in range(500)
+    ]
     inactive = [InactiveConversation(f"個人チャット（aad-{n:04d}-xxxxxxxx-xxxx）", when) for n in range(300)]
-    digest = office_digest(as_of=TODAY, period_label="2026年7月", schedule_text="毎月の第1営業日 9:00",
-                           sources=[SeedOnlineProceduresStatus()], infos=INFOS, problems=problems,
-                           inactive=inactive, unmapped_bureaus=[r["局"] for r in seed_bureaus()])
+    digest = office_digest(
+        as_of=TODAY,
+        period_label="2026年7月",
+        schedule_text="毎月の第1営業日 9:00",
+        sources=[SeedOnlineProceduresStatus()],
+        infos=INFOS,
+        problems=problems,
+        inactive=inactive,
+        unmapped_bureaus=[r["局"] for r in seed_bureaus()],
+    )
     card = digest_card(digest)
     text = text_of(card)
     assert card_size_bytes(card) < MAX_CARD_BYTES
@@ -105,8 +133,15 @@ def test_a_failing_status_source_becomes_one_line():
         def status(self, as_of, bureau):
             raise RuntimeError("boom")
 
-    digest = manager_digest(bureau="財政局", recipient_name="管理 一郎", as_of=TODAY, period_label="週",
-                            schedule_text="毎週", sources=[Broken()], infos=INFOS)
+    digest = manager_digest(
+        bureau="財政局",
+        recipient_name="管理 一郎",
+        as_of=TODAY,
+        period_label="週",
+        schedule_text="毎週",
+        sources=[Broken()],
+        infos=INFOS,
+    )
     assert digest.lines[1].level is StatusLevel.UNAVAILABLE
     assert "取得できませんでした" in text_of(digest_card(digest))
 
@@ -126,11 +161,27 @@ def test_digests_from_the_registered_status_sources_fit_for_every_seed_bureau():
     assert sources  # at least 行政手続きオンライン化 reports its status
     as_of = date(2026, 11, 26)
     for row in seed_bureaus():
-        digest = manager_digest(bureau=row["局"], recipient_name="管理 一郎", as_of=as_of, period_label="週",
-                                schedule_text="毎週月曜 9:00", sources=sources, infos=INFOS)
+        digest = manager_digest(
+            bureau=row["局"],
+            recipient_name="管理 一郎",
+            as_of=as_of,
+            period_label="週",
+            schedule_text="毎週月曜 9:00",
+            sources=sources,
+            infos=INFOS,
+        )
         card = digest_card(digest)
         assert card_size_bytes(card) < MAX_CARD_BYTES, row["局"]
         assert digest.lines[1].level is not StatusLevel.UNAVAILABLE
-    office = office_digest(as_of=as_of, period_label="2026年11月", schedule_text="毎月の第1営業日 9:00",
-                           sources=sources, infos=INFOS, problems=[], inactive=[])
-    assert card_size_bytes(digest_card(office)) < MAX_CARD_BYTES and "Chart.HorizontalBar" in text_of(digest_card(office))
+    office = office_digest(
+        as_of=as_of,
+        period_label="2026年11月",
+        schedule_text="毎月の第1営業日 9:00",
+        sources=sources,
+        infos=INFOS,
+        problems=[],
+        inactive=[],
+    )
+    assert card_size_bytes(digest_card(office)) < MAX_CARD_BYTES and "Chart.HorizontalBar" in text_of(
+        digest_card(office)
+    )

@@ -53,7 +53,9 @@ def test_register_run_now_alert_snooze_and_the_managers_digest(api):
     api.post_message("このチャネルを登録", conversation="channel")
     form = stream.next(conversation=CHANNEL_ID, containing="チャネルの登録")
     register = buttons(form.card)["登録する"]
-    mapped = api.execute(form, register["verb"], {**register["data"], proactive.UNIT_INPUT: "健康福祉局/健康部"})
+    mapped = api.execute(
+        form, register["verb"], {**register["data"], proactive.UNIT_INPUT: "健康福祉局/健康部"}
+    )
     assert "健康福祉局/健康部の遅延アラートがこのチャネルに届きます" in card_text(mapped["value"])
 
     api.post_message("定時の通知", conversation="channel")
@@ -68,8 +70,13 @@ def test_register_run_now_alert_snooze_and_the_managers_digest(api):
     # a DX PRO in the channel snoozes it for a week: confirmed in place, and nothing is sent again
     snooze = buttons(alert.card)["この日まで保留する"]
     until = date.today() + timedelta(days=7)
-    snoozed = api.execute(alert, snooze["verb"], {**snooze["data"], proactive.SNOOZE_INPUT: until.isoformat()},
-                          as_user="dx_health", conversation=alert.post_conversation_id)
+    snoozed = api.execute(
+        alert,
+        snooze["verb"],
+        {**snooze["data"], proactive.SNOOZE_INPUT: until.isoformat()},
+        as_user="dx_health",
+        conversation=alert.post_conversation_id,
+    )
     assert f"{until.month}月{until.day}日" in card_text(snoozed["value"])
     assert "この通知を保留しました" in card_text(snoozed["value"])
     again = api.stream()
@@ -89,4 +96,7 @@ def test_register_run_now_alert_snooze_and_the_managers_digest(api):
     assert "管理職向け週次ダイジェスト" in card_text(ran["value"])
     digest = digest_stream.next(conversation=MANAGER_CHAT, containing="健康福祉局 週次ダイジェスト")
     text = card_text(digest.card)
-    assert "行政手続きオンライン化" in text and "福祉 部長 さんが健康福祉局の管理職として登録されているため" in text
+    assert (
+        "行政手続きオンライン化" in text
+        and "福祉 部長 さんが健康福祉局の管理職として登録されているため" in text
+    )

@@ -69,8 +69,11 @@ def in_channel(activity: dict, user: str) -> dict:
 
 def channel_invoke(url: str, user: str, verb: str, data: dict) -> dict:
     activity = in_channel(channel_mention(url, ""), user)
-    activity.update(type="invoke", name="adaptiveCard/action",
-                    value={"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}}})
+    activity.update(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}}},
+    )
     activity.pop("text")
     activity.pop("entities")
     return activity
@@ -91,8 +94,15 @@ async def register_channel(client, connector, unit="健康福祉局/健康部") 
     await post(client, in_channel(channel_mention(connector.url, "このチャネルを登録"), fx.ADMIN))
     form = connector.cards()[-1]
     assert "チャネルの登録" in text_of(form) and "健康福祉局/健康部" in text_of(form)
-    return await invoke(client, channel_invoke(connector.url, fx.ADMIN, MAP_CHANNEL_VERB,
-                                               {"conversation_id": CHANNEL, "channel_name": "DX PRO", "unit": unit}))
+    return await invoke(
+        client,
+        channel_invoke(
+            connector.url,
+            fx.ADMIN,
+            MAP_CHANNEL_VERB,
+            {"conversation_id": CHANNEL, "channel_name": "DX PRO", "unit": unit},
+        ),
+    )
 
 
 async def test_an_admin_registers_the_channel_and_it_is_audited(client, connector, store, clock):
@@ -107,23 +117,31 @@ async def test_an_admin_registers_the_channel_and_it_is_audited(client, connecto
 async def test_only_admins_register_channels_or_see_the_jobs(client, connector, store, user):
     await post(client, in_channel(channel_mention(connector.url, "このチャネルを登録"), user))
     assert "操作できません" in text_of(connector.cards()[-1])
-    refused = await invoke(client, channel_invoke(connector.url, user, MAP_CHANNEL_VERB,
-                                                  {"conversation_id": CHANNEL, "unit": "健康福祉局"}))
+    refused = await invoke(
+        client,
+        channel_invoke(
+            connector.url, user, MAP_CHANNEL_VERB, {"conversation_id": CHANNEL, "unit": "健康福祉局"}
+        ),
+    )
     assert "操作できません" in text_of(refused)
-    jobs = await invoke(client, execute_invoke(connector.url, "proactive.run", {"job": "delay_alerts"},
-                                               user_aad=user))
+    jobs = await invoke(
+        client, execute_invoke(connector.url, "proactive.run", {"job": "delay_alerts"}, user_aad=user)
+    )
     assert "操作できません" in text_of(jobs)
     assert store.snapshot().get("ChannelMappings", {}) == {} and store.snapshot().get("JobRuns", {}) == {}
 
 
-async def test_admin_runs_the_delay_alerts_now_and_the_alert_appears_in_the_channel(app, client, connector, store, clock):
+async def test_admin_runs_the_delay_alerts_now_and_the_alert_appears_in_the_channel(
+    app, client, connector, store, clock
+):
     await register_channel(client, connector)
     runtime = app[RUNTIME_KEY]
     alert = delay_alert("健康福祉局", department="健康部")
     runtime.proactive.planner.alert_sources = [StaticAlerts("online_procedures", [alert])]
     before = len(connector.activities)
-    jobs = await invoke(client, execute_invoke(connector.url, "proactive.run", {"job": "delay_alerts"},
-                                               user_aad=fx.ADMIN))
+    jobs = await invoke(
+        client, execute_invoke(connector.url, "proactive.run", {"job": "delay_alerts"}, user_aad=fx.ADMIN)
+    )
     assert "送信 1件" in text_of(jobs) and "今すぐ実行" in text_of(jobs)
     [posted] = connector.activities[before:]
     assert posted["_conversation_id"] == CHANNEL and "replyToId" not in posted
@@ -133,51 +151,77 @@ async def test_admin_runs_the_delay_alerts_now_and_the_alert_appears_in_the_chan
 
     # someone in the channel snoozes it: recorded, audited, and confirmed on the card
     data = next(a["data"] for a in _actions(card) if a.get("data", {}).get("verb") == SNOOZE_VERB)
-    snoozed = await invoke(client, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB,
-                                                  {**data, SNOOZE_INPUT: "2026-12-10"}))
+    snoozed = await invoke(
+        client, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-12-10"})
+    )
     assert "2026年12月10日（木）まで、この通知を保留しました" in text_of(snoozed)
     assert SnoozeBook(store, clock).get(alert.snooze_subject).until.isoformat() == "2026-12-10"
     entries = AuditLog(store, clock).recent(system_actor("t", "t").person, "alert_snooze")
     assert entries[0].actor_id == fx.DX_HEALTH and entries[0].after["until"] == "2026-12-10"
 
     # a date in the past is refused on the same card, and somebody elsewhere cannot snooze it
-    again = await invoke(client, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB,
-                                                {**data, SNOOZE_INPUT: "2026-11-01"}))
+    again = await invoke(
+        client, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-11-01"})
+    )
     assert "明日以降" in text_of(again)
-    elsewhere = await invoke(client, execute_invoke(connector.url, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-12-01"},
-                                                    user_aad=fx.STAFF))
+    elsewhere = await invoke(
+        client,
+        execute_invoke(connector.url, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-12-01"}, user_aad=fx.STAFF),
+    )
     assert "保留できるのは" in text_of(elsewhere)
 
 
 async def test_the_weekly_digest_reaches_the_managers_chat(app, client, connector):
     await post(client, installation_add(connector.url, user_aad=fx.MANAGER))
     before = len(connector.activities)
-    jobs = await invoke(client, execute_invoke(connector.url, "proactive.run", {"job": "weekly_digest"},
-                                               user_aad=fx.ADMIN))
+    jobs = await invoke(
+        client, execute_invoke(connector.url, "proactive.run", {"job": "weekly_digest"}, user_aad=fx.ADMIN)
+    )
     assert "送信 1件" in text_of(jobs)
     [digest] = connector.activities[before:]
     assert digest["_conversation_id"] == f"a:personal-{fx.MANAGER}"
     text = text_of(digest["attachments"][0]["content"])
-    assert "健康福祉局 週次ダイジェスト" in text and "福祉 部長 さんが健康福祉局の管理職として登録されているため" in text
+    assert (
+        "健康福祉局 週次ダイジェスト" in text
+        and "福祉 部長 さんが健康福祉局の管理職として登録されているため" in text
+    )
 
 
 async def test_the_jobs_card_lists_every_job(client, connector):
     card = await say_admin(client, connector, "定時の通知")
     text = text_of(card)
-    for title in ("遅延アラート・エスカレーション", "研修リマインダー", "管理職向け週次ダイジェスト", "推進室向け月次ダイジェスト"):
+    for title in (
+        "遅延アラート・エスカレーション",
+        "研修リマインダー",
+        "管理職向け週次ダイジェスト",
+        "推進室向け月次ダイジェスト",
+    ):
         assert title in text
     assert "毎週月曜 9:00（休日の場合は翌営業日）" in text and "スケジューラーが動いていません" in text
 
 
 async def test_the_admin_lists_known_channels_and_registers_one_from_the_list(client, connector):
-    await post(client, in_channel(channel_mention(connector.url, "メニュー"), fx.DX_HEALTH))  # the bot learns the channel
+    await post(
+        client, in_channel(channel_mention(connector.url, "メニュー"), fx.DX_HEALTH)
+    )  # the bot learns the channel
     listing = await invoke(client, execute_invoke(connector.url, "proactive.channels", user_aad=fx.ADMIN))
     assert "未登録のチャネル" in text_of(listing) and "#DX PRO" in text_of(listing)
-    form = await invoke(client, execute_invoke(connector.url, "proactive.channel_form", {"conversation_id": CHANNEL},
-                                               user_aad=fx.ADMIN))
+    form = await invoke(
+        client,
+        execute_invoke(
+            connector.url, "proactive.channel_form", {"conversation_id": CHANNEL}, user_aad=fx.ADMIN
+        ),
+    )
     assert "#DX PRO" in text_of(form)
-    done = await invoke(client, execute_invoke(connector.url, MAP_CHANNEL_VERB,
-                                               {"conversation_id": CHANNEL, "unit": "@office"}, user_aad=fx.ADMIN))
+    done = await invoke(
+        client,
+        execute_invoke(
+            connector.url,
+            MAP_CHANNEL_VERB,
+            {"conversation_id": CHANNEL, "unit": "@office"},
+            user_aad=fx.ADMIN,
+        ),
+    )
     assert "ICTイノベーション推進室のチャネル" in text_of(done) and "月次ダイジェスト" in text_of(done)
 
 

@@ -48,22 +48,39 @@ def test_remapping_replaces_the_role_and_returns_the_old_one(clock):
 
 def test_snooze_is_active_before_its_date_only(clock):
     book = SnoozeBook(InMemoryTableStore(), clock)
-    before, snooze = book.snooze(subject="s1", until=date(2026, 7, 16), alert_key="k", programme="online_procedures",
-                                 bureau="財政局", by_id="u1", by_name="DX 花子")
+    before, snooze = book.snooze(
+        subject="s1",
+        until=date(2026, 7, 16),
+        alert_key="k",
+        programme="online_procedures",
+        bureau="財政局",
+        by_id="u1",
+        by_name="DX 花子",
+    )
     assert before is None and book.active("s1", date(2026, 7, 15)) == snooze
     assert book.active("s1", date(2026, 7, 16)) is None
-    previous, _ = book.snooze(subject="s1", until=date(2026, 7, 20), alert_key="k", programme="online_procedures",
-                              bureau="財政局", by_id="u1", by_name="DX 花子")
+    previous, _ = book.snooze(
+        subject="s1",
+        until=date(2026, 7, 20),
+        alert_key="k",
+        programme="online_procedures",
+        bureau="財政局",
+        by_id="u1",
+        by_name="DX 花子",
+    )
     assert previous.until == date(2026, 7, 16)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("2026-07-20", date(2026, 7, 20)), ("R8.7.20", date(2026, 7, 20))])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("2026-07-20", date(2026, 7, 20)), ("R8.7.20", date(2026, 7, 20))]
+)
 def test_snooze_dates_are_parsed(text, expected):
     assert parse_snooze_date(text, date(2026, 7, 13)) == expected
 
 
-@pytest.mark.parametrize(("text", "message"), [("", "選んでください"), ("2026-07-13", "明日以降"),
-                                               ("2026-12-31", "90日以内")])
+@pytest.mark.parametrize(
+    ("text", "message"), [("", "選んでください"), ("2026-07-13", "明日以降"), ("2026-12-31", "90日以内")]
+)
 def test_bad_snooze_dates_are_refused_in_japanese(text, message):
     with pytest.raises(SnoozeError, match=message):
         parse_snooze_date(text, date(2026, 7, 13))

@@ -41,7 +41,9 @@ def outbox(store, clock, owner="A"):
 
 
 def message(target="conv-1", period="2026-W02", job="weekly_digest"):
-    return Outgoing(job, period, target, {"card": {"type": "AdaptiveCard"}, "summary": "s"}, f"{target} の宛先")
+    return Outgoing(
+        job, period, target, {"card": {"type": "AdaptiveCard"}, "summary": "s"}, f"{target} の宛先"
+    )
 
 
 def test_the_first_enqueue_claims_and_a_second_instance_gets_nothing(store, clock):
@@ -105,8 +107,12 @@ def test_failures_and_undeliverables_are_reported(store, clock):
     a = outbox(store, clock)
     [claim] = a.enqueue([message()]).claims
     a.mark_failed(a.begin_attempt(claim), 400, "BadArgument")
-    assert a.record_undeliverable("delay_alerts", "k1", "none:channel:財政局", "財政局 の DX PRO チャネル", "未登録")
-    assert not a.record_undeliverable("delay_alerts", "k1", "none:channel:財政局", "財政局 の DX PRO チャネル", "未登録")
+    assert a.record_undeliverable(
+        "delay_alerts", "k1", "none:channel:財政局", "財政局 の DX PRO チャネル", "未登録"
+    )
+    assert not a.record_undeliverable(
+        "delay_alerts", "k1", "none:channel:財政局", "財政局 の DX PRO チャネル", "未登録"
+    )
     failures = a.failures_since(clock.now() - timedelta(days=1))
     assert {(f.job, f.last_status) for f in failures} == {("weekly_digest", 400), ("delay_alerts", None)}
     assert a.pending_count() == 0

@@ -33,8 +33,17 @@ def store():
 
 def make(store, clock, sender, *, owner="A", gone=None, policy=None, concurrency=16):
     outbox = Outbox(store, clock, owner, timedelta(seconds=120))
-    dispatcher = Dispatcher(outbox, sender, Pacer(), clock, policy=policy or RetryPolicy(), blocking=run_inline,
-                            rng=random.Random(3), on_gone=gone, concurrency=concurrency)
+    dispatcher = Dispatcher(
+        outbox,
+        sender,
+        Pacer(),
+        clock,
+        policy=policy or RetryPolicy(),
+        blocking=run_inline,
+        rng=random.Random(3),
+        on_gone=gone,
+        concurrency=concurrency,
+    )
     return outbox, dispatcher
 
 
@@ -97,7 +106,9 @@ async def test_giving_up_after_max_attempts_records_the_failure(store, clock):
     report = await dispatcher.dispatch(outbox.enqueue(messages(["c1"])).claims)
     record = outbox.get("weekly_digest", "2026-W02", "c1")
     assert report.failed == 1 and len(sender.calls) == 3
-    assert record.state is DeliveryState.FAILED and record.last_status == 502 and "gave up" in record.last_error
+    assert (
+        record.state is DeliveryState.FAILED and record.last_status == 502 and "gave up" in record.last_error
+    )
 
 
 @pytest.mark.parametrize(("status", "code"), [(403, "MessageWritesBlocked"), (404, "ConversationNotFound")])
@@ -112,8 +123,13 @@ async def test_a_gone_conversation_is_marked_inactive_and_not_retried(store, clo
 
 async def test_other_errors_fail_at_once_without_deactivating(store, clock):
     gone: list[str] = []
-    sender = ScriptedSender(clock, {"c1": [SendError(403, "forbidden", code="BotDisabledByAdmin")],
-                                    "c2": [SendError(400, "bad", code="BadArgument")]})
+    sender = ScriptedSender(
+        clock,
+        {
+            "c1": [SendError(403, "forbidden", code="BotDisabledByAdmin")],
+            "c2": [SendError(400, "bad", code="BadArgument")],
+        },
+    )
     outbox, dispatcher = make(store, clock, sender, gone=gone.append)
     report = await dispatcher.dispatch(outbox.enqueue(messages(["c1", "c2"])).claims)
     assert report.failed == 2 and gone == [] and len(sender.calls) == 2

@@ -33,7 +33,10 @@ from tests.support.proactive import (
 
 MONDAY_9 = datetime(2026, 7, 13, 9, 0, tzinfo=JST)  # a Monday, a business day
 ALERTS_930 = datetime(2026, 7, 13, 9, 30, tzinfo=JST)
-MANAGERS = [ManagerContact("mgr-zaisei", "財政 一郎", "財政局"), ManagerContact("mgr-kenko", "健康 花子", "健康福祉局")]
+MANAGERS = [
+    ManagerContact("mgr-zaisei", "財政 一郎", "財政局"),
+    ManagerContact("mgr-kenko", "健康 花子", "健康福祉局"),
+]
 
 
 @pytest.fixture
@@ -92,8 +95,15 @@ async def test_a_snooze_quiets_the_alert_and_its_escalation_until_the_chosen_day
     alerts = [delay_alert("財政局"), delay_alert("財政局", escalation=True)]
     stack = make_stack(store, clock, alerts=[StaticAlerts("online_procedures", alerts)], managers=MANAGERS)
     channel = install_channel(stack.directory, stack.channels, "19:zaisei@thread.tacv2", "財政局")
-    stack.snoozes.snooze(subject=alerts[0].snooze_subject, until=date(2026, 7, 16), alert_key=alerts[0].key,
-                         programme="online_procedures", bureau="財政局", by_id="dxpro-1", by_name="DX 花子")
+    stack.snoozes.snooze(
+        subject=alerts[0].snooze_subject,
+        until=date(2026, 7, 16),
+        alert_key=alerts[0].key,
+        programme="online_procedures",
+        bureau="財政局",
+        by_id="dxpro-1",
+        by_name="DX 花子",
+    )
     chat = install_personal(stack.directory, "mgr-zaisei")
     for day in (13, 14, 15):
         outcome = await stack.runner.run(DELAY_ALERTS, ALERTS_930.replace(day=day))
@@ -113,19 +123,26 @@ async def test_the_weekly_digest_reaches_each_installed_manager_once(store, cloc
     assert stack.sender.delivered == [chat] and outcome.period == "2026-W29"
     assert (outcome.summary.sent, outcome.summary.failed, again.summary.sent) == (1, 1, 0)
     card = str(cards_to(stack.sender, chat)[0]["card"])
-    assert "財政局 週次ダイジェスト" in card and "財政 一郎 さんが財政局の管理職として登録されているため" in card
+    assert (
+        "財政局 週次ダイジェスト" in card and "財政 一郎 さんが財政局の管理職として登録されているため" in card
+    )
     assert "毎週月曜 9:00（休日の場合は翌営業日）" in card
     [problem] = stack.outbox.failures_since(MONDAY_9 - timedelta(days=1))
     assert "健康 花子" in problem.label and "インストールされていません" in problem.last_error
 
 
 async def test_the_monthly_digest_lists_delivery_problems_and_inactive_conversations(store, clock):
-    sender = ScriptedSender(clock, {"a:personal-mgr-zaisei": [SendError(403, "blocked", code="MessageWritesBlocked")]})
-    stack = make_stack(store, clock, sender=sender, managers=MANAGERS, bureaus=lambda: ["財政局", "健康福祉局"])
+    sender = ScriptedSender(
+        clock, {"a:personal-mgr-zaisei": [SendError(403, "blocked", code="MessageWritesBlocked")]}
+    )
+    stack = make_stack(
+        store, clock, sender=sender, managers=MANAGERS, bureaus=lambda: ["財政局", "健康福祉局"]
+    )
     install_personal(stack.directory, "mgr-zaisei")
     await stack.runner.run(WEEKLY_DIGEST, datetime(2026, 6, 29, 9, tzinfo=JST))  # blocked: deactivated
-    office = install_channel(stack.directory, stack.channels, "19:office@thread.tacv2", "", office=True,
-                             name="推進室")
+    office = install_channel(
+        stack.directory, stack.channels, "19:office@thread.tacv2", "", office=True, name="推進室"
+    )
     outcome = await stack.runner.run(MONTHLY_DIGEST, datetime(2026, 7, 1, 9, tzinfo=JST))
     assert outcome.period == "2026-07" and outcome.summary.sent == 1
     card = str(cards_to(stack.sender, office)[0]["card"])
@@ -167,15 +184,18 @@ async def test_two_instances_firing_together_deliver_each_message_once(store, cl
     b = make_stack(store, clock, owner="B", sender=shared, alerts=alerts)
     for n, bureau in enumerate(("財政局", "環境局", "建設局")):
         install_channel(a.directory, a.channels, f"19:c{n}@thread.tacv2", bureau)
-    outcomes = await asyncio.gather(a.runner.run(DELAY_ALERTS, ALERTS_930), b.runner.run(DELAY_ALERTS, ALERTS_930))
+    outcomes = await asyncio.gather(
+        a.runner.run(DELAY_ALERTS, ALERTS_930), b.runner.run(DELAY_ALERTS, ALERTS_930)
+    )
     assert sorted(shared.delivered) == sorted(f"19:c{n}@thread.tacv2" for n in range(3))
     assert sorted(o.status for o in outcomes) == ["done", "in_progress"]
 
 
 async def test_a_graceful_stop_mid_fan_out_loses_nothing_and_duplicates_nothing(store, clock):
     managers = [ManagerContact(f"m{i}", f"管理職{i}", "財政局") for i in range(60)]
-    a = make_stack(store, clock, owner="A", sender=ScriptedSender(clock, latency=0.2), managers=managers,
-                   concurrency=4)
+    a = make_stack(
+        store, clock, owner="A", sender=ScriptedSender(clock, latency=0.2), managers=managers, concurrency=4
+    )
     for m in managers:
         install_personal(a.directory, m.object_id)
     task = asyncio.ensure_future(a.runner.run(WEEKLY_DIGEST, MONDAY_9))
@@ -193,8 +213,9 @@ async def test_a_graceful_stop_mid_fan_out_loses_nothing_and_duplicates_nothing(
 
 async def test_a_crash_mid_fan_out_is_resumed_after_the_lease_runs_out(store, clock):
     managers = [ManagerContact(f"m{i}", f"管理職{i}", "財政局") for i in range(40)]
-    a = make_stack(store, clock, owner="A", sender=ScriptedSender(clock, latency=0.2), managers=managers,
-                   concurrency=4)
+    a = make_stack(
+        store, clock, owner="A", sender=ScriptedSender(clock, latency=0.2), managers=managers, concurrency=4
+    )
     for m in managers:
         install_personal(a.directory, m.object_id)
     task = asyncio.ensure_future(a.runner.run(WEEKLY_DIGEST, MONDAY_9))
@@ -215,7 +236,9 @@ async def test_a_crash_mid_fan_out_is_resumed_after_the_lease_runs_out(store, cl
 
 
 async def test_catch_up_runs_todays_missed_firings_once(store, clock):
-    stack = make_stack(store, clock, alerts=[StaticAlerts("online_procedures", [delay_alert()])], managers=MANAGERS)
+    stack = make_stack(
+        store, clock, alerts=[StaticAlerts("online_procedures", [delay_alert()])], managers=MANAGERS
+    )
     install_channel(stack.directory, stack.channels, "19:zaisei@thread.tacv2", "財政局")
     install_personal(stack.directory, "mgr-zaisei")
     started = datetime(2026, 7, 13, 10, 0, tzinfo=JST)  # the app was down at 9:00 and 9:30

@@ -145,5 +145,9 @@ def test_parse_retry_after():
     assert parse_retry_after(" 1.5 ") == 1.5
     assert parse_retry_after("Mon, 05 Jan 2026 00:00:10 GMT", now) == pytest.approx(10.0)
     assert parse_retry_after("Mon, 05 Jan 2026 00:00:00 GMT", datetime(2026, 1, 5, 0, 1, tzinfo=UTC)) == 0.0
-    assert parse_retry_after(None) is None and parse_retry_after("soon") is None and parse_retry_after("") is None
+    assert (
+        parse_retry_after(None) is None
+        and parse_retry_after("soon") is None
+        and parse_retry_after("") is None
+    )
     assert parse_retry_after("-3") == 0.0

@@ -10,18 +10,26 @@ from functools import cache
 from pathlib import Path
 
 from bot.programmes import PROGRAMMES
-from services.dispatch import SendError
 from cards.proactive import CardRenderer
 from services.alerts import DueAlert
 from services.calendar import FiscalQuarter
 from services.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
+from services.dispatch import SendError
 from services.seed import bureau_rows, load_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 INFOS = [p.info for p in PROGRAMMES]
 QUARTER_COLUMNS = ("R5年度 4～6月実績", "R5年度 7～9月予定", "R5年度 10～12月予定", "R5年度 1～3月予定")
-PROCEDURE_WORDS = ("住民票の写しの交付申請", "児童手当の現況届", "介護保険負担限度額認定申請", "道路占用許可申請",
-                   "犬の登録事項変更届", "市営住宅入居申込", "施設使用許可申請", "補助金交付申請書（様式第1号）")
+PROCEDURE_WORDS = (
+    "住民票の写しの交付申請",
+    "児童手当の現況届",
+    "介護保険負担限度額認定申請",
+    "道路占用許可申請",
+    "犬の登録事項変更届",
+    "市営住宅入居申込",
+    "施設使用許可申請",
+    "補助金交付申請書（様式第1号）",
+)
 
 
 def renderer() -> CardRenderer:
@@ -68,18 +76,34 @@ class SeedOnlineProceduresStatus:
         items = [i for r in rows for i in self._items(r)]
         planned = sum(int(r[c]) for r in rows for c in QUARTER_COLUMNS[1:])
         done = sum(int(r[QUARTER_COLUMNS[0]]) for r in rows)
-        chart = tuple(ChartPoint(c.replace("R5年度 ", ""), float(sum(int(r[c]) for r in rows)))
-                      for c in QUARTER_COLUMNS)
-        level = StatusLevel.OVERDUE if any(i.overdue for i in items) else (
-            StatusLevel.DELAYED if items else StatusLevel.ON_TRACK)
+        chart = tuple(
+            ChartPoint(c.replace("R5年度 ", ""), float(sum(int(r[c]) for r in rows))) for c in QUARTER_COLUMNS
+        )
+        level = (
+            StatusLevel.OVERDUE
+            if any(i.overdue for i in items)
+            else (StatusLevel.DELAYED if items else StatusLevel.ON_TRACK)
+        )
         return ProgrammeStatus(
-            self.programme, "行政手続きオンライン化", "🌐", level,
+            self.programme,
+            "行政手続きオンライン化",
+            "🌐",
+            level,
             f"令和5年度 第1四半期 実績 {done}件、第2～第4四半期 予定 {planned}件",
-            tuple(items), "令和5年度 四半期別（件）", chart)
+            tuple(items),
+            "令和5年度 四半期別（件）",
+            chart,
+        )
 
 
-def delay_alert(bureau: str = "財政局", *, escalation: bool = False, key_suffix: str = "", department: str = "",
-                due: date | None = None) -> DueAlert:
+def delay_alert(
+    bureau: str = "財政局",
+    *,
+    escalation: bool = False,
+    key_suffix: str = "",
+    department: str = "",
+    due: date | None = None,
+) -> DueAlert:
     subject = f"online_procedures|{bureau}|2026Q2|delay{key_suffix}"
     return DueAlert(
         key=subject + ("|escalation" if escalation else ""),
@@ -87,7 +111,8 @@ def delay_alert(bureau: str = "財政局", *, escalation: bool = False, key_suff
         bureau=bureau,
         department=department,
         title="令和8年度 第2四半期のオンライン化実績が未提出です",
-        why=f"{bureau}の令和8年度 第2四半期の実績が、締切から5営業日を過ぎても提出されていないためお送りしています。",
+        why=(f"{bureau}の令和8年度 第2四半期の実績が、締切から5営業日を過ぎても"
+             "提出されていないためお送りしています。"),
         next_step="「詳細を見る」から実績を入力して提出してください。",
         escalation=escalation,
         subject=subject,
@@ -103,8 +128,7 @@ def dates_around(day: date, days: int) -> list[date]:
 class ScriptedSender:
     """Answers each target from a script (a list of SendError or None = OK), then OK."""
 
-    def __init__(self, clock, script: dict[str, list[SendError | None]] | None = None,
-                 latency: float = 0.0):
+    def __init__(self, clock, script: dict[str, list[SendError | None]] | None = None, latency: float = 0.0):
         self.clock = clock
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.latency = latency
@@ -124,8 +148,6 @@ class ScriptedSender:
         self.payloads.append((target, payload))
 
 
-
-
 @dataclass
 class Stack:
     """Everything the jobs need, on one store and one clock, as one app instance would have."""
@@ -141,8 +163,20 @@ class Stack:
     sender: object
 
 
-def make_stack(store, clock, *, owner="A", sender=None, alerts=(), reminders=(), statuses=None, managers=(),
-               bureaus=None, lease_seconds=120, concurrency=16):
+def make_stack(
+    store,
+    clock,
+    *,
+    owner="A",
+    sender=None,
+    alerts=(),
+    reminders=(),
+    statuses=None,
+    managers=(),
+    bureaus=None,
+    lease_seconds=120,
+    concurrency=16,
+):
     from services.channels import ChannelMap
     from services.conversations import ConversationDirectory
     from services.deliveries import Outbox, RunLedger
@@ -160,39 +194,80 @@ def make_stack(store, clock, *, owner="A", sender=None, alerts=(), reminders=(),
     runs = RunLedger(store, clock, owner, lease)
     sender = sender or ScriptedSender(clock)
     planner = ProactivePlanner(
-        directory=directory, channels=channels, snoozes=snoozes, outbox=outbox, roster=StaticRoster(list(managers)),
-        renderer=renderer(), infos=INFOS, alert_sources=list(alerts), reminder_sources=list(reminders),
+        directory=directory,
+        channels=channels,
+        snoozes=snoozes,
+        outbox=outbox,
+        roster=StaticRoster(list(managers)),
+        renderer=renderer(),
+        infos=INFOS,
+        alert_sources=list(alerts),
+        reminder_sources=list(reminders),
         status_sources=[SeedOnlineProceduresStatus(extra=3)] if statuses is None else list(statuses),
         bureaus=bureaus,
     )
-    dispatcher = Dispatcher(outbox, sender, Pacer(), clock, policy=RetryPolicy(), blocking=run_inline,
-                            rng=random.Random(5), on_gone=directory.deactivate, concurrency=concurrency)
-    times = JobTimes(parse_time_of_day("09:30"), parse_time_of_day("09:15"), 0, parse_time_of_day("09:00"),
-                     parse_time_of_day("09:00"))
+    dispatcher = Dispatcher(
+        outbox,
+        sender,
+        Pacer(),
+        clock,
+        policy=RetryPolicy(),
+        blocking=run_inline,
+        rng=random.Random(5),
+        on_gone=directory.deactivate,
+        concurrency=concurrency,
+    )
+    times = JobTimes(
+        parse_time_of_day("09:30"),
+        parse_time_of_day("09:15"),
+        0,
+        parse_time_of_day("09:00"),
+        parse_time_of_day("09:00"),
+    )
     runner = JobRunner(build_jobs(planner, times), runs, outbox, dispatcher, clock, blocking=run_inline)
     return Stack(directory, channels, snoozes, outbox, runs, planner, dispatcher, runner, sender)
 
 
 def reference(conversation_id: str, service_url: str = "http://127.0.0.1:9/") -> dict:
     """As ``ConversationReference.serialize()`` writes it (camelCase keys)."""
-    return {"conversation": {"id": conversation_id, "tenantId": "tenant"}, "serviceUrl": service_url,
-            "channelId": "msteams", "bot": {"id": "28:bot", "name": "ICT推進ボット"},
-            "user": {"id": "29:user", "name": "利用者"}}
+    return {
+        "conversation": {"id": conversation_id, "tenantId": "tenant"},
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "bot": {"id": "28:bot", "name": "ICT推進ボット"},
+        "user": {"id": "29:user", "name": "利用者"},
+    }
 
 
 def install_personal(directory, object_id: str, service_url: str = "http://127.0.0.1:9/") -> str:
     conversation_id = f"a:personal-{object_id}"
-    directory.remember(reference(conversation_id, service_url), conversation_type="personal",
-                       user_aad_object_id=object_id)
+    directory.remember(
+        reference(conversation_id, service_url), conversation_type="personal", user_aad_object_id=object_id
+    )
     return conversation_id
 
 
-def install_channel(directory, channels, conversation_id: str, bureau: str, department: str = "", *,
-                    name: str = "DX推進", service_url: str = "http://127.0.0.1:9/", office: bool = False) -> str:
+def install_channel(
+    directory,
+    channels,
+    conversation_id: str,
+    bureau: str,
+    department: str = "",
+    *,
+    name: str = "DX推進",
+    service_url: str = "http://127.0.0.1:9/",
+    office: bool = False,
+) -> str:
     from services.channels import ChannelRole
 
-    directory.remember(reference(conversation_id, service_url), conversation_type="channel", channel_name=name,
-                       team_id="19:team")
+    directory.remember(
+        reference(conversation_id, service_url),
+        conversation_type="channel",
+        channel_name=name,
+        team_id="19:team",
+    )
     role = ChannelRole.OFFICE if office else ChannelRole.DX_PRO
-    channels.map(conversation_id, role, bureau=bureau, department=department, channel_name=name, mapped_by="管理 太郎")
+    channels.map(
+        conversation_id, role, bureau=bureau, department=department, channel_name=name, mapped_by="管理 太郎"
+    )
     return conversation_id

@@ -87,15 +87,21 @@ class ThrottlingConnector:
             step = steps.pop(0)
             self.injected[f"scripted {step.status}"] += 1
             headers = {"Retry-After": step.retry_after} if step.retry_after else {}
-            return web.json_response({"error": {"code": step.code, "message": f"scripted {step.status}"}},
-                                     status=step.status, headers=headers)
+            return web.json_response(
+                {"error": {"code": step.code, "message": f"scripted {step.status}"}},
+                status=step.status,
+                headers=headers,
+            )
         assert self._rng is not None
         roll = self._rng.random()
         if roll < self.p429:
             self.injected["429"] += 1
             self.throttled[conversation_id] += 1
-            return web.json_response({"error": {"code": "TooManyRequests", "message": "injected"}}, status=429,
-                                     headers={"Retry-After": self.retry_after})
+            return web.json_response(
+                {"error": {"code": "TooManyRequests", "message": "injected"}},
+                status=429,
+                headers={"Retry-After": self.retry_after},
+            )
         if roll < self.p429 + self.p5xx:
             status = self._rng.choice((502, 504))
             self.injected[str(status)] += 1
@@ -105,8 +111,11 @@ class ThrottlingConnector:
         if not limiter.fits(now):
             self.injected["429 over the conversation limit"] += 1
             self.throttled[conversation_id] += 1
-            return web.json_response({"error": {"code": "TooManyRequests", "message": "conversation limit"}},
-                                     status=429, headers={"Retry-After": "1"})
+            return web.json_response(
+                {"error": {"code": "TooManyRequests", "message": "conversation limit"}},
+                status=429,
+                headers={"Retry-After": "1"},
+            )
         limiter.add(now)
         activity["_conversation_id"] = conversation_id
         self.delivered[conversation_id].append(activity)
@@ -115,8 +124,11 @@ class ThrottlingConnector:
     # --- figures --------------------------------------------------------------------------------
 
     def cards(self, conversation_id: str) -> list[dict[str, Any]]:
-        return [a["content"] for activity in self.delivered.get(conversation_id, [])
-                for a in activity.get("attachments") or []]
+        return [
+            a["content"]
+            for activity in self.delivered.get(conversation_id, [])
+            for a in activity.get("attachments") or []
+        ]
 
     def duplicates(self) -> int:
         return sum(len(v) - 1 for v in self.delivered.values() if len(v) > 1)
