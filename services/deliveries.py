@@ -264,14 +264,6 @@ class Outbox:
     def lease_left(self, claim: Claim) -> timedelta:
         return claim.lease_until - self._clock()
 
-    def begin_attempt(self, claim: Claim) -> Claim:
-        """Renew the lease and count the attempt; raises :class:`LeaseLost` if taken over."""
-        now = self._clock()
-        written = self._write(
-            claim, attempts=claim.attempts + 1, lease_until=now + self.lease, owner=self.owner
-        )
-        return self._claim(written)
-
     def renew(self, claim: Claim, at_least: timedelta = timedelta(0)) -> Claim:
         """Extend the lease by the usual term, or ``at_least`` if that is longer (a long
         ``Retry-After`` wait); raises :class:`LeaseLost` if taken over."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -57,7 +58,7 @@ def test_the_first_enqueue_claims_and_a_second_instance_gets_nothing(store, cloc
 def test_sent_messages_are_never_claimed_again(store, clock):
     a = outbox(store, clock)
     [claim] = a.enqueue([message()]).claims
-    a.mark_sent(a.begin_attempt(claim))
+    a.mark_sent(claim)
     clock.advance(10_000)
     again = outbox(store, clock, "B").enqueue([message()])
     assert again.claims == [] and again.already_sent == 1
@@ -71,8 +72,8 @@ def test_an_expired_lease_is_taken_over_once_and_the_old_owner_is_locked_out(sto
     [claim_b] = b.adopt_stale()
     assert c.adopt_stale() == []  # B's lease is fresh
     with pytest.raises(LeaseLost):
-        a.begin_attempt(claim_a)  # A comes back: its ETag is stale
-    b.mark_sent(b.begin_attempt(claim_b))
+        a.renew(claim_a)  # A comes back: its ETag is stale
+    b.mark_sent(claim_b)
 
 
 def test_two_instances_adopting_the_same_stale_row_one_wins(store, clock):
@@ -106,7 +107,7 @@ def test_recovery_leaves_a_live_runs_queue_alone(store, clock):
 def test_failures_and_undeliverables_are_reported(store, clock):
     a = outbox(store, clock)
     [claim] = a.enqueue([message()]).claims
-    a.mark_failed(a.begin_attempt(claim), 400, "BadArgument")
+    a.mark_failed(claim, 400, "BadArgument")
     assert a.record_undeliverable(
         "delay_alerts", "k1", "none:channel:財政局", "財政局 の DX PRO チャネル", "未登録"
     )
@@ -118,14 +119,16 @@ def test_failures_and_undeliverables_are_reported(store, clock):
     assert a.pending_count() == 0
 
 
-def test_attempts_are_counted_and_the_lease_renewed(store, clock):
+def test_the_lease_is_renewed_and_attempts_are_recorded(store, clock):
     a = outbox(store, clock)
     [claim] = a.enqueue([message()]).claims
     clock.advance(100)
-    claim = a.begin_attempt(claim)
-    assert claim.attempts == 1 and a.lease_left(claim) == LEASE
-    claim = a.renew(claim)
-    assert claim.attempts == 1
+    claim = a.renew(replace(claim, attempts=2))
+    assert claim.attempts == 2 and a.lease_left(claim) == LEASE
+    claim = a.renew(claim, timedelta(seconds=600))  # a long Retry-After wait
+    assert a.lease_left(claim) == timedelta(seconds=600)
+    a.mark_sent(replace(claim, attempts=3))
+    assert a.get("weekly_digest", "2026-W02", "conv-1").attempts == 3
 
 
 def test_keys_are_storage_safe():
