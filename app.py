@@ -135,6 +135,7 @@ def import_startup_files(settings: Settings, store: TableStore, clock: Callable[
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # bot.scheduler logs the jobs and next runs
 
 
 def main(argv: list[str] | None = None) -> int:

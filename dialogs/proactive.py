@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -69,7 +69,8 @@ class ProactiveDialog:
         self.channels = ChannelMap(deps.store, deps.clock)
         self.snoozes = SnoozeBook(deps.store, deps.clock)
         self.directory = ConversationDirectory(deps.store, deps.clock)
-        self.outbox = Outbox(deps.store, deps.clock, "dialog", lease=deps.clock() - deps.clock())
+        # read only: who received an alert (a snooze is allowed from there)
+        self.outbox = Outbox(deps.store, deps.clock, "dialog", lease=timedelta(0))
 
     async def _run(self, function, *args, **kwargs):
         return await asyncio.to_thread(function, *args, **kwargs)
