@@ -10,29 +10,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from app import create_app
 from bot.settings import Settings
 from services.conversations import ConversationDirectory
-from tests.fakes import InMemoryTableStore
 from tests.support.activities import channel_mention, execute_invoke, installation_add, personal_message
-from tests.support.connector import RecordingConnector
 
 
 @pytest.fixture
-async def connector():
-    rec = await RecordingConnector().start()
-    yield rec
-    await rec.stop()
-
-
-@pytest.fixture
-def store():
-    return InMemoryTableStore()
-
-
-@pytest.fixture
-async def client(store, tmp_path):
-    settings = Settings(data_dir=tmp_path, max_body_bytes=64 * 1024)
-    app = create_app(settings, store=store)
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+async def client(make_client, store, tmp_path):
+    return await make_client(Settings(data_dir=tmp_path, max_body_bytes=64 * 1024), store)
 
 
 def card_texts(card: dict) -> str:

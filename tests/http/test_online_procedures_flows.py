@@ -8,35 +8,21 @@ import json
 from datetime import datetime
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
 
-from app import create_app
-from bot.settings import Settings
 from cards import online_procedures as cards
 from services.identity import system_actor
 from services.online_procedures import OnlineProceduresService
 from services.seed import load_seed, seed_store
 from services.settings import TIMEZONE
-from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 from tests.support.activities import execute_invoke, personal_message
-from tests.support.connector import RecordingConnector
 
 HEALTH = "健康福祉局"
 
 
 @pytest.fixture
-async def connector():
-    rec = await RecordingConnector().start()
-    yield rec
-    await rec.stop()
-
-
-@pytest.fixture
-def store():
-    store = InMemoryTableStore()
+def store(store):
     seed_store(store, load_seed())
     fx.load_fixtures(store)
     return store
@@ -48,10 +34,8 @@ def clock():
 
 
 @pytest.fixture
-async def client(store, clock, tmp_path):
-    app = create_app(Settings(data_dir=tmp_path), store=store, clock=clock)
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+async def client(make_client, settings, store, clock):
+    return await make_client(settings, store, clock=clock)
 
 
 def text(card: dict) -> str:
@@ -110,21 +94,9 @@ async def test_the_keyword_opens_the_programme(client, connector):
 
 
 @pytest.fixture
-async def files():
-    served: dict[str, bytes] = {}
-
-    async def get(request: web.Request) -> web.Response:
-        return web.Response(body=served[request.match_info["name"]])
-
-    app = web.Application()
-    app.router.add_get("/files/{name}", get)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield served, f"http://127.0.0.1:{port}/files"
-    await runner.cleanup()
+def files(files):
+    served, _hits, base = files
+    return served, base
 
 
 async def test_an_admin_sends_an_updated_table_in_the_chat(client, connector, files, store, clock):

@@ -7,11 +7,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from app import create_app
-from bot.settings import Settings
 from services.identity import OrgUnit, Role, RoleGrant, system_actor
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
@@ -23,18 +20,6 @@ SECOND_ADMIN = "00000000-0000-4000-8000-0000000000a2"
 
 
 @pytest.fixture
-async def connector():
-    rec = await RecordingConnector().start()
-    yield rec
-    await rec.stop()
-
-
-@pytest.fixture
-def store():
-    return InMemoryTableStore()
-
-
-@pytest.fixture
 def people(store):
     service = fx.load_fixtures(store)
     service.grant(system_actor("準備", "setup"), SECOND_ADMIN, RoleGrant(Role.ADMIN), etag=None, create_name="情報 次郎")
@@ -42,31 +27,8 @@ def people(store):
 
 
 @pytest.fixture
-async def client(store, people, tmp_path):
-    app = create_app(Settings(data_dir=tmp_path), store=store, clock=fx.Clock())
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def files():
-    """A stand-in for SharePoint's pre-authenticated download URLs."""
-    served: dict[str, bytes] = {}
-    hits: list[str] = []
-
-    async def get(request: web.Request) -> web.Response:
-        hits.append(request.match_info["name"])
-        return web.Response(body=served[request.match_info["name"]])
-
-    app = web.Application()
-    app.router.add_get("/files/{name}", get)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield served, hits, f"http://127.0.0.1:{port}/files"
-    await runner.cleanup()
+async def client(make_client, settings, store, people):
+    return await make_client(settings, store, clock=fx.Clock())
 
 
 def people_tables(store: InMemoryTableStore) -> dict:

@@ -7,34 +7,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from app import RUNTIME_KEY, create_app
-from bot.settings import Settings
 from cards.proactive import MAP_CHANNEL_VERB, SNOOZE_INPUT, SNOOZE_VERB
 from services.alerts import StaticAlerts
 from services.audit import AuditLog
 from services.identity import system_actor
 from services.snoozes import SnoozeBook
-from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 from tests.support.activities import channel_mention, execute_invoke, installation_add, personal_message
-from tests.support.connector import RecordingConnector
 from tests.support.proactive import delay_alert
 
 CHANNEL = "19:dxpro-channel@thread.tacv2"
-
-
-@pytest.fixture
-async def connector():
-    rec = await RecordingConnector().start()
-    yield rec
-    await rec.stop()
-
-
-@pytest.fixture
-def store():
-    return InMemoryTableStore()
 
 
 @pytest.fixture
@@ -48,14 +33,13 @@ def people(store, clock):
 
 
 @pytest.fixture
-async def app(store, people, clock, tmp_path):
-    return create_app(Settings(data_dir=tmp_path), store=store, clock=clock)
+async def app(settings, store, people, clock):
+    return create_app(settings, store=store, clock=clock)
 
 
 @pytest.fixture
-async def client(app):
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+async def client(serve, app):
+    return await serve(app)
 
 
 def text_of(card: dict) -> str:
