@@ -3,7 +3,6 @@ message size limit for the largest bureau (seed data plus synthetic procedures) 
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 from cards.common import MAX_CARD_BYTES, card_size_bytes
@@ -17,6 +16,8 @@ from cards.proactive import (
 )
 from services.calendar import JST
 from services.digest import DeliveryProblem, InactiveConversation, StatusLevel, manager_digest, office_digest
+from tests.support.cards import card_json as text_of
+from tests.support.cards import inputs
 from tests.support.proactive import (
     INFOS,
     SeedOnlineProceduresStatus,
@@ -26,27 +27,6 @@ from tests.support.proactive import (
 )
 
 TODAY = date(2026, 7, 13)
-
-
-def text_of(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
-
-
-def inputs(card: dict) -> list[dict]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def test_an_alert_says_why_and_what_next_and_offers_a_snooze():

@@ -18,6 +18,7 @@ from cards.common import MAX_CARD_BYTES, card_size_bytes, error_banner, fact_set
 from cards.common import adaptive_card as build_card
 from cards.menu import error_card, menu_card, not_allowed_card, preparing_card, unknown_command_hint
 from tests.cards import online_procedures_samples, people_samples, proactive_samples
+from tests.support.cards import actions as _actions
 
 INFOS = [p.info for p in PROGRAMMES]
 
@@ -151,12 +152,3 @@ def test_every_action_carries_a_verb():
                 assert action.get("data", {}).get("verb"), f"{name}: an action without a verb"
 
 
-def _actions(node) -> Iterator[dict]:
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Action."):
-            yield node
-        for value in node.values():
-            yield from _actions(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _actions(item)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -19,6 +17,9 @@ from services.seed import load_seed, seed_store
 from services.settings import TIMEZONE
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
+from tests.support.cards import actions
+from tests.support.cards import card_json as text
+from tests.support.cards import inputs_by_id as inputs
 
 INFO = ProgrammeInfo("online_procedures", "行政手続きオンライン化", "🌐", "", ("オンライン化",))
 HEALTH = "健康福祉局"
@@ -46,40 +47,8 @@ def dialog(store, clock, people):
     return OnlineProceduresDialog(INFO, DialogDeps(store=store, clock=clock, people=people))
 
 
-def text(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
-
-
-def actions(node) -> Iterator[dict]:
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Action."):
-            yield node
-        for value in node.values():
-            yield from actions(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from actions(item)
-
-
 def submit_data(card: dict) -> dict:
     return next(a["data"] for a in actions(card) if a["data"].get("verb") == cards.SUBMIT_VERB)
-
-
-def inputs(card: dict) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found[node["id"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 async def test_a_dx_pro_opens_the_city_summary_with_their_bureau_offered(dialog, people):

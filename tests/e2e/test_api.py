@@ -12,29 +12,12 @@ from bot.programmes import PROGRAMMES
 from cards.menu import GREETING
 from cards import proactive
 from services.jobs import DELAY_ALERTS
+from tests.support.cards import execute_buttons as menu_buttons
 from tests.support.playground import CHANNEL_ID, TEAM_ID, TEST_USERS, PlaygroundError, card_text
 
 pytestmark = pytest.mark.e2e
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
-
-
-def menu_buttons(card: dict) -> dict[str, dict]:
-    """Every Action.Execute of the card (actions and ActionSets), by title."""
-    found: dict[str, dict] = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found[node["title"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
 
 
 def button(card: dict, title: str) -> dict:

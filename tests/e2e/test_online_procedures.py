@@ -8,13 +8,13 @@ Playground's user.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
 from cards import online_procedures as cards
 from tests.e2e.conftest import unavailable
+from tests.support.cards import actions
+from tests.support.cards import card_json as text
 from tests.support.playground import (
     BotServer,
     PlaygroundAPI,
@@ -54,22 +54,9 @@ def clocked(tmp_path_factory):
         bot.stop()
 
 
-def text(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
-
-
 def submit_data(card: dict) -> dict:
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == cards.SUBMIT_VERB:
-                yield node["data"]
-            for value in node.values():
-                yield from walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from walk(value)
-
-    return next(walk(card))
+    executes = (a for a in actions(card) if a["type"] == "Action.Execute")
+    return next(a["data"] for a in executes if a.get("verb") == cards.SUBMIT_VERB)
 
 
 def test_a_dx_pro_reports_q2_below_plan_and_the_summary_shows_the_delay(clocked):

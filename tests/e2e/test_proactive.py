@@ -17,6 +17,7 @@ import pytest
 from cards import proactive
 from services.jobs import DELAY_ALERTS, WEEKLY_DIGEST
 from tests.e2e.conftest import running_e2e
+from tests.support.cards import execute_buttons as buttons
 from tests.support.playground import CHANNEL_ID, TEST_USERS, card_text
 
 pytestmark = pytest.mark.e2e
@@ -28,23 +29,6 @@ MANAGER_CHAT = TEST_USERS["manager"].personal_chat_id
 def stack(tmp_path_factory, pytestconfig):
     with running_e2e(tmp_path_factory.mktemp("e2e-proactive"), pytestconfig) as own:
         yield own
-
-
-def buttons(card: dict) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found[node["title"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
 
 
 def test_register_run_now_alert_snooze_and_the_managers_digest(api):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -11,15 +9,12 @@ from app import create_app
 from bot.settings import Settings
 from services.conversations import ConversationDirectory
 from tests.support.activities import channel_mention, execute_invoke, installation_add, personal_message
+from tests.support.cards import card_json as card_texts
 
 
 @pytest.fixture
 async def client(make_client, store, tmp_path):
     return await make_client(Settings(data_dir=tmp_path, max_body_bytes=64 * 1024), store)
-
-
-def card_texts(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
 
 
 async def post(client: TestClient, activity: dict):

@@ -4,7 +4,6 @@ person per turn, Action.Execute and Action.Submit, a file attached in a 1:1 chat
 from __future__ import annotations
 
 import io
-import json
 from datetime import datetime
 
 import pytest
@@ -17,6 +16,8 @@ from services.seed import load_seed, seed_store
 from services.settings import TIMEZONE
 from tests.support import people as fx
 from tests.support.activities import execute_invoke, personal_message
+from tests.support.cards import action_data
+from tests.support.cards import card_json as text
 
 HEALTH = "健康福祉局"
 
@@ -36,24 +37,6 @@ def clock():
 @pytest.fixture
 async def client(make_client, settings, store, clock):
     return await make_client(settings, store, clock=clock)
-
-
-def text(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
-
-
-def action_data(card: dict, verb: str) -> dict:
-    def walk(node):
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action.") and (node.get("data") or {}).get("verb") == verb:
-                yield node["data"]
-            for value in node.values():
-                yield from walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from walk(item)
-
-    return next(walk(card))
 
 
 async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:

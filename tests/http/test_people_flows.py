@@ -3,9 +3,6 @@ ETag conflicts, file imports, and refusals that write nothing."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -13,6 +10,8 @@ from services.identity import OrgUnit, Role, RoleGrant, system_actor
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 from tests.support.activities import execute_invoke, personal_message
+from tests.support.cards import action_data
+from tests.support.cards import card_json as text_of
 from tests.support.connector import RecordingConnector
 
 PEOPLE_TABLES = ("People", "Organisation", "Audit")
@@ -33,29 +32,6 @@ async def client(make_client, settings, store, people):
 
 def people_tables(store: InMemoryTableStore) -> dict:
     return {t: rows for t, rows in store.snapshot().items() if t in PEOPLE_TABLES}
-
-
-def text_of(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
-
-
-def actions(node) -> Iterator[dict]:
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Action."):
-            yield node
-        for value in node.values():
-            yield from actions(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from actions(item)
-
-
-def action_data(card: dict, verb: str, **match) -> dict:
-    for action in actions(card):
-        data = action.get("data") or {}
-        if data.get("verb") == verb and all(data.get(k) == v for k, v in match.items()):
-            return data
-    raise AssertionError(f"no {verb} action {match} in the card")
 
 
 async def invoke(client: TestClient, connector: RecordingConnector, user: str, verb: str, data: dict | None = None) -> dict:

@@ -4,8 +4,6 @@ alert appears in the channel and is snoozed from there; the weekly digest reache
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -17,6 +15,8 @@ from services.identity import system_actor
 from services.snoozes import SnoozeBook
 from tests.support import people as fx
 from tests.support.activities import channel_mention, execute_invoke, installation_add, personal_message
+from tests.support.cards import actions as _actions
+from tests.support.cards import card_json as text_of
 from tests.support.proactive import delay_alert
 
 CHANNEL = "19:dxpro-channel@thread.tacv2"
@@ -40,10 +40,6 @@ async def app(settings, store, people, clock):
 @pytest.fixture
 async def client(serve, app):
     return await serve(app)
-
-
-def text_of(card: dict) -> str:
-    return json.dumps(card, ensure_ascii=False)
 
 
 def in_channel(activity: dict, user: str) -> dict:
@@ -214,12 +210,3 @@ async def say_admin(client, connector, text: str) -> dict:
     return connector.cards()[-1]
 
 
-def _actions(node):
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Action."):
-            yield node
-        for value in node.values():
-            yield from _actions(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _actions(item)
