@@ -180,6 +180,19 @@ def _same(a: Person | None, b: Person) -> bool:
     return snapshot(a) == snapshot(b)
 
 
+def _import_write(
+    before: Person | None, after: Person, now: datetime, actor: Actor
+) -> tuple[Change, BatchOperation]:
+    """The audited change and the batch operation that write ``after`` from an import or a sync:
+    a new person is inserted, a known one is upserted over the ETag read."""
+    entity = person_entity(after, now, actor)
+    oid = after.object_id
+    if before is None:
+        return Change("person", oid, "create", None, snapshot(after)), BatchOperation("insert", entity)
+    update = Change("person", oid, "update", snapshot(before), snapshot(after))
+    return update, BatchOperation("upsert", entity, before.etag)
+
+
 # --- results -----------------------------------------------------------------------------------
 
 
@@ -574,15 +587,12 @@ class PeopleService:
             if _same(before, after):
                 unchanged += 1
                 continue
-            entity = person_entity(after, now, actor)
+            items.append(_import_write(before, after, now, actor))
             if before is None:
                 created += 1
-                items.append((Change("person", oid, "create", None, snapshot(after)), BatchOperation("insert", entity)))
             else:
                 updated += 1
                 revoked += len({g.key for g in before.grants} - {g.key for g in grants})
-                items.append((Change("person", oid, "update", snapshot(before), snapshot(after)),
-                              BatchOperation("upsert", entity, before.etag)))
         self._write_people(actor, items)
         untouched = len(set(existing) - set(desired))
         return ImportResult("名簿", created=created, updated=updated, unchanged=unchanged, revoked=revoked,
@@ -748,14 +758,11 @@ class PeopleService:
             if _same(before, after):
                 unchanged += 1
                 continue
-            entity = person_entity(after, now, actor)
+            items.append(_import_write(before, after, now, actor))
             if before is None:
                 created += 1
-                items.append((Change("person", oid, "create", None, snapshot(after)), BatchOperation("insert", entity)))
             else:
                 updated += 1
-                items.append((Change("person", oid, "update", snapshot(before), snapshot(after)),
-                              BatchOperation("upsert", entity, before.etag)))
         self._write_people(actor, items)
         return SyncReport(len(users), created, updated, unchanged, skipped, tuple(unresolved), without_manager)
 
