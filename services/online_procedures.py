@@ -330,6 +330,18 @@ def clean_reason(text: Any) -> str:
     return mask_my_number(reason)
 
 
+def _reason_problem(reason: str, correction: bool, shortfall: int, below_plan: str) -> str | None:
+    """What is wrong with the reason given for a report, if anything: a correction of a closed
+    period and a result short of the plan (``below_plan`` says so) need one, and it has a limit."""
+    if correction and not reason:
+        return "締め済みの期間の訂正には理由が必要です"
+    if shortfall > 0 and not reason:
+        return below_plan
+    if len(reason) > MAX_REASON_CHARS:
+        return f"{MAX_REASON_CHARS}文字以内で入力してください"
+    return None
+
+
 @dataclass(frozen=True)
 class ImportResult:
     fiscal_year: int
@@ -617,12 +629,10 @@ class OnlineProceduresService:
                                       f"（{available_for_advance(work, i)}件）までです")
         shortfall = plan - (done - advanced)
         if not errors:
-            if correction and not reason:
-                errors[FIELD_REASON] = "締め済みの期間の訂正には理由が必要です"
-            elif shortfall > 0 and not reason:
-                errors[FIELD_REASON] = f"予定（{plan}件）を下回るため、理由を入力してください"
-            elif len(reason) > MAX_REASON_CHARS:
-                errors[FIELD_REASON] = f"{MAX_REASON_CHARS}文字以内で入力してください"
+            below_plan = f"予定（{plan}件）を下回るため、理由を入力してください"
+            problem = _reason_problem(reason, correction, shortfall, below_plan)
+            if problem:
+                errors[FIELD_REASON] = problem
         if errors:
             return None, errors
         new_report = Report(done, delayed, advanced, reason, self._clock().isoformat(),
@@ -668,15 +678,10 @@ class OnlineProceduresService:
         else:
             report = after_cell.report or Report(0)
             shortfall = (after_cell.plan or 0) - (report.done - report.advanced)
-        errors: dict[str, str] = {}
-        if correction and not reason:
-            errors[FIELD_REASON] = "締め済みの期間の訂正には理由が必要です"
-        elif shortfall > 0 and not reason:
-            errors[FIELD_REASON] = f"予定に対して{shortfall}件が未完了のため、理由を入力してください"
-        elif len(reason) > MAX_REASON_CHARS:
-            errors[FIELD_REASON] = f"{MAX_REASON_CHARS}文字以内で入力してください"
-        if errors:
-            return None, errors
+        below_plan = f"予定に対して{shortfall}件が未完了のため、理由を入力してください"
+        problem = _reason_problem(reason, correction, shortfall, below_plan)
+        if problem:
+            return None, {FIELD_REASON: problem}
         work.proc_reports[period.key] = Report(0, reason=reason, at=self._clock().isoformat(),
                                                by_id=actor.object_id, by_name=actor.name, correction=correction)
         return work, {}
