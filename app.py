@@ -21,7 +21,8 @@ from pathlib import Path
 
 from aiohttp import web
 from bot.runtime import BotRuntime, build_runtime
-from bot.settings import TIMEZONE, Settings, SettingsError
+from bot.settings import TIMEZONE, Settings
+from services.settings import settings_or_report
 from storage import open_store
 from storage.base import TableStore
 
@@ -143,10 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", action="store_true", help="load data/ into an empty store before starting")
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data", help="seed data folder")
     args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(error, file=sys.stderr)
+    settings = settings_or_report()
+    if settings is None:
         return 2
     configure_logging(settings.log_level)
     clock = running_clock(settings.clock_start) if settings.clock_start else now_jst

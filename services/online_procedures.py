@@ -1133,7 +1133,7 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
 
     from services.calendar import today_jst
     from services.identity import system_actor
-    from services.settings import Settings, SettingsError
+    from services.settings import settings_or_report
 
     parser = argparse.ArgumentParser(prog="python -m services.online_procedures",
                                      description="行政手続きオンライン化: Excel の出力・取込、遅れ通知の確認")
@@ -1146,10 +1146,8 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
     load.add_argument("file", type=Path)
     sub.add_parser("alerts", help="list the delay alerts due on the date")
     args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(error, file=sys.stderr)
+    settings = settings_or_report()
+    if settings is None:
         return 2
     if store is None:
         from storage import open_store

@@ -826,13 +826,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None,
          clock: Callable[[], datetime] | None = None, graph_session: Any = None) -> int:
-    from services.settings import TIMEZONE, Settings, SettingsError
+    from services.settings import TIMEZONE, settings_or_report
 
     args = build_parser().parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(error, file=sys.stderr)
+    settings = settings_or_report()
+    if settings is None:
         return 2
     own_store = store is None
     if store is None:

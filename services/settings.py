@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -44,6 +45,16 @@ class SettingsError(ValueError):
     def __init__(self, name: str, problem: str):
         super().__init__(f"設定エラー: {name} {problem}")
         self.name = name
+
+
+def settings_or_report() -> Settings | None:
+    """``Settings.from_env()``, or None after printing the invalid setting's line on stderr; the
+    command-line entry points (``app.main`` and the services' CLIs) then exit with status 2."""
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return None
 
 
 @dataclass(frozen=True)
