@@ -171,21 +171,11 @@ class JobView:
 
 
 def job_view(spec: JobSpec, next_run: datetime | None, last: RunRecord | None) -> JobView:
+    shown = (spec.name, spec.title, spec.description, spec.schedule.describe(), next_run)
     if last is None:
-        return JobView(
-            spec.name,
-            spec.title,
-            spec.description,
-            spec.schedule.describe(),
-            next_run,
-            runnable=spec.plan is not None or spec.name == RECOVERY,
-        )
+        return JobView(*shown, runnable=spec.plan is not None or spec.name == RECOVERY)
     return JobView(
-        spec.name,
-        spec.title,
-        spec.description,
-        spec.schedule.describe(),
-        next_run,
+        *shown,
         last_period=last.period,
         last_state=last.state.value,
         last_trigger=last.trigger,
