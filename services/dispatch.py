@@ -176,11 +176,18 @@ class Dispatcher:
                 finished.set()
 
         async def retry_later(claim: Claim, delay: float) -> None:
-            if await self._pause(delay):
-                queue.put_nowait((0, next(order), claim))  # retries go ahead of first attempts
-                return
-            await self._give_back(claim, report)
-            settle()
+            requeued = False
+            try:
+                if await self._pause(delay):
+                    queue.put_nowait((0, next(order), claim))  # retries go ahead of first attempts
+                    requeued = True
+                    return
+                await self._give_back(claim, report)
+            except Exception:
+                logger.exception("delivery %s could not be given back", claim.key)
+            finally:
+                if not requeued:
+                    settle()  # whatever happened, this delivery no longer holds the fan-out open
 
         async def worker() -> None:
             while True:
@@ -200,9 +207,10 @@ class Dispatcher:
             await done
         finally:
             self._active.discard(done)
-            for task in workers:
+            pending = [*workers, *waits]  # waits: retries still sleeping (only when cancelled)
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
         return report
 
     async def stop(self, timeout: float = 30.0) -> None:

@@ -517,6 +517,9 @@ class JobRunner:
             await _cancel(heartbeat)
             await self._blocking(self.runs.release, holder.run)
             return RunOutcome(name, period, "failed")
+        finally:
+            # Also on cancellation: a cancelled run must not leave a heartbeat renewing its lease.
+            heartbeat.cancel()
         await _cancel(heartbeat)
         run = holder.run
         if report.released:

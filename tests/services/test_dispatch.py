@@ -187,3 +187,22 @@ async def test_app_rate_is_respected_with_retries_in_the_mix(store, clock):
     assert report.sent == 200 and len(sender.delivered) == 200
     for window in TEAMS_APP_WINDOWS:
         assert max_in_window([t for t, _ in sender.calls], window.seconds) <= window.limit
+
+
+async def test_a_retry_that_cannot_be_given_back_still_ends_the_fan_out(store, clock, monkeypatch):
+    # A stop arrives while c1 waits for its retry, and giving it back fails (storage down):
+    # the fan-out must still end instead of waiting for that delivery forever.
+    sender = ScriptedSender(clock, {"c1": [SendError(429, "throttled", retry_after=60.0)]})
+    outbox, dispatcher = make(store, clock, sender)
+    claims = outbox.enqueue(messages(["c1", "c2"])).claims
+
+    def storage_down(claim):
+        raise RuntimeError("storage unavailable")
+
+    monkeypatch.setattr(outbox, "release", storage_down)
+    task = asyncio.ensure_future(dispatcher.dispatch(claims))
+    while len(sender.calls) < 2:
+        await asyncio.sleep(0)
+    await dispatcher.stop(timeout=5)
+    report = await asyncio.wait_for(task, timeout=5)
+    assert report.sent == 1 and sender.delivered == ["c2"]
