@@ -54,6 +54,16 @@ def _section(title: str) -> dict:
     return text_block(title, weight="Bolder", size="Medium", separator=True, spacing="Medium")
 
 
+def _listed(title: str, rows: list[str], total: int) -> list[dict]:
+    """A section listing ``rows`` (the first of ``total`` items), 「ほか N件」 for the rest, or
+    「ありません。」 when there are none."""
+    if not total:
+        return [_section(title), text_block("ありません。", isSubtle=True)]
+    if total > len(rows):
+        rows = [*rows, f"- ほか {total - len(rows)}件"]
+    return [_section(title), text_block("\n".join(rows), size="Small")]
+
+
 def _why_and_next(why: str, next_step: str) -> list[dict]:
     return [
         _section("この通知が届いた理由"),
@@ -248,22 +258,16 @@ def _digest_body(digest: Digest, max_items: int, max_rows: int, charts: bool) ->
     )
     body += [_line(line, digest.bureau, max_items, charts) for line in digest.lines]
     if digest.kind == "office":
-        body.append(_section("配信できなかったメッセージ"))
-        if digest.problems:
-            rows = [f"- {_time(p.when)} {p.what} → {p.where}: {p.reason}" for p in digest.problems[:max_rows]]
-            if len(digest.problems) > max_rows:
-                rows.append(f"- ほか {len(digest.problems) - max_rows}件")
-            body.append(text_block("\n".join(rows), size="Small"))
-        else:
-            body.append(text_block("ありません。", isSubtle=True))
-        body.append(_section("メッセージを受け取れなくなった会話"))
-        if digest.inactive:
-            rows = [f"- {c.label}（{japanese_date(c.since.date())}から）" for c in digest.inactive[:max_rows]]
-            if len(digest.inactive) > max_rows:
-                rows.append(f"- ほか {len(digest.inactive) - max_rows}件")
-            body.append(text_block("\n".join(rows), size="Small"))
-        else:
-            body.append(text_block("ありません。", isSubtle=True))
+        body += _listed(
+            "配信できなかったメッセージ",
+            [f"- {_time(p.when)} {p.what} → {p.where}: {p.reason}" for p in digest.problems[:max_rows]],
+            len(digest.problems),
+        )
+        body += _listed(
+            "メッセージを受け取れなくなった会話",
+            [f"- {c.label}（{japanese_date(c.since.date())}から）" for c in digest.inactive[:max_rows]],
+            len(digest.inactive),
+        )
         if digest.unmapped_bureaus:
             body.append(_section("DX PRO チャネルが未登録の局"))
             body.append(text_block("、".join(digest.unmapped_bureaus[: max_rows * 3]), size="Small"))
