@@ -16,34 +16,54 @@ from aiohttp import web
 
 
 @dataclass
-class RecordingConnector:
-    """Records every activity the bot posts or updates. ``await start()`` then use ``url``."""
+class LoopbackConnector:
+    """What the connector stand-ins share: a server on loopback, on a free port, that takes the
+    activities the bot posts (``_post``, for a new post and a reply alike). Subclasses answer
+    ``_post``, may add routes in ``_routes``, and call ``_serve`` from their ``start``."""
 
     host: str = "127.0.0.1"
-    activities: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-    _runner: web.AppRunner | None = None
-    _arrived: asyncio.Event | None = None
     url: str = ""
+    _runner: web.AppRunner | None = None
 
-    async def start(self) -> RecordingConnector:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/v3/conversations/{conversation_id}/activities", self._post)
         app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", self._post)
-        app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._put)
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        self._routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://{self.host}:{port}/"
-        self._arrived = asyncio.Event()
-        return self
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _post(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+
+@dataclass
+class RecordingConnector(LoopbackConnector):
+    """Records every activity the bot posts or updates. ``await start()`` then use ``url``."""
+
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _arrived: asyncio.Event | None = None
+
+    def _routes(self, app: web.Application) -> None:
+        super()._routes(app)
+        app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._put)
+
+    async def start(self) -> RecordingConnector:
+        await self._serve()
+        self._arrived = asyncio.Event()
+        return self
 
     async def _post(self, request: web.Request) -> web.Response:
         activity = await request.json()

@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from services.pacing import TEAMS_CONVERSATION_WINDOWS, SlidingWindowLimiter
+from tests.support.connector import LoopbackConnector
 
 
 @dataclass
@@ -35,8 +36,10 @@ class Scripted:
 
 
 @dataclass
-class ThrottlingConnector:
-    host: str = "127.0.0.1"
+class ThrottlingConnector(LoopbackConnector):
+    """Serves like ``RecordingConnector`` (the same loopback server), but delivers, refuses and
+    counts as described above. ``await start()`` then use ``url``."""
+
     p429: float = 0.0
     p5xx: float = 0.0
     retry_after: str = "1"
@@ -47,28 +50,14 @@ class ThrottlingConnector:
     arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
     injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     throttled: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # 429s per conversation
-    url: str = ""
     _limits: dict[str, SlidingWindowLimiter] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-    _runner: web.AppRunner | None = None
     _rng: random.Random | None = None
 
     async def start(self) -> ThrottlingConnector:
         self._rng = random.Random(self.seed)
-        app = web.Application()
-        app.router.add_post("/v3/conversations/{conversation_id}/activities", self._post)
-        app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", self._post)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://{self.host}:{port}/"
+        await self._serve()
         return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def _limiter(self, conversation_id: str) -> SlidingWindowLimiter:
         if conversation_id not in self._limits:
