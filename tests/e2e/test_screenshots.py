@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from cards.menu import GREETING
 from tests.e2e.conftest import running_e2e
 from tests.support.playground import CHANNEL_NAME
+from tests.support.playground_ui import register_channel_and_run_delay_alerts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.screenshots]
 
@@ -60,17 +61,6 @@ def test_screenshots_of_the_main_cards(playground, out_dir):
     _png(playground.screenshot(out_dir / "channel.png", card=post))
 
     # a proactive delay alert in the DX PRO channel, once the channel is registered
-    playground.send("このチャネルを登録")
-    form = playground.wait_for_card("チャネルの登録", within=playground.post("このチャネルを登録"))
-    playground.choose("このチャネルの役割（局・部）", "健康福祉局/健康部", form)
-    playground.click_card_button("登録する", form)
-    expect(form).to_contain_text("遅延アラートがこのチャネルに届きます")
-    playground.open_personal_chat()
-    playground.send("定時の通知")
-    jobs = playground.wait_for_card("定時の通知と配信状況")
-    playground.click_card_button("今すぐ実行", jobs, section="遅延アラート・エスカレーション")
-    expect(jobs).to_contain_text("を実行しました")
-    playground.open_channel(CHANNEL_NAME)
-    alert = playground.post("オンライン化の遅れ: 健康福祉局")
+    alert = register_channel_and_run_delay_alerts(playground, CHANNEL_NAME)
     expect(alert).to_contain_text("この通知が届いた理由")
     _png(playground.screenshot(out_dir / "delay-alert.png", card=alert))

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from bot.programmes import PROGRAMMES
 from cards.menu import GREETING
 from tests.support.playground import CHANNEL_NAME
-from tests.support.playground_ui import CARD
+from tests.support.playground_ui import CARD, register_channel_and_run_delay_alerts
 
 pytestmark = pytest.mark.e2e
 
@@ -90,20 +90,11 @@ def test_a_user_without_permission_is_refused_politely(playground):
 def test_a_proactive_alert_reaches_the_dx_pro_channel(playground):
     """The admin registers the DX PRO channel for 健康福祉局/健康部 through its card, then runs the
     delay alerts now from the jobs card: the alert is posted in that channel."""
-    playground.open_channel(CHANNEL_NAME)
-    playground.send("このチャネルを登録")
-    form = playground.wait_for_card("チャネルの登録", within=playground.post("このチャネルを登録"))
-    playground.choose("このチャネルの役割（局・部）", "健康福祉局/健康部", form)
-    playground.click_card_button("登録する", form)
-    expect(form).to_contain_text("健康福祉局/健康部の遅延アラートがこのチャネルに届きます")
-
-    playground.open_personal_chat()
-    playground.send("定時の通知")
-    jobs = playground.wait_for_card("定時の通知と配信状況")
-    playground.click_card_button("今すぐ実行", jobs, section="遅延アラート・エスカレーション")
-    expect(jobs).to_contain_text("「遅延アラート・エスカレーション」を実行しました")
-
-    playground.open_channel(CHANNEL_NAME)
-    alert = playground.post("オンライン化の遅れ: 健康福祉局")
+    alert = register_channel_and_run_delay_alerts(
+        playground,
+        CHANNEL_NAME,
+        registered="健康福祉局/健康部の遅延アラートがこのチャネルに届きます",
+        ran="「遅延アラート・エスカレーション」を実行しました",
+    )
     expect(alert).to_contain_text("DX PRO チャネルにお知らせしています")
     expect(alert.get_by_role("button", name="実績を入力")).to_be_visible()

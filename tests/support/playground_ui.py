@@ -315,3 +315,32 @@ class PlaygroundUI:
         finally:
             self.page.set_viewport_size(VIEWPORT)
         return path
+
+
+def register_channel_and_run_delay_alerts(
+    ui: PlaygroundUI,
+    channel: str,
+    unit: str = "健康福祉局/健康部",
+    *,
+    registered: str = "遅延アラートがこのチャネルに届きます",
+    ran: str = "を実行しました",
+):
+    """The admin's proactive flow, as the current (admin) user: in ``channel``, register it as the
+    DX PRO channel of ``unit`` (the form must then say ``registered``); in the personal chat, run
+    the delay alerts now from the jobs card (it must say ``ran``); back in the channel, return the
+    posted alert. Card handles go stale when the view changes, hence the checks inside."""
+    from playwright.sync_api import expect  # imported here like the rest of this module's Playwright use
+
+    ui.open_channel(channel)
+    ui.send("このチャネルを登録")
+    form = ui.wait_for_card("チャネルの登録", within=ui.post("このチャネルを登録"))
+    ui.choose("このチャネルの役割（局・部）", unit, form)
+    ui.click_card_button("登録する", form)
+    expect(form).to_contain_text(registered)
+    ui.open_personal_chat()
+    ui.send("定時の通知")
+    jobs = ui.wait_for_card("定時の通知と配信状況")
+    ui.click_card_button("今すぐ実行", jobs, section="遅延アラート・エスカレーション")
+    expect(jobs).to_contain_text(ran)
+    ui.open_channel(channel)
+    return ui.post("オンライン化の遅れ: " + unit.split("/")[0])
