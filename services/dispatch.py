@@ -207,10 +207,7 @@ class Dispatcher:
             await done
         finally:
             self._active.discard(done)
-            pending = [*workers, *waits]  # waits: retries still sleeping (only when cancelled)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await _cancel_all([*workers, *waits])  # waits: retries still sleeping (only when cancelled)
         return report
 
     async def stop(self, timeout: float = 30.0) -> None:
@@ -328,3 +325,18 @@ class Dispatcher:
         if self._outbox.lease_left(claim) < needed:
             claim = await self._blocking(self._outbox.renew, claim, needed)  # keep the lease across the wait
         return claim, delay
+
+
+async def _cancel_all(tasks: list[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait until every one has ended.
+
+    One ``cancel()`` is not always enough on Python 3.11: ``asyncio.wait_for`` swallows a
+    cancellation that arrives just as the awaited send completes, and the worker would then sit
+    in ``queue.get()`` forever, holding the fan-out (and a cancelled run) open. So cancel again
+    until they are all done.
+    """
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.1)

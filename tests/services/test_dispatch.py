@@ -206,3 +206,21 @@ async def test_a_retry_that_cannot_be_given_back_still_ends_the_fan_out(store, c
     await dispatcher.stop(timeout=5)
     report = await asyncio.wait_for(task, timeout=5)
     assert report.sent == 1 and sender.delivered == ["c2"]
+
+
+async def test_a_worker_that_swallows_one_cancellation_is_still_stopped():
+    # Python 3.11's wait_for can swallow a cancellation that races a completing send; the
+    # worker then waits on its queue again. Ending a fan-out must still end such a worker.
+    from services.dispatch import _cancel_all
+
+    async def stubborn():
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass  # swallowed, as wait_for does in that race
+        await asyncio.sleep(3600)
+
+    task = asyncio.ensure_future(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(_cancel_all([task]), timeout=5)
+    assert task.done()
