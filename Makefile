@@ -75,7 +75,7 @@ screenshots: $(VENV)/.dev node_modules/.installed
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider
 
 check-seed: $(VENV)/.runtime
-	$(BIN)/python -m services.seed check data
+	$(BIN)/python -m services.kernel.seed check data
 
 clean:
 	rm -rf build .pytest_cache test-artifacts

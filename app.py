@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
+
 from bot.runtime import BotRuntime, build_runtime
 from bot.settings import TIMEZONE, Settings
-from services.settings import settings_or_report
+from services.kernel.settings import settings_or_report
 from storage import open_store
 from storage.base import TableStore
 
@@ -117,8 +118,8 @@ def import_startup_files(settings: Settings, store: TableStore, clock: Callable[
     """Import ``ORGANISATION_FILE`` then ``ROSTER_FILE`` (either optional) as the system; both
     imports are idempotent, so restarting with the same files changes nothing. Returns one summary
     line per file; raises ``ImportRejected`` / ``PeopleError`` (nothing of that file imported)."""
-    from services.identity import system_actor
-    from services.people import PeopleService
+    from services.people.identity import system_actor
+    from services.people.service import PeopleService
 
     people = PeopleService(store, clock)
     actor = system_actor("起動時の取り込み", "startup")
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.warning("BOT_CLOCK_START: the bot's clock starts at %s, not the real time", settings.clock_start)
     store = open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string)
     if args.seed:
-        from services.seed import SeedError, load_seed, seed_store
+        from services.kernel.seed import SeedError, load_seed, seed_store
 
         try:
             added = seed_store(store, load_seed(args.data))
@@ -162,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         logger.info("seed: %d entities added (%s store)", added, settings.storage_backend)
     if settings.organisation_file or settings.roster_file:
-        from services.people import PeopleError
-        from services.tabular import ImportRejected
+        from services.kernel.tabular import ImportRejected
+        from services.people.service import PeopleError
 
         try:
             for line in import_startup_files(settings, store, clock):

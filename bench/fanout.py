@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import RUNTIME_KEY, create_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from services.calendar import JST  # noqa: E402
-from services.deliveries import DeliveryState  # noqa: E402
-from services.jobs import WEEKLY_DIGEST, ManagerContact, StaticRoster  # noqa: E402
-from services.pacing import Window, minimum_schedule  # noqa: E402
-from services.seed import load_seed, seed_store  # noqa: E402
+from services.kernel.calendar import JST  # noqa: E402
+from services.kernel.seed import load_seed, seed_store  # noqa: E402
+from services.proactive.deliveries import DeliveryState  # noqa: E402
+from services.proactive.jobs import WEEKLY_DIGEST, ManagerContact, StaticRoster  # noqa: E402
+from services.proactive.pacing import Window, minimum_schedule  # noqa: E402
 from storage.sqlite import SqliteTableStore  # noqa: E402
 from tests.support.proactive import install_personal  # noqa: E402
 from tests.support.throttling_connector import ThrottlingConnector  # noqa: E402

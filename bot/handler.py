@@ -22,9 +22,9 @@ from bot.references import capture, forget
 from cards.common import CONTENT_TYPE
 from dialogs.base import IncomingFile
 from dialogs.menu import MainDialog
-from services.conversations import ConversationDirectory
-from services.identity import Actor
-from services.people import PeopleService
+from services.people.identity import Actor
+from services.people.service import PeopleService
+from services.proactive.conversations import ConversationDirectory
 
 logger = logging.getLogger(__name__)
 

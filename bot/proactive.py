@@ -1,11 +1,11 @@
 """Proactive messages, through the stored conversation references.
 
 A send needs ``CloudAdapter.continue_conversation`` with the reference captured earlier
-(``bot/references.py`` → ``services.conversations``). A conversation that answers 403 or 404 (the
+(``bot/references.py`` → ``services.proactive.conversations``). A conversation that answers 403 or 404 (the
 user removed the bot, or the chat is gone) is marked inactive, so it is not tried again.
 
 - :class:`ProactiveNotifier`: a card to people's personal chats right now (admin notifications).
-- :class:`ProactiveSender`: the transport of the scheduled jobs (``services.dispatch.Sender``):
+- :class:`ProactiveSender`: the transport of the scheduled jobs (``services.proactive.dispatch.Sender``):
   one message to one conversation, every failure turned into a ``SendError`` with its status,
   code and ``Retry-After`` so the dispatcher can pace and retry (``services/dispatch.py``).
 
@@ -28,9 +28,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference, ErrorResponseException
 
 from bot.handler import card_activity
-from services.conversations import ConversationDirectory
-from services.dispatch import SendError
-from services.pacing import parse_retry_after
+from services.proactive.conversations import ConversationDirectory
+from services.proactive.dispatch import SendError
+from services.proactive.pacing import parse_retry_after
 
 logger = logging.getLogger(__name__)
 

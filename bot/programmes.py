@@ -4,9 +4,9 @@ Adding a programme means adding its service, cards and dialog modules and one li
 
 A programme joins the scheduled jobs on the same line, with keyword arguments of ``_p``:
 
-- ``alerts``: ``deps -> AlertSource`` (``services.alerts``): its due delay alerts and escalations;
+- ``alerts``: ``deps -> AlertSource`` (``services.proactive.alerts``): its due delay alerts and escalations;
 - ``reminders``: ``deps -> AlertSource``: its training reminders;
-- ``status``: ``deps -> StatusSource`` (``services.digest``): its line in the digests (without
+- ``status``: ``deps -> StatusSource`` (``services.proactive.digest``): its line in the digests (without
   one, the digest line says the programme is not tracked yet);
 - ``alert_card``: ``DueAlert -> card``: its own alert card (the snooze block is added to it).
 """
@@ -20,9 +20,9 @@ from typing import Any
 from dialogs import online_procedures
 from dialogs.base import DialogDeps, PreparingDialog, ProgrammeDialog
 from dialogs.online_procedures import OnlineProceduresDialog
-from services.alerts import AlertSource, DueAlert
-from services.digest import StatusSource
-from services.programmes import ProgrammeInfo
+from services.kernel.programmes import ProgrammeInfo
+from services.proactive.alerts import AlertSource, DueAlert
+from services.proactive.digest import StatusSource
 
 DialogFactory = Callable[[ProgrammeInfo, DialogDeps], ProgrammeDialog]
 AlertFactory = Callable[[DialogDeps], AlertSource]

@@ -8,8 +8,8 @@ import logging
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from services.channels import channel_root
-from services.conversations import ConversationDirectory
+from services.proactive.channels import channel_root
+from services.proactive.conversations import ConversationDirectory
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from bot.settings import Settings
 from bot.state_storage import TableStoreStateStorage
 from dialogs.base import DialogDeps
 from dialogs.menu import MainDialog
-from services.conversations import ConversationDirectory
-from services.people import PeopleService
+from services.people.service import PeopleService
+from services.proactive.conversations import ConversationDirectory
 from storage.base import TableStore
 
 logger = logging.getLogger(__name__)

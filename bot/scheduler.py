@@ -5,7 +5,7 @@ planner, runner) over the app's store, with :class:`~bot.proactive.ProactiveSend
 transport, and owns one APScheduler ``AsyncIOScheduler`` on the app's event loop in Asia/Tokyo.
 
 - ``start()`` (aiohttp ``on_startup``): when ``SCHEDULER_ENABLED``, registers every job of
-  ``services.jobs.build_jobs`` (one trigger per job, computed by ``services.schedule``, so the
+  ``services.proactive.jobs.build_jobs`` (one trigger per job, computed by ``services.proactive.schedule``, so the
   next run time shown is holiday-aware), starts the scheduler, and in the background resumes
   what a previous process left pending and runs today's missed firings.
 - ``stop()`` (aiohttp ``on_cleanup``): stops the scheduler, lets sends on the wire finish and
@@ -35,12 +35,14 @@ from bot.programmes import PROGRAMMES, Programme
 from bot.settings import TIMEZONE, Settings
 from cards.proactive import CardRenderer
 from dialogs.base import DialogDeps
-from services.channels import ChannelMap
-from services.conversations import ConversationDirectory
-from services.deliveries import Outbox, RunLedger
-from services.dispatch import Clock, Dispatcher, Sender, SystemClock
-from services.identity import Role, system_actor
-from services.jobs import (
+from services.people.identity import Role, system_actor
+from services.people.organisation import load_organisation
+from services.people.service import PeopleService
+from services.proactive.channels import ChannelMap
+from services.proactive.conversations import ConversationDirectory
+from services.proactive.deliveries import Outbox, RunLedger
+from services.proactive.dispatch import Clock, Dispatcher, Sender, SystemClock
+from services.proactive.jobs import (
     JobRunner,
     JobSpec,
     JobTimes,
@@ -51,18 +53,16 @@ from services.jobs import (
     build_jobs,
     job_view,
 )
-from services.organisation import load_organisation
-from services.pacing import Pacer, RetryPolicy, Window
-from services.people import PeopleService
-from services.schedule import Schedule
-from services.snoozes import SnoozeBook
+from services.proactive.pacing import Pacer, RetryPolicy, Window
+from services.proactive.schedule import Schedule
+from services.proactive.snoozes import SnoozeBook
 from storage.base import TableStore
 
 logger = logging.getLogger(__name__)
 
 
 class ScheduleTrigger(BaseTrigger):
-    """An APScheduler trigger that asks a ``services.schedule`` schedule for the next firing."""
+    """An APScheduler trigger that asks a ``services.proactive.schedule`` schedule for the next firing."""
 
     def __init__(self, schedule: Schedule):
         self.schedule = schedule

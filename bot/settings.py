@@ -1,6 +1,6 @@
-"""The bot's settings. The class lives in :mod:`services.settings`, so that the people CLI
+"""The bot's settings. The class lives in :mod:`services.kernel.settings`, so that the people CLI
 (``python -m services.people``) reads exactly the same settings without importing ``bot/``."""
 
-from services.settings import TIMEZONE, Settings, SettingsError
+from services.kernel.settings import TIMEZONE, Settings, SettingsError
 
 __all__ = ["TIMEZONE", "Settings", "SettingsError"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cards.common import adaptive_card, header, menu_action, notice, submit_action, text_block
-from services.programmes import ProgrammeInfo
+from services.kernel.programmes import ProgrammeInfo
 
 GREETING = "こんにちは。ICT推進ボットです。堺市 ICT戦略推進本部の7つの取組の状況確認や更新ができます。"
 HELP_LINES = (

@@ -19,8 +19,7 @@ from cards.common import (
     submit_action,
     text_block,
 )
-from services.alerts import DueAlert
-from services.online_procedures_models import (
+from services.online_procedures.models import (
     BureauSummary,
     CitySummary,
     DelayAlert,
@@ -36,6 +35,7 @@ from services.online_procedures_models import (
     TableView,
     UpdateForm,
 )
+from services.proactive.alerts import DueAlert
 
 ICON = "🌐"
 TITLE = "行政手続きオンライン化"

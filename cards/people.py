@@ -23,8 +23,8 @@ from cards.common import (
 )
 from cards.menu import ADMIN_VERB, REGISTER_VERB
 from cards.proactive import CHANNELS_VERB, JOBS_VERB
-from services.audit_models import AuditEntry
-from services.identity import ROLE_LABELS, OrgUnit, Person, RegistrationRequest, Role
+from services.audit.models import AuditEntry
+from services.people.identity import ROLE_LABELS, OrgUnit, Person, RegistrationRequest, Role
 
 ADMIN_OPEN = ADMIN_VERB
 ADMIN_ROLES = "admin.roles"

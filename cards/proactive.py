@@ -27,10 +27,10 @@ from cards.common import (
     submit_action,
     text_block,
 )
-from services.alerts import DueAlert
-from services.channels import ChannelMapping, ChannelRole
-from services.digest import Digest, ProgrammeStatus, StatusLevel
-from services.jobs import JobView
+from services.proactive.alerts import DueAlert
+from services.proactive.channels import ChannelMapping, ChannelRole
+from services.proactive.digest import Digest, ProgrammeStatus, StatusLevel
+from services.proactive.jobs import JobView
 
 SNOOZE_VERB = "proactive.snooze"
 JOBS_VERB = "proactive.jobs"
@@ -542,7 +542,7 @@ def _channels_card(
 
 
 class CardRenderer:
-    """Implements ``services.jobs.Renderer``: models in, message payloads out.
+    """Implements ``services.proactive.jobs.Renderer``: models in, message payloads out.
 
     ``alert_cards`` maps a programme key to that programme's own alert card builder (it gets the
     ``DueAlert``; ``alert.item`` is the programme's own object); the snooze block is added to it.

@@ -5,10 +5,10 @@ user sees next. It never decides how the card travels: the bot edge returns it i
 ``Action.Execute`` invoke, or updates/sends a message for ``Action.Submit``.
 
 **Who is asking.** The bot edge resolves the person once per turn (``from.aadObjectId`` →
-``PeopleService.resolve``) and passes an :class:`~services.identity.Actor` (the person and the
+``PeopleService.resolve``) and passes an :class:`~services.people.identity.Actor` (the person and the
 conversation id) to ``open``/``act``. Dialogs never decide permissions themselves: they call
-``services.permissions.require(actor.person, Action..., Resource...)`` (or pass the actor to a
-service that does). A :class:`~services.permissions.Forbidden` escaping ``open``/``act`` becomes
+``services.people.permissions.require(actor.person, Action..., Resource...)`` (or pass the actor to a
+service that does). A :class:`~services.people.permissions.Forbidden` escaping ``open``/``act`` becomes
 the polite "操作できません" card in ``MainDialog``, and nothing has been written by then.
 """
 
@@ -23,10 +23,10 @@ from typing import Any, Protocol
 from botbuilder.core import TurnContext
 
 from cards.menu import preparing_card
-from services.identity import Actor
-from services.people import PeopleService
-from services.programmes import ProgrammeInfo
-from services.settings import Settings
+from services.kernel.programmes import ProgrammeInfo
+from services.kernel.settings import Settings
+from services.people.identity import Actor
+from services.people.service import PeopleService
 from storage.base import TableStore
 
 
@@ -49,7 +49,7 @@ class JobControl(Protocol):
     def scheduler_running(self) -> bool: ...
 
     def views(self) -> list[Any]:
-        """``services.jobs.JobView`` per job (blocking: reads storage)."""
+        """``services.proactive.jobs.JobView`` per job (blocking: reads storage)."""
 
     def pending(self) -> int:
         """Deliveries still waiting to be sent (blocking)."""

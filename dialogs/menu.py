@@ -14,9 +14,9 @@ from cards.menu import menu_card, not_allowed_card, unknown_command_hint
 from dialogs.base import DialogDeps, IncomingFile, ProgrammeDialog
 from dialogs.people import AdminDialog, RegistrationDialog
 from dialogs.proactive import ProactiveDialog, is_channel_command, is_jobs_command
-from services.identity import Actor
-from services.permissions import Forbidden
-from services.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise
+from services.kernel.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise
+from services.people.identity import Actor
+from services.people.permissions import Forbidden
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The 行政手続きオンライン化 dialog: show the city and bureau figures and the table, take a bureau's
 quarterly update (validate, save, confirm), and import an updated table sent as a file.
 
-Every read and write goes through :class:`services.online_procedures.OnlineProceduresService`,
+Every read and write goes through :class:`services.online_procedures.service.OnlineProceduresService`,
 which asks the one permission check and appends to the audit trail; ``Forbidden`` escapes to
 ``MainDialog``, which shows the polite card. "Today" is ``deps.clock()`` in Asia/Tokyo.
 """
@@ -19,9 +19,11 @@ from botbuilder.core import TurnContext
 from cards import online_procedures as cards
 from cards.menu import error_card
 from dialogs.base import DialogDeps, ProgrammeDialog
-from services.alerts import DueAlert
-from services.identity import Actor
-from services.online_procedures import (
+from services.kernel.programmes import ProgrammeInfo
+from services.kernel.settings import TIMEZONE
+from services.online_procedures.excel import SHEET_TABLE, ImportRefused
+from services.online_procedures.models import DelayAlert
+from services.online_procedures.service import (
     DEFAULT_ALERT_DAYS,
     DEFAULT_ESCALATION_DAYS,
     FormRejected,
@@ -32,11 +34,9 @@ from services.online_procedures import (
     OnlineProceduresStatus,
     UnknownBureau,
 )
-from services.online_procedures_excel import SHEET_TABLE, ImportRefused
-from services.online_procedures_models import DelayAlert
-from services.permissions import Action, Resource, ResourceKind, require
-from services.programmes import ProgrammeInfo
-from services.settings import TIMEZONE
+from services.people.identity import Actor
+from services.people.permissions import Action, Resource, ResourceKind, require
+from services.proactive.alerts import DueAlert
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

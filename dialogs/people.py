@@ -1,7 +1,7 @@
 """The admin menu (roles, registration requests, audit trail, imports) and the registration flow
 for people who are not on the roster.
 
-Every decision about who may do what is the services' (``services.permissions`` via
+Every decision about who may do what is the services' (``services.people.permissions`` via
 ``PeopleService``/``AuditLog``); a refusal arrives here as ``Forbidden`` and ``MainDialog`` turns
 it into the polite card. Services are synchronous and touch storage, so they run in a thread.
 """
@@ -18,11 +18,11 @@ from botbuilder.core import TurnContext
 
 from cards import people as cards
 from dialogs.base import DialogDeps, IncomingFile
-from services.identity import Actor, OrgUnit, Person, RequestStatus, Role, RoleGrant
-from services.organisation import DX_PRO_DEPARTMENT_TARGET
-from services.people import ConcurrentEdit, PeopleError
-from services.permissions import Action, Resource, ResourceKind, require
-from services.tabular import ImportRejected
+from services.kernel.tabular import ImportRejected
+from services.people.identity import Actor, OrgUnit, Person, RequestStatus, Role, RoleGrant
+from services.people.organisation import DX_PRO_DEPARTMENT_TARGET
+from services.people.permissions import Action, Resource, ResourceKind, require
+from services.people.service import ConcurrentEdit, PeopleError
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ channels and looking after the scheduled jobs.
 - The snooze button of an alert: only somebody in a conversation the alert was delivered to (or an
   administrator) may snooze it. Channel registrations and snoozes go to the audit trail.
 
-Channel mapping and running jobs are administrators' (``services.permissions``: ``CHANNELS`` and
+Channel mapping and running jobs are administrators' (``services.people.permissions``: ``CHANNELS`` and
 ``SETTINGS`` have no other readers or writers).
 """
 
@@ -24,16 +24,16 @@ from botbuilder.core import TurnContext
 
 from cards import proactive as cards
 from dialogs.base import DialogDeps
-from services.audit_models import Change
-from services.calendar import JST, DateParseError
-from services.channels import ChannelMap, ChannelRole, channel_root
-from services.conversations import ConversationDirectory
-from services.deliveries import Outbox
-from services.identity import Actor, OrgUnit
-from services.jobs import JOB_TITLES
-from services.permissions import Action, Resource, ResourceKind, require
-from services.programmes import normalise
-from services.snoozes import SnoozeBook, SnoozeError, parse_snooze_date
+from services.audit.models import Change
+from services.kernel.calendar import JST, DateParseError
+from services.kernel.programmes import normalise
+from services.people.identity import Actor, OrgUnit
+from services.people.permissions import Action, Resource, ResourceKind, require
+from services.proactive.channels import ChannelMap, ChannelRole, channel_root
+from services.proactive.conversations import ConversationDirectory
+from services.proactive.deliveries import Outbox
+from services.proactive.jobs import JOB_TITLES
+from services.proactive.snoozes import SnoozeBook, SnoozeError, parse_snooze_date
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import app
 from bot.settings import Settings
-from services.identity import Role
-from services.people import PeopleService
+from services.people.identity import Role
+from services.people.service import PeopleService
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 

@@ -14,12 +14,12 @@ from bot.proactive import ProactiveSender
 from bot.references import reference_dict
 from bot.scheduler import ProactiveRuntime, ScheduleTrigger
 from bot.settings import Settings
-from services.calendar import JST
-from services.conversations import ConversationDirectory
-from services.dispatch import SendError
-from services.jobs import DELAY_ALERTS, MONTHLY_DIGEST, RECOVERY, TRAINING_REMINDERS, WEEKLY_DIGEST
-from services.people import PeopleService
-from services.schedule import BusinessDaily, WeeklyOnBusinessDay, parse_time_of_day
+from services.kernel.calendar import JST
+from services.people.service import PeopleService
+from services.proactive.conversations import ConversationDirectory
+from services.proactive.dispatch import SendError
+from services.proactive.jobs import DELAY_ALERTS, MONTHLY_DIGEST, RECOVERY, TRAINING_REMINDERS, WEEKLY_DIGEST
+from services.proactive.schedule import BusinessDaily, WeeklyOnBusinessDay, parse_time_of_day
 from tests.fakes import InMemoryTableStore
 from tests.support.activities import channel_mention
 from tests.support.connector import RecordingConnector

@@ -16,10 +16,10 @@ import pytest
 
 from app import RUNTIME_KEY, create_app
 from bot.settings import Settings
-from services.alerts import StaticAlerts
-from services.calendar import JST
-from services.deliveries import DeliveryState
-from services.jobs import DELAY_ALERTS, WEEKLY_DIGEST, ManagerContact, StaticRoster
+from services.kernel.calendar import JST
+from services.proactive.alerts import StaticAlerts
+from services.proactive.deliveries import DeliveryState
+from services.proactive.jobs import DELAY_ALERTS, WEEKLY_DIGEST, ManagerContact, StaticRoster
 from storage.base import BatchOperation, Entity, TableStore
 from tests.support.proactive import delay_alert, install_channel, install_personal
 from tests.support.throttling_connector import ThrottlingConnector

@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 
 from bot.settings import Settings, SettingsError
-from services.pacing import TEAMS_CONVERSATION_WINDOWS, Window
+from services.proactive.pacing import TEAMS_CONVERSATION_WINDOWS, Window
 
 
 def test_defaults():

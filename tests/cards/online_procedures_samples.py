@@ -10,11 +10,10 @@ from functools import cache
 
 from cards import online_procedures as cards
 from dialogs.online_procedures import alert_card
-from services.alerts import DueAlert
-from services.identity import Person, Role, RoleGrant, system_actor
-from services.online_procedures import OnlineProceduresService, as_due_alert
-from services.online_procedures_ledger import Ledger
-from services.online_procedures_models import (
+from services.kernel.seed import load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from services.online_procedures.ledger import Ledger
+from services.online_procedures.models import (
     JOB_DELAY,
     JOB_ESCALATION,
     AlertTarget,
@@ -28,8 +27,9 @@ from services.online_procedures_models import (
     Status,
     SubmitResult,
 )
-from services.seed import load_seed, seed_store
-from services.settings import TIMEZONE
+from services.online_procedures.service import OnlineProceduresService, as_due_alert
+from services.people.identity import Person, Role, RoleGrant, system_actor
+from services.proactive.alerts import DueAlert
 from tests.fakes import InMemoryTableStore
 
 ADMIN = Person("sample-admin", "管理 者", grants=(RoleGrant(Role.ADMIN),))
@@ -75,7 +75,7 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         correctable=svc.closed_periods(ADMIN, "健康福祉局", TODAY), message="保存しました", warning="注意")
 
     def procedures_bureau_card() -> dict:
-        from services.online_procedures_ledger import bureau_summary
+        from services.online_procedures.ledger import bureau_summary
 
         summary = bureau_summary(procedure_bureau(), TODAY, 5)
         summary = replace(summary, delayed_procedures=delayed(200))

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 from cards import people as c
-from services.audit_models import AuditEntry
-from services.identity import OrgUnit, Person, RegistrationRequest, Role, RoleGrant
-from services.organisation import SEED_BUREAUS
-from services.settings import TIMEZONE
+from services.audit.models import AuditEntry
+from services.kernel.settings import TIMEZONE
+from services.people.identity import OrgUnit, Person, RegistrationRequest, Role, RoleGrant
+from services.people.organisation import SEED_BUREAUS
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TIMEZONE)
 # 22 bureaus, 72 departments, 4 sections each: the size of the city's organisation

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 from cards import proactive as cards
-from services.calendar import JST
-from services.channels import ChannelMapping, ChannelRole
-from services.digest import DeliveryProblem, InactiveConversation, manager_digest, office_digest
-from services.jobs import JobView
-from services.organisation import seed_organisation
+from services.kernel.calendar import JST
+from services.people.organisation import seed_organisation
+from services.proactive.channels import ChannelMapping, ChannelRole
+from services.proactive.digest import DeliveryProblem, InactiveConversation, manager_digest, office_digest
+from services.proactive.jobs import JobView
 from tests.support.proactive import (
     INFOS,
     SeedOnlineProceduresStatus,

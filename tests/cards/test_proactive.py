@@ -14,8 +14,14 @@ from cards.proactive import (
     digest_summary,
     with_snooze,
 )
-from services.calendar import JST
-from services.digest import DeliveryProblem, InactiveConversation, StatusLevel, manager_digest, office_digest
+from services.kernel.calendar import JST
+from services.proactive.digest import (
+    DeliveryProblem,
+    InactiveConversation,
+    StatusLevel,
+    manager_digest,
+    office_digest,
+)
 from tests.support.cards import card_json as text_of
 from tests.support.cards import inputs
 from tests.support.proactive import (
@@ -130,7 +136,7 @@ def test_digests_from_the_registered_status_sources_fit_for_every_seed_bureau():
     """The programmes' own status sources (not stand-ins) over the seeded store."""
     from bot.programmes import PROGRAMMES
     from dialogs.base import DialogDeps
-    from services.seed import load_seed, seed_store
+    from services.kernel.seed import load_seed, seed_store
     from tests.fakes import InMemoryTableStore
     from tests.support.proactive import ROOT
 

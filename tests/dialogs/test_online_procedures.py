@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from cards import online_procedures as cards
 from dialogs.base import DialogDeps
 from dialogs.online_procedures import OnlineProceduresDialog, looks_like_table
-from services.permissions import Forbidden
-from services.programmes import ProgrammeInfo
-from services.seed import load_seed, seed_store
-from services.settings import TIMEZONE
+from services.kernel.programmes import ProgrammeInfo
+from services.kernel.seed import load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from services.people.permissions import Forbidden
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 from tests.support.cards import actions

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from bot.programmes import PROGRAMMES
-from cards.menu import GREETING
 from cards import proactive
-from services.jobs import DELAY_ALERTS
+from cards.menu import GREETING
+from services.proactive.jobs import DELAY_ALERTS
 from tests.support.cards import execute_buttons as menu_buttons
 from tests.support.playground import CHANNEL_ID, TEAM_ID, TEST_USERS, PlaygroundError, card_text
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 
 from cards import proactive
-from services.jobs import DELAY_ALERTS, WEEKLY_DIGEST
+from services.proactive.jobs import DELAY_ALERTS, WEEKLY_DIGEST
 from tests.e2e.conftest import running_e2e
 from tests.support.cards import execute_buttons as buttons
 from tests.support.playground import CHANNEL_ID, TEST_USERS, card_text

@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app import create_app
 from bot.settings import Settings
-from services.conversations import ConversationDirectory
+from services.proactive.conversations import ConversationDirectory
 from tests.support.activities import channel_mention, execute_invoke, installation_add, personal_message
 from tests.support.cards import card_json as card_texts
 

@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from cards import online_procedures as cards
-from services.identity import system_actor
-from services.online_procedures import OnlineProceduresService
-from services.seed import load_seed, seed_store
-from services.settings import TIMEZONE
+from services.kernel.seed import load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from services.online_procedures.service import OnlineProceduresService
+from services.people.identity import system_actor
 from tests.support import people as fx
 from tests.support.activities import execute_invoke, personal_message
 from tests.support.cards import action_data

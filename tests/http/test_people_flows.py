@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
-from services.identity import OrgUnit, Role, RoleGrant, system_actor
+from services.people.identity import OrgUnit, Role, RoleGrant, system_actor
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 from tests.support.activities import execute_invoke, personal_message

@@ -9,10 +9,10 @@ from aiohttp.test_utils import TestClient
 
 from app import RUNTIME_KEY, create_app
 from cards.proactive import MAP_CHANNEL_VERB, SNOOZE_INPUT, SNOOZE_VERB
-from services.alerts import StaticAlerts
-from services.audit import AuditLog
-from services.identity import system_actor
-from services.snoozes import SnoozeBook
+from services.audit.trail import AuditLog
+from services.people.identity import system_actor
+from services.proactive.alerts import StaticAlerts
+from services.proactive.snoozes import SnoozeBook
 from tests.support import people as fx
 from tests.support.activities import channel_mention, execute_invoke, installation_add, personal_message
 from tests.support.cards import actions as _actions

@@ -201,7 +201,7 @@ def test_one_japanese_command_list_per_scope(manifest: dict[str, Any]) -> None:
 def test_every_command_reaches_the_menu_or_a_programme(manifest: dict[str, Any]) -> None:
     """A command picked from the Teams command menu must be understood by the bot's keyword routing."""
     from bot.programmes import PROGRAMMES
-    from services.programmes import is_menu_request, match_programme
+    from services.kernel.programmes import is_menu_request, match_programme
 
     infos = [p.info for p in PROGRAMMES]
     routed = {}

@@ -9,12 +9,12 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-import services.audit as audit_module
-from services.audit import TABLE, AuditLog
-from services.audit_models import Change
-from services.identity import Actor, Person, system_actor
-from services.permissions import Forbidden
-from services.settings import TIMEZONE
+import services.audit.trail as audit_module
+from services.audit.models import Change
+from services.audit.trail import TABLE, AuditLog
+from services.kernel.settings import TIMEZONE
+from services.people.identity import Actor, Person, system_actor
+from services.people.permissions import Forbidden
 from storage.base import ETagMismatch
 from tests.fakes import InMemoryTableStore
 from tests.support.people import Clock

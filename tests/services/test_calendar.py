@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services.calendar import (
+from services.kernel.calendar import (
     DateParseError,
     FiscalQuarter,
     add_business_days,

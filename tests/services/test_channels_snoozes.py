@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from services.calendar import JST, DateParseError
-from services.channels import ChannelMap, ChannelRole, channel_root
-from services.snoozes import SnoozeBook, SnoozeError, parse_snooze_date
+from services.kernel.calendar import JST, DateParseError
+from services.proactive.channels import ChannelMap, ChannelRole, channel_root
+from services.proactive.snoozes import SnoozeBook, SnoozeError, parse_snooze_date
 from tests.fakes import InMemoryTableStore
 from tests.support.clock import FakeClock
 

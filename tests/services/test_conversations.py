@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from services.conversations import TABLE, ConversationDirectory, row_key
+from services.proactive.conversations import TABLE, ConversationDirectory, row_key
 from tests.fakes import InMemoryTableStore
 
 

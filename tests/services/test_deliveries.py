@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.calendar import JST
-from services.deliveries import (
+from services.kernel.calendar import JST
+from services.proactive.deliveries import (
     DeliveryState,
     LeaseLost,
     Outbox,

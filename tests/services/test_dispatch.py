@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.calendar import JST
-from services.deliveries import DeliveryState, Outbox, Outgoing
-from services.dispatch import Dispatcher, SendError, run_inline
-from services.pacing import TEAMS_APP_WINDOWS, TEAMS_CONVERSATION_WINDOWS, Pacer, RetryPolicy
+from services.kernel.calendar import JST
+from services.proactive.deliveries import DeliveryState, Outbox, Outgoing
+from services.proactive.dispatch import Dispatcher, SendError, run_inline
+from services.proactive.pacing import TEAMS_APP_WINDOWS, TEAMS_CONVERSATION_WINDOWS, Pacer, RetryPolicy
 from tests.fakes import InMemoryTableStore
 from tests.support.clock import FakeClock
 from tests.support.proactive import ScriptedSender
@@ -211,7 +211,7 @@ async def test_a_retry_that_cannot_be_given_back_still_ends_the_fan_out(store, c
 async def test_a_worker_that_swallows_one_cancellation_is_still_stopped():
     # Python 3.11's wait_for can swallow a cancellation that races a completing send; the
     # worker then waits on its queue again. Ending a fan-out must still end such a worker.
-    from services.dispatch import _cancel_all
+    from services.proactive.dispatch import _cancel_all
 
     async def stubborn():
         try:

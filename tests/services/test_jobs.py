@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services.alerts import StaticAlerts
-from services.calendar import JST
-from services.deliveries import DeliveryState, RunState
-from services.dispatch import SendError
-from services.jobs import (
+from services.kernel.calendar import JST
+from services.proactive.alerts import StaticAlerts
+from services.proactive.deliveries import DeliveryState, RunState
+from services.proactive.dispatch import SendError
+from services.proactive.jobs import (
     DELAY_ALERTS,
     MONTHLY_DIGEST,
     TRAINING_REMINDERS,

@@ -11,9 +11,19 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.audit import AuditLog
-from services.identity import system_actor
-from services.online_procedures import (
+from services.audit.trail import AuditLog
+from services.kernel.seed import DEFAULT_DATA_DIR, load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from services.online_procedures.excel import ImportRefused
+from services.online_procedures.models import (
+    JOB_DELAY,
+    JOB_ESCALATION,
+    AlertTarget,
+    Figure,
+    Period,
+    PeriodState,
+)
+from services.online_procedures.service import (
     FIELD_ADVANCED,
     FIELD_DELAYED,
     FIELD_DONE,
@@ -25,18 +35,8 @@ from services.online_procedures import (
     OnlineProceduresService,
     parse_count,
 )
-from services.online_procedures_excel import ImportRefused
-from services.online_procedures_models import (
-    JOB_DELAY,
-    JOB_ESCALATION,
-    AlertTarget,
-    Figure,
-    Period,
-    PeriodState,
-)
-from services.permissions import Forbidden
-from services.seed import DEFAULT_DATA_DIR, load_seed, seed_store
-from services.settings import TIMEZONE
+from services.people.identity import system_actor
+from services.people.permissions import Forbidden
 from tests.fakes import InMemoryTableStore
 from tests.support.people import (
     ADMIN,
@@ -57,7 +57,7 @@ HEALTH = "健康福祉局"
 
 
 def csv_rows() -> list[dict[str, str]]:
-    """The seed CSV read independently of services.seed (csv module, blanks kept)."""
+    """The seed CSV read independently of services.kernel.seed (csv module, blanks kept)."""
     with CSV_PATH.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
@@ -314,7 +314,7 @@ def test_submitting_the_same_card_twice_counts_once(service, dx, store, clock):
 
 
 def actor_of_admin(store, clock):
-    from services.people import PeopleService
+    from services.people.service import PeopleService
 
     return actor_of(PeopleService(store, clock), ADMIN)
 
@@ -480,7 +480,7 @@ def test_the_system_actor_can_import(service):
 
 
 def test_the_cli_exports_imports_and_lists_alerts(store, tmp_path, capsys, monkeypatch):
-    from services.online_procedures import main
+    from services.online_procedures.service import main
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     out = tmp_path / "table.xlsx"
@@ -496,7 +496,7 @@ def test_the_cli_exports_imports_and_lists_alerts(store, tmp_path, capsys, monke
 
 
 def test_n_and_m_are_validated_settings():
-    from services.settings import Settings, SettingsError
+    from services.kernel.settings import Settings, SettingsError
 
     defaults = Settings.from_env({})
     assert (defaults.online_procedures_alert_days, defaults.online_procedures_escalation_days) == (5, 10)
@@ -524,7 +524,7 @@ def test_an_import_keeps_what_it_does_not_change(service, admin, dx):
 
 def test_the_bots_clock_can_start_at_a_fixed_instant():
     from app import running_clock
-    from services.settings import Settings, SettingsError
+    from services.kernel.settings import Settings, SettingsError
 
     start = Settings.from_env({"BOT_CLOCK_START": "2023-09-20T10:00:00+09:00"}).clock_start
     assert start == datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE)

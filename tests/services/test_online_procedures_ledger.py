@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.online_procedures_ledger import (
+from services.online_procedures.ledger import (
     NOT_SCHEDULED,
     Cell,
     Inconsistent,
@@ -18,7 +18,7 @@ from services.online_procedures_ledger import (
     progress,
     project,
 )
-from services.online_procedures_models import Figure, Period, PeriodState, Procedure, Status
+from services.online_procedures.models import Figure, Period, PeriodState, Procedure, Status
 
 N = 5  # business days from a quarter's end to its close
 
@@ -173,7 +173,7 @@ def test_outstanding_delays_go_down_as_the_open_period_reports_them_done():
 
 
 def procedures_ledger(*procedures: Procedure) -> Ledger:
-    from services.online_procedures_models import Source
+    from services.online_procedures.models import Source
 
     return Ledger("手続局", 1, source=Source.PROCEDURES, procedures=list(procedures))
 

@@ -9,7 +9,11 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from services.online_procedures import (
+from services.kernel.seed import load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from services.online_procedures.excel import PROCEDURE_COLUMNS, SHEET_PROCEDURES, ImportRefused
+from services.online_procedures.models import Period, Source
+from services.online_procedures.service import (
     FIELD_PROCEDURES,
     FIELD_REASON,
     FormRejected,
@@ -18,11 +22,7 @@ from services.online_procedures import (
     OnlineProceduresStatus,
     as_due_alert,
 )
-from services.online_procedures_excel import PROCEDURE_COLUMNS, SHEET_PROCEDURES, ImportRefused
-from services.online_procedures_models import Period, Source
-from services.permissions import Forbidden
-from services.seed import load_seed, seed_store
-from services.settings import TIMEZONE
+from services.people.permissions import Forbidden
 from storage.sqlite import SqliteTableStore
 from tests.fakes import InMemoryTableStore
 from tests.support.people import ADMIN, DX_CHILD, DX_HEALTH, Clock, actor_of, load_fixtures
@@ -232,7 +232,7 @@ def test_dx_pros_of_another_bureau_cannot_tick(switched, people):
 def test_the_write_path_on_azure_table_storage(azurite_connection_string, clock):
     """Submissions (batch of marker + bureau with its ETag), duplicates, conflicts and a whole-table
     import, on a real Azurite: the production backend's batch and ETag rules."""
-    from services.online_procedures import PARTITION, TABLE
+    from services.online_procedures.service import PARTITION, TABLE
     from storage.azure import AzureTableStore
 
     store = AzureTableStore(azurite_connection_string)

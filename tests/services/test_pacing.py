@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.pacing import (
+from services.proactive.pacing import (
     TEAMS_APP_WINDOWS,
     TEAMS_CONVERSATION_WINDOWS,
     Pacer,

@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 from openpyxl import Workbook
 
-from services.identity import OrgUnit, Role, RoleGrant, RoleSource, system_actor
-from services.organisation import SEED_BUREAUS, load_organisation
-from services.people import ConcurrentEdit, DirectoryUser, InvalidChange, PeopleService, graph_grants
-from services.permissions import Forbidden
-from services.seed import BUREAU, bureau_rows, load_seed
-from services.tabular import ImportRejected
+from services.kernel.seed import BUREAU, bureau_rows, load_seed
+from services.kernel.tabular import ImportRejected
+from services.people.identity import OrgUnit, Role, RoleGrant, RoleSource, system_actor
+from services.people.organisation import SEED_BUREAUS, load_organisation
+from services.people.permissions import Forbidden
+from services.people.service import ConcurrentEdit, DirectoryUser, InvalidChange, PeopleService, graph_grants
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.people import main
+from services.people.service import main
 from tests.support import people as fx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,8 +74,8 @@ def test_errors_name_rows_and_exit_1(capsys, tmp_path):
 
 
 def test_requests_lists_pending_registrations(capsys):
-    from services.people import PeopleService
-    from services.settings import Settings
+    from services.kernel.settings import Settings
+    from services.people.service import PeopleService
     from storage import open_store
 
     run(capsys, "import-org", str(fx.ORGANISATION_CSV))
@@ -91,6 +91,6 @@ def test_requests_lists_pending_registrations(capsys):
 
 
 def test_it_runs_as_a_module(data_dir):
-    result = subprocess.run([sys.executable, "-m", "services.people", "--help"], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "services.people.service", "--help"], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and "import-roster" in result.stdout and "export-audit" in result.stdout

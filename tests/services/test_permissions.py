@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from services.identity import Person, Role
-from services.permissions import POLICIES, Action, Forbidden, Resource, ResourceKind, allowed, check, require
+from services.people.identity import Person, Role
+from services.people.permissions import (
+    POLICIES,
+    Action,
+    Forbidden,
+    Resource,
+    ResourceKind,
+    allowed,
+    check,
+    require,
+)
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 

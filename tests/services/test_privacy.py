@@ -1,6 +1,12 @@
 import pytest
 
-from services.privacy import check_digit, contains_my_number, is_valid_my_number, mask_my_number, mask_value
+from services.kernel.privacy import (
+    check_digit,
+    contains_my_number,
+    is_valid_my_number,
+    mask_my_number,
+    mask_value,
+)
 
 
 def test_check_digit_follows_design_example():

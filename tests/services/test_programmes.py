@@ -1,7 +1,7 @@
 import pytest
 
 from bot.programmes import PROGRAMMES
-from services.programmes import is_menu_request, match_programme
+from services.kernel.programmes import is_menu_request, match_programme
 
 INFOS = [p.info for p in PROGRAMMES]
 

@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from services.calendar import JST
-from services.schedule import (
+from services.kernel.calendar import JST
+from services.proactive.schedule import (
     BusinessDaily,
     Every,
     MonthlyFirstBusinessDay,

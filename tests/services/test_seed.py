@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services import seed as seed_module
-from services.seed import (
+from services.kernel import seed as seed_module
+from services.kernel.seed import (
     DEFAULT_DATA_DIR,
     ONLINE_ANNOTATION_COLUMNS,
     ONLINE_FIGURE_COLUMNS,

@@ -1,6 +1,6 @@
 """A virtual clock for async code: ``sleep`` never sleeps, time jumps to the next wake-up.
 
-``FakeClock`` implements the ``services.dispatch.Clock`` protocol (``now``, ``monotonic``,
+``FakeClock`` implements the ``services.proactive.dispatch.Clock`` protocol (``now``, ``monotonic``,
 ``sleep``). Sleepers wait on futures; once the event loop has nothing else to do (checked by
 letting it spin a number of times), virtual time advances to the earliest wake-up and that
 sleeper runs. Concurrent sleeps therefore overlap as they would in real time, and a test that

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from services.identity import Actor, system_actor
-from services.people import PeopleService
-from services.settings import TIMEZONE
+from services.kernel.settings import TIMEZONE
+from services.people.identity import Actor, system_actor
+from services.people.service import PeopleService
 from storage.base import TableStore
 
 FIXTURES = Path(__file__).resolve().parent.parent / "e2e" / "fixtures"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from bot.programmes import PROGRAMMES
 from cards.proactive import CardRenderer
-from services.alerts import DueAlert
-from services.calendar import FiscalQuarter
-from services.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
-from services.dispatch import SendError
-from services.seed import bureau_rows, load_seed
+from services.kernel.calendar import FiscalQuarter
+from services.kernel.seed import bureau_rows, load_seed
+from services.proactive.alerts import DueAlert
+from services.proactive.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
+from services.proactive.dispatch import SendError
 
 ROOT = Path(__file__).resolve().parents[2]
 INFOS = [p.info for p in PROGRAMMES]
@@ -177,14 +177,14 @@ def make_stack(
     lease_seconds=120,
     concurrency=16,
 ):
-    from services.channels import ChannelMap
-    from services.conversations import ConversationDirectory
-    from services.deliveries import Outbox, RunLedger
-    from services.dispatch import Dispatcher, run_inline
-    from services.jobs import JobRunner, JobTimes, ProactivePlanner, StaticRoster, build_jobs
-    from services.pacing import Pacer, RetryPolicy
-    from services.schedule import parse_time_of_day
-    from services.snoozes import SnoozeBook
+    from services.proactive.channels import ChannelMap
+    from services.proactive.conversations import ConversationDirectory
+    from services.proactive.deliveries import Outbox, RunLedger
+    from services.proactive.dispatch import Dispatcher, run_inline
+    from services.proactive.jobs import JobRunner, JobTimes, ProactivePlanner, StaticRoster, build_jobs
+    from services.proactive.pacing import Pacer, RetryPolicy
+    from services.proactive.schedule import parse_time_of_day
+    from services.proactive.snoozes import SnoozeBook
 
     lease = timedelta(seconds=lease_seconds)
     directory = ConversationDirectory(store, clock)
@@ -258,7 +258,7 @@ def install_channel(
     service_url: str = "http://127.0.0.1:9/",
     office: bool = False,
 ) -> str:
-    from services.channels import ChannelRole
+    from services.proactive.channels import ChannelRole
 
     directory.remember(
         reference(conversation_id, service_url),

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.pacing import TEAMS_CONVERSATION_WINDOWS, SlidingWindowLimiter
+from services.proactive.pacing import TEAMS_CONVERSATION_WINDOWS, SlidingWindowLimiter
 from tests.support.connector import LoopbackConnector
 
 

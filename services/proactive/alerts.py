@@ -14,7 +14,7 @@ Where an alert goes:
 - ``person`` set: that person's 1:1 chat with the bot (a training reminder);
 - ``escalation``: the 1:1 chats of the bureau's managers;
 - otherwise: the DX PRO channel mapped to ``department`` (or to the bureau, or to the bureau's
-  departments: see ``services.channels.ChannelMap.for_unit``).
+  departments: see ``services.proactive.channels.ChannelMap.for_unit``).
 
 An alert and its escalation share a ``subject``; snoozing the alert snoozes the subject, and the
 escalation waits until the snooze ends.

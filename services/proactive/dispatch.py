@@ -9,7 +9,7 @@ For each claimed delivery:
 
 1. make sure the lease covers the attempt (renewing it if little is left; if another instance has
    taken the delivery over meanwhile, stop here, it is theirs);
-2. wait until the :class:`~services.pacing.Pacer` (per conversation and per app) lets a message
+2. wait until the :class:`~services.proactive.pacing.Pacer` (per conversation and per app) lets a message
    go now, and take that slot at the moment of sending;
 3. send. Success: ``sent``. 429/412/502/504, a timeout or a dropped connection: wait (backoff with
    jitter, at least ``Retry-After``; a 429 also holds that conversation) and go to 1, up to
@@ -32,9 +32,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from services.calendar import JST
-from services.deliveries import Claim, LeaseLost, Outbox
-from services.pacing import Pacer, RetryPolicy
+from services.kernel.calendar import JST
+from services.proactive.deliveries import Claim, LeaseLost, Outbox
+from services.proactive.pacing import Pacer, RetryPolicy
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,8 +1,8 @@
 """Who is who: the organisation's units, people, their roles, and the actor of a change.
 
 Plain models only (cards import this module). The services that store and change them are
-``services.organisation`` and ``services.people``; the one permission check is
-``services.permissions``.
+``services.people.organisation`` and ``services.people.service``; the one permission check is
+``services.people.permissions``.
 
 The organisation has three levels: 局 (bureau), 部 (department) and 課・室 (section). A unit is
 written as its path, ``局``, ``局/部`` or ``局/部/課・室``.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
-from services.programmes import ProgrammeInfo
+from services.kernel.programmes import ProgrammeInfo
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from services.identity import OrgUnit, Person, Role
+from services.people.identity import OrgUnit, Person, Role
 
 
 class Action(enum.StrEnum):

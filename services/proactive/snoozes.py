@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from services.calendar import parse_japanese_date
-from services.deliveries import key_part
+from services.kernel.calendar import parse_japanese_date
+from services.proactive.deliveries import key_part
 from storage.base import Entity, TableStore
 
 TABLE = "AlertSnoozes"

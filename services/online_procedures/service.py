@@ -1,8 +1,8 @@
 """行政手続きオンライン化: progress per bureau and period, quarterly updates, delays, alerts.
 
-The arithmetic (ledgers, closing, corrections) is in :mod:`services.online_procedures_ledger`, the
-Excel layout in :mod:`services.online_procedures_excel`, the models in
-:mod:`services.online_procedures_models`. This module is the service: storage, the permission
+The arithmetic (ledgers, closing, corrections) is in :mod:`services.online_procedures.ledger`, the
+Excel layout in :mod:`services.online_procedures.excel`, the models in
+:mod:`services.online_procedures.models`. This module is the service: storage, the permission
 check and the audit trail around every read and write, validation of what a card submits, and
 what alerts are due.
 
@@ -44,13 +44,12 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from services.alerts import DueAlert
-from services.audit import AuditLog
-from services.audit_models import Change as AuditChange
-from services.calendar import add_business_days
-from services.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
-from services.identity import Actor, Person, system_actor
-from services.online_procedures_excel import (
+from services.audit.models import Change as AuditChange
+from services.audit.trail import AuditLog
+from services.kernel.calendar import add_business_days
+from services.kernel.privacy import mask_my_number
+from services.kernel.settings import TIMEZONE
+from services.online_procedures.excel import (
     CellIssue,
     ImportRefused,
     current_table_year,
@@ -60,7 +59,7 @@ from services.online_procedures_excel import (
     seed_table,
     workbook_bytes,
 )
-from services.online_procedures_ledger import (
+from services.online_procedures.ledger import (
     Cell,
     Closure,
     Inconsistent,
@@ -76,7 +75,7 @@ from services.online_procedures_ledger import (
     period_status,
     project,
 )
-from services.online_procedures_models import (
+from services.online_procedures.models import (
     FIRST_TRACKED_FISCAL_YEAR,
     JOB_DELAY,
     JOB_ESCALATION,
@@ -100,9 +99,10 @@ from services.online_procedures_models import (
     TableView,
     UpdateForm,
 )
-from services.permissions import Action, Resource, ResourceKind, check, require
-from services.privacy import mask_my_number
-from services.settings import TIMEZONE
+from services.people.identity import Actor, Person, system_actor
+from services.people.permissions import Action, Resource, ResourceKind, check, require
+from services.proactive.alerts import DueAlert
+from services.proactive.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
 from storage.base import (
     MAX_BATCH_OPERATIONS,
     MAX_STRING_CHARS,
@@ -283,7 +283,7 @@ def ledger_from_entity(entity: Entity) -> Ledger:
 
 
 def ledger_from_seed_row(row: Mapping[str, Any], order: int) -> Ledger:
-    """A bureau of the seed table (``services.seed`` frame row, Japanese column names)."""
+    """A bureau of the seed table (``services.kernel.seed`` frame row, Japanese column names)."""
     def n(column: str) -> int:
         return int(row[column])
 
@@ -552,7 +552,7 @@ class OnlineProceduresService:
     def submit(self, actor: Actor, data: Mapping[str, Any], as_of: date) -> SubmitResult:
         """Save what an update card submitted. Raises :class:`FormRejected` (the card again, with
         errors, or with the new figures after a conflict), :class:`NotReportable`, or
-        :class:`~services.permissions.Forbidden`. The same card submitted twice saves once."""
+        :class:`~services.people.permissions.Forbidden`. The same card submitted twice saves once."""
         bureau = str(data.get("bureau") or "")
         period_key = str(data.get("period") or "")
         submission_id = str(data.get("submission") or "")
@@ -782,7 +782,7 @@ class OnlineProceduresService:
     def seed_table(self, viewer: Person) -> TableView:
         """The meeting material's table exactly as seeded (令和5年8月8日)."""
         require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
-        from services.seed import read_online_procedures
+        from services.kernel.seed import read_online_procedures
 
         return seed_table(read_online_procedures(self._store))
 
@@ -797,7 +797,7 @@ class OnlineProceduresService:
     def import_xlsx(self, actor: Actor, data: bytes, as_of: date, filename: str = "") -> ImportResult:
         """Replace the table with an updated one in the same layout (admins only), all or nothing.
 
-        Refused whole (:class:`~services.online_procedures_excel.ImportRefused`, every bad cell
+        Refused whole (:class:`~services.online_procedures.excel.ImportRefused`, every bad cell
         named) unless it is the current year's table, every bureau is there, every row and column
         adds up as in the seed, closed quarters are 実績 and open ones 予定, and the rows of
         procedure-level bureaus equal what their records give. Recorded in the audit trail."""
@@ -1033,7 +1033,7 @@ def _changes(before: BureauSummary, after: BureauSummary, period: Period) -> tup
 
 def _stored_seed_rows(store: TableStore) -> Callable[[], list[Mapping[str, Any]]]:
     def rows() -> list[Mapping[str, Any]]:
-        from services.seed import read_online_procedures
+        from services.kernel.seed import read_online_procedures
 
         frame = read_online_procedures(store)
         return [dict(zip(frame.columns, r, strict=True)) for r in frame.itertuples(index=False)]
@@ -1041,7 +1041,7 @@ def _stored_seed_rows(store: TableStore) -> Callable[[], list[Mapping[str, Any]]
     return rows
 
 
-# --- the scheduler's ports (services.alerts, services.digest) ------------------------------------
+# --- the scheduler's ports (services.proactive.alerts, services.proactive.digest) ------------------------------------
 
 PROGRAMME_KEY = "online_procedures"
 
@@ -1072,7 +1072,7 @@ def as_due_alert(alert: DelayAlert) -> DueAlert:
 
 @dataclass(frozen=True)
 class OnlineProceduresAlerts:
-    """The AlertSource of this programme (``services.alerts``)."""
+    """The AlertSource of this programme (``services.proactive.alerts``)."""
 
     service: OnlineProceduresService
     programme: str = PROGRAMME_KEY
@@ -1083,7 +1083,7 @@ class OnlineProceduresAlerts:
 
 @dataclass(frozen=True)
 class OnlineProceduresStatus:
-    """The StatusSource of this programme (``services.digest``): its line in the digests."""
+    """The StatusSource of this programme (``services.proactive.digest``): its line in the digests."""
 
     service: OnlineProceduresService
     title: str = "行政手続きオンライン化"
@@ -1131,9 +1131,9 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
     import sys
     from pathlib import Path
 
-    from services.calendar import today_jst
-    from services.identity import system_actor
-    from services.settings import settings_or_report
+    from services.kernel.calendar import today_jst
+    from services.kernel.settings import settings_or_report
+    from services.people.identity import system_actor
 
     parser = argparse.ArgumentParser(prog="python -m services.online_procedures",
                                      description="行政手続きオンライン化: Excel の出力・取込、遅れ通知の確認")

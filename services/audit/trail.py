@@ -8,7 +8,7 @@ entry, and it touches the store only through :class:`_AppendOnlyTable`, which ex
 write, a random tail), in one partition per Asia/Tokyo month (``2026-11``).
 
 Before anything is stored, every string and number passes through
-:func:`services.privacy.mask_value`: a 12-digit number never reaches the table.
+:func:`services.kernel.privacy.mask_value`: a 12-digit number never reaches the table.
 
 **Write and audit: audit first, then a compensating note.** The audit lives in its own table
 (``Audit``) so that one query per month exports it, whatever tables the programmes use; Table
@@ -28,11 +28,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from services.audit_models import ENTITY_LABELS, AuditEntry, Change
-from services.identity import Actor, Person
-from services.permissions import Action, Resource, ResourceKind, require
-from services.privacy import mask_my_number, mask_value
-from services.settings import TIMEZONE
+from services.audit.models import ENTITY_LABELS, AuditEntry, Change
+from services.kernel.privacy import mask_my_number, mask_value
+from services.kernel.settings import TIMEZONE
+from services.people.identity import Actor, Person
+from services.people.permissions import Action, Resource, ResourceKind, require
 from storage.base import (
     MAX_BATCH_OPERATIONS,
     BatchFailed,

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.calendar import DateParseError, parse_japanese_date
-from services.online_procedures_ledger import Ledger, closing_day, project
-from services.online_procedures_models import (
+from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.online_procedures.ledger import Ledger, closing_day, project
+from services.online_procedures.models import (
     FIRST_TRACKED_FISCAL_YEAR,
     TOTAL_LABEL,
     Blocker,

@@ -1,7 +1,7 @@
 """Plain models of 行政手続きオンライン化 (online procedures). Cards import this module.
 
-The arithmetic and the storage live in :mod:`services.online_procedures`; the Excel layout in
-:mod:`services.online_procedures_excel`. Everything here is a frozen value: what the cards show.
+The arithmetic and the storage live in :mod:`services.online_procedures.service`; the Excel layout in
+:mod:`services.online_procedures.excel`. Everything here is a frozen value: what the cards show.
 
 Vocabulary (the material's):
 

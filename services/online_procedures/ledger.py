@@ -40,8 +40,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services.calendar import add_business_days
-from services.online_procedures_models import (
+from services.kernel.calendar import add_business_days
+from services.online_procedures.models import (
     FIRST_TRACKED_FISCAL_YEAR,
     BureauSummary,
     DelayedProcedure,

@@ -24,8 +24,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from services.pacing import TEAMS_CONVERSATION_WINDOWS, Window, parse_windows
-from services.schedule import WEEKDAY_CODES, parse_time_of_day, parse_weekday
+from services.proactive.pacing import TEAMS_CONVERSATION_WINDOWS, Window, parse_windows
+from services.proactive.schedule import WEEKDAY_CODES, parse_time_of_day, parse_weekday
 
 TIMEZONE = ZoneInfo("Asia/Tokyo")
 

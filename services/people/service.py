@@ -1,9 +1,9 @@
 """People and roles: the roster, role grants, registration requests, and the imports.
 
 Every public method that reads or changes somebody else's data takes the acting
-:class:`~services.identity.Actor` (or the viewing :class:`~services.identity.Person`) and asks
-:mod:`services.permissions` first; every change is written through
-:meth:`services.audit.AuditLog.apply` (audit first, then the write; see ``services/audit.py``).
+:class:`~services.people.identity.Actor` (or the viewing :class:`~services.people.identity.Person`) and asks
+:mod:`services.people.permissions` first; every change is written through
+:meth:`services.audit.trail.AuditLog.apply` (audit first, then the write; see ``services/audit.py``).
 
 Storage: table ``People``, one partition ``people``; row ``person-<object id>`` per person (roles
 as JSON in the entity, so a grant is one ETag-checked write) and ``request-<object id>`` per
@@ -26,9 +26,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from services.audit import AuditLog
-from services.audit_models import Change
-from services.identity import (
+from services.audit.models import Change
+from services.audit.trail import AuditLog
+from services.kernel.privacy import mask_my_number
+from services.kernel.tabular import ImportIssue, ImportRejected, read_table, split_header
+from services.people.identity import (
     Actor,
     OrgUnit,
     Person,
@@ -43,7 +45,7 @@ from services.identity import (
     parse_role,
     system_actor,
 )
-from services.organisation import (
+from services.people.organisation import (
     ORG_COLUMNS,
     Organisation,
     describe_units,
@@ -52,10 +54,8 @@ from services.organisation import (
     parse_organisation_file,
     seed_organisation,
 )
-from services.organisation import TABLE as ORG_TABLE
-from services.permissions import Action, Resource, ResourceKind, require
-from services.privacy import mask_my_number
-from services.tabular import ImportIssue, ImportRejected, read_table, split_header
+from services.people.organisation import TABLE as ORG_TABLE
+from services.people.permissions import Action, Resource, ResourceKind, require
 from storage.base import (
     MAX_BATCH_OPERATIONS,
     BatchFailed,
@@ -826,7 +826,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None,
          clock: Callable[[], datetime] | None = None, graph_session: Any = None) -> int:
-    from services.settings import TIMEZONE, settings_or_report
+    from services.kernel.settings import TIMEZONE, settings_or_report
 
     args = build_parser().parse_args(argv)
     settings = settings_or_report()
@@ -893,7 +893,7 @@ def _run(args: argparse.Namespace, people: PeopleService, actor: Actor, settings
         print(f"監査ログ {count}件を {args.out} に書き出しました（{args.start}〜{args.end}、日本時間）。")
         return 0
     if args.command == "sync-graph":
-        from services.graph_sync import GraphDirectory
+        from services.people.graph_sync import GraphDirectory
 
         if not settings.graph_enabled:
             print("エラー: GRAPH_TENANT_ID・GRAPH_CLIENT_ID・GRAPH_CLIENT_SECRET を設定してください。", file=sys.stderr)

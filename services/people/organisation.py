@@ -2,7 +2,7 @@
 
 The 22 bureaus and offices of the online-procedures table (``data/online_procedures.csv``, column
 局, without 総計) always exist (:data:`SEED_BUREAUS`); departments and sections come from an
-imported organisation file (``services.people.PeopleService.import_organisation``).
+imported organisation file (``services.people.service.PeopleService.import_organisation``).
 
 The structure is stored as **one entity** (table ``Organisation``), its unit paths as JSON split
 over as many properties as needed. An import therefore replaces the whole structure in one
@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.identity import FORBIDDEN_NAME_CHARS, OrgUnit, clean_name
-from services.tabular import ImportIssue, ImportRejected, read_table, split_header
+from services.kernel.tabular import ImportIssue, ImportRejected, read_table, split_header
+from services.people.identity import FORBIDDEN_NAME_CHARS, OrgUnit, clean_name
 from storage.base import MAX_STRING_CHARS, MAX_USER_PROPERTIES, Entity, TableStore
 
 TABLE = "Organisation"

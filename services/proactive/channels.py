@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.deliveries import key_part
+from services.proactive.deliveries import key_part
 from storage.base import Entity, TableStore
 
 TABLE = "ChannelMappings"

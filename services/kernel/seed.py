@@ -10,7 +10,7 @@
 * :func:`read_seed_frame` / :func:`read_online_procedures` read it back as the same DataFrames,
   because every number the bot shows is computed from stored data.
 
-CLI: ``python -m services.seed check [DATA_DIR]``.
+CLI: ``python -m services.kernel.seed check [DATA_DIR]``.
 
 Rules of the files (see ``data/README.md``): UTF-8 (a BOM is accepted), one header row, blank
 count cells mean 0, ``|`` separates list items, ``○`` marks a flag, dates are ISO ``YYYY-MM-DD``.
@@ -33,7 +33,7 @@ import pandas as pd
 
 from storage.base import MAX_BATCH_OPERATIONS, BatchFailed, BatchOperation, Entity, EntityExists, TableStore
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SEED_TABLE = "Seed"
 LIST_SEPARATOR = "|"
 FLAG_MARKS = ("○", "〇")
@@ -849,7 +849,7 @@ def read_online_procedures(store: TableStore) -> pd.DataFrame:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.seed", description="The seed CSV files.")
+    parser = argparse.ArgumentParser(prog="python -m services.kernel.seed", description="The seed CSV files.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate every seed file and print a one-line summary")
     check.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA_DIR))

@@ -12,7 +12,7 @@ holidays included.
 - :class:`MonthlyFirstBusinessDay`: the first business day of each month at a time.
 - :class:`Every`: a fixed interval (the delivery recovery sweep).
 
-Business days are those of ``services.calendar``: weekdays that are not national holidays and
+Business days are those of ``services.kernel.calendar``: weekdays that are not national holidays and
 not 12/29–1/3.
 """
 
@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from services.calendar import JST, is_business_day, next_business_day
+from services.kernel.calendar import JST, is_business_day, next_business_day
 
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_LABELS = "月火水木金土日"

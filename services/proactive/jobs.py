@@ -11,9 +11,9 @@
 - ``delivery_recovery`` (every few minutes): resumes runs and deliveries whose owner stopped or died.
 
 A job's *plan* is a plain function of the firing time: it returns the messages to send
-(:class:`~services.deliveries.Outgoing`, each with its natural key) and the ones that have
+(:class:`~services.proactive.deliveries.Outgoing`, each with its natural key) and the ones that have
 nowhere to go. :class:`JobRunner` claims the run, records the keys (insert-if-absent) and hands
-what it claimed to the :class:`~services.dispatch.Dispatcher`. Running a job again for the same
+what it claimed to the :class:`~services.proactive.dispatch.Dispatcher`. Running a job again for the same
 period sends only what is missing, so "run now", a second instance and a restart are all safe.
 
 Cards are rendered through the injected :class:`Renderer` (``bot/`` passes functions from
@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from services.alerts import AlertSource, DueAlert
-from services.calendar import JST
-from services.channels import ChannelMap
-from services.conversations import ConversationDirectory
-from services.deliveries import (
+from services.kernel.calendar import JST
+from services.kernel.programmes import ProgrammeInfo
+from services.proactive.alerts import AlertSource, DueAlert
+from services.proactive.channels import ChannelMap
+from services.proactive.conversations import ConversationDirectory
+from services.proactive.deliveries import (
     DeliveryRecord,
     LeaseLost,
     Outbox,
@@ -46,7 +47,7 @@ from services.deliveries import (
     RunState,
     RunSummary,
 )
-from services.digest import (
+from services.proactive.digest import (
     DeliveryProblem,
     Digest,
     InactiveConversation,
@@ -54,9 +55,8 @@ from services.digest import (
     manager_digest,
     office_digest,
 )
-from services.dispatch import Blocking, Clock, Dispatcher, DispatchReport
-from services.programmes import ProgrammeInfo
-from services.schedule import (
+from services.proactive.dispatch import Blocking, Clock, Dispatcher, DispatchReport
+from services.proactive.schedule import (
     BusinessDaily,
     Every,
     MonthlyFirstBusinessDay,
@@ -67,7 +67,7 @@ from services.schedule import (
     month_period,
     week_period,
 )
-from services.snoozes import SnoozeBook
+from services.proactive.snoozes import SnoozeBook
 
 logger = logging.getLogger(__name__)
 

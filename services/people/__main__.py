@@ -1,0 +1,7 @@
+"""``python -m services.people``: the command-line interface."""
+
+import sys
+
+from services.people.service import main
+
+sys.exit(main())
