@@ -8,17 +8,19 @@ A programme joins the scheduled jobs on the same line, with keyword arguments of
 - ``reminders``: ``deps -> AlertSource``: its training reminders;
 - ``status``: ``deps -> StatusSource`` (``services.proactive.digest``): its line in the digests (without
   one, the digest line says the programme is not tracked yet);
-- ``alert_card``: ``DueAlert -> card``: its own alert card (the snooze block is added to it).
+- ``alert_card``: ``DueAlert -> card``: its own alert card (the snooze block is added to it);
+- ``exports``: ``{"<key>.<name>": ExportBuilder}``: the files its cards offer through
+  ``deps.files.offer(turn, actor, FileOffer(...))``, built when the user accepts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs import online_procedures
-from dialogs.base import DialogDeps, PreparingDialog, ProgrammeDialog
+from dialogs.base import DialogDeps, ExportBuilder, PreparingDialog, ProgrammeDialog
 from dialogs.online_procedures import OnlineProceduresDialog
 from services.kernel.programmes import ProgrammeInfo
 from services.proactive.alerts import AlertSource, DueAlert
@@ -37,6 +39,7 @@ class Programme:
     reminders: AlertFactory | None = None
     status: StatusFactory | None = None
     alert_card: Callable[[DueAlert], dict[str, Any]] | None = None
+    exports: Mapping[str, ExportBuilder] = field(default_factory=dict)
 
 
 def _p(key: str, title: str, icon: str, summary: str, keywords: tuple[str, ...], dialog: DialogFactory,

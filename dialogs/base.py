@@ -15,14 +15,14 @@ the polite "操作できません" card in ``MainDialog``, and nothing has been 
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 
-from cards.menu import preparing_card
+from cards.menu import error_card, preparing_card
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import Settings
 from services.people.identity import Actor
@@ -80,6 +80,38 @@ class IncomingFile:
 
 
 @dataclass(frozen=True)
+class FileOffer:
+    """A file to deliver in Teams through file consent (DESIGN §4b).
+
+    Only this request is kept until the user accepts; the bytes are built then, by the export
+    registered under ``export`` (``"<programme key>.<name>"``, the ``exports=`` of the programme's
+    registry line), from the data stored at that moment. ``params`` stay small strings.
+    """
+
+    export: str
+    name: str  # the file name the user sees, e.g. "オンライン化_令和8年度.xlsx"
+    description: str  # one Japanese line shown on the consent card
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+# An export: builds the file's bytes (blocking; run off the event loop) for the person asking.
+# It checks permissions itself (``services.people.permissions.require``) since it runs again at accept.
+ExportBuilder = Callable[["DialogDeps", Actor, Mapping[str, str]], bytes]
+
+
+class FileSender(Protocol):
+    """Delivers files in Teams (implemented in ``bot/``)."""
+
+    async def offer(self, turn: TurnContext, actor: Actor, offer: FileOffer) -> dict:
+        """Send the consent card (in the user's 1:1 chat); return the card to show where the user clicked."""
+
+
+class NullFileSender:
+    async def offer(self, turn: TurnContext, actor: Actor, offer: FileOffer) -> dict:
+        return error_card("ファイルの受け渡しはこの環境では使えません。")
+
+
+@dataclass(frozen=True)
 class DialogDeps:
     """Everything a dialog may use, built once by ``app.create_app``."""
 
@@ -89,6 +121,7 @@ class DialogDeps:
     notifier: Notifier = field(default_factory=NullNotifier)
     jobs: JobControl = field(default_factory=NullJobControl)
     settings: Settings = field(default_factory=Settings)  # programme options (e.g. N and M of online procedures)
+    files: FileSender = field(default_factory=NullFileSender)  # files delivered in Teams (Excel exports)
 
     def __post_init__(self) -> None:
         if self.people is None:
