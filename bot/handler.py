@@ -11,11 +11,12 @@ import asyncio
 import logging
 import re
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import CardFactory, ConversationState, MessageFactory, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount, InvokeResponse
+from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.files import file_attachments
 from bot.references import capture, forget
@@ -30,6 +31,13 @@ logger = logging.getLogger(__name__)
 
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _ACTOR_KEY = "ict.actor"
+FILES_UNAVAILABLE = "ファイルの受け渡しはこの環境では使えません。"
+
+
+class ConsentAnswerer(Protocol):
+    """Answers a file consent card (``bot.file_delivery.TeamsFileSender``)."""
+
+    async def answer(self, turn: TurnContext, actor: Actor, response: FileConsentCardResponse) -> None: ...
 
 
 def strip_bot_mention(activity: Activity) -> str:
@@ -67,8 +75,10 @@ class IctBot(TeamsActivityHandler):
         conversation_state: ConversationState,
         user_state: UserState,
         people: PeopleService,
+        files: ConsentAnswerer | None = None,
     ):
         super().__init__()
+        self._files = files
         self._main = main_dialog
         self._directory = directory
         self._conversation_state = conversation_state
@@ -140,6 +150,35 @@ class IctBot(TeamsActivityHandler):
         verb = action.get("verb") or data.get("verb") or ""
         card = await self._main.on_action(turn_context, await self.actor(turn_context), verb, data)
         return invoke_response(card)
+
+    # --- file consent (DESIGN §4b): always answered 200, every outcome a message --------------
+
+    async def on_teams_file_consent(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> InvokeResponse:
+        if file_consent_card_response.action in ("accept", "decline"):
+            return await super().on_teams_file_consent(turn_context, file_consent_card_response)
+        logger.warning("file consent with unknown action %r", file_consent_card_response.action)
+        return InvokeResponse(status=int(HTTPStatus.OK))
+
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self._answer_consent(turn_context, file_consent_card_response)
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self._answer_consent(turn_context, file_consent_card_response)
+
+    async def _answer_consent(self, turn_context: TurnContext, response: FileConsentCardResponse) -> None:
+        try:
+            if self._files is None:
+                await turn_context.send_activity(FILES_UNAVAILABLE)
+                return
+            await self._files.answer(turn_context, await self.actor(turn_context), response)
+        except Exception:  # noqa: BLE001 - the invoke is answered 200 whatever happens
+            logger.exception("could not answer a file consent card")
 
     # --- installation and membership --------------------------------------------------------
 

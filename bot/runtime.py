@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,13 +18,15 @@ from botbuilder.core import ConversationState, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.adapter import build_adapter
+from bot.file_delivery import TeamsFileSender
 from bot.handler import IctBot
 from bot.proactive import ProactiveNotifier
 from bot.programmes import PROGRAMMES
 from bot.scheduler import ProactiveRuntime
 from bot.settings import Settings
 from bot.state_storage import TableStoreStateStorage
-from dialogs.base import DialogDeps
+from dialogs import people as people_dialogs
+from dialogs.base import DialogDeps, ExportBuilder
 from dialogs.menu import MainDialog
 from services.people.service import PeopleService
 from services.proactive.conversations import ConversationDirectory
@@ -63,6 +65,25 @@ def _is_auth_failure(error: BaseException) -> bool:
     return any("botframework/connector/auth/" in frame.filename.replace("\\", "/") for frame in frames)
 
 
+# Exports that belong to no programme (the people dialog is the admin menu, not a programme): the
+# files its cards offer through ``deps.files``. A programme's own exports are on its registry line.
+SHARED_EXPORTS: Mapping[str, ExportBuilder] = {
+    people_dialogs.AUDIT_EXPORT: people_dialogs.export_audit,
+    people_dialogs.ROSTER_EXPORT: people_dialogs.export_roster,
+}
+
+
+def all_exports() -> dict[str, ExportBuilder]:
+    """Every export key → builder: the shared ones and each programme's; a key used twice is a bug."""
+    exports = dict(SHARED_EXPORTS)
+    for programme in PROGRAMMES:
+        for key, builder in programme.exports.items():
+            if key in exports:
+                raise ValueError(f"export {key!r} is registered twice")
+            exports[key] = builder
+    return exports
+
+
 def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], datetime]) -> BotRuntime:
     state_storage = TableStoreStateStorage(store)
     conversation_state = ConversationState(state_storage)
@@ -72,8 +93,11 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     people = PeopleService(store, clock)
     notifier = ProactiveNotifier(adapter, directory, settings.app_id)
     proactive = ProactiveRuntime(settings, store, adapter, directory, people, now=clock)
+    files = TeamsFileSender(store, clock, adapter, directory, settings.app_id, all_exports(),
+                            offer_hours=settings.file_offer_hours)
     deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier, jobs=proactive,
-                      settings=settings)
+                      settings=settings, files=files)
+    files.bind(deps)
     dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
-    bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people)
+    bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people, files)
     return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive)

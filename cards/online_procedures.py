@@ -494,8 +494,3 @@ def import_result_card(filename: str, summary: str = "", problems: Sequence[str]
                 text_block("取込は変更履歴（監査ログ）に記録されています。", isSubtle=True, size="Small")]
     return adaptive_card(body, [submit_action("全庁の状況", SUMMARY_VERB),
                                 submit_action("表を見る", TABLE_VERB, {"view": LIVE, "page": 1}), menu_action()])
-
-
-def export_card(filename: str, message: str) -> dict:
-    body = [*header("Excel の出力", filename, ICON), text_block(message)]
-    return adaptive_card(body, [submit_action("全庁の状況", SUMMARY_VERB), menu_action()])

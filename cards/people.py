@@ -38,6 +38,7 @@ ADMIN_REQUESTS = "admin.requests"
 ADMIN_REVIEW = "admin.review"
 ADMIN_AUDIT = "admin.audit"
 ADMIN_EXPORT = "admin.export"
+ADMIN_ROSTER_EXPORT = "admin.roster_export"
 ADMIN_IMPORT = "admin.import"
 REGISTER_OPEN = REGISTER_VERB
 REGISTER_SUBMIT = "register.submit"
@@ -126,6 +127,7 @@ def admin_home_card(
         submit_action("変更履歴", ADMIN_AUDIT),
         submit_action("変更履歴の書き出し", ADMIN_EXPORT),
         submit_action("組織・名簿の取り込み", ADMIN_IMPORT),
+        submit_action("名簿を Excel で受け取る", ADMIN_ROSTER_EXPORT),
         submit_action("定時の通知", JOBS_VERB),
         submit_action("チャネル登録", CHANNELS_VERB),
         menu_action(),
@@ -323,7 +325,7 @@ def audit_card(entries: Sequence[AuditEntry], *, subject: str | None = None) -> 
 
 
 def export_card(start: date, end: date, count: int | None = None, *, error: str | None = None) -> dict:
-    """Pick a period; with ``count``, say how many entries it has and how to get the .xlsx."""
+    """Pick a period; with ``count``, say how many entries it has and offer the .xlsx in Teams."""
     body: list[dict] = [*header("変更履歴の書き出し", "期間を選んで件数を確認します", "📤")]
     if error:
         body.append(error_banner(error))
@@ -335,14 +337,13 @@ def export_card(start: date, end: date, count: int | None = None, *, error: str 
         {"type": "ActionSet", "actions": [submit_action("件数を確認", ADMIN_EXPORT, {"count": True})]},
     ]
     if count is not None:
-        command = (f"python -m services.people export-audit --from {start.isoformat()} --to {end.isoformat()} "
-                   f"--out audit-{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
         body += [
             notice(f"{japanese_date(start)}から{japanese_date(end)}までの変更履歴は {count}件です。"),
-            text_block("Teams の個人チャットではボットからファイルを直接お渡しできないため、Excel ファイルは"
-                       "ボットのサーバーで次のコマンドを実行して作成してください（マイナンバーに見える12桁の数字は"
-                       "伏せ字で記録されています）。"),
-            {"type": "TextBlock", "text": command, "wrap": True, "fontType": "Monospace", "size": "Small"},
+            text_block("「Excel で受け取る」を押すと、ボットとの個人チャットに"
+                       "Excel ファイルの受け取り確認をお送りします"
+                       "（マイナンバーに見える12桁の数字は伏せ字で記録されています）。"),
+            {"type": "ActionSet",
+             "actions": [submit_action("Excel で受け取る", ADMIN_EXPORT, {"deliver": True})]},
         ]
     return adaptive_card(body, [submit_action("管理メニュー", ADMIN_OPEN), menu_action()])
 

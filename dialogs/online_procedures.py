@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ from botbuilder.core import TurnContext
 
 from cards import online_procedures as cards
 from cards.menu import error_card
-from dialogs.base import DialogDeps, ProgrammeDialog
+from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
 from services.online_procedures.excel import SHEET_TABLE, ImportRefused
@@ -68,6 +68,17 @@ def alert_card(alert: DueAlert) -> dict:
     if isinstance(alert.item, DelayAlert):
         return cards.delay_alert_card(alert.item)
     return cards.generic_alert_card(alert)
+
+
+TABLE_EXPORT = "online_procedures.table"
+
+
+def export_table(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) -> bytes:
+    """``exports=`` of the registry line: the table as .xlsx, live (the year being reported, built
+    from the data stored now; an admin's file adds 手続き一覧) or ``view=seed`` (the meeting's table).
+    Anybody who may read the table may have it (the service checks)."""
+    today = deps.clock().astimezone(TIMEZONE).date()
+    return service_for(deps).export_xlsx(actor.person, today, seed=params.get("view") == cards.SEED)
 
 
 def looks_like_table(name: str, data: bytes) -> bool:
@@ -157,7 +168,7 @@ class OnlineProceduresDialog(ProgrammeDialog):
             if action == "submit":
                 return await self.submit(actor, data)
             if action == "export":
-                return await self.export(actor, str(data.get("view") or cards.LIVE))
+                return await self.export(turn, actor, str(data.get("view") or cards.LIVE))
             if action == "import":
                 require(actor.person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES))  # admins
                 return cards.import_help_card()
@@ -186,14 +197,18 @@ class OnlineProceduresDialog(ProgrammeDialog):
             return error_card(str(error))
         return cards.confirmation_card(result, today)
 
-    async def export(self, actor: Actor, view: str) -> dict:
-        """The Excel file cannot travel in a card; say how to get it (see README)."""
-        await self._run(self.service.table, actor.person, self.today())  # the same read check
-        name = "会議資料の表（令和5年8月8日）.xlsx" if view == cards.SEED else "オンライン化の表.xlsx"
-        return cards.export_card(name, (
-            "Excel ファイルは ICTイノベーション推進室が出力してお渡しします（管理者は "
-            "`python -m services.online_procedures export` で出力できます）。"
-            "表の内容はこのボットの「表を見る」でいつでも確認できます。"))
+    async def export(self, turn: TurnContext, actor: Actor, view: str) -> dict:
+        """The table as an Excel file, delivered in the user's 1:1 chat (``deps.files``)."""
+        if view == cards.SEED:
+            offer = FileOffer(TABLE_EXPORT, "会議資料の表（令和5年8月8日）.xlsx",
+                              "行政手続きオンライン化の表（2023年8月8日の会議資料の時点）",
+                              {"view": cards.SEED})
+        else:
+            today = self.today()
+            offer = FileOffer(TABLE_EXPORT, f"オンライン化の表_{today:%Y%m%d}.xlsx",
+                              "行政手続きオンライン化の表（受け取った時点のデータ）",
+                              {"view": cards.LIVE})
+        return await self.deps.files.offer(turn, actor, offer)
 
     # --- files --------------------------------------------------------------------------------
 

@@ -10,23 +10,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from botbuilder.core import TurnContext
 
 from cards import people as cards
-from dialogs.base import DialogDeps, IncomingFile
+from dialogs.base import DialogDeps, FileOffer, IncomingFile
 from services.kernel.tabular import ImportRejected
 from services.people.identity import Actor, OrgUnit, Person, RequestStatus, Role, RoleGrant
 from services.people.organisation import DX_PRO_DEPARTMENT_TARGET
 from services.people.permissions import Action, Resource, ResourceKind, require
+from services.people.roster_export import export_roster as roster_xlsx
 from services.people.service import ConcurrentEdit, PeopleError
 
 logger = logging.getLogger(__name__)
 
 MAX_FILES_PER_MESSAGE = 1
+
+# The admin menu's files (``bot.runtime.SHARED_EXPORTS``), built when the admin accepts them.
+AUDIT_EXPORT = "admin.audit"
+ROSTER_EXPORT = "admin.roster"
+
+
+def export_audit(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) -> bytes:
+    """The audit trail of ``params["from"]``–``params["to"]`` as .xlsx (administrators only)."""
+    require(actor.person, Action.READ, Resource(ResourceKind.AUDIT))
+    start, end = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
+    data, _count = deps.people.audit.export_bytes(actor.person, start, end)
+    return data
+
+
+def export_roster(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) -> bytes:
+    """The roster, in the layout the roster import reads (administrators only)."""
+    return roster_xlsx(deps.people, actor.person)
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -82,6 +100,7 @@ class AdminDialog:
             cards.ADMIN_REJECT: self._reject,
             cards.ADMIN_AUDIT: self._audit,
             cards.ADMIN_EXPORT: self._export,
+            cards.ADMIN_ROSTER_EXPORT: self._export_roster,
             cards.ADMIN_IMPORT: self._import_help,
         }.get(verb)
         if handler is None:
@@ -199,7 +218,7 @@ class AdminDialog:
     async def _export(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         require(actor.person, Action.READ, Resource(ResourceKind.AUDIT))
         today = self.deps.clock().date()
-        if not data.get("count"):
+        if not data.get("count") and not data.get("deliver"):
             return cards.export_card(today.replace(day=1), today)
         try:
             start, end = date.fromisoformat(_text(data, "from")), date.fromisoformat(_text(data, "to"))
@@ -207,8 +226,20 @@ class AdminDialog:
             return cards.export_card(today.replace(day=1), today, error="日付を選んでください。")
         if end < start:
             return cards.export_card(start, end, error="終了日は開始日より後にしてください。")
+        if data.get("deliver"):
+            period = f"{start.year}年{start.month}月{start.day}日〜{end.year}年{end.month}月{end.day}日"
+            return await self.deps.files.offer(turn, actor, FileOffer(
+                AUDIT_EXPORT, f"変更履歴_{start:%Y%m%d}-{end:%Y%m%d}.xlsx", f"変更履歴（{period}、日本時間）",
+                {"from": start.isoformat(), "to": end.isoformat()}))
         entries = await self._run(self.people.audit.between, actor.person, start, end)
         return cards.export_card(start, end, len(entries))
+
+    async def _export_roster(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
+        require(actor.person, Action.READ, Resource(ResourceKind.PEOPLE))
+        today = self.deps.clock().date()
+        return await self.deps.files.offer(turn, actor, FileOffer(
+            ROSTER_EXPORT, f"名簿_{today:%Y%m%d}.xlsx", "職員名簿とロール（取り込みと同じ形式）",
+        ))
 
     async def _import_help(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))

@@ -231,6 +231,15 @@ class AuditLog:
 
     def export_xlsx(self, viewer: Person, start: date, end: date, path: str | Path) -> int:
         """Write the entries of a period to an Excel file; returns how many were written."""
+        data, count = self.export_bytes(viewer, start, end)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(data)
+        return count
+
+    def export_bytes(self, viewer: Person, start: date, end: date) -> tuple[bytes, int]:
+        """The entries of a period as an .xlsx (administrators only), and how many there are."""
+        import io
+
         from openpyxl import Workbook
         from openpyxl.styles import Font
 
@@ -250,9 +259,9 @@ class AuditLog:
         sheet.freeze_panes = "A2"
         for column, width in zip("ABCDEFGHIJKL", (20, 38, 16, 24, 10, 38, 14, 50, 50, 30, 30, 34), strict=True):
             sheet.column_dimensions[column].width = width
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        workbook.save(path)
-        return len(entries)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue(), len(entries)
 
 
 EXPORT_COLUMNS = (

@@ -96,6 +96,8 @@ class Settings:
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
     online_procedures_escalation_days: int = 10
+    # Files delivered in Teams (file consent): an offer not accepted within this many hours expires
+    file_offer_hours: int = 24
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -260,6 +262,7 @@ class Settings:
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
+            file_offer_hours=integer("FILE_OFFER_HOURS", 24, 1, 168),
             clock_start=clock_start,
         )
 

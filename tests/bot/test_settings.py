@@ -43,6 +43,8 @@ def test_azure_connection_string_switches_backend():
         ({"GRAPH_AUTHORITY_HOST": "login"}, "GRAPH_AUTHORITY_HOST"),
         ({"ROSTER_FILE": "/no/such/roster.csv"}, "ROSTER_FILE"),
         ({"ORGANISATION_FILE": "/no/such/org.xlsx"}, "ORGANISATION_FILE"),
+        ({"FILE_OFFER_HOURS": "0"}, "FILE_OFFER_HOURS"),
+        ({"FILE_OFFER_HOURS": "169"}, "FILE_OFFER_HOURS"),
     ],
 )
 def test_an_invalid_setting_is_one_line_that_names_it(env, name):
@@ -50,6 +52,11 @@ def test_an_invalid_setting_is_one_line_that_names_it(env, name):
         Settings.from_env(env)
     message = str(error.value)
     assert name in message and "\n" not in message
+
+
+def test_a_file_offer_lasts_24_hours_unless_set():
+    assert Settings.from_env({}).file_offer_hours == 24
+    assert Settings.from_env({"FILE_OFFER_HOURS": "72"}).file_offer_hours == 72
 
 
 def test_dotenv_file_is_read_and_environment_wins(tmp_path, monkeypatch):

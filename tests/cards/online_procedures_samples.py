@@ -135,4 +135,3 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield "op:import-ok", lambda: cards.import_result_card("table.xlsx", "令和8年度の表を取り込みました（22局）。")
     yield "op:import-refused", lambda: cards.import_result_card(
         "bad.xlsx", problems=[f"E{i}: 数値ではありません（「abc」）" for i in range(3, 60)])
-    yield "op:export", lambda: cards.export_card("オンライン化の表.xlsx", "1:1 チャットに送りました。")

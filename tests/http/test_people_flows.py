@@ -80,6 +80,8 @@ ADMIN_OPERATIONS = [
     ("admin.reject", {"object_id": fx.UNREGISTERED, "etag": ""}),
     ("admin.audit", {}),
     ("admin.export", {"count": True, "from": "2026-11-01", "to": "2026-11-30"}),
+    ("admin.export", {"deliver": True, "from": "2026-11-01", "to": "2026-11-30"}),
+    ("admin.roster_export", {}),
     ("admin.import", {}),
 ]
 
@@ -93,6 +95,7 @@ async def test_non_admins_get_the_polite_refusal_and_nothing_changes(client, con
         card = await invoke(client, connector, user, verb, data)
         assert "操作できません" in text_of(card), verb
     assert people_tables(store) == before
+    assert not store.snapshot().get("FileOffers")  # no file was offered
 
 
 # --- registration ------------------------------------------------------------------------------------
@@ -183,7 +186,7 @@ async def test_roles_overview_and_export_count(client, connector):
     export = await invoke(client, connector, fx.ADMIN, "admin.export", {"count": True, "from": "2026-11-01",
                                                                         "to": "2026-11-30"})
     text = text_of(export)
-    assert "件です" in text and "python -m services.people export-audit --from 2026-11-01 --to 2026-11-30" in text
+    assert "件です" in text and "Excel で受け取る" in text and "python -m" not in text
 
 
 # --- file imports -------------------------------------------------------------------------------------
