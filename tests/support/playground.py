@@ -501,6 +501,11 @@ class BotMessage:
     def contains(self, text: str) -> bool:
         return text in self.text or any(text in card_text(c) for c in self.cards)
 
+    def attachments(self, content_type: str) -> list[dict]:
+        """The message's attachments of that content type (e.g. a file consent card)."""
+        message = self.raw.get("message") or {}
+        return [a for a in message.get("attachments") or [] if a.get("contentType") == content_type]
+
     def in_conversation(self, conversation_id: str) -> bool:
         """In that conversation, or (for a channel) in one of its posts."""
         ids = [self.conversation_id, self.post_conversation_id or ""]
@@ -652,6 +657,10 @@ class Stream:
             )
 
         return self._recorder.wait_for(matches, self._since, timeout)
+
+    def next_where(self, predicate: Callable[[BotMessage], bool], timeout: float = 15.0) -> BotMessage:
+        """The first message after the stream opened for which ``predicate`` holds."""
+        return self._recorder.wait_for(predicate, self._since, timeout)
 
     def quiet(self, seconds: float = 1.0, **match: Any) -> list[BotMessage]:
         """Wait ``seconds`` and return what matched meanwhile (usually asserted to be empty)."""
