@@ -56,13 +56,11 @@ def roster_workbook(people: Sequence[Person]) -> bytes:
 
     rows, graph = roster_rows(people)
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_ROSTER
+    default = workbook.worksheets[0]
     for title, data in ((SHEET_ROSTER, rows), (SHEET_GRAPH, graph)):
-        if title != SHEET_ROSTER:
-            if not data:
-                continue
-            sheet = workbook.create_sheet(title)
+        if title == SHEET_GRAPH and not data:
+            continue
+        sheet = workbook.create_sheet(title)
         sheet.append(list(ROSTER_COLUMNS))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -71,6 +69,7 @@ def roster_workbook(people: Sequence[Person]) -> bytes:
         sheet.freeze_panes = "A2"
         for column, width in zip("ABCDEFG", (38, 16, 22, 22, 22, 14, 40), strict=True):
             sheet.column_dimensions[column].width = width
+    workbook.remove(default)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

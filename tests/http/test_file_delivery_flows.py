@@ -246,6 +246,20 @@ async def test_the_admin_menu_offers_the_roster(client, connector):
     assert action_data(menu, "admin.roster_export")
 
 
+async def test_the_action_submit_fallback_offers_the_file_too(client, connector, onedrive):
+    activity = personal_message(connector.url, "", user_aad=fx.DX_HEALTH,
+                                value={"verb": cards.EXPORT_VERB, "view": cards.LIVE})
+    activity["replyToId"] = "card-1"
+    response = await client.post("/api/messages", json=activity)
+    assert response.status in (200, 201)
+    [consent] = consents(connector)
+    assert [u["_activity_id"] for u in connector.updates] == ["card-1"]  # the pressed card says where it went
+    assert "受け取り確認をお送りしました" in text(connector.updates[0])
+    reply = await answer(client, connector, fx.DX_HEALTH, "accept", consent["content"]["acceptContext"],
+                         upload_info(onedrive, "submit", consent["name"]))
+    assert "保存しました" in reply
+
+
 # --- refused, declined, expired, not yours, no longer allowed ----------------------------------------
 
 
