@@ -316,10 +316,27 @@ class TeamsFileSender:
         )
 
     async def _send_personal(self, reference: ConversationReference, activity: Any) -> None:
-        async def send(turn: TurnContext) -> None:
-            await turn.send_activity(activity)
+        """Post to the 1:1 chat with the connector client itself, as ``bot.proactive.ProactiveSender``
+        does: a failure inside ``continue_conversation`` would otherwise go to the adapter's
+        ``on_turn_error`` (an apology posted into the chat that refused) instead of raising here."""
+        failure: list[BaseException] = []
 
-        await self._adapter.continue_conversation(reference, send, self._app_id)
+        async def post(turn: TurnContext) -> None:
+            incoming = turn.activity
+            activity.channel_id = incoming.channel_id
+            activity.service_url = incoming.service_url
+            activity.conversation = incoming.conversation
+            activity.from_property = incoming.recipient
+            activity.recipient = incoming.from_property
+            client = turn.turn_state[self._adapter.BOT_CONNECTOR_CLIENT_KEY]
+            try:
+                await client.conversations.send_to_conversation(incoming.conversation.id, activity)
+            except Exception as error:  # noqa: BLE001 - raised below, outside the pipeline
+                failure.append(error)
+
+        await self._adapter.continue_conversation(reference, post, self._app_id)
+        if failure:
+            raise failure[0]
 
     # --- the user's answer ---------------------------------------------------------------------
 

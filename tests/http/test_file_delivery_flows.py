@@ -26,6 +26,7 @@ from tests.support import people as fx
 from tests.support.activities import TENANT_ID, execute_invoke, personal_message
 from tests.support.cards import action_data
 from tests.support.cards import card_json as text
+from tests.support.connector import LoopbackConnector
 from tests.support.onedrive import OneDriveStandIn
 
 HEALTH = "健康福祉局"
@@ -421,3 +422,29 @@ async def test_in_a_channel_without_a_personal_chat_the_user_is_told_how_to_open
     )
     assert "個人チャットでお渡しします" in text(card) and "新しいチャット" in text(card)
     assert consents(connector) == [] and offers_stored(store) == 0
+
+
+class BlockedConnector(LoopbackConnector):
+    """A connector whose conversations refuse the bot's messages (the user removed the bot)."""
+
+    async def start(self) -> BlockedConnector:
+        await self._serve()
+        return self
+
+    async def _post(self, request):
+        from aiohttp import web
+
+        return web.json_response({"error": {"code": "MessageWritesBlocked", "message": "blocked"}}, status=403)
+
+
+async def test_a_personal_chat_that_refuses_the_bot_is_forgotten_and_the_user_told(client, connector, store):
+    blocked = await BlockedConnector().start()
+    try:
+        await client.post("/api/messages", json=personal_message(blocked.url, "こんにちは", user_aad=fx.DX_HEALTH))
+        card = await invoke(client, connector, fx.DX_HEALTH, cards.EXPORT_VERB, {"view": cards.LIVE}, **in_channel())
+    finally:
+        await blocked.stop()
+    assert "個人チャットでお渡しします" in text(card) and offers_stored(store) == 0
+    refs = store.snapshot()["ConversationRefs"]
+    [personal] = [props for props, _ in refs.values() if props.get("user_aad_object_id") == fx.DX_HEALTH]
+    assert personal["active"] is False
