@@ -152,14 +152,17 @@ class UploadRefused(Exception):
         self.status = status
 
 
-async def upload(url: str, data: bytes, *, chunk_bytes: int = CHUNK_BYTES) -> None:
+async def upload(
+    url: str, data: bytes, *, chunk_bytes: int = CHUNK_BYTES, loopback_http: bool = True
+) -> None:
     """PUT ``data`` to a OneDrive upload session in chunks (``Content-Range: bytes START-END/TOTAL``).
 
-    Only https URLs (plain http only on loopback, for local tests). Any answer but 200/201/202
-    raises :class:`UploadRefused`."""
+    Only https URLs; plain http only on loopback and only with ``loopback_http`` (the bot allows it
+    in anonymous local mode, for tests and the Playground, never with an app id). Any answer but
+    200/201/202 raises :class:`UploadRefused`."""
     if chunk_bytes % UPLOAD_UNIT or not 0 < chunk_bytes < 60 * 1024 * 1024:
         raise ValueError("a chunk is a multiple of 320 KiB and under 60 MiB")
-    if not allowed_url(url):
+    if not allowed_url(url) or (not loopback_http and not url.startswith("https://")):
         raise UploadRefused(None, "the upload URL is not https")
     total = len(data)
     try:
@@ -241,6 +244,7 @@ class TeamsFileSender:
         *,
         offer_hours: int = 24,
         chunk_bytes: int = CHUNK_BYTES,
+        loopback_http: bool | None = None,
     ):
         self.requests = FileRequests(store, clock)
         self._clock = clock
@@ -250,6 +254,7 @@ class TeamsFileSender:
         self._exports = dict(exports)
         self._offer_hours = offer_hours
         self._chunk_bytes = chunk_bytes
+        self._loopback_http = not app_id if loopback_http is None else loopback_http
         self._deps: DialogDeps | None = None
 
     def bind(self, deps: DialogDeps) -> None:
@@ -384,7 +389,9 @@ class TeamsFileSender:
             await turn.send_activity(BUILD_FAILED_MESSAGE.format(name=request.name))
             return
         try:
-            await upload(info.upload_url, data, chunk_bytes=self._chunk_bytes)
+            await upload(
+                info.upload_url, data, chunk_bytes=self._chunk_bytes, loopback_http=self._loopback_http
+            )
         except UploadRefused as refused:
             logger.warning("upload of request %s refused: %s", request.request_id, refused)
             why = f"HTTP {refused.status}" if refused.status else "接続できませんでした"

@@ -73,6 +73,12 @@ async def test_only_https_upload_urls_are_used_outside_loopback(url):
         await upload(url, b"data")
 
 
+async def test_with_an_app_id_even_loopback_must_be_https(onedrive):
+    with pytest.raises(UploadRefused):
+        await upload(onedrive.session_url("plain"), b"data", loopback_http=False)
+    assert "plain" not in onedrive.uploads
+
+
 @pytest.mark.parametrize("chunk", [100_000, 0, 200 * UPLOAD_UNIT])
 async def test_a_chunk_size_outside_the_rules_is_refused(onedrive, chunk):
     with pytest.raises(ValueError):
