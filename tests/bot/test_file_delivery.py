@@ -129,3 +129,12 @@ def test_a_new_offer_purges_the_persons_expired_requests():
     assert requests.purge_expired("aad-1") == 1
     rows = store.snapshot()["FileOffers"]
     assert {key[1] for key in rows} == {fresh.request_id, other.request_id}
+
+
+def test_every_export_the_cards_offer_is_registered_once():
+    from bot.runtime import all_exports
+    from dialogs import online_procedures, people
+
+    exports = all_exports()
+    assert {online_procedures.TABLE_EXPORT, people.AUDIT_EXPORT, people.ROSTER_EXPORT} <= set(exports)
+    assert exports[online_procedures.TABLE_EXPORT] is online_procedures.export_table
