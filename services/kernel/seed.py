@@ -551,6 +551,26 @@ SCHEMAS: tuple[FileSchema, ...] = (
         ),
         unique=("媒体", "掲示・配架先"),
     ),
+    FileSchema(
+        "literacy_strategy",
+        "ICTリテラシーの向上: ICT戦略における目的・課題①②③・取組①②③",
+        (
+            _c("区分", "category", choices=("目的", "課題", "取組")),
+            _c("番号", "number", _K.OPT_TEXT, choices=("", "①", "②", "③")),
+            _c("見出し", "heading"),
+            _c("説明", "lines", _K.OPT_TEXT),
+        ),
+        unique=("区分", "番号"),
+    ),
+    FileSchema(
+        "digital_divide_overview",
+        "デジタル・ディバイド対策: 取組の概要",
+        (
+            _c("項目", "item"),
+            _c("内容", "content"),
+        ),
+        unique=("項目",),
+    ),
 )
 SCHEMA_BY_NAME: dict[str, FileSchema] = {s.name: s for s in SCHEMAS}
 #: Checks that need more than one file: (files they read, check).

@@ -55,6 +55,11 @@ class ResourceKind(enum.StrEnum):
     SETTINGS = "settings"  # bot settings
     CHANNELS = "channels"  # channel ↔ department mapping
     REGISTRATION = "registration"  # requests to be put on the roster (owner: the requester)
+    # --- literacy / digital_divide ---
+    LITERACY_NEEDS = "literacy_needs"  # per department: needed つかえる/つくれる people, planned moves
+    LITERACY_TOOLS = "literacy_tools"  # the tools list (admins extend it)
+    DIGITAL_DIVIDE_CLASSES = "digital_divide_classes"  # smartphone classes (owner: a contact of the partner)
+    DIGITAL_DIVIDE_ADMIN = "digital_divide_admin"  # outreach figures, partner contacts
 
 
 class Relation(enum.Enum):
@@ -97,6 +102,13 @@ POLICIES: dict[ResourceKind, Policy] = {
     ResourceKind.SETTINGS: _p("ボットの設定"),
     ResourceKind.CHANNELS: _p("チャネルと部署の対応付け"),
     ResourceKind.REGISTRATION: _p("名簿登録の依頼", read=[R.OWNER], write=[R.OWNER]),
+    # --- literacy / digital_divide ---
+    # A class's resource names as owner the person asking when they are a contact of the class's
+    # partner (services.digital_divide keeps the partner contacts); anyone else gets no owner.
+    ResourceKind.LITERACY_NEEDS: _p("所管に必要な人材（ICTリテラシー）", read=[R.MANAGER], write=[R.MANAGER]),
+    ResourceKind.LITERACY_TOOLS: _p("ICTリテラシーのツール一覧", read=[R.EVERYONE]),
+    ResourceKind.DIGITAL_DIVIDE_CLASSES: _p("スマホ教室の記録", read=[R.EVERYONE], write=[R.OWNER]),
+    ResourceKind.DIGITAL_DIVIDE_ADMIN: _p("デジタル・ディバイド対策の計画・周知・連携先", read=[R.EVERYONE]),
 }
 ADMIN_LABEL = "ICTイノベーション推進室（管理者）"
 
