@@ -16,6 +16,13 @@ ENTITY_LABELS: dict[str, str] = {
     "online_procedures": "オンライン化の実績",
     "channel_mapping": "チャネル登録",
     "alert_snooze": "通知の保留",
+    # --- literacy / digital_divide ---
+    "literacy_assessment": "ICTリテラシーの自己評価",
+    "literacy_needs": "所管に必要な人材",
+    "literacy_tools": "ICTリテラシーのツール一覧",
+    "digital_divide_class": "スマホ教室",
+    "digital_divide_outreach": "周知・啓発の計画と実績",
+    "digital_divide_partner": "スマホ教室の連携先担当者",
 }
 OPERATION_LABELS: dict[str, str] = {
     "create": "追加",

@@ -1,0 +1,349 @@
+"""デジタル・ディバイド対策: storage, permission checks and the audit trail.
+
+**Storage.** Table ``DigitalDivide``:
+
+- partition ``classes``: one entity per class, row key ``<YYYYMMDD>-<HHMM>-<hash of 区・会場>`` (the
+  natural key: the same class recorded twice is the same row), plus ``import|…`` markers (one per
+  person and file), written in the same all-or-nothing batch as the file's classes;
+- partition ``partners``: the partner contacts, row key ``<連携先>|<object id>``;
+- partition ``outreach``: one entity per fiscal year, the planned and actual figures (JSON).
+
+**Who writes.** Admins record everything; a partner's contact records that partner's classes (by
+card or Excel) and their attendance. Outreach and partner contacts are the admins'. Every write:
+``require`` first, the audit trail, then one write (ETag for edits; the same values again save
+nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+from services.audit.models import Change
+from services.audit.trail import AuditLog
+from services.digital_divide.classes import FIELDS, Parsed, Rejected, parse_class, parse_count, read_rows, workbook_bytes
+from services.digital_divide.models import (
+    R5,
+    WARDS,
+    ClassForm,
+    ImportResult,
+    Outreach,
+    OutreachItem,
+    Overview,
+    PartnerContact,
+    Plan,
+    PlanView,
+    SmartphoneClass,
+)
+from services.digital_divide.plan import fiscal_year_of, plan_view
+from services.kernel.seed import SeedError, read_seed_frame
+from services.kernel.settings import TIMEZONE
+from services.people.identity import Actor, Person, clean_name, normalise_object_id
+from services.people.permissions import Action, Resource, ResourceKind, require
+from storage.base import BatchFailed, BatchOperation, Entity, EntityExists, EntityNotFound, ETagMismatch, TableStore
+
+TABLE = "DigitalDivide"
+CLASSES = "classes"
+PARTNERS = "partners"
+OUTREACH = "outreach"
+AUDIT_CLASS = "digital_divide_class"
+AUDIT_OUTREACH = "digital_divide_outreach"
+AUDIT_PARTNER = "digital_divide_partner"
+DEFAULT_PARTNERS: tuple[str, ...] = ("大学", "社会福祉協議会")
+OUTREACH_ITEMS: tuple[tuple[str, str, str], ...] = (
+    ("poster_city", "ポスター（市有施設）", "枚"),
+    ("poster_private", "ポスター（民間施設）", "枚"),
+    *((f"flyer_{i}", f"チラシ（{w}）", "枚") for i, w in enumerate(WARDS)),
+    ("kouhou", "広報さかい 掲載記事", "件"),
+)
+MAX_NOTE = 100
+
+
+class DigitalDivideError(Exception):
+    """A request that cannot be done; ``str(error)`` is Japanese for the user."""
+
+
+class FormRejected(DigitalDivideError):
+    def __init__(self, form: ClassForm):
+        super().__init__(form.message or "入力内容を確認してください。")
+        self.form = form
+
+
+class Conflict(DigitalDivideError):
+    def __init__(self, what: str = "この記録"):
+        super().__init__(f"{what}はほかの画面で先に更新されていました。最新の内容を表示しています。")
+
+
+class NotFound(DigitalDivideError):
+    def __init__(self) -> None:
+        super().__init__("その教室の記録が見つかりません（削除されたか、古いカードです）。")
+
+
+def class_key(day: date, start: time, ward: str, venue: str) -> str:
+    digest = hashlib.sha1(f"{ward}|{venue}".encode()).hexdigest()[:12]
+    return f"{day:%Y%m%d}-{start:%H%M}-{digest}"
+
+
+def _entity(c: Parsed | SmartphoneClass, recorded_by: str) -> Entity:
+    props: dict[str, Any] = {"day": c.day.isoformat(), "start": f"{c.start:%H:%M}", "end": f"{c.end:%H:%M}",
+                             "ward": c.ward, "venue": c.venue, "partner": c.partner, "capacity": c.capacity,
+                             "fy": fiscal_year_of(c.day), "recorded_by": recorded_by}
+    if c.attendance is not None:
+        props["attendance"] = c.attendance
+    return Entity(CLASSES, class_key(c.day, c.start, c.ward, c.venue), props)
+
+
+def _class(e: Entity) -> SmartphoneClass:
+    return SmartphoneClass(e.row_key, date.fromisoformat(e["day"]), time.fromisoformat(e["start"]),
+                           time.fromisoformat(e["end"]), e["ward"], e["venue"], e["partner"], int(e["capacity"]),
+                           e.get("attendance"), e.get("recorded_by", ""), e.etag)
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    keys = ("day", "start", "end", "ward", "venue", "partner", "capacity", "attendance")
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+class DigitalDivideService:
+    def __init__(self, store: TableStore, clock: Callable[[], datetime], *,
+                 plans: Mapping[int, tuple[int, int]] | None = None, partners: Sequence[str] = DEFAULT_PARTNERS):
+        self._store = store
+        self._clock = clock
+        self._plans = dict(plans or {})
+        self._default_partners = tuple(partners)
+        self._audit = AuditLog(store, clock)
+
+    def today(self) -> date:
+        return self._clock().astimezone(TIMEZONE).date()
+
+    # --- the material (seed) and the plan ------------------------------------------------------
+
+    def overview(self) -> Overview:
+        rows = {r[0]: r[1] for r in read_seed_frame(self._store, "digital_divide_overview").itertuples(index=False)}
+        summary = rows.pop("取組の概要", "")
+        actions = tuple(f"{r[2]}{r[3]}" for r in read_seed_frame(self._store, "digital_divide_plan").itertuples(index=False))
+        r4 = tuple((r[0], r[1], int(r[2]), r[3]) for r in read_seed_frame(self._store, "digital_divide_r4").itertuples(index=False))
+        return Overview(summary, tuple(rows.items()), actions, r4)
+
+    def plan_for(self, fiscal_year: int) -> Plan | None:
+        if fiscal_year in self._plans:
+            classes, people = self._plans[fiscal_year]
+            return Plan(fiscal_year, classes, people, "設定（DIGITAL_DIVIDE_PLANS）")
+        if fiscal_year == R5:
+            try:
+                frame = read_seed_frame(self._store, "digital_divide_plan")
+            except SeedError:
+                return None
+            for row in frame.itertuples(index=False):
+                if str(row[5]) == "R5予定" and not _na(row[6]):
+                    return Plan(R5, int(row[6]), int(row[7]), "会議資料（R5予定）")
+        return None
+
+    def classes(self, fiscal_year: int | None = None) -> list[SmartphoneClass]:
+        where = {"fy": fiscal_year} if fiscal_year is not None else None
+        found = [_class(e) for e in self._store.query(TABLE, CLASSES, where) if not e.row_key.startswith("import|")]
+        return sorted(found, key=lambda c: (c.day, c.start, c.ward))
+
+    def plan_view(self, viewer: Person, fiscal_year: int, as_of: date) -> PlanView:
+        require(viewer, Action.READ, Resource(ResourceKind.DIGITAL_DIVIDE))
+        return plan_view(fiscal_year, self.plan_for(fiscal_year), self.classes(fiscal_year), as_of)
+
+    def upcoming(self, as_of: date, ward: str = "", limit: int = 30) -> list[SmartphoneClass]:
+        """Classes from today on, for residents (anyone may read them)."""
+        found = [c for c in self.classes() if c.day >= as_of and (not ward or c.ward == ward)]
+        return found[:limit]
+
+    # --- partners -----------------------------------------------------------------------------
+
+    def contacts(self) -> list[PartnerContact]:
+        return [PartnerContact(e["partner"], e["object_id"], e.get("name", "")) for e in self._store.query(TABLE, PARTNERS)]
+
+    def partners(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self._default_partners, *(c.partner for c in self.contacts())]))
+
+    def partners_of(self, person: Person) -> tuple[str, ...]:
+        return tuple(c.partner for c in self.contacts() if c.object_id == person.object_id)
+
+    def may_record(self, person: Person) -> bool:
+        return person.is_admin or bool(self.partners_of(person))
+
+    def _class_resource(self, person: Person, partner: str) -> Resource:
+        owner = person.object_id if partner and partner in self.partners_of(person) else None
+        return Resource(ResourceKind.DIGITAL_DIVIDE_CLASSES, owner=owner)
+
+    def add_contact(self, actor: Actor, partner: str, object_id: str, name: str) -> PartnerContact:
+        require(actor.person, Action.WRITE, Resource(ResourceKind.DIGITAL_DIVIDE_ADMIN))
+        partner = clean_name(partner)
+        oid = normalise_object_id(object_id)
+        if not partner or len(partner) > 60 or "|" in partner:
+            raise DigitalDivideError("連携先の名前は1～60文字で入力してください。")
+        contact = PartnerContact(partner, oid, name)
+        entity = Entity(PARTNERS, f"{partner}|{oid}", {"partner": partner, "object_id": oid, "name": name})
+        if self._store.get(TABLE, PARTNERS, entity.row_key):
+            return contact  # already registered
+        change = Change(AUDIT_PARTNER, entity.row_key, "create", None, dict(entity.properties))
+        try:
+            self._audit.apply(actor, [change], lambda: self._store.insert(TABLE, entity))
+        except EntityExists:
+            pass
+        return contact
+
+    # --- recording classes --------------------------------------------------------------------
+
+    def class_form(self, actor: Actor, values: Mapping[str, str] | None = None) -> ClassForm:
+        person = actor.person
+        mine = self.partners() if person.is_admin else self.partners_of(person)
+        partner = mine[0] if len(mine) == 1 else ""
+        require(person, Action.WRITE, self._class_resource(person, partner or (mine[0] if mine else "")))
+        return ClassForm({"partner": partner, **(values or {})}, {}, mine)
+
+    def record_class(self, actor: Actor, values: Mapping[str, Any]) -> tuple[SmartphoneClass, bool]:
+        """Record a class (and its attendance when given). The same values again save nothing."""
+        person = actor.person
+        # may this person record classes at all (an admin, or a contact of some partner)?
+        require(person, Action.WRITE, self._class_resource(person, (self.partners_of(person) or ("",))[0]))
+        mine = self.partners() if person.is_admin else self.partners_of(person)
+        shown = {f: str(values.get(f) or "") for f in FIELDS}
+        parsed, errors = parse_class(values, mine)
+        if parsed is None:
+            raise FormRejected(ClassForm(shown, errors, mine))
+        require(person, Action.WRITE, self._class_resource(person, parsed.partner))
+        entity = _entity(parsed, person.object_id)
+        existing = self._store.get(TABLE, CLASSES, entity.row_key)
+        if existing is not None:
+            if _same(existing.properties, entity.properties):
+                return _class(existing), False  # the same card sent again
+            message = "同じ日時・区・会場の教室がすでに記録されています。参加者数の入力は一覧から行ってください。"
+            raise FormRejected(ClassForm(shown, {"venue": message}, mine, message))
+        change = Change(AUDIT_CLASS, entity.row_key, "create", None, dict(entity.properties))
+        try:
+            saved = self._audit.apply(actor, [change], lambda: self._store.insert(TABLE, entity))
+        except EntityExists:
+            return _class(self._store.get(TABLE, CLASSES, entity.row_key)), False  # type: ignore[arg-type]
+        return _class(saved), True
+
+    def get_class(self, class_id: str) -> SmartphoneClass:
+        entity = self._store.get(TABLE, CLASSES, class_id) if class_id and "|" not in class_id else None
+        if entity is None:
+            raise NotFound()
+        return _class(entity)
+
+    def record_attendance(self, actor: Actor, class_id: str, value: Any, etag: str | None) -> tuple[SmartphoneClass, bool]:
+        item = self.get_class(class_id)
+        require(actor.person, Action.WRITE, self._class_resource(actor.person, item.partner))
+        try:
+            attendance = parse_count(value, 1000)
+            if attendance is None:
+                raise ValueError(value)
+        except ValueError:
+            raise DigitalDivideError("参加者数は0～1000の整数で入力してください。") from None
+        if item.attendance == attendance:
+            return item, False
+        if etag != item.etag:
+            raise Conflict("この教室の参加者数")
+        before = _entity(item, item.recorded_by)
+        after = Entity(CLASSES, item.id, {**before.properties, "attendance": attendance})
+        change = Change(AUDIT_CLASS, item.id, "update", {"attendance": item.attendance}, {"attendance": attendance})
+        try:
+            saved = self._audit.apply(actor, [change], lambda: self._store.upsert(TABLE, after, item.etag))
+        except (ETagMismatch, EntityNotFound) as error:
+            raise Conflict("この教室の参加者数") from error
+        return _class(saved), True
+
+    def import_xlsx(self, actor: Actor, data: bytes) -> ImportResult:
+        """Classes from a workbook: all saved, or none (every bad cell named)."""
+        person = actor.person
+        mine = self.partners() if person.is_admin else self.partners_of(person)
+        require(person, Action.WRITE, self._class_resource(person, mine[0] if mine else ""))
+        rows = read_rows(data, mine)
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        marker = Entity(CLASSES, f"import|{digest}|{person.object_id}", {"at": self._clock().isoformat()})
+        if self._store.get(TABLE, CLASSES, marker.row_key):
+            return ImportResult(0, 0, len(rows))  # the same file from the same person again
+        operations, changes, added, updated, unchanged, seen = [BatchOperation("insert", marker)], [], 0, 0, 0, {}
+        for number, parsed in rows:
+            require(person, Action.WRITE, self._class_resource(person, parsed.partner))
+            entity = _entity(parsed, person.object_id)
+            if entity.row_key in seen:
+                raise Rejected([f"{number}行目: {seen[entity.row_key]}行目と同じ日時・区・会場です"])
+            seen[entity.row_key] = number
+            existing = self._store.get(TABLE, CLASSES, entity.row_key)
+            if existing is None:
+                operations.append(BatchOperation("insert", entity))
+                changes.append(Change(AUDIT_CLASS, entity.row_key, "import", None, dict(entity.properties)))
+                added += 1
+            elif _same(existing.properties, entity.properties):
+                unchanged += 1
+            else:
+                kept = Entity(CLASSES, entity.row_key, {**entity.properties,
+                                                        "recorded_by": existing.get("recorded_by", person.object_id)})
+                operations.append(BatchOperation("upsert", kept, existing.etag))
+                changes.append(Change(AUDIT_CLASS, entity.row_key, "import", dict(existing.properties),
+                                      dict(kept.properties)))
+                updated += 1
+        try:
+            self._audit.apply(actor, changes, lambda: self._store.batch(TABLE, operations))
+        except BatchFailed as error:
+            if isinstance(error.cause, EntityExists) and error.index == 0:
+                return ImportResult(0, 0, len(rows))
+            raise Rejected(["取込中にほかの画面で教室が更新されました。もう一度送ってください"]) from error
+        return ImportResult(added, updated, unchanged)
+
+    def export_xlsx(self, viewer: Person, fiscal_year: int) -> bytes:
+        require(viewer, Action.READ, Resource(ResourceKind.DIGITAL_DIVIDE))
+        return workbook_bytes(self.classes(fiscal_year), f"スマホ教室（{fiscal_year - 2018}年度）")
+
+    # --- outreach -----------------------------------------------------------------------------
+
+    def outreach(self, fiscal_year: int) -> Outreach:
+        entity = self._store.get(TABLE, OUTREACH, str(fiscal_year))
+        figures = json.loads(entity.get("figures") or "{}") if entity else {}
+        items = tuple(OutreachItem(k, label, unit, *(figures.get(k) or (None, None)))
+                      for k, label, unit in OUTREACH_ITEMS)
+        return Outreach(fiscal_year, items, entity.get("note", "") if entity else "", entity.etag if entity else None)
+
+    def set_outreach(self, actor: Actor, fiscal_year: int, values: Mapping[str, Any], etag: str | None) -> tuple[Outreach, bool]:
+        require(actor.person, Action.WRITE, Resource(ResourceKind.DIGITAL_DIVIDE_ADMIN))
+        current = self.outreach(fiscal_year)
+        figures: dict[str, list[int | None]] = {}
+        errors = []
+        for item in current.items:
+            pair: list[int | None] = []
+            for kind in ("planned", "actual"):
+                raw = values.get(f"{kind}|{item.key}")
+                try:
+                    pair.append(parse_count(raw, 10_000_000))
+                except ValueError:
+                    errors.append(f"{item.label}の{'計画' if kind == 'planned' else '実績'}: 0以上の整数で入力してください（入力: {raw}）")
+                    pair.append(None)
+            if pair != [None, None]:
+                figures[item.key] = pair
+        note = clean_name(str(values.get("note") or ""))[:MAX_NOTE]
+        if errors:
+            raise DigitalDivideError("；".join(errors))
+        before = {i.key: [i.planned, i.actual] for i in current.items if (i.planned, i.actual) != (None, None)}
+        if before == figures and note == current.note:
+            return current, False
+        if etag != current.etag:
+            raise Conflict("周知・啓発の計画と実績")
+        entity = Entity(OUTREACH, str(fiscal_year), {"figures": json.dumps(figures), "note": note or None})
+        change = Change(AUDIT_OUTREACH, str(fiscal_year), "update" if current.etag else "create",
+                        {"figures": before, "note": current.note} if current.etag else None,
+                        {"figures": figures, "note": note})
+        write = (lambda: self._store.upsert(TABLE, entity, current.etag)) if current.etag else (
+            lambda: self._store.insert(TABLE, entity))
+        try:
+            self._audit.apply(actor, [change], write)
+        except (ETagMismatch, EntityNotFound, EntityExists) as error:
+            raise Conflict("周知・啓発の計画と実績") from error
+        return self.outreach(fiscal_year), True
+
+
+def _na(value: Any) -> bool:
+    try:
+        return value is None or value != value or str(value) == "<NA>"
+    except TypeError:
+        return True
