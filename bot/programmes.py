@@ -19,8 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs import online_procedures
+from dialogs import digital_divide, literacy, online_procedures
 from dialogs.base import DialogDeps, ExportBuilder, PreparingDialog, ProgrammeDialog
+from dialogs.digital_divide import DigitalDivideDialog
+from dialogs.literacy import LiteracyDialog
 from dialogs.online_procedures import OnlineProceduresDialog
 from services.kernel.programmes import ProgrammeInfo
 from services.proactive.alerts import AlertSource, DueAlert
@@ -62,7 +64,9 @@ PROGRAMMES: tuple[Programme, ...] = (
     _p("dx", "堺市DX", "🚀", "DX PRO（72部署）のDX実行計画・実施報告、研修、データアカデミーを管理します。",
        ("dx", "データアカデミー", "dxpro"), PreparingDialog),
     _p("literacy", "ICTリテラシー", "📚", "「わかる」「つかえる」「つくれる」のレベル別研修と受講状況を管理します。",
-       ("リテラシー", "literacy"), PreparingDialog),
+       ("リテラシー", "literacy"), LiteracyDialog, status=literacy.status_source),
     _p("digital_divide", "デジタル・ディバイド対策", "📱", "スマホ教室、ポスター掲示、チラシ配架などの取組を管理します。",
-       ("デジタルデバイド", "デジタルディバイド", "デジタル・ディバイド", "スマホ教室", "スマホ"), PreparingDialog),
+       ("デジタルデバイド", "デジタルディバイド", "デジタル・ディバイド", "スマホ教室", "スマホ"), DigitalDivideDialog,
+       alerts=digital_divide.alert_source, status=digital_divide.status_source, alert_card=digital_divide.alert_card,
+       exports={digital_divide.CLASSES_EXPORT: digital_divide.export_classes}),
 )

@@ -1,6 +1,7 @@
 """デジタル・ディバイド対策: plan-versus-actual arithmetic (pure).
 
-- The plan of a fiscal year is a setting (``DIGITAL_DIVIDE_PLANS``: ``2024=180/1850,...``); the seed
+- The plan of a fiscal year is a setting (``DIGITAL_DIVIDE_PLANS``: ``2024=180/1850,...``, parsed by
+  ``services.kernel.settings``); the seed
   gives 令和5年度's (計177回・1,801名, the material's R5予定). A setting for 2023 overrides the seed.
 - The material gives the plan for the year only, so the monthly plan spreads it evenly: the plan
   up to the i-th month of the fiscal year is ``round(year × i / 12)`` (half up), and a month's plan
@@ -47,23 +48,6 @@ def monthly_plan(total: int) -> list[int]:
 
 def ward_share(total: int) -> int:
     return _half_up(total, len(WARDS))
-
-
-def parse_plans(text: str) -> dict[int, tuple[int, int]]:
-    """``2024=180/1850,2025=190/1900`` → {2024: (180, 1850), …}. Raises ValueError."""
-    plans: dict[int, tuple[int, int]] = {}
-    for part in (p.strip() for p in (text or "").split(",")):
-        if not part:
-            continue
-        year, _, figures = part.partition("=")
-        classes, _, people = figures.partition("/")
-        if not (year.strip().isdigit() and classes.strip().isdigit() and people.strip().isdigit()):
-            raise ValueError(part)
-        fy, c, p = int(year), int(classes), int(people)
-        if not 2000 <= fy <= 2100 or c > 100_000 or p > 10_000_000 or fy in plans:
-            raise ValueError(part)
-        plans[fy] = (c, p)
-    return plans
 
 
 def is_held(item: SmartphoneClass, as_of: date) -> bool:

@@ -16,6 +16,7 @@ nothing).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,15 @@ from typing import Any
 
 from services.audit.models import Change
 from services.audit.trail import AuditLog
-from services.digital_divide.classes import FIELDS, Parsed, Rejected, parse_class, parse_count, read_rows, workbook_bytes
+from services.digital_divide.classes import (
+    FIELDS,
+    Parsed,
+    Rejected,
+    parse_class,
+    parse_count,
+    read_rows,
+    workbook_bytes,
+)
 from services.digital_divide.models import (
     R5,
     WARDS,
@@ -43,7 +52,15 @@ from services.kernel.seed import SeedError, read_seed_frame
 from services.kernel.settings import TIMEZONE
 from services.people.identity import Actor, Person, clean_name, normalise_object_id
 from services.people.permissions import Action, Resource, ResourceKind, require
-from storage.base import BatchFailed, BatchOperation, Entity, EntityExists, EntityNotFound, ETagMismatch, TableStore
+from storage.base import (
+    BatchFailed,
+    BatchOperation,
+    Entity,
+    EntityExists,
+    EntityNotFound,
+    ETagMismatch,
+    TableStore,
+)
 
 TABLE = "DigitalDivide"
 CLASSES = "classes"
@@ -185,10 +202,8 @@ class DigitalDivideService:
         if self._store.get(TABLE, PARTNERS, entity.row_key):
             return contact  # already registered
         change = Change(AUDIT_PARTNER, entity.row_key, "create", None, dict(entity.properties))
-        try:
+        with contextlib.suppress(EntityExists):
             self._audit.apply(actor, [change], lambda: self._store.insert(TABLE, entity))
-        except EntityExists:
-            pass
         return contact
 
     # --- recording classes --------------------------------------------------------------------

@@ -98,6 +98,18 @@ class Settings:
     online_procedures_escalation_days: int = 10
     # Files delivered in Teams (file consent): an offer not accepted within this many hours expires
     file_offer_hours: int = 24
+    # --- literacy ---
+    # ICTリテラシー: the tools whose levels staff assess (admins add more through the card), and how
+    # many days ahead a planned move makes a department "at risk" of losing a skill it needs
+    literacy_tools: tuple[str, ...] = ("Teams", "Microsoft 365", "RPA", "データベース・Power Platform")
+    literacy_at_risk_days: int = 90
+    # --- digital_divide ---
+    # デジタル・ディバイド対策: the smartphone-class plan per fiscal year ((year, classes, people); the
+    # seed gives 令和5年度's), the partners offered on the class form, and after how many business
+    # days a class without its attendance is due an alert
+    digital_divide_plans: tuple[tuple[int, int, int], ...] = ()
+    digital_divide_partners: tuple[str, ...] = ("大学", "社会福祉協議会")
+    digital_divide_attendance_days: int = 3
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -220,6 +232,33 @@ class Settings:
             raise SettingsError("PROACTIVE_CONVERSATION_LIMITS", "は「件数/秒」をカンマで並べた形式です"
                                                                 f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）") from None
 
+        # --- literacy ---
+        def name_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            value = text(name)
+            if not value:
+                return default
+            items = tuple(dict.fromkeys(" ".join(p.split()) for p in value.split(",") if p.strip()))
+            if not items or any(len(i) > 40 or "|" in i for i in items) or len(items) > 20:
+                raise SettingsError(name, f"はカンマ区切りの名前（各40文字以内・20件まで、「|」不可）です（指定値: {value}）")
+            return items
+
+        literacy_tools = name_list("LITERACY_TOOLS", ("Teams", "Microsoft 365", "RPA", "データベース・Power Platform"))
+        literacy_at_risk_days = integer("LITERACY_AT_RISK_DAYS", 90, 1, 730)
+        # --- digital_divide ---
+        plans_text = text("DIGITAL_DIVIDE_PLANS")
+        digital_divide_plans: list[tuple[int, int, int]] = []
+        for part in (p.strip() for p in plans_text.split(",") if p.strip()):
+            year, _, figures = part.partition("=")
+            classes, _, people = figures.partition("/")
+            numbers = (year.strip(), classes.strip(), people.strip())
+            if not all(n.isdigit() and len(n) <= 8 for n in numbers) or not 2000 <= int(numbers[0]) <= 2100 \
+                    or int(numbers[0]) in {p[0] for p in digital_divide_plans}:
+                raise SettingsError("DIGITAL_DIVIDE_PLANS", "は「年度=回数/人数」をカンマで並べた形式です"
+                                                            f"（例: 2024=180/1850、指定値: {plans_text}）")
+            digital_divide_plans.append((int(numbers[0]), int(numbers[1]), int(numbers[2])))
+        digital_divide_partners = name_list("DIGITAL_DIVIDE_PARTNERS", ("大学", "社会福祉協議会"))
+        digital_divide_attendance_days = integer("DIGITAL_DIVIDE_ATTENDANCE_DAYS", 3, 1, 30)
+
         clock_text = text("BOT_CLOCK_START")
         clock_start = None
         if clock_text:
@@ -263,6 +302,11 @@ class Settings:
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
             file_offer_hours=integer("FILE_OFFER_HOURS", 24, 1, 168),
+            literacy_tools=literacy_tools,
+            literacy_at_risk_days=literacy_at_risk_days,
+            digital_divide_plans=tuple(digital_divide_plans),
+            digital_divide_partners=digital_divide_partners,
+            digital_divide_attendance_days=digital_divide_attendance_days,
             clock_start=clock_start,
         )
 

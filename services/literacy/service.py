@@ -309,9 +309,11 @@ class LiteracyService:
             if pair != [0, 0]:
                 needs[tool] = pair
         names = {p.object_id: p.name for p in current.people} | {m.object_id: m.name for m in current.moves}
+        kept = {m.object_id: m.on.isoformat() for m in current.moves}
         moves = []
         for object_id, name in names.items():
-            raw = str(values.get(f"move|{object_id}") or "").strip()
+            given = values.get(f"move|{object_id}")  # absent (not on the card): keep; blank: no move
+            raw = kept.get(object_id, "") if given is None else str(given).strip()
             if not raw:
                 continue
             try:

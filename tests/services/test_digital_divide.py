@@ -11,10 +11,10 @@ from openpyxl import Workbook, load_workbook
 
 from services.digital_divide.alerts import DigitalDivideAlerts, DigitalDivideStatus
 from services.digital_divide.classes import HEADERS, Rejected
-from services.digital_divide.plan import cumulative_plan, monthly_plan, parse_plans, ward_share
+from services.digital_divide.plan import cumulative_plan, monthly_plan, ward_share
 from services.digital_divide.service import Conflict, DigitalDivideService, FormRejected
 from services.kernel.seed import load_seed, seed_store
-from services.kernel.settings import TIMEZONE
+from services.kernel.settings import TIMEZONE, Settings, SettingsError
 from services.people.permissions import Forbidden
 from services.proactive.digest import StatusLevel
 from tests.fakes import InMemoryTableStore
@@ -29,11 +29,15 @@ def test_the_r5_plan_spreads_evenly_over_the_months_and_wards():
     assert ward_share(177) == 25  # 177 / 7 = 25.3
 
 
-def test_plans_as_a_setting():
-    assert parse_plans("2024=180/1850, 2025=190/1900") == {2024: (180, 1850), 2025: (190, 1900)}
+def test_plans_are_a_setting_per_fiscal_year(store, clock):
+    settings = Settings.from_env({"DIGITAL_DIVIDE_PLANS": "2024=180/1850, 2025=190/1900"})
+    assert settings.digital_divide_plans == ((2024, 180, 1850), (2025, 190, 1900))
     for bad in ("2024=180", "2024=a/1", "2024=1/1,2024=2/2"):
-        with pytest.raises(ValueError):
-            parse_plans(bad)
+        with pytest.raises(SettingsError):
+            Settings.from_env({"DIGITAL_DIVIDE_PLANS": bad})
+    service = DigitalDivideService(store, clock, plans={y: (c, p) for y, c, p in settings.digital_divide_plans})
+    assert (service.plan_for(2024).classes, service.plan_for(2023).classes) == (180, 177)  # R5 from the seed
+    assert service.plan_for(2026) is None
 
 
 @pytest.fixture
