@@ -88,7 +88,8 @@ def summary_card(overview: Overview, view: PlanView, outreach: Outreach, *, may_
         body.append(notice(message))
     intro = [text_block(overview.summary)] + [text_block(f"「{k}」… {v}", spacing="Small", isSubtle=True)
                                                for k, v in overview.pillars]
-    body.append({"type": "Container", "style": "emphasis", "items": intro})
+    if overview.summary:
+        body.append({"type": "Container", "style": "emphasis", "items": intro})
     body.append(text_block("スマホ教室（計画と実施）", weight="Bolder", size="Medium"))
     if view.plan:
         p = view.plan
@@ -117,8 +118,9 @@ def summary_card(overview: Overview, view: PlanView, outreach: Outreach, *, may_
     if outreach.note:
         body.append(text_block(f"メモ: {outreach.note}", isSubtle=True))
     r4 = "、".join(f"{m}（{place}）{n:,}{unit}" for m, place, n, unit in overview.r4)
-    body.append(text_block(f"参考 R4実績（{SNAPSHOT_LABEL}）: {r4}。R5の取組: " + "／".join(overview.actions[:3]),
-                           isSubtle=True, size="Small"))
+    if r4:
+        body.append(text_block(f"参考 R4実績（{SNAPSHOT_LABEL}）: {r4}。R5の取組: " + "／".join(overview.actions[:3]),
+                               isSubtle=True, size="Small"))
     if len(years) > 1:
         body.append({"type": "Input.ChoiceSet", "id": YEAR_INPUT, "label": "年度", "style": "compact",
                      "value": str(view.fiscal_year),

@@ -49,8 +49,9 @@ def _material(view: SelfView) -> list[dict]:
         body.append(text_block(f"取組{item.number} {item.heading}", weight="Bolder", spacing="Small"))
         if item.lines:
             body.append(text_block("\n".join(item.lines), spacing="None", isSubtle=True))
-    body.append(fact_set([(f"「{lv.name}」", lv.description) for lv in s.levels]))
-    return [{"type": "Container", "style": "emphasis", "items": body}]
+    if s.levels:
+        body.append(fact_set([(f"「{lv.name}」", lv.description) for lv in s.levels]))
+    return [{"type": "Container", "style": "emphasis", "items": body}] if body else []
 
 
 def _recommendation(rec: Recommendation) -> dict:

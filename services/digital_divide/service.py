@@ -138,11 +138,18 @@ class DigitalDivideService:
 
     # --- the material (seed) and the plan ------------------------------------------------------
 
+    def _seed_rows(self, name: str) -> list[tuple]:
+        """A seed file's rows as stored; none when the store was not seeded (``app.py --seed``)."""
+        try:
+            return list(read_seed_frame(self._store, name).itertuples(index=False))
+        except SeedError:
+            return []
+
     def overview(self) -> Overview:
-        rows = {r[0]: r[1] for r in read_seed_frame(self._store, "digital_divide_overview").itertuples(index=False)}
+        rows = {r[0]: r[1] for r in self._seed_rows("digital_divide_overview")}
         summary = rows.pop("取組の概要", "")
-        actions = tuple(f"{r[2]}{r[3]}" for r in read_seed_frame(self._store, "digital_divide_plan").itertuples(index=False))
-        r4 = tuple((r[0], r[1], int(r[2]), r[3]) for r in read_seed_frame(self._store, "digital_divide_r4").itertuples(index=False))
+        actions = tuple(f"{r[2]}{r[3]}" for r in self._seed_rows("digital_divide_plan"))
+        r4 = tuple((r[0], r[1], int(r[2]), r[3]) for r in self._seed_rows("digital_divide_r4"))
         return Overview(summary, tuple(rows.items()), actions, r4)
 
     def plan_for(self, fiscal_year: int) -> Plan | None:
@@ -150,11 +157,7 @@ class DigitalDivideService:
             classes, people = self._plans[fiscal_year]
             return Plan(fiscal_year, classes, people, "設定（DIGITAL_DIVIDE_PLANS）")
         if fiscal_year == R5:
-            try:
-                frame = read_seed_frame(self._store, "digital_divide_plan")
-            except SeedError:
-                return None
-            for row in frame.itertuples(index=False):
+            for row in self._seed_rows("digital_divide_plan"):
                 if str(row[5]) == "R5予定" and not _na(row[6]):
                     return Plan(R5, int(row[6]), int(row[7]), "会議資料（R5予定）")
         return None

@@ -107,10 +107,16 @@ class LiteracyService:
 
     # --- the material and the menu (seed) ------------------------------------------------------
 
+    def _seed_rows(self, name: str) -> list[tuple]:
+        """A seed file's rows as stored; none when the store was not seeded (``app.py --seed``)."""
+        try:
+            return list(read_seed_frame(self._store, name).itertuples(index=False))
+        except SeedError:
+            return []
+
     def strategy(self) -> Strategy:
-        rows = read_seed_frame(self._store, "literacy_strategy")
         aim, issues, initiatives = "", [], []
-        for row in rows.itertuples(index=False):
+        for row in self._seed_rows("literacy_strategy"):
             category, number, heading, lines = row[0], row[1], row[2], row[3]
             item = StrategyItem(number, heading, tuple(x for x in str(lines).split("|") if x))
             if category == "目的":
@@ -120,7 +126,7 @@ class LiteracyService:
             else:
                 initiatives.append(item)
         levels, keep = [], None
-        for row in read_seed_frame(self._store, "literacy_levels").itertuples(index=False):
+        for row in self._seed_rows("literacy_levels"):
             name = row[3]
             rank = LEVELS.index(name) + 1 if name in LEVELS else 0
             info = LevelInfo(rank, name, row[2], row[4], tuple(row[5]))
@@ -132,11 +138,7 @@ class LiteracyService:
 
     def training_menu(self) -> dict[str, TrainingMenu]:
         """The DX programme's training menu, as the seed gives it (empty when it is not seeded)."""
-        try:
-            frame = read_seed_frame(self._store, "dx_training_menu")
-        except SeedError:
-            return {}
-        return {r[0]: TrainingMenu(r[0], r[1], r[2]) for r in frame.itertuples(index=False)}
+        return {r[0]: TrainingMenu(r[0], r[1], r[2]) for r in self._seed_rows("dx_training_menu")}
 
     # --- tools --------------------------------------------------------------------------------
 

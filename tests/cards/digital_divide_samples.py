@@ -53,6 +53,13 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
 
     yield "digital_divide:summary-admin-full-year", lambda: summary(True)
     yield "digital_divide:summary-staff-no-plan", lambda: summary(False, 2024)
+
+    def unseeded() -> dict:
+        s = DigitalDivideService(InMemoryTableStore(), lambda: datetime(2024, 2, 20, 10, tzinfo=TIMEZONE))
+        return cards.summary_card(s.overview(), s.plan_view(ADMIN, 2023, TODAY), s.outreach(2023), may_record=False,
+                                  admin=False)
+
+    yield "digital_divide:summary-unseeded", unseeded
     yield "digital_divide:form-empty", lambda: cards.class_form_card(ClassForm({}, {}, ("大学", "社会福祉協議会")))
     yield "digital_divide:form-errors", lambda: cards.class_form_card(ClassForm(
         {"day": "2023-09-12", "start": "10:00", "end": "09:00", "ward": "大阪区", "venue": VENUE, "partner": "他",

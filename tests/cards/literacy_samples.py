@@ -50,6 +50,8 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         return cards.self_card(service.self_view(actor))
 
     yield "literacy:self-new", lambda: self_view(4, Person("s1", "一般 職員"))
+    yield "literacy:self-unseeded", lambda: cards.self_card(LiteracyService(
+        InMemoryTableStore(), lambda: datetime(2026, 1, 5, 10, tzinfo=TIMEZONE)).self_view(Actor(Person("s2", "職員"), "c")))
     yield "literacy:self-saved", lambda: self_view(4, MANAGER, {"Teams": "1", "RPA": "3", "Microsoft 365": "2"})
     yield "literacy:self-20-tools-admin", lambda: self_view(MAX_TOOLS, ADMIN, {})
     yield "literacy:self-errors", lambda: cards.self_card(

@@ -1,0 +1,88 @@
+"""ICTリテラシー and デジタル・ディバイド対策 over HTTP: Teams-shaped activities through the whole app
+(registry lines, person per turn, Action.Execute in place, Action.Submit, a file in a 1:1 chat)."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pytest
+from openpyxl import Workbook
+
+from cards import digital_divide as dd_cards
+from cards import literacy as cards
+from services.digital_divide.classes import HEADERS
+from services.kernel.seed import load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from tests.support import people as fx
+from tests.support.activities import execute_invoke, personal_message
+from tests.support.cards import action_data
+from tests.support.cards import card_json as text
+
+
+@pytest.fixture
+def store(store):
+    seed_store(store, load_seed())
+    fx.load_fixtures(store)
+    return store
+
+
+@pytest.fixture
+def clock():
+    return fx.Clock(datetime(2023, 6, 5, 10, 0, tzinfo=TIMEZONE))
+
+
+@pytest.fixture
+async def client(make_client, settings, store, clock):
+    return await make_client(settings, store, clock=clock)
+
+
+async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
+    response = await client.post("/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user))
+    assert response.status == 200
+    return (await response.json())["value"]
+
+
+async def test_a_staff_member_saves_the_self_assessment_in_place(client, connector):
+    card = await invoke(client, connector, fx.STAFF, "literacy.open")
+    assert "ICTリテラシー" in text(card) and "デジタルツールがつかえない、つけれない" in text(card)
+    data = {**action_data(card, cards.SAVE_VERB), "level|Teams": "2", "level|Microsoft 365": "1", "level|RPA": "0",
+            "level|データベース・Power Platform": "1"}
+    saved = await invoke(client, connector, fx.STAFF, cards.SAVE_VERB, data)
+    assert "保存しました" in text(saved) and "次は「つかえる」" in text(saved) and "データ活用" in text(saved)
+    assert connector.activities == []  # every card came back in place
+
+
+async def test_the_keyword_opens_the_smartphone_classes_and_a_submit_records_one(client, connector):
+    response = await client.post("/api/messages", json=personal_message(connector.url, "スマホ教室", user_aad=fx.STAFF))
+    assert response.status in (200, 201)
+    assert "177回・1,801名" in text(connector.cards()[-1])
+    submit = personal_message(connector.url, "", user_aad=fx.ADMIN,
+                              value={"verb": dd_cards.RECORD_VERB, "day": "2023-05-20", "start": "10:00",
+                                     "end": "12:00", "ward": "北区", "venue": "北区役所", "partner": "大学",
+                                     "capacity": "12", "attendance": "11"})
+    await client.post("/api/messages", json=submit)
+    assert "スマホ教室を記録しました" in text(connector.cards()[-1])
+    summary = await invoke(client, connector, fx.STAFF, dd_cards.SUMMARY_VERB)
+    assert "1回（1%）" in text(summary)
+
+
+async def test_a_manager_may_not_record_classes(client, connector):
+    refused = await invoke(client, connector, fx.MANAGER, dd_cards.FORM_VERB)
+    assert "操作できません" in text(refused)
+
+
+async def test_an_admin_sends_a_classes_workbook_with_a_bad_cell(client, connector, files):
+    served, _hits, base = files
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(HEADERS))
+    sheet.append(["2023-05-10", "25:00", "12:00", "堺区", "堺区役所", "大学", 12, 10])
+    out = io.BytesIO()
+    book.save(out)
+    served["教室.xlsx"] = out.getvalue()
+    activity = personal_message(connector.url, "", user_aad=fx.ADMIN)
+    activity["attachments"] = [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "教室.xlsx",
+                                "content": {"downloadUrl": f"{base}/教室.xlsx", "uniqueId": "x", "fileType": "xlsx"}}]
+    await client.post("/api/messages", json=activity)
+    assert "取り込めませんでした" in text(connector.cards()[-1]) and "B2（開始）" in text(connector.cards()[-1])
