@@ -134,3 +134,30 @@ async def test_admins_enter_outreach(dialog, people):
     assert "ポスター（市有施設）" in text(summary) and "198枚" in text(summary)
     with pytest.raises(Forbidden):
         await dialog.act(None, fx.actor_of(people, fx.STAFF), cards.OUTREACH_VERB, {})
+
+
+async def test_the_registry_lines_give_working_alert_and_status_sources(store, clock, people):
+    from bot.programmes import PROGRAMMES
+    from services.kernel.settings import Settings
+
+    settings = Settings(digital_divide_attendance_days=1, literacy_at_risk_days=30)
+    deps = DialogDeps(store=store, clock=clock, people=people, settings=settings)
+    lines = {p.info.key: p for p in PROGRAMMES}
+    dialog = lines["digital_divide"].dialog(lines["digital_divide"].info, deps)
+    await dialog.act(None, fx.actor_of(people, fx.ADMIN), cards.RECORD_VERB, {**CLASS, "day": "2023-06-01",
+                                                                              "attendance": ""})
+    alerts = lines["digital_divide"].alerts(deps).due_alerts(clock().date())
+    attendance = next(a for a in alerts if "|attendance|" in a.key)
+    assert attendance.person == fx.ADMIN  # 1 business day after 6/1 (the setting) has passed
+    assert any(a.key.startswith("digital_divide|behind|2023-05|") for a in alerts)
+    card = lines["digital_divide"].alert_card(attendance)
+    assert "参加者数が未入力" in text(card) and cards.ATTENDANCE_VERB in verbs(card)
+    dd_line = lines["digital_divide"].status(deps).status(clock().date(), "健康福祉局")
+    assert "計画 177回のうち実施 1回" in dd_line.headline
+    literacy_line = lines["literacy"].status(deps).status(clock().date(), None)
+    assert "まだありません" in literacy_line.headline
+    built = lines["digital_divide"].exports["digital_divide.classes"](deps, fx.actor_of(people, fx.STAFF), {"fy": "2023"})
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(built)).worksheets[0]
+    assert sheet.title == "スマホ教室" and sheet["E2"].value == "北区役所" and sheet["H2"].value is None
