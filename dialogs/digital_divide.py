@@ -31,7 +31,7 @@ from services.digital_divide.service import (
 )
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
-from services.people.identity import Actor, is_object_id
+from services.people.identity import Actor, Person, is_object_id
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
 
@@ -207,6 +207,10 @@ class DigitalDivideDialog(ProgrammeDialog):
     @staticmethod
     def claims_file(name: str, data: bytes) -> bool:
         return looks_like_classes(data)
+
+    def accepts_files_from(self, person: Person) -> bool:
+        """Partner contacts send their classes as a file too (admins' files are always read)."""
+        return self.service.may_record(person)
 
     async def on_file(self, turn: TurnContext, actor: Actor, name: str, data: bytes) -> dict:
         try:

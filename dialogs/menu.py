@@ -3,6 +3,8 @@ menu and the registration flow. The one place that turns ``Forbidden`` into the 
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -78,8 +80,19 @@ class MainDialog:
     async def on_files(self, turn: TurnContext, actor: Actor, files: Sequence[IncomingFile]) -> dict:
         """Files attached in a 1:1 chat, for administrators: a file a programme recognises (its
         ``claims_file(name, data)``, e.g. the online-procedures table) goes to that programme's
-        ``on_file``; anything else is an organisation or roster import. Nothing is downloaded for
-        anybody else."""
+        ``on_file``; anything else is an organisation or roster import. Somebody else is served only by
+        a programme whose ``accepts_files_from(person)`` says yes (e.g. a partner contact's smartphone
+        classes), and only with a file that programme claims. Nothing is downloaded for anybody else."""
+        senders = [d for d in self._dialogs.values() if getattr(d, "accepts_files_from", None) is not None]
+        if not actor.person.is_admin and files:
+            mine = [d for d in senders if await asyncio.to_thread(d.accepts_files_from, actor.person)]
+            try:
+                data = await files[0].read() if mine else None
+            except Exception:
+                data = None
+            for dialog in mine:
+                if data is not None and dialog.claims_file(files[0].name, data):
+                    return await self._guarded(lambda d=dialog, b=data: d.on_file(turn, actor, files[0].name, b))
         if actor.person.is_admin and files:
             try:
                 data = await files[0].read()

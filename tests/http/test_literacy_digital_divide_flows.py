@@ -86,3 +86,37 @@ async def test_an_admin_sends_a_classes_workbook_with_a_bad_cell(client, connect
                                 "content": {"downloadUrl": f"{base}/教室.xlsx", "uniqueId": "x", "fileType": "xlsx"}}]
     await client.post("/api/messages", json=activity)
     assert "取り込めませんでした" in text(connector.cards()[-1]) and "B2（開始）" in text(connector.cards()[-1])
+
+
+def _workbook(*rows: list) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(HEADERS))
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _attach(connector, base: str, name: str, user: str) -> dict:
+    activity = personal_message(connector.url, "", user_aad=user)
+    activity["attachments"] = [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": name,
+                                "content": {"downloadUrl": f"{base}/{name}", "uniqueId": "x", "fileType": "xlsx"}}]
+    return activity
+
+
+async def test_a_partner_contact_sends_classes_and_staff_files_are_not_read(client, connector, files, store, clock):
+    from services.digital_divide.service import DigitalDivideService
+    from services.people.identity import Actor, Person, Role, RoleGrant
+
+    admin = Actor(Person("setup-admin", "準備", grants=(RoleGrant(Role.ADMIN),)), "setup")
+    DigitalDivideService(store, clock).add_contact(admin, "〇〇大学", fx.CONTACT, "財政 担当")
+    served, hits, base = files
+    served["教室.xlsx"] = _workbook(["2023-05-10", "10:00", "12:00", "堺区", "堺区役所", "〇〇大学", 12, 10])
+    await client.post("/api/messages", json=_attach(connector, base, "教室.xlsx", fx.CONTACT))
+    assert "スマホ教室を取り込みました" in text(connector.cards()[-1]) and "追加 1件" in text(connector.cards()[-1])
+    before = len(hits)
+    await client.post("/api/messages", json=_attach(connector, base, "教室.xlsx", fx.STAFF))
+    assert len(hits) == before  # nothing downloaded for staff
+    assert "操作できません" in text(connector.cards()[-1])
