@@ -4,7 +4,6 @@ menu and the registration flow. The one place that turns ``Forbidden`` into the 
 from __future__ import annotations
 
 import asyncio
-
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
