@@ -34,6 +34,8 @@ TOOLS_VERB = "literacy.tools"
 ADD_TOOL_VERB = "literacy.add_tool"
 DEPARTMENT_INPUT = "department"
 MAX_MOVE_INPUTS = 20
+MAX_DEPARTMENTS = 150  # the city has 72 DX departments
+MAX_INLINE_DEPARTMENTS = 10
 MAX_RISKS = 8
 TOOL_INPUT = "tool"
 LEVEL_PREFIX = "level|"
@@ -95,14 +97,31 @@ def self_card(view: SelfView, *, message: str = "", errors: dict[str, str] | Non
     etag = view.assessment.etag if view.assessment else ""
     actions = [submit_action("保存する", SAVE_VERB, {"etag": etag or ""}, style="positive")]
     if view.manages:
-        body.append({"type": "Input.ChoiceSet", "id": DEPARTMENT_INPUT, "label": "部署の必要人材を見る",
-                     "style": "compact", "value": view.manages[0],
-                     "choices": [{"title": d, "value": d} for d in view.manages[:50]]})
+        if len(view.manages) <= MAX_INLINE_DEPARTMENTS:  # more: the button opens a picker card
+            body.append(_department_choice(view.manages))
         actions.append(submit_action("部署の状況", DEPARTMENT_VERB))
     if view.admin:
         actions.append(submit_action("ツール一覧", TOOLS_VERB))
     actions.append(menu_action())
     return adaptive_card(body, actions)
+
+
+def _department_choice(departments: tuple[str, ...] | list[str]) -> dict:
+    return {"type": "Input.ChoiceSet", "id": DEPARTMENT_INPUT, "label": "部署の必要人材を見る",
+            "style": "compact", "value": departments[0],
+            "choices": [{"title": d, "value": d} for d in departments[:MAX_DEPARTMENTS]]}
+
+
+def department_picker_card(departments: tuple[str, ...] | list[str], message: str = "") -> dict:
+    body: list[dict] = [*header("部署の必要人材", "見る部署を選んでください", ICON)]
+    if message:
+        body.append(notice(message))
+    if departments:
+        body.append(_department_choice(departments))
+    else:
+        body.append(text_block("見られる部署はありません。", isSubtle=True))
+    actions = [submit_action("開く", DEPARTMENT_VERB, style="positive")] if departments else []
+    return adaptive_card(body, [*actions, submit_action("自己評価に戻る", SELF_VERB), menu_action()])
 
 
 def department_card(view: DepartmentView, *, may_edit: bool, message: str = "",

@@ -68,8 +68,9 @@ class LiteracyDialog(ProgrammeDialog):
             return await self.save(actor, data)
         if action == "department":
             bureau, _, department = str(data.get(cards.DEPARTMENT_INPUT) or "").partition("/")
-            if not bureau or not department:
-                return await self.self_card(actor, message="部署を選んでから「部署の状況」を押してください。")
+            if not bureau or not department:  # no choice on the card (many departments): the picker
+                departments = await self._run(self.service.departments_managed, actor.person)
+                return cards.department_picker_card(departments)
             return await self.department(actor, bureau, department)
         if action == "needs":
             return await self.needs(actor, data)

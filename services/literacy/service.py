@@ -41,6 +41,7 @@ from services.literacy.models import (
 )
 from services.literacy.rules import department_gaps, recommend
 from services.people.identity import Actor, OrgUnit, Person, Role
+from services.people.organisation import load_organisation
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 from storage.base import Entity, EntityExists, EntityNotFound, ETagMismatch, TableStore
 
@@ -254,8 +255,10 @@ class LiteracyService:
 
     def departments_managed(self, person: Person) -> list[str]:
         """The departments (「局/部」) whose view ``person`` may open: a department manager's own, a
-        bureau manager's departments (those with assessments or needs), every one for an admin."""
-        known = {(e.get("bureau", ""), e.get("department", "")) for e in self._store.query(TABLE, ASSESSMENTS)}
+        bureau manager's departments, every one for an admin (the organisation's departments, plus
+        those with assessments or needs)."""
+        known = {(u.bureau, u.department) for u in load_organisation(self._store).departments}
+        known |= {(e.get("bureau", ""), e.get("department", "")) for e in self._store.query(TABLE, ASSESSMENTS)}
         known |= {tuple(e.row_key.split("|", 1)) for e in self._store.query(TABLE, DEPARTMENTS)}  # type: ignore[misc]
         for scope in person.scopes(Role.MANAGER):
             if scope.department:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import cache
 
@@ -54,6 +55,13 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         InMemoryTableStore(), lambda: datetime(2026, 1, 5, 10, tzinfo=TIMEZONE)).self_view(Actor(Person("s2", "職員"), "c")))
     yield "literacy:self-saved", lambda: self_view(4, MANAGER, {"Teams": "1", "RPA": "3", "Microsoft 365": "2"})
     yield "literacy:self-20-tools-admin", lambda: self_view(MAX_TOOLS, ADMIN, {})
+    many = tuple(f"とても長い名前の局{i // 5:02d}/とても長い名前の部{i:03d}" for i in range(150))
+    yield "literacy:self-20-tools-150-departments", lambda: cards.self_card(replace(
+        _service(MAX_TOOLS).self_view(Actor(ADMIN, "c")), manages=many))
+    yield "literacy:self-10-departments", lambda: cards.self_card(replace(
+        _service(4).self_view(Actor(ADMIN, "c")), manages=many[:10]))
+    yield "literacy:department-picker-150", lambda: cards.department_picker_card(many)
+    yield "literacy:department-picker-none", lambda: cards.department_picker_card([], "部署がありません。")
     yield "literacy:self-errors", lambda: cards.self_card(
         _service(4).self_view(Actor(ADMIN, "c")), errors={"RPA": "レベルを選んでください。"}, values={"RPA": "9"})
     yield "literacy:department-full", lambda: cards.department_card(

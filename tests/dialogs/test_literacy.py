@@ -91,3 +91,12 @@ async def test_only_admins_extend_the_tools(dialog, people):
     assert "kintone" in text(added) and "5件" in text(added)
     staff_card = await dialog.open(None, fx.actor_of(people, fx.STAFF))
     assert "level|kintone" in inputs(staff_card)
+
+
+async def test_without_a_choice_on_the_card_the_department_picker_opens(dialog, people):
+    admin = fx.actor_of(people, fx.ADMIN)
+    picker = await dialog.act(None, admin, cards.DEPARTMENT_VERB, {})
+    choices = [c["value"] for c in inputs(picker)[cards.DEPARTMENT_INPUT]["choices"]]
+    assert "健康福祉局/健康部" in choices and "財政局/税務部" in choices  # every department, for an admin
+    staff_picker = await dialog.act(None, fx.actor_of(people, fx.STAFF), cards.DEPARTMENT_VERB, {})
+    assert "見られる部署はありません" in text(staff_picker)
