@@ -17,6 +17,7 @@ nothing).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -51,7 +52,7 @@ from services.digital_divide.plan import fiscal_year_of, plan_view
 from services.kernel.seed import SeedError, read_seed_frame
 from services.kernel.settings import TIMEZONE
 from services.people.identity import Actor, Person, clean_name, normalise_object_id
-from services.people.permissions import Action, Resource, ResourceKind, require
+from services.people.permissions import Action, Forbidden, Resource, ResourceKind, check, require
 from storage.base import (
     BatchFailed,
     BatchOperation,
@@ -77,6 +78,7 @@ OUTREACH_ITEMS: tuple[tuple[str, str, str], ...] = (
     ("kouhou", "広報さかい 掲載記事", "件"),
 )
 MAX_NOTE = 100
+CLASS_WRITERS = "その連携先の担当者（管理者が登録）と ICTイノベーション推進室（管理者）"
 
 
 class DigitalDivideError(Exception):
@@ -194,6 +196,13 @@ class DigitalDivideService:
         owner = person.object_id if partner and partner in self.partners_of(person) else None
         return Resource(ResourceKind.DIGITAL_DIVIDE_CLASSES, owner=owner)
 
+    def _require_class(self, person: Person, partner: str) -> None:
+        """The one check, worded for classes: the relation that lets a contact write is "owner"
+        (see :meth:`_class_resource`), which the shared wording would call 「ご本人」."""
+        decision = check(person, Action.WRITE, self._class_resource(person, partner))
+        if not decision.allowed:
+            raise Forbidden(dataclasses.replace(decision, who=CLASS_WRITERS))
+
     def add_contact(self, actor: Actor, partner: str, object_id: str, name: str) -> PartnerContact:
         require(actor.person, Action.WRITE, Resource(ResourceKind.DIGITAL_DIVIDE_ADMIN))
         partner = clean_name(partner)
@@ -215,20 +224,20 @@ class DigitalDivideService:
         person = actor.person
         mine = self.partners() if person.is_admin else self.partners_of(person)
         partner = mine[0] if len(mine) == 1 else ""
-        require(person, Action.WRITE, self._class_resource(person, partner or (mine[0] if mine else "")))
+        self._require_class(person, partner or (mine[0] if mine else ""))
         return ClassForm({"partner": partner, **(values or {})}, {}, mine)
 
     def record_class(self, actor: Actor, values: Mapping[str, Any]) -> tuple[SmartphoneClass, bool]:
         """Record a class (and its attendance when given). The same values again save nothing."""
         person = actor.person
         # may this person record classes at all (an admin, or a contact of some partner)?
-        require(person, Action.WRITE, self._class_resource(person, (self.partners_of(person) or ("",))[0]))
+        self._require_class(person, (self.partners_of(person) or ("",))[0])
         mine = self.partners() if person.is_admin else self.partners_of(person)
         shown = {f: str(values.get(f) or "") for f in FIELDS}
         parsed, errors = parse_class(values, mine)
         if parsed is None:
             raise FormRejected(ClassForm(shown, errors, mine))
-        require(person, Action.WRITE, self._class_resource(person, parsed.partner))
+        self._require_class(person, parsed.partner)
         entity = _entity(parsed, person.object_id)
         existing = self._store.get(TABLE, CLASSES, entity.row_key)
         if existing is not None:
@@ -251,7 +260,7 @@ class DigitalDivideService:
 
     def record_attendance(self, actor: Actor, class_id: str, value: Any, etag: str | None) -> tuple[SmartphoneClass, bool]:
         item = self.get_class(class_id)
-        require(actor.person, Action.WRITE, self._class_resource(actor.person, item.partner))
+        self._require_class(actor.person, item.partner)
         try:
             attendance = parse_count(value, 1000)
             if attendance is None:
@@ -275,7 +284,7 @@ class DigitalDivideService:
         """Classes from a workbook: all saved, or none (every bad cell named)."""
         person = actor.person
         mine = self.partners() if person.is_admin else self.partners_of(person)
-        require(person, Action.WRITE, self._class_resource(person, mine[0] if mine else ""))
+        self._require_class(person, mine[0] if mine else "")
         rows = read_rows(data, mine)
         digest = hashlib.sha256(data).hexdigest()[:32]
         marker = Entity(CLASSES, f"import|{digest}|{person.object_id}", {"at": self._clock().isoformat()})
@@ -283,7 +292,7 @@ class DigitalDivideService:
             return ImportResult(0, 0, len(rows))  # the same file from the same person again
         operations, changes, added, updated, unchanged, seen = [BatchOperation("insert", marker)], [], 0, 0, 0, {}
         for number, parsed in rows:
-            require(person, Action.WRITE, self._class_resource(person, parsed.partner))
+            self._require_class(person, parsed.partner)
             entity = _entity(parsed, person.object_id)
             if entity.row_key in seen:
                 raise Rejected([f"{number}行目: {seen[entity.row_key]}行目と同じ日時・区・会場です"])

@@ -185,3 +185,10 @@ def test_overview_is_the_materials_words(service):
     assert overview.summary.startswith("デジタル・デバイドの解消に向けて")
     assert dict(overview.pillars)["実際に触れてもらう"] == "操作方法等を取得できる講座を開催"
     assert ("ポスター", "市有施設", 198, "枚") in overview.r4
+
+
+def test_the_refusal_names_who_may_record_classes(service, people):
+    with pytest.raises(Forbidden) as refused:
+        service.record_class(fx.actor_of(people, fx.STAFF), cls("2023-06-22"))
+    assert str(refused.value) == ("スマホ教室の記録の更新は、その連携先の担当者（管理者が登録）と "
+                                  "ICTイノベーション推進室（管理者）のみが行えます。")
