@@ -39,14 +39,18 @@ MAX_INLINE_DEPARTMENTS = 10
 MAX_RISKS = 8
 TOOL_INPUT = "tool"
 LEVEL_PREFIX = "level|"
-CHOICES = [{"title": NOT_YET, "value": "0"}] + [{"title": name, "value": str(i)} for i, name in enumerate(LEVELS, 1)]
+CHOICES = [{"title": NOT_YET, "value": "0"}] + [
+    {"title": name, "value": str(i)} for i, name in enumerate(LEVELS, 1)
+]
 
 
 def _material(view: SelfView) -> list[dict]:
     s = view.strategy
     body = [text_block(f"🎯 {s.aim}", weight="Bolder")] if s.aim else []
     if s.issues:
-        body.append(text_block("課題: " + "　".join(f"{i.number} {i.heading}" for i in s.issues), isSubtle=True))
+        body.append(
+            text_block("課題: " + "　".join(f"{i.number} {i.heading}" for i in s.issues), isSubtle=True)
+        )
     for item in s.initiatives:
         body.append(text_block(f"取組{item.number} {item.heading}", weight="Bolder", spacing="Small"))
         if item.lines:
@@ -60,18 +64,27 @@ def _recommendation(rec: Recommendation) -> dict:
     if rec.done:
         lines = [f"**{rec.tool}**: 「つくれる」です。", rec.note]
     else:
-        lines = [f"**{rec.tool}**: いまは「{level_name(rec.current)}」→ 次は「{level_name(rec.next_level)}」"
-                 f"（{rec.next_description}）"]
+        lines = [
+            f"**{rec.tool}**: いまは「{level_name(rec.current)}」→ 次は「{level_name(rec.next_level)}」"
+            f"（{rec.next_description}）"
+        ]
         if rec.training:
             fmt = f"【{rec.training.format}】" if rec.training.format else ""
-            lines.append(f"おすすめの研修（堺市DXの研修メニュー）: {rec.training.name}{fmt}　{rec.training.summary}")
+            lines.append(
+                f"おすすめの研修（堺市DXの研修メニュー）: {rec.training.name}{fmt}　{rec.training.summary}"
+            )
         if rec.note:
             lines.append(rec.note)
     return text_block("\n\n".join(lines), spacing="Small")
 
 
-def self_card(view: SelfView, *, message: str = "", errors: dict[str, str] | None = None,
-              values: dict[str, str] | None = None) -> dict:
+def self_card(
+    view: SelfView,
+    *,
+    message: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> dict:
     errors = errors or {}
     body: list[dict] = [*header(TITLE, "デジタルツールごとの自分のレベル（自己評価）", ICON)]
     if errors:
@@ -84,14 +97,27 @@ def self_card(view: SelfView, *, message: str = "", errors: dict[str, str] | Non
         body += [_recommendation(r) for r in view.recommendations]
     body.append(text_block("自己評価", weight="Bolder", size="Medium"))
     if view.assessment and view.assessment.updated_on:
-        body.append(text_block(f"前回の入力: {japanese_date(view.assessment.updated_on)}", isSubtle=True, spacing="None"))
+        body.append(
+            text_block(
+                f"前回の入力: {japanese_date(view.assessment.updated_on)}", isSubtle=True, spacing="None"
+            )
+        )
     for tool in view.tools:
         current = (values or {}).get(tool)
         if current is None:
             current = str(view.assessment.level(tool)) if view.assessment else "0"
-        body.append({"type": "Input.ChoiceSet", "id": LEVEL_PREFIX + tool, "label": tool, "style": "compact",
-                     "value": current, "choices": CHOICES, "isRequired": True,
-                     "errorMessage": "レベルを選んでください"})
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": LEVEL_PREFIX + tool,
+                "label": tool,
+                "style": "compact",
+                "value": current,
+                "choices": CHOICES,
+                "isRequired": True,
+                "errorMessage": "レベルを選んでください",
+            }
+        )
         if tool in errors:
             body.append(text_block(f"⚠️ {errors[tool]}", color="Attention", spacing="None"))
     etag = view.assessment.etag if view.assessment else ""
@@ -107,9 +133,14 @@ def self_card(view: SelfView, *, message: str = "", errors: dict[str, str] | Non
 
 
 def _department_choice(departments: tuple[str, ...] | list[str]) -> dict:
-    return {"type": "Input.ChoiceSet", "id": DEPARTMENT_INPUT, "label": "部署の必要人材を見る",
-            "style": "compact", "value": departments[0],
-            "choices": [{"title": d, "value": d} for d in departments[:MAX_DEPARTMENTS]]}
+    return {
+        "type": "Input.ChoiceSet",
+        "id": DEPARTMENT_INPUT,
+        "label": "部署の必要人材を見る",
+        "style": "compact",
+        "value": departments[0],
+        "choices": [{"title": d, "value": d} for d in departments[:MAX_DEPARTMENTS]],
+    }
 
 
 def department_picker_card(departments: tuple[str, ...] | list[str], message: str = "") -> dict:
@@ -124,10 +155,18 @@ def department_picker_card(departments: tuple[str, ...] | list[str], message: st
     return adaptive_card(body, [*actions, submit_action("自己評価に戻る", SELF_VERB), menu_action()])
 
 
-def department_card(view: DepartmentView, *, may_edit: bool, message: str = "",
-                    errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> dict:
+def department_card(
+    view: DepartmentView,
+    *,
+    may_edit: bool,
+    message: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> dict:
     errors, values = errors or {}, values or {}
-    body: list[dict] = [*header(f"{view.label} の必要人材", "所管に必要な「つかえる」「つくれる」人材（継続）", ICON)]
+    body: list[dict] = [
+        *header(f"{view.label} の必要人材", "所管に必要な「つかえる」「つくれる」人材（継続）", ICON)
+    ]
     if errors:
         body.append(error_banner("入力内容を確認してください。"))
     elif message:
@@ -141,28 +180,50 @@ def department_card(view: DepartmentView, *, may_edit: bool, message: str = "",
             state.append(f"つくれる {r.build_short}名不足")
         if r.at_risk:
             state.append("異動で不足の見込み")
-        facts.append((r.tool, f"つかえる {r.use_have}/{r.use_needed}名・つくれる {r.build_have}/{r.build_needed}名"
-                              f"　{'⚠️ ' + '、'.join(state) if state else '✅'}"))
+        facts.append(
+            (
+                r.tool,
+                f"つかえる {r.use_have}/{r.use_needed}名・つくれる {r.build_have}/{r.build_needed}名"
+                f"　{'⚠️ ' + '、'.join(state) if state else '✅'}",
+            )
+        )
     body.append(text_block("ツールごとの人数（現在/必要）", weight="Bolder"))
     body.append(fact_set(facts))
-    body.append(text_block(f"自己評価を入力した職員: {len(view.people)}名（つくれる人はつかえる人にも数えます）",
-                           isSubtle=True))
+    body.append(
+        text_block(
+            f"自己評価を入力した職員: {len(view.people)}名（つくれる人はつかえる人にも数えます）",
+            isSubtle=True,
+        )
+    )
     risks = [f"⚠️ {r.tool}: {risk}" for r in view.risks for risk in r.at_risk]
     if risks:
         more = f"\n\nほか {len(risks) - MAX_RISKS}件" if len(risks) > MAX_RISKS else ""
-        body.append({"type": "Container", "style": "attention",
-                     "items": [text_block("\n\n".join(risks[:MAX_RISKS]) + more)]})
+        body.append(
+            {
+                "type": "Container",
+                "style": "attention",
+                "items": [text_block("\n\n".join(risks[:MAX_RISKS]) + more)],
+            }
+        )
     actions = []
     if may_edit:
         body.append(text_block("必要な人数を設定する", weight="Bolder", size="Medium"))
         need = {r.tool: r for r in view.rows}
         for tool in view.tools:
             columns = []
-            for kind, label, current in (("use", "つかえる", need[tool].use_needed),
-                                         ("build", "つくれる", need[tool].build_needed)):
+            for kind, label, current in (
+                ("use", "つかえる", need[tool].use_needed),
+                ("build", "つくれる", need[tool].build_needed),
+            ):
                 name = f"{kind}|{tool}"
                 shown = values.get(name, str(current))
-                item = {"type": "Input.Number", "id": name, "label": f"{tool}: {label}（人）", "min": 0, "max": 999}
+                item = {
+                    "type": "Input.Number",
+                    "id": name,
+                    "label": f"{tool}: {label}（人）",
+                    "min": 0,
+                    "max": 999,
+                }
                 if str(shown).isdigit():
                     item["value"] = int(shown)
                 items = [item]
@@ -175,11 +236,20 @@ def department_card(view: DepartmentView, *, may_edit: bool, message: str = "",
         people = {m.object_id: m.name for m in view.moves} | {p.object_id: p.name for p in skilled}
         shown_people = dict(list(people.items())[:MAX_MOVE_INPUTS])
         if people:
-            body.append(text_block("異動予定日（「つかえる」以上の人。決まっている人だけ入力し、空欄は予定なし）",
-                                   weight="Bolder"))
+            body.append(
+                text_block(
+                    "異動予定日（「つかえる」以上の人。決まっている人だけ入力し、空欄は予定なし）",
+                    weight="Bolder",
+                )
+            )
         if len(people) > len(shown_people):
-            body.append(text_block(f"ほか {len(people) - len(shown_people)}名は表示していません（入力済みの予定は保たれます）。",
-                                   isSubtle=True))
+            body.append(
+                text_block(
+                    f"ほか {len(people) - len(shown_people)}名は表示していません"
+                    "（入力済みの予定は保たれます）。",
+                    isSubtle=True,
+                )
+            )
         for oid, name in shown_people.items():
             key = f"move|{oid}"
             item = {"type": "Input.Date", "id": key, "label": name}
@@ -189,20 +259,42 @@ def department_card(view: DepartmentView, *, may_edit: bool, message: str = "",
             body.append(item)
             if key in errors:
                 body.append(text_block(f"⚠️ {errors[key]}", color="Attention", spacing="None"))
-        actions.append(submit_action("保存する", NEEDS_VERB, {"bureau": view.bureau, "department": view.department,
-                                                              "etag": view.etag or ""}, style="positive"))
+        actions.append(
+            submit_action(
+                "保存する",
+                NEEDS_VERB,
+                {"bureau": view.bureau, "department": view.department, "etag": view.etag or ""},
+                style="positive",
+            )
+        )
     actions += [submit_action("自己評価に戻る", SELF_VERB), menu_action()]
     return adaptive_card(body, actions)
 
 
 def tools_card(tools: tuple[str, ...], *, message: str = "", error: str = "", value: str = "") -> dict:
-    body: list[dict] = [*header("ICTリテラシー: ツール一覧", "自己評価と必要人材の対象になるデジタルツール", ICON)]
+    body: list[dict] = [
+        *header("ICTリテラシー: ツール一覧", "自己評価と必要人材の対象になるデジタルツール", ICON)
+    ]
     if error:
         body.append(error_banner(error))
     elif message:
         body.append(notice(message))
     body.append(text_block("\n".join(f"- {t}" for t in tools)))
-    body.append({"type": "Input.Text", "id": TOOL_INPUT, "label": "ツールを追加", "maxLength": 40,
-                 "placeholder": "例: kintone", "value": value})
-    return adaptive_card(body, [submit_action("追加する", ADD_TOOL_VERB, style="positive"),
-                                submit_action("自己評価に戻る", SELF_VERB), menu_action()])
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": TOOL_INPUT,
+            "label": "ツールを追加",
+            "maxLength": 40,
+            "placeholder": "例: kintone",
+            "value": value,
+        }
+    )
+    return adaptive_card(
+        body,
+        [
+            submit_action("追加する", ADD_TOOL_VERB, style="positive"),
+            submit_action("自己評価に戻る", SELF_VERB),
+            menu_action(),
+        ],
+    )

@@ -94,8 +94,15 @@ class DigitalDivideDialog(ProgrammeDialog):
         overview = await self._run(self.service.overview)
         outreach = await self._run(self.service.outreach, year)
         may_record = await self._run(self.service.may_record, actor.person)
-        return cards.summary_card(overview, view, outreach, may_record=may_record, admin=actor.person.is_admin,
-                                  message=message, years=self._years(today))
+        return cards.summary_card(
+            overview,
+            view,
+            outreach,
+            may_record=may_record,
+            admin=actor.person.is_admin,
+            message=message,
+            years=self._years(today),
+        )
 
     async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
         action = verb.partition(".")[2]
@@ -129,8 +136,12 @@ class DigitalDivideDialog(ProgrammeDialog):
                 return await self.add_partner(actor, data)
             if action == "export":
                 y = year or fiscal_year_of(self.today())
-                offer = FileOffer(CLASSES_EXPORT, f"スマホ教室_令和{y - 2018}年度.xlsx",
-                                  f"スマホ教室の記録（令和{y - 2018}年度、受け取った時点のデータ）", {"fy": str(y)})
+                offer = FileOffer(
+                    CLASSES_EXPORT,
+                    f"スマホ教室_令和{y - 2018}年度.xlsx",
+                    f"スマホ教室の記録（令和{y - 2018}年度、受け取った時点のデータ）",
+                    {"fy": str(y)},
+                )
                 return await self.deps.files.offer(turn, actor, offer)
             if action == "import":
                 await self._run(self.service.class_form, actor)  # admins and partner contacts only
@@ -150,7 +161,9 @@ class DigitalDivideDialog(ProgrammeDialog):
 
     async def attendance(self, actor: Actor, **kwargs: Any) -> dict:
         await self._run(self.service.class_form, actor)  # admins and partner contacts only
-        view = await self._run(self.service.plan_view, actor.person, fiscal_year_of(self.today()), self.today())
+        view = await self._run(
+            self.service.plan_view, actor.person, fiscal_year_of(self.today()), self.today()
+        )
         mine = list(view.unrecorded)
         if not actor.person.is_admin:
             partners = await self._run(self.service.partners_of, actor.person)
@@ -161,25 +174,34 @@ class DigitalDivideDialog(ProgrammeDialog):
         class_id = str(data.get("class_id") or "")
         value = data.get(f"attendance|{class_id}")
         try:
-            item, _ = await self._run(self.service.record_attendance, actor, class_id, value,
-                                      str(data.get("etag") or "") or None)
+            item, _ = await self._run(
+                self.service.record_attendance, actor, class_id, value, str(data.get("etag") or "") or None
+            )
         except Conflict as conflict:
             return await self.attendance(actor, error=str(conflict))
         except DigitalDivideError as error:
             return await self.attendance(actor, error=str(error))
-        return await self.attendance(actor, message=f"{item.day.month}月{item.day.day}日 {item.venue} の参加者数"
-                                                    f"（{item.attendance}名）を保存しました。")
+        return await self.attendance(
+            actor,
+            message=f"{item.day.month}月{item.day.day}日 {item.venue} の参加者数"
+            f"（{item.attendance}名）を保存しました。",
+        )
 
     async def save_outreach(self, actor: Actor, year: int, data: dict[str, Any]) -> dict:
         values = {k: str(v if v is not None else "") for k, v in data.items() if "|" in str(k) or k == "note"}
         try:
-            outreach, wrote = await self._run(self.service.set_outreach, actor, year, values,
-                                              str(data.get("etag") or "") or None)
+            outreach, wrote = await self._run(
+                self.service.set_outreach, actor, year, values, str(data.get("etag") or "") or None
+            )
         except Conflict as conflict:
             return cards.outreach_card(await self._run(self.service.outreach, year), error=str(conflict))
         except DigitalDivideError as error:
-            return cards.outreach_card(await self._run(self.service.outreach, year), error=str(error), values=values)
-        return cards.outreach_card(outreach, message="保存しました。" if wrote else "同じ内容で保存済みです。")
+            return cards.outreach_card(
+                await self._run(self.service.outreach, year), error=str(error), values=values
+            )
+        return cards.outreach_card(
+            outreach, message="保存しました。" if wrote else "同じ内容で保存済みです。"
+        )
 
     async def partners(self, actor: Actor, **kwargs: Any) -> dict:
         require(actor.person, Action.WRITE, Resource(ResourceKind.DIGITAL_DIVIDE_ADMIN))
@@ -196,11 +218,18 @@ class DigitalDivideDialog(ProgrammeDialog):
                 what = "名簿にありません"
             return await self.partners(actor, error=f"担当者「{needle or '空欄'}」が{what}。")
         try:
-            contact = await self._run(self.service.add_contact, actor, str(data.get("partner") or ""),
-                                      found[0].object_id, found[0].name)
+            contact = await self._run(
+                self.service.add_contact,
+                actor,
+                str(data.get("partner") or ""),
+                found[0].object_id,
+                found[0].name,
+            )
         except DigitalDivideError as error:
             return await self.partners(actor, error=str(error))
-        return await self.partners(actor, message=f"{contact.partner} の担当者に {contact.name} さんを登録しました。")
+        return await self.partners(
+            actor, message=f"{contact.partner} の担当者に {contact.name} さんを登録しました。"
+        )
 
     # --- files --------------------------------------------------------------------------------
 
@@ -220,5 +249,3 @@ class DigitalDivideDialog(ProgrammeDialog):
         except DigitalDivideError as error:
             return cards.import_result_card(name, problems=[str(error)])
         return cards.import_result_card(name, result.summary)
-
-

@@ -30,7 +30,9 @@ T = TypeVar("T")
 
 def service_for(deps: DialogDeps) -> LiteracyService:
     settings = getattr(deps, "settings", None)
-    kwargs: dict[str, Any] = {"at_risk_days": getattr(settings, "literacy_at_risk_days", DEFAULT_AT_RISK_DAYS)}
+    kwargs: dict[str, Any] = {
+        "at_risk_days": getattr(settings, "literacy_at_risk_days", DEFAULT_AT_RISK_DAYS)
+    }
     if getattr(settings, "literacy_tools", None):
         kwargs["tools"] = settings.literacy_tools  # type: ignore[union-attr]
     return LiteracyService(deps.store, deps.clock, **kwargs)
@@ -85,32 +87,51 @@ class LiteracyDialog(ProgrammeDialog):
         tools = await self._run(self.service.tools)
         values = {t: str(data.get(cards.LEVEL_PREFIX + t) or "") for t in tools}
         try:
-            _, wrote = await self._run(self.service.save_assessment, actor, actor.person.object_id, values,
-                                       str(data.get("etag") or "") or None)
+            _, wrote = await self._run(
+                self.service.save_assessment,
+                actor,
+                actor.person.object_id,
+                values,
+                str(data.get("etag") or "") or None,
+            )
         except Invalid as invalid:
             return await self.self_card(actor, errors=invalid.errors, values=values)
         except Conflict as conflict:
             return await self.self_card(actor, message=str(conflict))
-        message = "保存しました。次のレベルに向けた研修を確認してください。" if wrote else "同じ内容で保存済みです。"
+        message = (
+            "保存しました。次のレベルに向けた研修を確認してください。"
+            if wrote
+            else "同じ内容で保存済みです。"
+        )
         return await self.self_card(actor, message=message)
 
     async def department(self, actor: Actor, bureau: str, department: str, **kwargs: Any) -> dict:
         view = await self._run(self.service.department_view, actor.person, bureau, department, self.today())
-        may_edit = check(actor.person, Action.WRITE, Resource(ResourceKind.LITERACY_NEEDS, bureau, department)).allowed
+        may_edit = check(
+            actor.person, Action.WRITE, Resource(ResourceKind.LITERACY_NEEDS, bureau, department)
+        ).allowed
         return cards.department_card(view, may_edit=may_edit, **kwargs)
 
     async def needs(self, actor: Actor, data: dict[str, Any]) -> dict:
         bureau, department = str(data.get("bureau") or ""), str(data.get("department") or "")
         values = {k: str(v if v is not None else "") for k, v in data.items() if "|" in str(k)}
         try:
-            _, wrote = await self._run(self.service.set_needs, actor, bureau, department, values,
-                                       str(data.get("etag") or "") or None, self.today())
+            _, wrote = await self._run(
+                self.service.set_needs,
+                actor,
+                bureau,
+                department,
+                values,
+                str(data.get("etag") or "") or None,
+                self.today(),
+            )
         except Invalid as invalid:
             return await self.department(actor, bureau, department, errors=invalid.errors, values=values)
         except Conflict as conflict:
             return await self.department(actor, bureau, department, message=str(conflict))
-        return await self.department(actor, bureau, department,
-                                     message="保存しました。" if wrote else "同じ内容で保存済みです。")
+        return await self.department(
+            actor, bureau, department, message="保存しました。" if wrote else "同じ内容で保存済みです。"
+        )
 
     async def tools(self, actor: Actor, **kwargs: Any) -> dict:
         require(actor.person, Action.WRITE, Resource(ResourceKind.LITERACY_TOOLS))
@@ -120,8 +141,11 @@ class LiteracyDialog(ProgrammeDialog):
         try:
             tools = await self._run(self.service.add_tool, actor, name)
         except Invalid as invalid:
-            return cards.tools_card(await self._run(self.service.tools), error=invalid.errors.get("tool", str(invalid)),
-                                    value=name)
+            return cards.tools_card(
+                await self._run(self.service.tools),
+                error=invalid.errors.get("tool", str(invalid)),
+                value=name,
+            )
         except Conflict as conflict:
             return cards.tools_card(await self._run(self.service.tools), error=str(conflict), value=name)
         return cards.tools_card(tools, message=f"ツール一覧を更新しました（{len(tools)}件）。")

@@ -91,7 +91,8 @@ class MainDialog:
                 data = None
             for dialog in mine:
                 if data is not None and dialog.claims_file(files[0].name, data):
-                    return await self._guarded(lambda d=dialog, b=data: d.on_file(turn, actor, files[0].name, b))
+                    name = files[0].name
+                    return await self._guarded(lambda d=dialog, b=data: d.on_file(turn, actor, name, b))
         if actor.person.is_admin and files:
             try:
                 data = await files[0].read()

@@ -155,8 +155,18 @@ def workbook_bytes(classes: Sequence[SmartphoneClass], title: str) -> bytes:
     sheet.title = SHEET
     sheet.append(list(HEADERS))
     for c in classes:
-        sheet.append([c.day, f"{c.start:%H:%M}", f"{c.end:%H:%M}", c.ward, c.venue, c.partner, c.capacity,
-                      c.attendance])
+        sheet.append(
+            [
+                c.day,
+                f"{c.start:%H:%M}",
+                f"{c.end:%H:%M}",
+                c.ward,
+                c.venue,
+                c.partner,
+                c.capacity,
+                c.attendance,
+            ]
+        )
         sheet.cell(sheet.max_row, 1).number_format = "yyyy-mm-dd"
     for column, width in zip("ABCDEFGH", (12, 8, 8, 8, 28, 24, 8, 10), strict=True):
         sheet.column_dimensions[column].width = width
@@ -205,7 +215,9 @@ def read_rows(data: bytes, partners: Sequence[str]) -> list[tuple[int, Parsed]]:
     if not body:
         raise Rejected(["教室の行がありません"])
     if len(body) > MAX_IMPORT_ROWS:
-        raise Rejected([f"1ファイル{MAX_IMPORT_ROWS}件までです（{len(body)}件あります）。分けて送ってください"])
+        raise Rejected(
+            [f"1ファイル{MAX_IMPORT_ROWS}件までです（{len(body)}件あります）。分けて送ってください"]
+        )
     problems, parsed = [], []
     for number, row in body:
         cells = list(row[: len(HEADERS)]) + [None] * (len(HEADERS) - len(row))
@@ -213,7 +225,9 @@ def read_rows(data: bytes, partners: Sequence[str]) -> list[tuple[int, Parsed]]:
         for name, message in errors.items():
             column = "ABCDEFGH"[FIELDS.index(name)]
             shown = _nfkc(cells[FIELDS.index(name)])
-            problems.append(f"{column}{number}（{LABELS[name]}）: {message}" + (f"（入力: {shown}）" if shown else ""))
+            problems.append(
+                f"{column}{number}（{LABELS[name]}）: {message}" + (f"（入力: {shown}）" if shown else "")
+            )
         if item:
             parsed.append((number, item))
     if problems:

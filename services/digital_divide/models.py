@@ -37,9 +37,16 @@ class SmartphoneClass:
         return f"{self.start:%H:%M}～{self.end:%H:%M}"
 
     def values(self) -> dict[str, object]:
-        return {"day": self.day.isoformat(), "start": f"{self.start:%H:%M}", "end": f"{self.end:%H:%M}",
-                "ward": self.ward, "venue": self.venue, "partner": self.partner, "capacity": self.capacity,
-                "attendance": self.attendance}
+        return {
+            "day": self.day.isoformat(),
+            "start": f"{self.start:%H:%M}",
+            "end": f"{self.end:%H:%M}",
+            "ward": self.ward,
+            "venue": self.venue,
+            "partner": self.partner,
+            "capacity": self.capacity,
+            "attendance": self.attendance,
+        }
 
 
 @dataclass(frozen=True)

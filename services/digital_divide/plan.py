@@ -54,7 +54,9 @@ def is_held(item: SmartphoneClass, as_of: date) -> bool:
     return item.day < as_of or item.attendance is not None
 
 
-def plan_view(fiscal_year: int, plan: Plan | None, classes: Sequence[SmartphoneClass], as_of: date) -> PlanView:
+def plan_view(
+    fiscal_year: int, plan: Plan | None, classes: Sequence[SmartphoneClass], as_of: date
+) -> PlanView:
     mine = [c for c in classes if fiscal_year_of(c.day) == fiscal_year]
     per_month = monthly_plan(plan.classes) if plan else [0] * 12
     months, cum_plan, cum_held = [], 0, 0
@@ -63,13 +65,40 @@ def plan_view(fiscal_year: int, plan: Plan | None, classes: Sequence[SmartphoneC
         held = [c for c in inside if is_held(c, as_of)]
         cum_plan += planned
         cum_held += len(held)
-        months.append(MonthRow(year, month, planned, len(held), sum(c.attendance or 0 for c in held),
-                               cum_plan, cum_held, month_end(year, month) < as_of))
+        months.append(
+            MonthRow(
+                year,
+                month,
+                planned,
+                len(held),
+                sum(c.attendance or 0 for c in held),
+                cum_plan,
+                cum_held,
+                month_end(year, month) < as_of,
+            )
+        )
     share = ward_share(plan.classes) if plan else 0
     by_ward: Mapping[str, list[SmartphoneClass]] = {w: [c for c in mine if c.ward == w] for w in WARDS}
-    wards = tuple(WardRow(w, share, sum(is_held(c, as_of) for c in items),
-                          sum(c.attendance or 0 for c in items), sum(c.day >= as_of for c in items))
-                  for w, items in by_ward.items())
-    unrecorded = tuple(sorted((c for c in mine if c.day < as_of and c.attendance is None), key=lambda c: c.day))
-    return PlanView(fiscal_year, plan, tuple(months), wards, cum_held, sum(c.attendance or 0 for c in mine),
-                    unrecorded, as_of)
+    wards = tuple(
+        WardRow(
+            w,
+            share,
+            sum(is_held(c, as_of) for c in items),
+            sum(c.attendance or 0 for c in items),
+            sum(c.day >= as_of for c in items),
+        )
+        for w, items in by_ward.items()
+    )
+    unrecorded = tuple(
+        sorted((c for c in mine if c.day < as_of and c.attendance is None), key=lambda c: c.day)
+    )
+    return PlanView(
+        fiscal_year,
+        plan,
+        tuple(months),
+        wards,
+        cum_held,
+        sum(c.attendance or 0 for c in mine),
+        unrecorded,
+        as_of,
+    )

@@ -21,14 +21,13 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from services.audit.models import Change
 from services.audit.trail import AuditLog
 from services.digital_divide.classes import (
     FIELDS,
-    Parsed,
     Rejected,
     parse_class,
     parse_count,
@@ -48,7 +47,18 @@ from services.digital_divide.models import (
     PlanView,
     SmartphoneClass,
 )
-from services.digital_divide.plan import fiscal_year_of, plan_view
+from services.digital_divide.plan import plan_view
+from services.digital_divide.records import (
+    CLASSES,
+    Conflict,
+    DigitalDivideError,
+    FormRejected,
+    NotFound,
+    na,
+    record_entity,
+    same_class,
+    smartphone_class,
+)
 from services.kernel.seed import SeedError, read_seed_frame
 from services.kernel.settings import TIMEZONE
 from services.people.identity import Actor, Person, clean_name, normalise_object_id
@@ -64,7 +74,6 @@ from storage.base import (
 )
 
 TABLE = "DigitalDivide"
-CLASSES = "classes"
 PARTNERS = "partners"
 OUTREACH = "outreach"
 AUDIT_CLASS = "digital_divide_class"
@@ -81,54 +90,15 @@ MAX_NOTE = 100
 CLASS_WRITERS = "その連携先の担当者（管理者が登録）と ICTイノベーション推進室（管理者）"
 
 
-class DigitalDivideError(Exception):
-    """A request that cannot be done; ``str(error)`` is Japanese for the user."""
-
-
-class FormRejected(DigitalDivideError):
-    def __init__(self, form: ClassForm):
-        super().__init__(form.message or "入力内容を確認してください。")
-        self.form = form
-
-
-class Conflict(DigitalDivideError):
-    def __init__(self, what: str = "この記録"):
-        super().__init__(f"{what}はほかの画面で先に更新されていました。最新の内容を表示しています。")
-
-
-class NotFound(DigitalDivideError):
-    def __init__(self) -> None:
-        super().__init__("その教室の記録が見つかりません（削除されたか、古いカードです）。")
-
-
-def class_key(day: date, start: time, ward: str, venue: str) -> str:
-    digest = hashlib.sha1(f"{ward}|{venue}".encode()).hexdigest()[:12]
-    return f"{day:%Y%m%d}-{start:%H%M}-{digest}"
-
-
-def _entity(c: Parsed | SmartphoneClass, recorded_by: str) -> Entity:
-    props: dict[str, Any] = {"day": c.day.isoformat(), "start": f"{c.start:%H:%M}", "end": f"{c.end:%H:%M}",
-                             "ward": c.ward, "venue": c.venue, "partner": c.partner, "capacity": c.capacity,
-                             "fy": fiscal_year_of(c.day), "recorded_by": recorded_by}
-    if c.attendance is not None:
-        props["attendance"] = c.attendance
-    return Entity(CLASSES, class_key(c.day, c.start, c.ward, c.venue), props)
-
-
-def _class(e: Entity) -> SmartphoneClass:
-    return SmartphoneClass(e.row_key, date.fromisoformat(e["day"]), time.fromisoformat(e["start"]),
-                           time.fromisoformat(e["end"]), e["ward"], e["venue"], e["partner"], int(e["capacity"]),
-                           e.get("attendance"), e.get("recorded_by", ""), e.etag)
-
-
-def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    keys = ("day", "start", "end", "ward", "venue", "partner", "capacity", "attendance")
-    return all(a.get(k) == b.get(k) for k in keys)
-
-
 class DigitalDivideService:
-    def __init__(self, store: TableStore, clock: Callable[[], datetime], *,
-                 plans: Mapping[int, tuple[int, int]] | None = None, partners: Sequence[str] = DEFAULT_PARTNERS):
+    def __init__(
+        self,
+        store: TableStore,
+        clock: Callable[[], datetime],
+        *,
+        plans: Mapping[int, tuple[int, int]] | None = None,
+        partners: Sequence[str] = DEFAULT_PARTNERS,
+    ):
         self._store = store
         self._clock = clock
         self._plans = dict(plans or {})
@@ -160,13 +130,17 @@ class DigitalDivideService:
             return Plan(fiscal_year, classes, people, "設定（DIGITAL_DIVIDE_PLANS）")
         if fiscal_year == R5:
             for row in self._seed_rows("digital_divide_plan"):
-                if str(row[5]) == "R5予定" and not _na(row[6]):
+                if str(row[5]) == "R5予定" and not na(row[6]):
                     return Plan(R5, int(row[6]), int(row[7]), "会議資料（R5予定）")
         return None
 
     def classes(self, fiscal_year: int | None = None) -> list[SmartphoneClass]:
         where = {"fy": fiscal_year} if fiscal_year is not None else None
-        found = [_class(e) for e in self._store.query(TABLE, CLASSES, where) if not e.row_key.startswith("import|")]
+        found = [
+            smartphone_class(e)
+            for e in self._store.query(TABLE, CLASSES, where)
+            if not e.row_key.startswith("import|")
+        ]
         return sorted(found, key=lambda c: (c.day, c.start, c.ward))
 
     def plan_view(self, viewer: Person, fiscal_year: int, as_of: date) -> PlanView:
@@ -181,7 +155,10 @@ class DigitalDivideService:
     # --- partners -----------------------------------------------------------------------------
 
     def contacts(self) -> list[PartnerContact]:
-        return [PartnerContact(e["partner"], e["object_id"], e.get("name", "")) for e in self._store.query(TABLE, PARTNERS)]
+        return [
+            PartnerContact(e["partner"], e["object_id"], e.get("name", ""))
+            for e in self._store.query(TABLE, PARTNERS)
+        ]
 
     def partners(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*self._default_partners, *(c.partner for c in self.contacts())]))
@@ -238,27 +215,31 @@ class DigitalDivideService:
         if parsed is None:
             raise FormRejected(ClassForm(shown, errors, mine))
         self._require_class(person, parsed.partner)
-        entity = _entity(parsed, person.object_id)
+        entity = record_entity(parsed, person.object_id)
         existing = self._store.get(TABLE, CLASSES, entity.row_key)
         if existing is not None:
-            if _same(existing.properties, entity.properties):
-                return _class(existing), False  # the same card sent again
-            message = "同じ日時・区・会場の教室がすでに記録されています。参加者数の入力は一覧から行ってください。"
+            if same_class(existing.properties, entity.properties):
+                return smartphone_class(existing), False  # the same card sent again
+            message = (
+                "同じ日時・区・会場の教室がすでに記録されています。参加者数の入力は一覧から行ってください。"
+            )
             raise FormRejected(ClassForm(shown, {"venue": message}, mine, message))
         change = Change(AUDIT_CLASS, entity.row_key, "create", None, dict(entity.properties))
         try:
             saved = self._audit.apply(actor, [change], lambda: self._store.insert(TABLE, entity))
         except EntityExists:
-            return _class(self._store.get(TABLE, CLASSES, entity.row_key)), False  # type: ignore[arg-type]
-        return _class(saved), True
+            return smartphone_class(self._store.get(TABLE, CLASSES, entity.row_key)), False  # type: ignore[arg-type]
+        return smartphone_class(saved), True
 
     def get_class(self, class_id: str) -> SmartphoneClass:
         entity = self._store.get(TABLE, CLASSES, class_id) if class_id and "|" not in class_id else None
         if entity is None:
             raise NotFound()
-        return _class(entity)
+        return smartphone_class(entity)
 
-    def record_attendance(self, actor: Actor, class_id: str, value: Any, etag: str | None) -> tuple[SmartphoneClass, bool]:
+    def record_attendance(
+        self, actor: Actor, class_id: str, value: Any, etag: str | None
+    ) -> tuple[SmartphoneClass, bool]:
         item = self.get_class(class_id)
         self._require_class(actor.person, item.partner)
         try:
@@ -271,14 +252,16 @@ class DigitalDivideService:
             return item, False
         if etag != item.etag:
             raise Conflict("この教室の参加者数")
-        before = _entity(item, item.recorded_by)
+        before = record_entity(item, item.recorded_by)
         after = Entity(CLASSES, item.id, {**before.properties, "attendance": attendance})
-        change = Change(AUDIT_CLASS, item.id, "update", {"attendance": item.attendance}, {"attendance": attendance})
+        change = Change(
+            AUDIT_CLASS, item.id, "update", {"attendance": item.attendance}, {"attendance": attendance}
+        )
         try:
             saved = self._audit.apply(actor, [change], lambda: self._store.upsert(TABLE, after, item.etag))
         except (ETagMismatch, EntityNotFound) as error:
             raise Conflict("この教室の参加者数") from error
-        return _class(saved), True
+        return smartphone_class(saved), True
 
     def import_xlsx(self, actor: Actor, data: bytes) -> ImportResult:
         """Classes from a workbook: all saved, or none (every bad cell named)."""
@@ -290,10 +273,17 @@ class DigitalDivideService:
         marker = Entity(CLASSES, f"import|{digest}|{person.object_id}", {"at": self._clock().isoformat()})
         if self._store.get(TABLE, CLASSES, marker.row_key):
             return ImportResult(0, 0, len(rows))  # the same file from the same person again
-        operations, changes, added, updated, unchanged, seen = [BatchOperation("insert", marker)], [], 0, 0, 0, {}
+        operations, changes, added, updated, unchanged, seen = (
+            [BatchOperation("insert", marker)],
+            [],
+            0,
+            0,
+            0,
+            {},
+        )
         for number, parsed in rows:
             self._require_class(person, parsed.partner)
-            entity = _entity(parsed, person.object_id)
+            entity = record_entity(parsed, person.object_id)
             if entity.row_key in seen:
                 raise Rejected([f"{number}行目: {seen[entity.row_key]}行目と同じ日時・区・会場です"])
             seen[entity.row_key] = number
@@ -302,14 +292,24 @@ class DigitalDivideService:
                 operations.append(BatchOperation("insert", entity))
                 changes.append(Change(AUDIT_CLASS, entity.row_key, "import", None, dict(entity.properties)))
                 added += 1
-            elif _same(existing.properties, entity.properties):
+            elif same_class(existing.properties, entity.properties):
                 unchanged += 1
             else:
-                kept = Entity(CLASSES, entity.row_key, {**entity.properties,
-                                                        "recorded_by": existing.get("recorded_by", person.object_id)})
+                kept = Entity(
+                    CLASSES,
+                    entity.row_key,
+                    {**entity.properties, "recorded_by": existing.get("recorded_by", person.object_id)},
+                )
                 operations.append(BatchOperation("upsert", kept, existing.etag))
-                changes.append(Change(AUDIT_CLASS, entity.row_key, "import", dict(existing.properties),
-                                      dict(kept.properties)))
+                changes.append(
+                    Change(
+                        AUDIT_CLASS,
+                        entity.row_key,
+                        "import",
+                        dict(existing.properties),
+                        dict(kept.properties),
+                    )
+                )
                 updated += 1
         try:
             self._audit.apply(actor, changes, lambda: self._store.batch(TABLE, operations))
@@ -328,11 +328,17 @@ class DigitalDivideService:
     def outreach(self, fiscal_year: int) -> Outreach:
         entity = self._store.get(TABLE, OUTREACH, str(fiscal_year))
         figures = json.loads(entity.get("figures") or "{}") if entity else {}
-        items = tuple(OutreachItem(k, label, unit, *(figures.get(k) or (None, None)))
-                      for k, label, unit in OUTREACH_ITEMS)
-        return Outreach(fiscal_year, items, entity.get("note", "") if entity else "", entity.etag if entity else None)
+        items = tuple(
+            OutreachItem(k, label, unit, *(figures.get(k) or (None, None)))
+            for k, label, unit in OUTREACH_ITEMS
+        )
+        return Outreach(
+            fiscal_year, items, entity.get("note", "") if entity else "", entity.etag if entity else None
+        )
 
-    def set_outreach(self, actor: Actor, fiscal_year: int, values: Mapping[str, Any], etag: str | None) -> tuple[Outreach, bool]:
+    def set_outreach(
+        self, actor: Actor, fiscal_year: int, values: Mapping[str, Any], etag: str | None
+    ) -> tuple[Outreach, bool]:
         require(actor.person, Action.WRITE, Resource(ResourceKind.DIGITAL_DIVIDE_ADMIN))
         current = self.outreach(fiscal_year)
         figures: dict[str, list[int | None]] = {}
@@ -344,33 +350,38 @@ class DigitalDivideService:
                 try:
                     pair.append(parse_count(raw, 10_000_000))
                 except ValueError:
-                    errors.append(f"{item.label}の{'計画' if kind == 'planned' else '実績'}: 0以上の整数で入力してください（入力: {raw}）")
+                    errors.append(
+                        f"{item.label}の{'計画' if kind == 'planned' else '実績'}: "
+                        f"0以上の整数で入力してください（入力: {raw}）"
+                    )
                     pair.append(None)
             if pair != [None, None]:
                 figures[item.key] = pair
         note = clean_name(str(values.get("note") or ""))[:MAX_NOTE]
         if errors:
             raise DigitalDivideError("；".join(errors))
-        before = {i.key: [i.planned, i.actual] for i in current.items if (i.planned, i.actual) != (None, None)}
+        before = {
+            i.key: [i.planned, i.actual] for i in current.items if (i.planned, i.actual) != (None, None)
+        }
         if before == figures and note == current.note:
             return current, False
         if etag != current.etag:
             raise Conflict("周知・啓発の計画と実績")
         entity = Entity(OUTREACH, str(fiscal_year), {"figures": json.dumps(figures), "note": note or None})
-        change = Change(AUDIT_OUTREACH, str(fiscal_year), "update" if current.etag else "create",
-                        {"figures": before, "note": current.note} if current.etag else None,
-                        {"figures": figures, "note": note})
-        write = (lambda: self._store.upsert(TABLE, entity, current.etag)) if current.etag else (
-            lambda: self._store.insert(TABLE, entity))
+        change = Change(
+            AUDIT_OUTREACH,
+            str(fiscal_year),
+            "update" if current.etag else "create",
+            {"figures": before, "note": current.note} if current.etag else None,
+            {"figures": figures, "note": note},
+        )
+        write = (
+            (lambda: self._store.upsert(TABLE, entity, current.etag))
+            if current.etag
+            else (lambda: self._store.insert(TABLE, entity))
+        )
         try:
             self._audit.apply(actor, [change], write)
         except (ETagMismatch, EntityNotFound, EntityExists) as error:
             raise Conflict("周知・啓発の計画と実績") from error
         return self.outreach(fiscal_year), True
-
-
-def _na(value: Any) -> bool:
-    try:
-        return value is None or value != value or str(value) == "<NA>"
-    except TypeError:
-        return True

@@ -107,7 +107,9 @@ class ToolGap:
     use_have: int
     build_needed: int
     build_have: int
-    at_risk: tuple[str, ...] = ()  # why (Japanese), e.g. 「つくれる人 1名（健康 花子さん）が 4月1日に異動予定」
+    at_risk: tuple[
+        str, ...
+    ] = ()  # why (Japanese), e.g. 「つくれる人 1名（健康 花子さん）が 4月1日に異動予定」
 
     @property
     def use_short(self) -> int:

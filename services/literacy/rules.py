@@ -43,8 +43,10 @@ GUIDEBOOK = "堺市DXガイドブック"
 BPR = "BPR"
 DATA = "データ活用"
 ACADEMY = "データアカデミー"
-M365_NOTE = ("DX研修メニューに該当する研修はありません。庁内HPで公開している M365 関連の研修動画・資料で"
-             "学んでください。")
+M365_NOTE = (
+    "DX研修メニューに該当する研修はありません。庁内HPで公開している M365 関連の研修動画・資料で"
+    "学んでください。"
+)
 OTHER_NOTE = "DX研修メニューに該当する研修はありません。ICTイノベーション推進室にご相談ください。"
 TOP_NOTE = "最上位の「つくれる」です。職場で知識の継承・定着に協力してください。"
 
@@ -72,8 +74,9 @@ def training_for(tool: str, level: int) -> tuple[str, str]:
     return "", (M365_NOTE if kind == "m365" else OTHER_NOTE)
 
 
-def recommend(tool: str, current: int, menu: Mapping[str, TrainingMenu],
-              levels: Mapping[int, LevelInfo]) -> Recommendation:
+def recommend(
+    tool: str, current: int, menu: Mapping[str, TrainingMenu], levels: Mapping[int, LevelInfo]
+) -> Recommendation:
     """The next level of ``tool`` for somebody at ``current`` (0..3) and the training for it."""
     current = max(0, min(current, len(LEVELS)))
     if current >= BUILD:
@@ -101,8 +104,9 @@ def _jdate(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _risk(tool: str, label: str, level: int, needed: int, people: Sequence[Assessment],
-          leaving: Mapping[str, Move]) -> str:
+def _risk(
+    tool: str, label: str, level: int, needed: int, people: Sequence[Assessment], leaving: Mapping[str, Move]
+) -> str:
     have = _count(people, tool, level)
     if not needed or len(have) < needed:
         return ""  # nothing needed, or already a gap (shown as such)
@@ -114,17 +118,35 @@ def _risk(tool: str, label: str, level: int, needed: int, people: Sequence[Asses
     return f"{label}人が不足する見込み: {only}「{label}」{len(going)}名が異動予定（{names}）、必要{needed}名"
 
 
-def department_gaps(tools: Sequence[str], needs: Mapping[str, Need], people: Sequence[Assessment],
-                    moves: Sequence[Move], as_of: date, horizon_days: int) -> tuple[ToolGap, ...]:
+def department_gaps(
+    tools: Sequence[str],
+    needs: Mapping[str, Need],
+    people: Sequence[Assessment],
+    moves: Sequence[Move],
+    as_of: date,
+    horizon_days: int,
+) -> tuple[ToolGap, ...]:
     """One row per tool: need, people, gap, and why it is at risk."""
     leaving = _leaving(moves, as_of, horizon_days)
     rows = []
     for tool in tools:
         need = needs.get(tool, Need(tool))
-        risks = [r for r in (
-            _risk(tool, "つくれる", BUILD, need.build, people, leaving),
-            _risk(tool, "つかえる", USE, need.use, people, leaving),
-        ) if r]
-        rows.append(ToolGap(tool, need.use, len(_count(people, tool, USE)), need.build,
-                            len(_count(people, tool, BUILD)), tuple(risks)))
+        risks = [
+            r
+            for r in (
+                _risk(tool, "つくれる", BUILD, need.build, people, leaving),
+                _risk(tool, "つかえる", USE, need.use, people, leaving),
+            )
+            if r
+        ]
+        rows.append(
+            ToolGap(
+                tool,
+                need.use,
+                len(_count(people, tool, USE)),
+                need.build,
+                len(_count(people, tool, BUILD)),
+                tuple(risks),
+            )
+        )
     return tuple(rows)

@@ -16,7 +16,6 @@ values carrying a stale ETag are refused with the current values shown (:class:`
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +24,14 @@ from services.audit.models import Change
 from services.audit.trail import AuditLog
 from services.kernel.seed import SeedError, read_seed_frame
 from services.kernel.settings import TIMEZONE
+from services.literacy.inputs import (
+    MAX_NEED,
+    Conflict,
+    Invalid,
+    clean_tool,
+    department_key,
+    parse_count,
+)
 from services.literacy.models import (
     DEFAULT_TOOLS,
     LEVELS,
@@ -56,47 +63,18 @@ AUDIT_TOOLS = "literacy_tools"
 DEFAULT_AT_RISK_DAYS = 90
 MAX_TOOLS = 20
 MAX_TOOL_CHARS = 40
-MAX_NEED = 999
 MAX_PEOPLE_SHOWN = 40
 
 
-class LiteracyError(Exception):
-    """A request that cannot be done; ``str(error)`` is Japanese for the user."""
-
-
-class Invalid(LiteracyError):
-    def __init__(self, errors: Mapping[str, str], message: str = "入力内容を確認してください。"):
-        super().__init__(message)
-        self.errors = dict(errors)
-
-
-class Conflict(LiteracyError):
-    def __init__(self) -> None:
-        super().__init__("ほかの画面で先に更新されていました。最新の内容を表示しています。もう一度入力してください。")
-
-
-def parse_count(text: Any, *, high: int = MAX_NEED) -> int:
-    """A count typed in a card: NFKC, blank is 0, a trailing 人/名 is allowed. Raises ValueError."""
-    value = unicodedata.normalize("NFKC", str(text if text is not None else "")).strip()
-    value = value.removesuffix("人").removesuffix("名").strip()
-    if not value:
-        return 0
-    if len(value) > 6 or not value.isascii() or not value.isdigit() or int(value) > high:
-        raise ValueError(value)
-    return int(value)
-
-
-def clean_tool(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())
-
-
-def department_key(bureau: str, department: str) -> str:
-    return f"{bureau}|{department}"
-
-
 class LiteracyService:
-    def __init__(self, store: TableStore, clock: Callable[[], datetime], *,
-                 tools: Sequence[str] = DEFAULT_TOOLS, at_risk_days: int = DEFAULT_AT_RISK_DAYS):
+    def __init__(
+        self,
+        store: TableStore,
+        clock: Callable[[], datetime],
+        *,
+        tools: Sequence[str] = DEFAULT_TOOLS,
+        at_risk_days: int = DEFAULT_AT_RISK_DAYS,
+    ):
         self._store = store
         self._clock = clock
         self._base_tools = tuple(tools) or DEFAULT_TOOLS
@@ -135,7 +113,9 @@ class LiteracyService:
                 levels.append(info)
             else:
                 keep = info
-        return Strategy(aim, tuple(issues), tuple(initiatives), tuple(sorted(levels, key=lambda i: i.rank)), keep)
+        return Strategy(
+            aim, tuple(issues), tuple(initiatives), tuple(sorted(levels, key=lambda i: i.rank)), keep
+        )
 
     def training_menu(self) -> dict[str, TrainingMenu]:
         """The DX programme's training menu, as the seed gives it (empty when it is not seeded)."""
@@ -158,7 +138,9 @@ class LiteracyService:
         require(actor.person, Action.WRITE, Resource(ResourceKind.LITERACY_TOOLS))
         tool = clean_tool(name)
         if not tool or len(tool) > MAX_TOOL_CHARS or "|" in tool:
-            raise Invalid({"tool": f"ツール名は1～{MAX_TOOL_CHARS}文字で入力してください（「|」は使えません）。"})
+            raise Invalid(
+                {"tool": f"ツール名は1～{MAX_TOOL_CHARS}文字で入力してください（「|」は使えません）。"}
+            )
         tools = self.tools()
         if tool.lower() in {t.lower() for t in tools}:
             return tools  # already listed: nothing to write (a resubmitted card too)
@@ -169,8 +151,13 @@ class LiteracyService:
         entity = Entity(SETTINGS, TOOLS_ROW, {"tools": json.dumps(after, ensure_ascii=False)})
         change = Change(AUDIT_TOOLS, TOOLS_ROW, "update", {"tools": extra}, {"tools": after})
         try:
-            self._audit.apply(actor, [change], lambda: self._store.upsert(TABLE, entity, etag)
-                              if etag else self._store.insert(TABLE, entity))
+            self._audit.apply(
+                actor,
+                [change],
+                lambda: (
+                    self._store.upsert(TABLE, entity, etag) if etag else self._store.insert(TABLE, entity)
+                ),
+            )
         except (ETagMismatch, EntityNotFound, EntityExists) as error:
             raise Conflict() from error
         return self.tools()
@@ -180,9 +167,15 @@ class LiteracyService:
     @staticmethod
     def _assessment(entity: Entity) -> Assessment:
         updated = entity.get("updated_on")
-        return Assessment(entity.row_key, entity.get("name", ""), entity.get("bureau", ""),
-                          entity.get("department", ""), dict(json.loads(entity.get("levels") or "{}")),
-                          date.fromisoformat(updated) if updated else None, entity.etag)
+        return Assessment(
+            entity.row_key,
+            entity.get("name", ""),
+            entity.get("bureau", ""),
+            entity.get("department", ""),
+            dict(json.loads(entity.get("levels") or "{}")),
+            date.fromisoformat(updated) if updated else None,
+            entity.etag,
+        )
 
     def _load(self, object_id: str) -> Assessment | None:
         entity = self._store.get(TABLE, ASSESSMENTS, object_id)
@@ -198,7 +191,9 @@ class LiteracyService:
         require(viewer, Action.READ, Resource.of(ResourceKind.LITERACY, unit, owner=object_id))
         return found
 
-    def recommendations(self, tools: Sequence[str], assessment: Assessment | None) -> tuple[Recommendation, ...]:
+    def recommendations(
+        self, tools: Sequence[str], assessment: Assessment | None
+    ) -> tuple[Recommendation, ...]:
         menu = self.training_menu()
         levels = {info.rank: info for info in self.strategy().levels}
         return tuple(recommend(t, assessment.level(t) if assessment else 0, menu, levels) for t in tools)
@@ -207,16 +202,28 @@ class LiteracyService:
         person = actor.person
         mine = self.assessment_of(person, person.object_id)
         tools = self.tools()
-        return SelfView(self.strategy(), tools, mine, self.recommendations(tools, mine) if mine else (),
-                        tuple(self.departments_managed(person)), person.is_admin)
+        return SelfView(
+            self.strategy(),
+            tools,
+            mine,
+            self.recommendations(tools, mine) if mine else (),
+            tuple(self.departments_managed(person)),
+            person.is_admin,
+        )
 
-    def save_assessment(self, actor: Actor, owner_id: str, values: Mapping[str, Any],
-                        etag: str | None) -> tuple[Assessment, bool]:
+    def save_assessment(
+        self, actor: Actor, owner_id: str, values: Mapping[str, Any], etag: str | None
+    ) -> tuple[Assessment, bool]:
         """Save ``owner_id``'s levels (``values``: tool → 0..3 or the level's name); only the owner
         may. Returns the assessment and whether anything was written."""
         person = actor.person
-        require(person, Action.WRITE, self._resource(person, owner_id) if owner_id == person.object_id
-                else Resource(ResourceKind.LITERACY, owner=owner_id))
+        require(
+            person,
+            Action.WRITE,
+            self._resource(person, owner_id)
+            if owner_id == person.object_id
+            else Resource(ResourceKind.LITERACY, owner=owner_id),
+        )
         tools = self.tools()
         levels, errors = {}, {}
         for tool in tools:
@@ -235,15 +242,28 @@ class LiteracyService:
         if before and etag != before.etag:
             raise Conflict()
         unit = person.unit
-        props = {"name": person.name, "bureau": unit.bureau if unit else "",
-                 "department": unit.department if unit else "",
-                 "levels": json.dumps(levels, ensure_ascii=False), "updated_on": self.today().isoformat()}
+        props = {
+            "name": person.name,
+            "bureau": unit.bureau if unit else "",
+            "department": unit.department if unit else "",
+            "levels": json.dumps(levels, ensure_ascii=False),
+            "updated_on": self.today().isoformat(),
+        }
         entity = Entity(ASSESSMENTS, owner_id, props)
-        change = Change(AUDIT_ASSESSMENT, owner_id, "update" if before else "create",
-                        {"levels": before.levels} if before else None, {"levels": levels})
+        change = Change(
+            AUDIT_ASSESSMENT,
+            owner_id,
+            "update" if before else "create",
+            {"levels": before.levels} if before else None,
+            {"levels": levels},
+        )
 
         def write() -> Entity:
-            return self._store.upsert(TABLE, entity, before.etag) if before else self._store.insert(TABLE, entity)
+            return (
+                self._store.upsert(TABLE, entity, before.etag)
+                if before
+                else self._store.insert(TABLE, entity)
+            )
 
         try:
             saved = self._audit.apply(actor, [change], write)
@@ -258,7 +278,9 @@ class LiteracyService:
         bureau manager's departments, every one for an admin (the organisation's departments, plus
         those with assessments or needs)."""
         known = {(u.bureau, u.department) for u in load_organisation(self._store).departments}
-        known |= {(e.get("bureau", ""), e.get("department", "")) for e in self._store.query(TABLE, ASSESSMENTS)}
+        known |= {
+            (e.get("bureau", ""), e.get("department", "")) for e in self._store.query(TABLE, ASSESSMENTS)
+        }
         known |= {tuple(e.row_key.split("|", 1)) for e in self._store.query(TABLE, DEPARTMENTS)}  # type: ignore[misc]
         for scope in person.scopes(Role.MANAGER):
             if scope.department:
@@ -287,15 +309,23 @@ class LiteracyService:
         people = self._people(bureau, department)
         tools = self.tools()
         rows = department_gaps(tools, needs, people, moves, as_of, self.at_risk_days)
-        return DepartmentView(bureau, department, tools, rows, tuple(people[:MAX_PEOPLE_SHOWN]),
-                              tuple(moves), etag, as_of)
+        return DepartmentView(
+            bureau, department, tools, rows, tuple(people[:MAX_PEOPLE_SHOWN]), tuple(moves), etag, as_of
+        )
 
     def department_view(self, viewer: Person, bureau: str, department: str, as_of: date) -> DepartmentView:
         require(viewer, Action.READ, Resource(ResourceKind.LITERACY_NEEDS, bureau, department))
         return self._view(bureau, department, as_of)
 
-    def set_needs(self, actor: Actor, bureau: str, department: str, values: Mapping[str, Any],
-                  etag: str | None, as_of: date) -> tuple[DepartmentView, bool]:
+    def set_needs(
+        self,
+        actor: Actor,
+        bureau: str,
+        department: str,
+        values: Mapping[str, Any],
+        etag: str | None,
+        as_of: date,
+    ) -> tuple[DepartmentView, bool]:
         """A manager sets the needs (``use|<tool>``/``build|<tool>``) and moves (``move|<id>``: a
         date or blank). Returns the new view and whether anything was written."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.LITERACY_NEEDS, bureau, department))
@@ -327,22 +357,39 @@ class LiteracyService:
                 errors[f"move|{object_id}"] = "日付を選んでください。"
         if errors:
             raise Invalid(errors)
-        before_needs = {n.tool: [n.use, n.build] for n in (self._department(bureau, department)[0]).values()
-                        if n.use or n.build}
+        before_needs = {
+            n.tool: [n.use, n.build]
+            for n in (self._department(bureau, department)[0]).values()
+            if n.use or n.build
+        }
         before_moves = [[m.object_id, m.name, m.on.isoformat()] for m in current.moves]
         if before_needs == needs and sorted(before_moves) == sorted(moves):
             return current, False  # the same values again
         if etag != current.etag:
             raise Conflict()
         key = department_key(bureau, department)
-        entity = Entity(DEPARTMENTS, key, {"needs": json.dumps(needs, ensure_ascii=False),
-                                           "moves": json.dumps(sorted(moves), ensure_ascii=False)})
-        change = Change(AUDIT_NEEDS, key, "update" if current.etag else "create",
-                        {"needs": before_needs, "moves": before_moves} if current.etag else None,
-                        {"needs": needs, "moves": sorted(moves)})
+        entity = Entity(
+            DEPARTMENTS,
+            key,
+            {
+                "needs": json.dumps(needs, ensure_ascii=False),
+                "moves": json.dumps(sorted(moves), ensure_ascii=False),
+            },
+        )
+        change = Change(
+            AUDIT_NEEDS,
+            key,
+            "update" if current.etag else "create",
+            {"needs": before_needs, "moves": before_moves} if current.etag else None,
+            {"needs": needs, "moves": sorted(moves)},
+        )
 
         def write() -> Entity:
-            return self._store.upsert(TABLE, entity, current.etag) if current.etag else self._store.insert(TABLE, entity)
+            return (
+                self._store.upsert(TABLE, entity, current.etag)
+                if current.etag
+                else self._store.insert(TABLE, entity)
+            )
 
         try:
             self._audit.apply(actor, [change], write)

@@ -56,8 +56,16 @@ def verbs(card: dict) -> list[str]:
     return [a["data"]["verb"] for a in actions(card)]
 
 
-CLASS = {"day": "2023-05-20", "start": "10:00", "end": "12:00", "ward": "北区", "venue": "北区役所",
-         "partner": "大学", "capacity": "12", "attendance": "11"}
+CLASS = {
+    "day": "2023-05-20",
+    "start": "10:00",
+    "end": "12:00",
+    "ward": "北区",
+    "venue": "北区役所",
+    "partner": "大学",
+    "capacity": "12",
+    "attendance": "11",
+}
 
 
 async def test_an_admin_records_a_class_and_the_plan_versus_actual_updates(dialog, people):
@@ -96,13 +104,17 @@ async def test_attendance_is_entered_after_the_class(dialog, people):
     await dialog.act(None, admin, cards.RECORD_VERB, {**CLASS, "attendance": ""})
     listing = await dialog.act(None, admin, cards.ATTENDANCE_VERB, {})
     data = next(a["data"] for a in actions(listing) if a["data"]["verb"] == cards.SAVE_ATTENDANCE_VERB)
-    saved = await dialog.act(None, admin, cards.SAVE_ATTENDANCE_VERB, {**data, f"attendance|{data['class_id']}": "9"})
+    saved = await dialog.act(
+        None, admin, cards.SAVE_ATTENDANCE_VERB, {**data, f"attendance|{data['class_id']}": "9"}
+    )
     assert "（9名）を保存しました" in text(saved) and "参加者数が未入力の教室はありません" in text(saved)
 
 
 async def test_a_partner_contact_is_registered_then_sends_an_excel_file(dialog, deps, people):
     admin, contact = fx.actor_of(people, fx.ADMIN), fx.actor_of(people, fx.CONTACT)
-    registered = await dialog.act(None, admin, cards.ADD_PARTNER_VERB, {"partner": "〇〇大学", "person": "財政 担当"})
+    registered = await dialog.act(
+        None, admin, cards.ADD_PARTNER_VERB, {"partner": "〇〇大学", "person": "財政 担当"}
+    )
     assert "〇〇大学 の担当者に 財政 担当 さんを登録しました" in text(registered)
     book = Workbook()
     sheet = book.active
@@ -127,8 +139,12 @@ async def test_admins_enter_outreach(dialog, people):
     admin = fx.actor_of(people, fx.ADMIN)
     card = await dialog.act(None, admin, cards.OUTREACH_VERB, {cards.YEAR_INPUT: "2023"})
     data = next(a["data"] for a in actions(card) if a["data"]["verb"] == cards.SAVE_OUTREACH_VERB)
-    saved = await dialog.act(None, admin, cards.SAVE_OUTREACH_VERB,
-                             {**data, "planned|poster_city": "200", "actual|poster_city": "198", "note": "広報さかい 8月号"})
+    saved = await dialog.act(
+        None,
+        admin,
+        cards.SAVE_OUTREACH_VERB,
+        {**data, "planned|poster_city": "200", "actual|poster_city": "198", "note": "広報さかい 8月号"},
+    )
     assert "保存しました" in text(saved) and inputs(saved)["actual|poster_city"]["value"] == 198
     summary = await dialog.open(None, admin)
     assert "ポスター（市有施設）" in text(summary) and "198枚" in text(summary)
@@ -144,8 +160,12 @@ async def test_the_registry_lines_give_working_alert_and_status_sources(store, c
     deps = DialogDeps(store=store, clock=clock, people=people, settings=settings)
     lines = {p.info.key: p for p in PROGRAMMES}
     dialog = lines["digital_divide"].dialog(lines["digital_divide"].info, deps)
-    await dialog.act(None, fx.actor_of(people, fx.ADMIN), cards.RECORD_VERB, {**CLASS, "day": "2023-06-01",
-                                                                              "attendance": ""})
+    await dialog.act(
+        None,
+        fx.actor_of(people, fx.ADMIN),
+        cards.RECORD_VERB,
+        {**CLASS, "day": "2023-06-01", "attendance": ""},
+    )
     alerts = lines["digital_divide"].alerts(deps).due_alerts(clock().date())
     attendance = next(a for a in alerts if "|attendance|" in a.key)
     assert attendance.person == fx.ADMIN  # 1 business day after 6/1 (the setting) has passed
@@ -156,7 +176,9 @@ async def test_the_registry_lines_give_working_alert_and_status_sources(store, c
     assert "計画 177回のうち実施 1回" in dd_line.headline
     literacy_line = lines["literacy"].status(deps).status(clock().date(), None)
     assert "まだありません" in literacy_line.headline
-    built = lines["digital_divide"].exports["digital_divide.classes"](deps, fx.actor_of(people, fx.STAFF), {"fy": "2023"})
+    built = lines["digital_divide"].exports["digital_divide.classes"](
+        deps, fx.actor_of(people, fx.STAFF), {"fy": "2023"}
+    )
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(built)).worksheets[0]

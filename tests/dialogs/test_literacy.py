@@ -51,17 +51,28 @@ def data_of(card: dict, verb: str) -> dict:
 async def test_staff_complete_the_self_assessment_and_see_the_next_level(dialog, people):
     staff = fx.actor_of(people, fx.STAFF)
     card = await dialog.open(None, staff)
-    assert "デジタルツールが分からない" in text(card) and "日常業務に必要なICTがわかる（基本操作を含む）" in text(card)
+    assert "デジタルツールが分からない" in text(
+        card
+    ) and "日常業務に必要なICTがわかる（基本操作を含む）" in text(card)
     assert inputs(card)["level|RPA"]["value"] == "0"
-    data = {**data_of(card, cards.SAVE_VERB), "level|Teams": "1", "level|Microsoft 365": "1", "level|RPA": "1",
-            "level|データベース・Power Platform": "0"}
+    data = {
+        **data_of(card, cards.SAVE_VERB),
+        "level|Teams": "1",
+        "level|Microsoft 365": "1",
+        "level|RPA": "1",
+        "level|データベース・Power Platform": "0",
+    }
     saved = await dialog.act(None, staff, cards.SAVE_VERB, data)
     assert "保存しました" in text(saved)
-    assert "いまは「わかる」→ 次は「つかえる」" in text(saved) and "おすすめの研修（堺市DXの研修メニュー）: BPR" in text(saved)
+    assert "いまは「わかる」→ 次は「つかえる」" in text(
+        saved
+    ) and "おすすめの研修（堺市DXの研修メニュー）: BPR" in text(saved)
     assert inputs(saved)["level|RPA"]["value"] == "1"
     again = await dialog.act(None, staff, cards.SAVE_VERB, data)  # the same card sent twice
     assert "同じ内容で保存済みです" in text(again)
-    invalid = await dialog.act(None, staff, cards.SAVE_VERB, {**data_of(saved, cards.SAVE_VERB), "level|RPA": "9"})
+    invalid = await dialog.act(
+        None, staff, cards.SAVE_VERB, {**data_of(saved, cards.SAVE_VERB), "level|RPA": "9"}
+    )
     assert "レベルを選んでください" in text(invalid) and inputs(invalid)["level|RPA"]["value"] == "9"
 
 
@@ -72,12 +83,23 @@ async def test_a_manager_sets_needs_and_sees_the_at_risk_department(dialog, peop
     manager = fx.actor_of(people, fx.MANAGER)
     mine = await dialog.open(None, manager)
     assert inputs(mine)[cards.DEPARTMENT_INPUT]["value"] == "健康福祉局/健康部"
-    view = await dialog.act(None, manager, cards.DEPARTMENT_VERB, {cards.DEPARTMENT_INPUT: "健康福祉局/健康部"})
+    view = await dialog.act(
+        None, manager, cards.DEPARTMENT_VERB, {cards.DEPARTMENT_INPUT: "健康福祉局/健康部"}
+    )
     assert "健康福祉局/健康部 の必要人材" in text(view)
-    data = {**data_of(view, cards.NEEDS_VERB), "use|RPA": "1", "build|RPA": "1", f"move|{fx.DX_HEALTH}": "2026-03-31"}
+    data = {
+        **data_of(view, cards.NEEDS_VERB),
+        "use|RPA": "1",
+        "build|RPA": "1",
+        f"move|{fx.DX_HEALTH}": "2026-03-31",
+    }
     saved = await dialog.act(None, manager, cards.NEEDS_VERB, data)
-    assert "保存しました" in text(saved) and "唯一の「つくれる」1名が異動予定（健康 花子さん（2026年3月31日））" in text(saved)
-    wrong = await dialog.act(None, manager, cards.NEEDS_VERB, {**data_of(saved, cards.NEEDS_VERB), "use|RPA": "x"})
+    assert "保存しました" in text(
+        saved
+    ) and "唯一の「つくれる」1名が異動予定（健康 花子さん（2026年3月31日））" in text(saved)
+    wrong = await dialog.act(
+        None, manager, cards.NEEDS_VERB, {**data_of(saved, cards.NEEDS_VERB), "use|RPA": "x"}
+    )
     assert "0～999の整数で入力してください（入力: x）" in text(wrong)
     with pytest.raises(Forbidden):
         await dialog.act(None, dx, cards.DEPARTMENT_VERB, {cards.DEPARTMENT_INPUT: "健康福祉局/健康部"})

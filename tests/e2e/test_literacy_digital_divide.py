@@ -25,8 +25,11 @@ CLOCK = "2023-06-05T10:00:00+09:00"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, pytestconfig):
-    with running_e2e(tmp_path_factory.mktemp("e2e-literacy"), pytestconfig,
-                     bot_env={"BOT_CLOCK_START": CLOCK, "SCHEDULER_ENABLED": "false"}) as own:
+    with running_e2e(
+        tmp_path_factory.mktemp("e2e-literacy"),
+        pytestconfig,
+        bot_env={"BOT_CLOCK_START": CLOCK, "SCHEDULER_ENABLED": "false"},
+    ) as own:
         yield own
 
 
@@ -50,8 +53,16 @@ def test_an_admin_records_a_class_and_the_plan_versus_actual_card_updates(api: P
     assert "177回・1,801名" in text(summary.card) and "0回（0%）" in text(summary.card)
     form = api.execute(summary, dd_cards.FORM_VERB)["value"]
     assert "スマホ教室を記録する" in text(form)
-    values = {"day": "2023-05-20", "start": "10:00", "end": "12:00", "ward": "北区", "venue": "北区役所",
-              "partner": "大学", "capacity": "12", "attendance": "11"}
+    values = {
+        "day": "2023-05-20",
+        "start": "10:00",
+        "end": "12:00",
+        "ward": "北区",
+        "venue": "北区役所",
+        "partner": "大学",
+        "capacity": "12",
+        "attendance": "11",
+    }
     invalid = api.execute(summary, dd_cards.RECORD_VERB, {**values, "end": "09:00"})["value"]
     assert "終了は開始より後の時刻にしてください" in text(invalid)
     saved = api.execute(summary, dd_cards.RECORD_VERB, values)["value"]

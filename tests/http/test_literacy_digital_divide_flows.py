@@ -38,7 +38,9 @@ async def client(make_client, settings, store, clock):
 
 
 async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post("/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user))
+    response = await client.post(
+        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
+    )
     assert response.status == 200
     return (await response.json())["value"]
 
@@ -46,21 +48,40 @@ async def invoke(client, connector, user: str, verb: str, data: dict | None = No
 async def test_a_staff_member_saves_the_self_assessment_in_place(client, connector):
     card = await invoke(client, connector, fx.STAFF, "literacy.open")
     assert "ICTリテラシー" in text(card) and "デジタルツールがつかえない、つけれない" in text(card)
-    data = {**action_data(card, cards.SAVE_VERB), "level|Teams": "2", "level|Microsoft 365": "1", "level|RPA": "0",
-            "level|データベース・Power Platform": "1"}
+    data = {
+        **action_data(card, cards.SAVE_VERB),
+        "level|Teams": "2",
+        "level|Microsoft 365": "1",
+        "level|RPA": "0",
+        "level|データベース・Power Platform": "1",
+    }
     saved = await invoke(client, connector, fx.STAFF, cards.SAVE_VERB, data)
     assert "保存しました" in text(saved) and "次は「つかえる」" in text(saved) and "データ活用" in text(saved)
     assert connector.activities == []  # every card came back in place
 
 
 async def test_the_keyword_opens_the_smartphone_classes_and_a_submit_records_one(client, connector):
-    response = await client.post("/api/messages", json=personal_message(connector.url, "スマホ教室", user_aad=fx.STAFF))
+    response = await client.post(
+        "/api/messages", json=personal_message(connector.url, "スマホ教室", user_aad=fx.STAFF)
+    )
     assert response.status in (200, 201)
     assert "177回・1,801名" in text(connector.cards()[-1])
-    submit = personal_message(connector.url, "", user_aad=fx.ADMIN,
-                              value={"verb": dd_cards.RECORD_VERB, "day": "2023-05-20", "start": "10:00",
-                                     "end": "12:00", "ward": "北区", "venue": "北区役所", "partner": "大学",
-                                     "capacity": "12", "attendance": "11"})
+    submit = personal_message(
+        connector.url,
+        "",
+        user_aad=fx.ADMIN,
+        value={
+            "verb": dd_cards.RECORD_VERB,
+            "day": "2023-05-20",
+            "start": "10:00",
+            "end": "12:00",
+            "ward": "北区",
+            "venue": "北区役所",
+            "partner": "大学",
+            "capacity": "12",
+            "attendance": "11",
+        },
+    )
     await client.post("/api/messages", json=submit)
     assert "スマホ教室を記録しました" in text(connector.cards()[-1])
     summary = await invoke(client, connector, fx.STAFF, dd_cards.SUMMARY_VERB)
@@ -82,10 +103,17 @@ async def test_an_admin_sends_a_classes_workbook_with_a_bad_cell(client, connect
     book.save(out)
     served["教室.xlsx"] = out.getvalue()
     activity = personal_message(connector.url, "", user_aad=fx.ADMIN)
-    activity["attachments"] = [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "教室.xlsx",
-                                "content": {"downloadUrl": f"{base}/教室.xlsx", "uniqueId": "x", "fileType": "xlsx"}}]
+    activity["attachments"] = [
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": "教室.xlsx",
+            "content": {"downloadUrl": f"{base}/教室.xlsx", "uniqueId": "x", "fileType": "xlsx"},
+        }
+    ]
     await client.post("/api/messages", json=activity)
-    assert "取り込めませんでした" in text(connector.cards()[-1]) and "B2（開始）" in text(connector.cards()[-1])
+    assert "取り込めませんでした" in text(connector.cards()[-1]) and "B2（開始）" in text(
+        connector.cards()[-1]
+    )
 
 
 def _workbook(*rows: list) -> bytes:
@@ -101,12 +129,19 @@ def _workbook(*rows: list) -> bytes:
 
 def _attach(connector, base: str, name: str, user: str) -> dict:
     activity = personal_message(connector.url, "", user_aad=user)
-    activity["attachments"] = [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": name,
-                                "content": {"downloadUrl": f"{base}/{name}", "uniqueId": "x", "fileType": "xlsx"}}]
+    activity["attachments"] = [
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": name,
+            "content": {"downloadUrl": f"{base}/{name}", "uniqueId": "x", "fileType": "xlsx"},
+        }
+    ]
     return activity
 
 
-async def test_a_partner_contact_sends_classes_and_staff_files_are_not_read(client, connector, files, store, clock):
+async def test_a_partner_contact_sends_classes_and_staff_files_are_not_read(
+    client, connector, files, store, clock
+):
     from services.digital_divide.service import DigitalDivideService
     from services.people.identity import Actor, Person, Role, RoleGrant
 
@@ -115,7 +150,9 @@ async def test_a_partner_contact_sends_classes_and_staff_files_are_not_read(clie
     served, hits, base = files
     served["教室.xlsx"] = _workbook(["2023-05-10", "10:00", "12:00", "堺区", "堺区役所", "〇〇大学", 12, 10])
     await client.post("/api/messages", json=_attach(connector, base, "教室.xlsx", fx.CONTACT))
-    assert "スマホ教室を取り込みました" in text(connector.cards()[-1]) and "追加 1件" in text(connector.cards()[-1])
+    assert "スマホ教室を取り込みました" in text(connector.cards()[-1]) and "追加 1件" in text(
+        connector.cards()[-1]
+    )
     before = len(hits)
     await client.post("/api/messages", json=_attach(connector, base, "教室.xlsx", fx.STAFF))
     assert len(hits) == before  # nothing downloaded for staff

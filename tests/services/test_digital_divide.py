@@ -35,7 +35,9 @@ def test_plans_are_a_setting_per_fiscal_year(store, clock):
     for bad in ("2024=180", "2024=a/1", "2024=1/1,2024=2/2"):
         with pytest.raises(SettingsError):
             Settings.from_env({"DIGITAL_DIVIDE_PLANS": bad})
-    service = DigitalDivideService(store, clock, plans={y: (c, p) for y, c, p in settings.digital_divide_plans})
+    service = DigitalDivideService(
+        store, clock, plans={y: (c, p) for y, c, p in settings.digital_divide_plans}
+    )
     assert (service.plan_for(2024).classes, service.plan_for(2023).classes) == (180, 177)  # R5 from the seed
     assert service.plan_for(2026) is None
 
@@ -65,14 +67,28 @@ def service(store, clock, people):
     return service
 
 
-def cls(day: str, ward: str = "堺区", venue: str = "堺区役所", attendance: str = "", partner: str = "大学") -> dict:
-    return {"day": day, "start": "10:00", "end": "12:00", "ward": ward, "venue": venue, "partner": partner,
-            "capacity": "12", "attendance": attendance}
+def cls(
+    day: str, ward: str = "堺区", venue: str = "堺区役所", attendance: str = "", partner: str = "大学"
+) -> dict:
+    return {
+        "day": day,
+        "start": "10:00",
+        "end": "12:00",
+        "ward": ward,
+        "venue": venue,
+        "partner": partner,
+        "capacity": "12",
+        "attendance": attendance,
+    }
 
 
 def test_plan_versus_actual_by_month_and_ward_with_the_seeds_plan(service, people):
     admin = fx.actor_of(people, fx.ADMIN)
-    for day, ward, n in (("2023-04-10", "堺区", "10"), ("2023-04-20", "北区", "8"), ("2023-05-15", "北区", "11")):
+    for day, ward, n in (
+        ("2023-04-10", "堺区", "10"),
+        ("2023-04-20", "北区", "8"),
+        ("2023-05-15", "北区", "11"),
+    ):
         service.record_class(admin, cls(day, ward, attendance=n))
     service.record_class(admin, cls("2023-06-20", "美原区"))  # upcoming
     view = service.plan_view(admin.person, 2023, date(2023, 6, 5))
@@ -102,7 +118,9 @@ def test_admins_and_partner_contacts_record_classes_and_others_may_not(service, 
     with pytest.raises(Forbidden):
         service.record_attendance(staff, saved.id, "10", saved.etag)
     with pytest.raises(FormRejected) as invalid:
-        service.record_class(contact, {**cls("2023-06-22"), "end": "09:00", "ward": "大阪区", "capacity": "0"})
+        service.record_class(
+            contact, {**cls("2023-06-22"), "end": "09:00", "ward": "大阪区", "capacity": "0"}
+        )
     assert set(invalid.value.form.errors) == {"end", "ward", "capacity"}
     assert invalid.value.form.values["ward"] == "大阪区"  # the input is kept
     updated, wrote = service.record_attendance(contact, saved.id, "１１人", saved.etag)
@@ -124,29 +142,50 @@ def _workbook(rows: list[list]) -> bytes:
 
 def test_an_excel_import_is_whole_or_nothing_and_names_the_cell(service, people):
     admin = fx.actor_of(people, fx.ADMIN)
-    bad = _workbook([["2023-04-10", "10:00", "12:00", "堺区", "堺区役所", "大学", 12, 10],
-                     ["R5.4.11", "10:00", "12:00", "堺区", "堺区役所", "大学", "十二", None]])
+    bad = _workbook(
+        [
+            ["2023-04-10", "10:00", "12:00", "堺区", "堺区役所", "大学", 12, 10],
+            ["R5.4.11", "10:00", "12:00", "堺区", "堺区役所", "大学", "十二", None],
+        ]
+    )
     with pytest.raises(Rejected) as rejected:
         service.import_xlsx(admin, bad)
     assert rejected.value.problems == ["G3（定員）: 1～1000の整数で入力してください（入力: 十二）"]
     assert service.classes() == []  # nothing saved
-    good = _workbook([["2023-04-10", "10:00", "12:00", "堺区", "堺区役所", "大学", 12, 10],
-                      ["R5.4.11", "10:00", "12:00", "中", "中区役所", "大学", 12, None]])
+    good = _workbook(
+        [
+            ["2023-04-10", "10:00", "12:00", "堺区", "堺区役所", "大学", 12, 10],
+            ["R5.4.11", "10:00", "12:00", "中", "中区役所", "大学", 12, None],
+        ]
+    )
     result = service.import_xlsx(admin, good)
     assert (result.added, result.updated) == (2, 0)
     assert service.import_xlsx(admin, good).added == 0  # the same file again
     assert [c.ward for c in service.classes()] == ["堺区", "中区"]
     exported = load_workbook(io.BytesIO(service.export_xlsx(admin.person, 2023)))
     sheet = exported.worksheets[0]
-    assert [c.value for c in sheet[1]] == list(HEADERS) and sheet["E3"].value == "中区役所" and sheet["H2"].value == 10
+    assert (
+        [c.value for c in sheet[1]] == list(HEADERS)
+        and sheet["E3"].value == "中区役所"
+        and sheet["H2"].value == 10
+    )
     with pytest.raises(Forbidden):
         service.import_xlsx(fx.actor_of(people, fx.STAFF), good)
 
 
 def test_outreach_planned_and_actual_per_year(service, people):
     admin = fx.actor_of(people, fx.ADMIN)
-    outreach, wrote = service.set_outreach(admin, 2023, {"planned|poster_city": "200", "actual|poster_city": "198",
-                                                         "planned|kouhou": "1", "note": "広報さかい 8月号"}, None)
+    outreach, wrote = service.set_outreach(
+        admin,
+        2023,
+        {
+            "planned|poster_city": "200",
+            "actual|poster_city": "198",
+            "planned|kouhou": "1",
+            "note": "広報さかい 8月号",
+        },
+        None,
+    )
     city = next(i for i in outreach.items if i.key == "poster_city")
     assert wrote and (city.planned, city.actual) == (200, 198) and outreach.note == "広報さかい 8月号"
     with pytest.raises(Forbidden):
@@ -158,7 +197,9 @@ def test_alerts_for_unrecorded_attendance_and_a_month_behind_plan(service, peopl
     contact = fx.actor_of(people, fx.CONTACT)
     saved, _ = service.record_class(contact, cls("2023-05-31"))  # a Wednesday
     alerts = DigitalDivideAlerts(service, people.admin_ids, attendance_days=3)
-    assert [a.key for a in alerts.due_alerts(date(2023, 6, 2))] == ["digital_divide|behind|2023-05|" + fx.ADMIN]
+    assert [a.key for a in alerts.due_alerts(date(2023, 6, 2))] == [
+        "digital_divide|behind|2023-05|" + fx.ADMIN
+    ]
     due = alerts.due_alerts(date(2023, 6, 5))  # 3 business days after 5/31
     keys = [a.key for a in due]
     assert f"digital_divide|attendance|{saved.id}" in keys
@@ -190,5 +231,7 @@ def test_overview_is_the_materials_words(service):
 def test_the_refusal_names_who_may_record_classes(service, people):
     with pytest.raises(Forbidden) as refused:
         service.record_class(fx.actor_of(people, fx.STAFF), cls("2023-06-22"))
-    assert str(refused.value) == ("スマホ教室の記録の更新は、その連携先の担当者（管理者が登録）と "
-                                  "ICTイノベーション推進室（管理者）のみが行えます。")
+    assert str(refused.value) == (
+        "スマホ教室の記録の更新は、その連携先の担当者（管理者が登録）と "
+        "ICTイノベーション推進室（管理者）のみが行えます。"
+    )

@@ -19,23 +19,28 @@ from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 
 MENU = {n: TrainingMenu(n, "概要") for n in ("堺市DXガイドブック", "BPR", "データ活用", "データアカデミー")}
-LEVELS = {1: LevelInfo(1, "わかる", "理解", "日常業務に必要なICTがわかる（基本操作を含む）"),
-          2: LevelInfo(2, "つかえる", "推進", "業務の課題解決に必要なデジタルツールがつかえる"),
-          3: LevelInfo(3, "つくれる", "導入", "専門知識を習得してRPAロボットやDB等をつくれる")}
+LEVELS = {
+    1: LevelInfo(1, "わかる", "理解", "日常業務に必要なICTがわかる（基本操作を含む）"),
+    2: LevelInfo(2, "つかえる", "推進", "業務の課題解決に必要なデジタルツールがつかえる"),
+    3: LevelInfo(3, "つくれる", "導入", "専門知識を習得してRPAロボットやDB等をつくれる"),
+}
 
 
-@pytest.mark.parametrize(("tool", "current", "training", "note"), [
-    ("Teams", 0, "堺市DXガイドブック", ""),
-    ("Teams", 1, None, M365_NOTE),
-    ("Microsoft 365", 2, None, M365_NOTE),
-    ("RPA", 0, "堺市DXガイドブック", ""),
-    ("RPA", 1, "BPR", ""),
-    ("RPA", 2, "BPR", ""),
-    ("データベース・Power Platform", 1, "データ活用", ""),
-    ("データベース・Power Platform", 2, "データアカデミー", ""),
-    ("kintone", 0, "堺市DXガイドブック", ""),
-    ("kintone", 1, None, OTHER_NOTE),
-])
+@pytest.mark.parametrize(
+    ("tool", "current", "training", "note"),
+    [
+        ("Teams", 0, "堺市DXガイドブック", ""),
+        ("Teams", 1, None, M365_NOTE),
+        ("Microsoft 365", 2, None, M365_NOTE),
+        ("RPA", 0, "堺市DXガイドブック", ""),
+        ("RPA", 1, "BPR", ""),
+        ("RPA", 2, "BPR", ""),
+        ("データベース・Power Platform", 1, "データ活用", ""),
+        ("データベース・Power Platform", 2, "データアカデミー", ""),
+        ("kintone", 0, "堺市DXガイドブック", ""),
+        ("kintone", 1, None, OTHER_NOTE),
+    ],
+)
 def test_the_next_level_and_its_training(tool, current, training, note):
     rec = recommend(tool, current, MENU, LEVELS)
     assert rec.next_level == current + 1
@@ -68,7 +73,10 @@ def test_the_only_builder_moving_within_the_horizon_puts_the_department_at_risk(
     moving = [Move("a", "健康 花子", date(2026, 4, 1))]
     [row] = department_gaps(["RPA"], needs, people, moving, date(2026, 1, 5), 90)
     assert not row.has_gap
-    assert row.at_risk == ("つくれる人が不足する見込み: 唯一の「つくれる」1名が異動予定（健康 花子さん（2026年4月1日））、必要1名",)
+    assert row.at_risk == (
+        "つくれる人が不足する見込み: 唯一の「つくれる」1名が異動予定"
+        "（健康 花子さん（2026年4月1日））、必要1名",
+    )
     [later] = department_gaps(["RPA"], needs, people, moving, date(2025, 12, 1), 90)  # 121 days away
     assert later.at_risk == ()
     [two] = department_gaps(["RPA"], needs, [*people, _person("c", "C", RPA=3)], moving, date(2026, 1, 5), 90)
@@ -106,9 +114,15 @@ def test_the_strategy_is_the_materials_words(service):
     strategy = service.strategy()
     assert strategy.aim == "業務改善や課題解決に ICT を有効に活用できる職員を育成"
     assert [i.heading for i in strategy.issues] == [
-        "デジタルツールが分からない", "デジタルツールがつかえない、つけれない", "導入したデジタルツールが維持できない"]
+        "デジタルツールが分からない",
+        "デジタルツールがつかえない、つけれない",
+        "導入したデジタルツールが維持できない",
+    ]
     assert [i.number for i in strategy.initiatives] == ["①", "②", "③"]
-    assert strategy.initiatives[1].lines[0] == "デジタルツールの操作や活用方法を理解して業務で活用する「つかえる」"
+    assert (
+        strategy.initiatives[1].lines[0]
+        == "デジタルツールの操作や活用方法を理解して業務で活用する「つかえる」"
+    )
     assert [lv.name for lv in strategy.levels] == ["わかる", "つかえる", "つくれる"]
     assert strategy.keep and strategy.keep.description == "「つかえる」「つくれる」人材を継続してサポート"
 
@@ -120,7 +134,9 @@ def test_recommendations_come_from_the_seeded_dx_menu(service, people):
     by_tool = {r.tool: r for r in view.recommendations}
     assert by_tool["RPA"].training and by_tool["RPA"].training.name == "BPR"
     assert "業務フロー" in by_tool["RPA"].training.summary  # the seed's 研修概要
-    assert by_tool["Microsoft 365"].training and by_tool["Microsoft 365"].training.name == "堺市DXガイドブック"
+    assert (
+        by_tool["Microsoft 365"].training and by_tool["Microsoft 365"].training.name == "堺市DXガイドブック"
+    )
     assert by_tool["Teams"].note == M365_NOTE
 
 
