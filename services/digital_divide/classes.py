@@ -25,7 +25,7 @@ from services.kernel.calendar import DateParseError, parse_japanese_date
 SHEET = "スマホ教室"
 HEADERS = ("日付", "開始", "終了", "区", "会場", "連携先", "定員", "参加者数")
 FIELDS = ("day", "start", "end", "ward", "venue", "partner", "capacity", "attendance")
-LABELS = dict(zip(FIELDS, HEADERS, strict=True))
+LABELS: dict[str, str] = dict(zip(FIELDS, HEADERS, strict=True))
 MAX_TEXT = 60
 MAX_CAPACITY = 1000
 MAX_IMPORT_ROWS = 99  # one all-or-nothing batch of 100 operations, with the import's marker
