@@ -248,6 +248,10 @@ class DigitalDivideService:
                 raise ValueError(value)
         except ValueError:
             raise DigitalDivideError("参加者数は0～1000の整数で入力してください。") from None
+        if item.day > self.today():
+            raise DigitalDivideError(
+                f"{item.day.month}月{item.day.day}日の教室は、まだ実施日前です。参加者数は実施後に入力してください。"
+            )
         if item.attendance == attendance:
             return item, False
         if etag != item.etag:

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from services.digital_divide.alerts import DigitalDivideAlerts, DigitalDivideStatus
 from services.digital_divide.classes import HEADERS, Rejected
 from services.digital_divide.plan import cumulative_plan, monthly_plan, ward_share
-from services.digital_divide.service import Conflict, DigitalDivideService, FormRejected
+from services.digital_divide.service import Conflict, DigitalDivideError, DigitalDivideService, FormRejected
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE, Settings, SettingsError
 from services.people.permissions import Forbidden
@@ -104,7 +104,7 @@ def test_plan_versus_actual_by_month_and_ward_with_the_seeds_plan(service, peopl
     assert [m.label for m in view.behind_months] == ["4月", "5月"]
 
 
-def test_admins_and_partner_contacts_record_classes_and_others_may_not(service, people):
+def test_admins_and_partner_contacts_record_classes_and_others_may_not(service, people, clock):
     contact, staff = fx.actor_of(people, fx.CONTACT), fx.actor_of(people, fx.STAFF)
     saved, created = service.record_class(contact, cls("2023-06-20"))
     assert created and saved.recorded_by == fx.CONTACT
@@ -123,6 +123,9 @@ def test_admins_and_partner_contacts_record_classes_and_others_may_not(service, 
         )
     assert set(invalid.value.form.errors) == {"end", "ward", "capacity"}
     assert invalid.value.form.values["ward"] == "大阪区"  # the input is kept
+    with pytest.raises(DigitalDivideError, match="まだ実施日前です"):
+        service.record_attendance(contact, saved.id, "11", saved.etag)  # 6/20 is after today (6/5)
+    clock.now = datetime(2023, 6, 21, 10, 0, tzinfo=TIMEZONE)
     updated, wrote = service.record_attendance(contact, saved.id, "１１人", saved.etag)
     assert wrote and updated.attendance == 11
     with pytest.raises(Conflict):
