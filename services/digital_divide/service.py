@@ -61,7 +61,7 @@ from services.digital_divide.records import (
 )
 from services.kernel.seed import SeedError, read_seed_frame
 from services.kernel.settings import TIMEZONE
-from services.people.identity import Actor, Person, clean_name, normalise_object_id
+from services.people.identity import FORBIDDEN_NAME_CHARS, Actor, Person, clean_name, normalise_object_id
 from services.people.permissions import Action, Forbidden, Resource, ResourceKind, check, require
 from storage.base import (
     BatchFailed,
@@ -184,8 +184,10 @@ class DigitalDivideService:
         require(actor.person, Action.WRITE, Resource(ResourceKind.DIGITAL_DIVIDE_ADMIN))
         partner = clean_name(partner)
         oid = normalise_object_id(object_id)
-        if not partner or len(partner) > 60 or "|" in partner:
-            raise DigitalDivideError("連携先の名前は1～60文字で入力してください。")
+        if not partner or len(partner) > 60 or FORBIDDEN_NAME_CHARS.search(partner):
+            raise DigitalDivideError(
+                "連携先の名前は1～60文字で入力してください（「/ \\ # ? |」は使えません）。"
+            )
         contact = PartnerContact(partner, oid, name)
         entity = Entity(PARTNERS, f"{partner}|{oid}", {"partner": partner, "object_id": oid, "name": name})
         if self._store.get(TABLE, PARTNERS, entity.row_key):

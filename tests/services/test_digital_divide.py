@@ -238,3 +238,11 @@ def test_the_refusal_names_who_may_record_classes(service, people):
         "スマホ教室の記録の更新は、その連携先の担当者（管理者が登録）と "
         "ICTイノベーション推進室（管理者）のみが行えます。"
     )
+
+
+def test_a_partner_name_never_breaks_a_storage_key(service, people):
+    admin = fx.actor_of(people, fx.ADMIN)
+    for bad in ("大学/学部", "a#b", "", "x" * 61):
+        with pytest.raises(DigitalDivideError):
+            service.add_contact(admin, bad, fx.CONTACT, "財政 担当")
+    assert [c.partner for c in service.contacts()] == ["大学"]
