@@ -70,12 +70,11 @@ def _pct(part: int, whole: int) -> str:
 
 
 def month_chart(view: PlanView) -> dict:
-    fallback = _table(
-        ["月", "計画", "実施", "累計 計画/実施"],
+    fallback = fact_set(
         [
-            [m.label, str(m.plan), str(m.held), f"{m.cumulative_plan}/{m.cumulative_held}"]
+            (m.label, f"計画 {m.plan}回・実施 {m.held}回（累計 {m.cumulative_plan}／{m.cumulative_held}）")
             for m in view.months
-        ],
+        ]
     )
     return {
         "type": "Chart.VerticalBar.Grouped",
@@ -89,9 +88,11 @@ def month_chart(view: PlanView) -> dict:
 
 
 def ward_chart(view: PlanView) -> dict:
-    fallback = _table(
-        ["区", "目安", "実施", "参加", "予定"],
-        [[w.ward, str(w.plan), str(w.held), f"{w.people}名", str(w.upcoming)] for w in view.wards],
+    fallback = fact_set(
+        [
+            (w.ward, f"目安 {w.plan}回・実施 {w.held}回・参加 {w.people:,}名・今後 {w.upcoming}回")
+            for w in view.wards
+        ]
     )
     return {
         "type": "Chart.VerticalBar.Grouped",
