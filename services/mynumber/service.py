@@ -149,6 +149,11 @@ class MyNumberService:
     def may_write(self, viewer: Person, op: Operation) -> bool:
         return check(viewer, Action.WRITE, resource_of(op.unit)).allowed
 
+    def readable_bureaus(self, viewer: Person) -> list[str]:
+        """Bureaus whose whole records (publication table) ``viewer`` may read."""
+        bureaus = dict.fromkeys(o.bureau for o in self.all_operations())
+        return [b for b in bureaus if check(viewer, Action.READ, Resource(ResourceKind.MYNUMBER, b)).allowed]
+
     @staticmethod
     def is_admin(viewer: Person) -> bool:
         return check(viewer, Action.WRITE, Resource(ResourceKind.MYNUMBER)).allowed
