@@ -43,8 +43,12 @@ def service_for(deps: DialogDeps) -> MyNumberService:
     """The service with the programme's settings (``MYNUMBER_*``)."""
     s = deps.settings
     return MyNumberService(
-        deps.store, deps.clock, threshold=s.mynumber_threshold, survey_due=s.mynumber_survey_due,
-        interim_report=s.mynumber_interim_report, completion=s.mynumber_completion,
+        deps.store,
+        deps.clock,
+        threshold=s.mynumber_threshold,
+        survey_due=s.mynumber_survey_due,
+        interim_report=s.mynumber_interim_report,
+        completion=s.mynumber_completion,
         warn_days=s.mynumber_survey_warn_days,
     )
 
@@ -111,14 +115,27 @@ class MyNumberDialog(ProgrammeDialog):
         snap_m = await self._run(s.snapshot_matrix)
         snap_p = await self._run(s.snapshot_progress)
         ops = await self._run(s.operations, actor.person)
-        return cards.home_card(matrix, snap_m, progress, snap_p, ops, self.today(), admin=s.is_admin(actor.person),
-                               message=message)
+        return cards.home_card(
+            matrix,
+            snap_m,
+            progress,
+            snap_p,
+            ops,
+            self.today(),
+            admin=s.is_admin(actor.person),
+            message=message,
+        )
 
     async def operation(self, actor: Actor, bureau: str, op_id: str, message: str = "") -> dict:
         op = await self._run(self.service.operation, actor.person, bureau, op_id)
-        return cards.operation_card(op, rules.classify(op, self.service.threshold), self.today(),
-                                    self.service.completion, may_write=self.service.may_write(actor.person, op),
-                                    message=message)
+        return cards.operation_card(
+            op,
+            rules.classify(op, self.service.threshold),
+            self.today(),
+            self.service.completion,
+            may_write=self.service.may_write(actor.person, op),
+            message=message,
+        )
 
     async def publication(self, actor: Actor, bureau: str) -> dict:
         s = self.service
@@ -126,7 +143,9 @@ class MyNumberDialog(ProgrammeDialog):
         bureaus = await self._run(s.readable_bureaus, actor.person)
         if not bureau and not admin:
             if not bureaus:
-                return await self.home(actor, "公表表は、局の管理職・局担当と ICTイノベーション推進室が見られます。")
+                return await self.home(
+                    actor, "公表表は、局の管理職・局担当と ICTイノベーション推進室が見られます。"
+                )
             bureau = bureaus[0]
         table = await self._run(s.publication_table, actor.person, bureau or None, self.today())
         return cards.publication_card(table, ["", *bureaus] if admin else bureaus if len(bureaus) > 1 else [])
@@ -154,7 +173,9 @@ class MyNumberDialog(ProgrammeDialog):
             if action == "checklist_city":
                 return cards.checklist_city_card(await self._run(s.checklist_city, actor.person, today))
             if action == "publication":
-                return await self.publication(actor, str(data.get(cards.BUREAU_INPUT) or data.get("bureau") or ""))
+                return await self.publication(
+                    actor, str(data.get(cards.BUREAU_INPUT) or data.get("bureau") or "")
+                )
             if action == "export":
                 return await self.export(turn, actor, bureau)
             if action == "operation":
@@ -197,11 +218,20 @@ class MyNumberDialog(ProgrammeDialog):
         return cards.saved_card(saved, self.today())
 
     async def export(self, turn: TurnContext, actor: Actor, bureau: str) -> dict:
-        await self._run(self.service.publication_table, actor.person, bureau or None, self.today())  # read check
+        await self._run(
+            self.service.publication_table, actor.person, bureau or None, self.today()
+        )  # read check
         scope = bureau or "全市"
-        return await self.deps.files.offer(turn, actor, FileOffer(
-            EXPORT_PUBLICATION, f"総点検_公表表_{scope}_{self.today().isoformat()}.xlsx",
-            f"マイナンバー情報総点検の公表表（{scope}）", {"bureau": bureau}))
+        return await self.deps.files.offer(
+            turn,
+            actor,
+            FileOffer(
+                EXPORT_PUBLICATION,
+                f"総点検_公表表_{scope}_{self.today().isoformat()}.xlsx",
+                f"マイナンバー情報総点検の公表表（{scope}）",
+                {"bureau": bureau},
+            ),
+        )
 
     # --- files --------------------------------------------------------------------------------
 

@@ -86,12 +86,24 @@ def test_the_survey_needs_a_method_and_other_needs_text_then_recomputes_the_matr
     with pytest.raises(FormRejected) as rejected:
         service.submit(who, FormKind.SURVEY, {**base, "i1_records": "1,200", "i2_method": "その他"})
     errors = rejected.value.form.errors
-    assert errors == {"i1_method": "紐付け方法を選んでください",
-                      "i2_other": "「その他」の場合は紐付け方法を入力してください", "i2_records": "入力してください"}
+    assert errors == {
+        "i1_method": "紐付け方法を選んでください",
+        "i2_other": "「その他」の場合は紐付け方法を入力してください",
+        "i2_records": "入力してください",
+    }
     assert rejected.value.form.values["i1_records"] == "1,200"  # kept for the card
     assert service.matrix(who.person).unclassified == 1
-    service.submit(who, FormKind.SURVEY, {**base, "i1_method": "システム自動連携", "i1_records": "1,200",
-                                          "i2_method": "3情報以下で照会", "i2_records": "80件"})
+    service.submit(
+        who,
+        FormKind.SURVEY,
+        {
+            **base,
+            "i1_method": "システム自動連携",
+            "i1_records": "1,200",
+            "i2_method": "3情報以下で照会",
+            "i2_records": "80件",
+        },
+    )
     assert service.matrix(who.person).cells == (0, 0, 0, 1)
 
 
@@ -99,9 +111,21 @@ def test_free_text_is_masked_before_storage(service, store):
     [o] = mx.seed_operations(service, [mx.op(mx.TAX, "市民税", (None, None))])
     who = mx.contact(mx.TAX)
     form = service.form(who, FormKind.SURVEY, o.bureau, o.id)
-    service.submit(who, FormKind.SURVEY, {"bureau": o.bureau, "operation": o.id, "etag": form.etag,
-                                          "i1_method": "その他", "i1_other": "番号 123456789018 で照合", "i1_records": "3"})
-    raw = str([e.properties for e in store.query("MyNumber")]) + str([e.properties for e in store.query("Audit")])
+    service.submit(
+        who,
+        FormKind.SURVEY,
+        {
+            "bureau": o.bureau,
+            "operation": o.id,
+            "etag": form.etag,
+            "i1_method": "その他",
+            "i1_other": "番号 123456789018 で照合",
+            "i1_records": "3",
+        },
+    )
+    raw = str([e.properties for e in store.query("MyNumber")]) + str(
+        [e.properties for e in store.query("Audit")]
+    )
     assert "123456789018" not in raw and "********9018" in raw
 
 
@@ -122,9 +146,21 @@ def test_inspection_checks_are_shown_with_the_fields(service, target):
         "corrected": "修正件数（6件）は誤紐付け件数（5件）以下にしてください",
         "causes": "誤紐付けがある場合は、原因を選んでください",
     }
-    saved = inspection(service, who, target, in_scope="100", checked="100", s1_status="完了", found="5",
-                       corrected="3", causes="家族の番号,その他", cause_text="転記ミス", s2_status="実施中",
-                       viewed="なし", action="本人へ通知")
+    saved = inspection(
+        service,
+        who,
+        target,
+        in_scope="100",
+        checked="100",
+        s1_status="完了",
+        found="5",
+        corrected="3",
+        causes="家族の番号,その他",
+        cause_text="転記ミス",
+        s2_status="実施中",
+        viewed="なし",
+        action="本人へ通知",
+    )
     assert saved.operation.full_check.status is StepStatus.DONE
     assert saved.operation.mislinks.causes == (Cause.FAMILY, Cause.OTHER)
     assert service.overview(who.person, date(2023, 9, 20)).rows[0].steps[0][1] is StepStatus.DONE
@@ -140,7 +176,13 @@ def test_overview_lists_targets_by_bureau_with_what_is_overdue(service, target):
 def test_a_retried_submission_saves_once_and_a_stale_card_meets_the_etag(service, target, store, clock):
     who = mx.contact(mx.WELFARE)
     form = service.form(who, FormKind.INSPECTION, target.bureau, target.id)
-    data = {**form.values, "in_scope": "10", "bureau": target.bureau, "operation": target.id, "etag": form.etag}
+    data = {
+        **form.values,
+        "in_scope": "10",
+        "bureau": target.bureau,
+        "operation": target.id,
+        "etag": form.etag,
+    }
     first = service.submit(who, FormKind.INSPECTION, data)
     again = service.submit(who, FormKind.INSPECTION, data)
     assert not first.duplicate and again.duplicate and again.operation.version == first.operation.version
@@ -153,10 +195,13 @@ def test_a_retried_submission_saves_once_and_a_stale_card_meets_the_etag(service
 
 
 def test_an_audit_result_attaches_to_steps_one_and_two(service, target):
-    saved = service.attach_audit_result(mx.ADMIN, target.bureau, target.id,
-                                        AuditResult("run-0001", date(2023, 9, 1), 400, 400, 3))
+    saved = service.attach_audit_result(
+        mx.ADMIN, target.bureau, target.id, AuditResult("run-0001", date(2023, 9, 1), 400, 400, 3)
+    )
     f, m = saved.operation.full_check, saved.operation.mislinks
-    assert f.status is StepStatus.DONE and f.audit.run_id == "run-0001" and m.found == 3 and m.audit.found == 3
+    assert (
+        f.status is StepStatus.DONE and f.audit.run_id == "run-0001" and m.found == 3 and m.audit.found == 3
+    )
     assert m.status is StepStatus.IN_PROGRESS
 
 
@@ -170,7 +215,9 @@ def test_another_sections_contact_cannot_edit_and_staff_read_nothing(service, ta
         inspection(service, mx.contact(mx.TAX), target, in_scope="1")
     with pytest.raises(Forbidden):
         service.operation(mx.STAFF.person, target.bureau, target.id)
-    assert service.operations(mx.STAFF.person) == [] and service.operations(mx.contact(mx.PENSION).person) == []
+    assert (
+        service.operations(mx.STAFF.person) == [] and service.operations(mx.contact(mx.PENSION).person) == []
+    )
     bureau_contact = mx.actor(mx.person("局担当", (Role.BUREAU_CONTACT, mx.OrgUnit("健康福祉局"))))
     assert service.may_write(bureau_contact.person, target)
 
@@ -189,22 +236,42 @@ def test_managers_read_their_bureau_only(service, target):
 
 
 def test_publication_table_figures_and_rates(service):
-    a, b, _ = mx.seed_operations(service, [
-        mx.op(mx.WELFARE, "生活保護", (LinkMethod.THREE_OR_FEWER, 400)),
-        mx.op(mx.CHILD, "児童手当", (LinkMethod.OTHER, 50)),
-        mx.op(mx.TAX, "市民税", (LinkMethod.AUTO, 10_000)),
-    ])
-    inspection(service, mx.ADMIN, a, in_scope="400", checked="400", found="4", corrected="4", causes="同姓同名の他人",
-               viewed="あり", action="閲覧者へ説明")
+    a, b, _ = mx.seed_operations(
+        service,
+        [
+            mx.op(mx.WELFARE, "生活保護", (LinkMethod.THREE_OR_FEWER, 400)),
+            mx.op(mx.CHILD, "児童手当", (LinkMethod.OTHER, 50)),
+            mx.op(mx.TAX, "市民税", (LinkMethod.AUTO, 10_000)),
+        ],
+    )
+    inspection(
+        service,
+        mx.ADMIN,
+        a,
+        in_scope="400",
+        checked="400",
+        found="4",
+        corrected="4",
+        causes="同姓同名の他人",
+        viewed="あり",
+        action="閲覧者へ説明",
+    )
     inspection(service, mx.ADMIN, b, in_scope="50", checked="20", found="0")
     table = service.publication_table(mx.ADMIN.person, None, date(2023, 9, 20))
-    assert sorted(r.operation for r in table.rows) == ["児童手当", "生活保護"]  # the tax operation is no target
+    assert sorted(r.operation for r in table.rows) == [
+        "児童手当",
+        "生活保護",
+    ]  # the tax operation is no target
     rows = {r.operation: r for r in table.rows}
     assert rows["生活保護"].rate == pytest.approx(0.01) and rows["生活保護"].impact == "あり"
     assert rows["生活保護"].response == "4件を修正。閲覧者へ説明" and rows["児童手当"].rate == 0
     assert (table.in_scope, table.found) == (450, 4) and table.rate == pytest.approx(4 / 450)
     sheet = load_workbook(io.BytesIO(publication_xlsx(table))).active
-    assert sheet["C3"].value == "生活保護" and sheet["D3"].value == 400 and sheet["F3"].value == pytest.approx(0.01)
+    assert (
+        sheet["C3"].value == "生活保護"
+        and sheet["D3"].value == 400
+        and sheet["F3"].value == pytest.approx(0.01)
+    )
     assert sheet["A5"].value == "合計" and sheet["E5"].value == 4
 
 
@@ -222,11 +289,37 @@ def workbook(rows):
 
 
 def test_the_import_is_refused_whole_on_a_bad_cell(service):
-    data = workbook([
-        ["財政局", "税務部", "市民税課", "市民税の課税", "給与支払報告", "システム自動連携", "", "はい", "はい", 5000, ""],
-        ["財政局", "税務部", "市民税課", "市民税の課税", "年金支払報告", "その他", "", "", "", "12件", ""],
-        ["財政局", "税務部", "市民税課", "市民税の課税", "申告書", "", "", "", "", "abc", ""],
-    ])
+    data = workbook(
+        [
+            [
+                "財政局",
+                "税務部",
+                "市民税課",
+                "市民税の課税",
+                "給与支払報告",
+                "システム自動連携",
+                "",
+                "はい",
+                "はい",
+                5000,
+                "",
+            ],
+            [
+                "財政局",
+                "税務部",
+                "市民税課",
+                "市民税の課税",
+                "年金支払報告",
+                "その他",
+                "",
+                "",
+                "",
+                "12件",
+                "",
+            ],
+            ["財政局", "税務部", "市民税課", "市民税の課税", "申告書", "", "", "", "", "abc", ""],
+        ]
+    )
     with pytest.raises(ImportRejected) as refused:
         service.import_xlsx(mx.ADMIN, data, "import.xlsx")
     text = str(refused.value)
@@ -235,8 +328,22 @@ def test_the_import_is_refused_whole_on_a_bad_cell(service):
 
 
 def test_the_import_adds_then_updates_keeping_answers(service):
-    rows = [["財政局", "税務部", "市民税課", "市民税の課税", "給与支払報告", "システム自動連携", "", "はい", "はい", 5000, "R5.7.31"],
-            ["財政局", "税務部", "市民税課", "市民税の課税", "申告書", "", "", "", "", "", ""]]
+    rows = [
+        [
+            "財政局",
+            "税務部",
+            "市民税課",
+            "市民税の課税",
+            "給与支払報告",
+            "システム自動連携",
+            "",
+            "はい",
+            "はい",
+            5000,
+            "R5.7.31",
+        ],
+        ["財政局", "税務部", "市民税課", "市民税の課税", "申告書", "", "", "", "", "", ""],
+    ]
     first = service.import_xlsx(mx.ADMIN, workbook(rows), "import.xlsx")
     assert (first.operations_added, first.items) == (1, 2)
     [o] = service.all_operations()
@@ -252,9 +359,14 @@ def test_the_import_adds_then_updates_keeping_answers(service):
 
 def test_alerts_go_to_the_sections_contacts_for_unanswered_and_overdue_work(store, clock, service):
     people = fx.load_fixtures(store, clock)  # 財政 担当: 局担当 of 財政局
-    mx.seed_operations(service, [mx.op(mx.TAX, "市民税", (None, None), (LinkMethod.AUTO, 5)),
-                                 mx.op(mx.TAX, "固定資産税", (LinkMethod.THREE_OR_FEWER, 300)),
-                                 mx.op(mx.WELFARE, "生活保護", (None, None))])
+    mx.seed_operations(
+        service,
+        [
+            mx.op(mx.TAX, "市民税", (None, None), (LinkMethod.AUTO, 5)),
+            mx.op(mx.TAX, "固定資産税", (LinkMethod.THREE_OR_FEWER, 300)),
+            mx.op(mx.WELFARE, "生活保護", (None, None)),
+        ],
+    )
     source = MyNumberAlerts(service, people)
     assert source.due_alerts(date(2023, 7, 20)) == []  # more than 5 business days before 7/31
     [near] = source.due_alerts(date(2023, 7, 25))
@@ -270,7 +382,11 @@ def test_the_digest_line_shows_totals_with_a_chart(store, service):
     assert empty.level is StatusLevel.NOT_TRACKED and "79情報のうち 41情報回答" in empty.headline
     mx.seed_operations(service, mx.material_survey())
     line = MyNumberStatus(service).status(date(2023, 12, 1), None)
-    assert line.level is StatusLevel.OVERDUE and "点検対象 2業務" in line.headline and "期限超過 6件" in line.headline
+    assert (
+        line.level is StatusLevel.OVERDUE
+        and "点検対象 2業務" in line.headline
+        and "期限超過 6件" in line.headline
+    )
     assert [p.label for p in line.chart][:2] == ["点検対象", "① 完了"] and line.chart[0].value == 2
     health = MyNumberStatus(service).status(date(2023, 9, 20), "財政局")
     assert health.level is StatusLevel.ON_TRACK and "点検対象 0業務" in health.headline
@@ -285,6 +401,8 @@ def test_only_admins_register_operations(service, store):
     with pytest.raises(FormRejected) as rejected:
         service.register(mx.ADMIN, {"unit": "存在しない局", "name": "", "items": ""})
     assert set(rejected.value.form.errors) == {"unit", "name", "items"}
-    saved = service.register(system_actor("admin", "t"), {"unit": "財政局/税務部/市民税課", "name": "市民税",
-                                                          "items": "給与支払報告\n申告書、申告書"})
+    saved = service.register(
+        system_actor("admin", "t"),
+        {"unit": "財政局/税務部/市民税課", "name": "市民税", "items": "給与支払報告\n申告書、申告書"},
+    )
     assert [i.name for i in saved.operation.items] == ["給与支払報告", "申告書"]

@@ -16,8 +16,11 @@ ADMIN = system_actor("テスト管理者", "test")
 
 
 def person(name: str, *grants: tuple[Role, OrgUnit | None], oid: str = "") -> Person:
-    return Person(oid or f"00000000-0000-4000-9000-{abs(hash(name)) % 10**12:012d}", name,
-                  grants=tuple(RoleGrant(role, scope) for role, scope in grants))
+    return Person(
+        oid or f"00000000-0000-4000-9000-{abs(hash(name)) % 10**12:012d}",
+        name,
+        grants=tuple(RoleGrant(role, scope) for role, scope in grants),
+    )
 
 
 def actor(p: Person) -> Actor:
@@ -36,10 +39,23 @@ STAFF = actor(person("一般 職員"))
 
 
 def op(unit: OrgUnit, name: str, *items: tuple[LinkMethod | None, int | None]) -> Operation:
-    return Operation(new_id(), unit, name, tuple(
-        Item(f"i{n}", f"{name}の情報{n}", method, "" if method is not LinkMethod.OTHER else "独自の照合", None, None,
-             records)
-        for n, (method, records) in enumerate(items, start=1)))
+    return Operation(
+        new_id(),
+        unit,
+        name,
+        tuple(
+            Item(
+                f"i{n}",
+                f"{name}の情報{n}",
+                method,
+                "" if method is not LinkMethod.OTHER else "独自の照合",
+                None,
+                None,
+                records,
+            )
+            for n, (method, records) in enumerate(items, start=1)
+        ),
+    )
 
 
 def material_survey() -> list[Operation]:
@@ -48,7 +64,9 @@ def material_survey() -> list[Operation]:
     ops = []
     for n in range(43):
         method = (LinkMethod.AUTO, LinkMethod.ID_DOCUMENT, LinkMethod.FOUR_ITEMS)[n % 3]
-        ops.append(op(units[n % len(units)], f"事務{n + 1:02d}", (method, 100 + n * 37), (LinkMethod.AUTO, 5)))
+        ops.append(
+            op(units[n % len(units)], f"事務{n + 1:02d}", (method, 100 + n * 37), (LinkMethod.AUTO, 5))
+        )
     ops.append(op(PENSION, "少数事務A", (LinkMethod.ID_DOCUMENT, 12)))
     ops.append(op(WELFARE, "少数事務B", (LinkMethod.FOUR_ITEMS, 99)))
     # a large system-linked item and a small 3-item query: counts only the records linked otherwise
