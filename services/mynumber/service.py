@@ -366,7 +366,7 @@ class MyNumberService:
                     Form(
                         kind,
                         fresh,
-                        {},
+                        _VALUES[kind](fresh),
                         notice=(
                             "ほかの方が同時にこの事務の記録を更新しました。最新の内容を表示しています。"
                             "確認して、もう一度送信してください。"
@@ -539,6 +539,10 @@ def _merge_answer(old: Item, given: Item) -> Item:
                    number_on_application=given.number_on_application, from_others=given.from_others,
                    records=given.records)
     return merged if merged == old else _with(merged, answered_by="Excel取込")
+
+
+_VALUES = {FormKind.SURVEY: rules.survey_values, FormKind.INSPECTION: rules.inspection_values,
+           FormKind.CHECKLIST: rules.checklist_values}
 
 
 def new_id() -> str:
