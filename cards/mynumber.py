@@ -183,7 +183,7 @@ def _n(value: int | None) -> str:
     return "－" if value is None else f"{value:,}件"
 
 
-# --- home ------------------------------------------------------------------------------------------------
+# --- home -----------------------------------------------------------------------------------------
 
 
 def home_card(
@@ -263,7 +263,7 @@ def home_card(
     return adaptive_card(body, [*actions, menu_action()])
 
 
-# --- the matrix and the progress ------------------------------------------------------------------------------
+# --- the matrix and the progress ------------------------------------------------------------------
 
 
 def _matrix_table(m: Matrix) -> dict:
@@ -368,7 +368,7 @@ def progress_card(live: SurveyProgress, snapshot: SurveyProgress | None, as_of: 
     return adaptive_card(body, [submit_action("戻る", HOME_VERB)])
 
 
-# --- one operation -------------------------------------------------------------------------------------------
+# --- one operation --------------------------------------------------------------------------------
 
 
 def _status(status: StepStatus, due: date, as_of: date) -> str:
@@ -639,7 +639,7 @@ def saved_card(saved: Saved, as_of: date) -> dict:
     )
 
 
-# --- the office views ---------------------------------------------------------------------------------------------
+# --- the office views -----------------------------------------------------------------------------
 
 
 def overview_card(view: Overview) -> dict:
@@ -767,7 +767,7 @@ def checklist_city_card(view: ChecklistCity) -> dict:
     return adaptive_card(body, [submit_action("戻る", HOME_VERB)])
 
 
-# --- Excel, alerts ----------------------------------------------------------------------------------------------------
+# --- Excel, alerts --------------------------------------------------------------------------------
 
 
 def import_help_card(message: str = "") -> dict:
@@ -777,7 +777,8 @@ def import_help_card(message: str = "") -> dict:
     body.append(
         text_block(
             "1. 1行に1つの情報を書いた .xlsx を用意します。列: 局, 部, 課・室, 事務, 情報, 紐付け方法, "
-            "その他の紐付け方法, 申請書へのマイナンバー記載, 本人以外（事業主等）から取得, レコード件数, 回答期限。\n"
+            "その他の紐付け方法, 申請書へのマイナンバー記載, 本人以外（事業主等）から取得, レコード件数, "
+            "回答期限。\n"
             "2. 紐付け方法は「" + "・".join(m.value for m in LinkMethod) + "」のいずれか（空欄は未回答）。\n"
             "3. このボットとの 1:1 チャットにファイルを添付して送ってください。\n"
             "誤りが1つでもあれば、誤りのセル（例: F5）を示して、ファイル全体を取り込みません。"

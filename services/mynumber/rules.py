@@ -92,7 +92,7 @@ def parse_count(text: object, *, required: bool) -> tuple[int | None, str]:
     if raw == "":
         return None, "入力してください" if required else ""
     cleaned = raw.removesuffix("件").replace(",", "").strip()
-    if not re.fullmatch(r"[0-9]{1,%d}" % MAX_COUNT_DIGITS, cleaned):
+    if not re.fullmatch(rf"[0-9]{{1,{MAX_COUNT_DIGITS}}}", cleaned):
         return None, f"0以上の整数で入力してください（入力: {raw[:20]}）"
     return int(cleaned), ""
 
@@ -344,7 +344,7 @@ def apply_checklist(op: Operation, values: Mapping[str, str]) -> tuple[Operation
     return replace(op, checklist=tuple(entries)), errors
 
 
-# --- registering an operation ---------------------------------------------------------------------------------
+# --- registering an operation ----------------------------------------------------------------------
 
 
 def parse_item_names(text: object) -> tuple[list[str], str]:

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 
 from cards import mynumber as cards
-from dialogs.mynumber import service_for
 from dialogs.base import DialogDeps
+from dialogs.mynumber import service_for
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.mynumber.models import LinkMethod

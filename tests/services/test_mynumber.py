@@ -47,7 +47,7 @@ def inspection(service, actor, o, **values):
     return service.submit(actor, FormKind.INSPECTION, data)
 
 
-# --- classification -------------------------------------------------------------------------------------
+# --- classification -------------------------------------------------------------------------------
 
 
 def test_a_synthetic_survey_gives_the_materials_matrix_43_2_0_2(service):
@@ -75,7 +75,7 @@ def test_the_snapshot_comes_from_the_stored_seed(store, service):
     assert (snap.items, snap.answered, snap.sections, len(snap.bureaus)) == (79, 41, 15, 4)
 
 
-# --- the survey ------------------------------------------------------------------------------------------
+# --- the survey -----------------------------------------------------------------------------------
 
 
 def test_the_survey_needs_a_method_and_other_needs_text_then_recomputes_the_matrix(service):
@@ -129,7 +129,7 @@ def test_free_text_is_masked_before_storage(service, store):
     assert "123456789018" not in raw and "********9018" in raw
 
 
-# --- inspection ① ② ③ ----------------------------------------------------------------------------------
+# --- inspection ① ② ③ -----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -205,7 +205,7 @@ def test_an_audit_result_attaches_to_steps_one_and_two(service, target):
     assert m.status is StepStatus.IN_PROGRESS
 
 
-# --- permissions ----------------------------------------------------------------------------------------------
+# --- permissions ----------------------------------------------------------------------------------
 
 
 def test_another_sections_contact_cannot_edit_and_staff_read_nothing(service, target):
@@ -232,7 +232,7 @@ def test_managers_read_their_bureau_only(service, target):
         service.publication_table(mx.manager("健康福祉局").person, None, date(2023, 9, 20))
 
 
-# --- publication ----------------------------------------------------------------------------------------------
+# --- publication ----------------------------------------------------------------------------------
 
 
 def test_publication_table_figures_and_rates(service):
@@ -275,7 +275,7 @@ def test_publication_table_figures_and_rates(service):
     assert sheet["A5"].value == "合計" and sheet["E5"].value == 4
 
 
-# --- the Excel import ------------------------------------------------------------------------------------------
+# --- the Excel import -----------------------------------------------------------------------------
 
 
 def workbook(rows):
@@ -354,7 +354,7 @@ def test_the_import_adds_then_updates_keeping_answers(service):
         service.import_xlsx(mx.contact(mx.TAX), workbook(rows), "import.xlsx")
 
 
-# --- alerts and the digest --------------------------------------------------------------------------------------
+# --- alerts and the digest ------------------------------------------------------------------------
 
 
 def test_alerts_go_to_the_sections_contacts_for_unanswered_and_overdue_work(store, clock, service):
