@@ -173,9 +173,9 @@ def _matches(person: Person, relation: Relation, resource: Resource) -> str:
         elif relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO:
             return grant.label
         elif relation is Relation.SECTION_CONTACT and grant.role is Role.BUREAU_CONTACT:  # --- mynumber ---
-            if all(mine == theirs for mine, theirs in zip(
-                    (scope.department, scope.section), (resource.department or "", resource.section or ""),
-                    strict=True) if mine):
+            wanted = (resource.department or "", resource.section or "")  # a wider scope covers its units
+            mine = (scope.department, scope.section)
+            if all(m in ("", w) for m, w in zip(mine, wanted, strict=True)):
                 return grant.label
         elif (
             relation is Relation.DX_PRO_OF_DEPARTMENT
@@ -197,7 +197,8 @@ def _who(relation: Relation, resource: Resource) -> str:
         Relation.BUREAU_CONTACT: f"{bureau}の局担当（制度担当・システム所管課）",
         Relation.DX_PRO_OF_BUREAU: f"{bureau}の DX PRO",
         Relation.DX_PRO_OF_DEPARTMENT: f"{department}の DX PRO",
-        Relation.SECTION_CONTACT: f"{resource.place or bureau}の局担当（制度担当・システム所管課）",  # --- mynumber ---
+        # --- mynumber ---
+        Relation.SECTION_CONTACT: f"{resource.place or bureau}の局担当（制度担当・システム所管課）",
     }[relation]
 
 
