@@ -406,3 +406,16 @@ def test_only_admins_register_operations(service, store):
         {"unit": "財政局/税務部/市民税課", "name": "市民税", "items": "給与支払報告\n申告書、申告書"},
     )
     assert [i.name for i in saved.operation.items] == ["給与支払報告", "申告書"]
+
+
+def test_the_settings_of_the_programme_are_validated():
+    from services.kernel.settings import Settings, SettingsError
+
+    s = Settings.from_env({"MYNUMBER_THRESHOLD": "50", "MYNUMBER_COMPLETION_DATE": "2023-12-28"})
+    assert (s.mynumber_threshold, s.mynumber_completion, s.mynumber_interim_report) == (
+        50, date(2023, 12, 28), date(2023, 8, 31))
+    for env, message in (({"MYNUMBER_THRESHOLD": "0"}, "MYNUMBER_THRESHOLD"),
+                         ({"MYNUMBER_SURVEY_DUE": "7月末"}, "YYYY-MM-DD"),
+                         ({"MYNUMBER_COMPLETION_DATE": "2023-08-01"}, "MYNUMBER_INTERIM_REPORT_DATE 以降")):
+        with pytest.raises(SettingsError, match=message):
+            Settings.from_env(env)
