@@ -413,9 +413,33 @@ def test_the_settings_of_the_programme_are_validated():
 
     s = Settings.from_env({"MYNUMBER_THRESHOLD": "50", "MYNUMBER_COMPLETION_DATE": "2023-12-28"})
     assert (s.mynumber_threshold, s.mynumber_completion, s.mynumber_interim_report) == (
-        50, date(2023, 12, 28), date(2023, 8, 31))
-    for env, message in (({"MYNUMBER_THRESHOLD": "0"}, "MYNUMBER_THRESHOLD"),
-                         ({"MYNUMBER_SURVEY_DUE": "7月末"}, "YYYY-MM-DD"),
-                         ({"MYNUMBER_COMPLETION_DATE": "2023-08-01"}, "MYNUMBER_INTERIM_REPORT_DATE 以降")):
+        50,
+        date(2023, 12, 28),
+        date(2023, 8, 31),
+    )
+    for env, message in (
+        ({"MYNUMBER_THRESHOLD": "0"}, "MYNUMBER_THRESHOLD"),
+        ({"MYNUMBER_SURVEY_DUE": "7月末"}, "YYYY-MM-DD"),
+        ({"MYNUMBER_COMPLETION_DATE": "2023-08-01"}, "MYNUMBER_INTERIM_REPORT_DATE 以降"),
+    ):
         with pytest.raises(SettingsError, match=message):
             Settings.from_env(env)
+
+
+def test_the_cli_writes_a_template_imports_it_and_exports_the_table(tmp_path, store, capsys, monkeypatch):
+    from services.mynumber.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no developer .env is read
+    template = tmp_path / "template.xlsx"
+    assert main(["template", str(template)], store=store) == 0
+    assert main(["import", str(template)], store=store) == 0
+    assert "事務 1件を追加" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        ",".join(IMPORT_COLUMNS) + "\n健康福祉局,健康部,保険年金課,年金,給付,郵送,,,,1,\n", encoding="utf-8"
+    )
+    assert main(["import", str(bad)], store=store) == 1
+    assert "セル F2" in capsys.readouterr().err
+    out = tmp_path / "table.xlsx"
+    assert main(["--as-of", "2023-09-20", "export", str(out)], store=store) == 0
+    assert load_workbook(out).active["A3"].value == "合計"  # 4情報で照会: no target operation
