@@ -213,3 +213,18 @@ async def test_an_admin_registers_by_card_and_imports_by_file_whole_or_nothing(d
     assert [o.name for o in dialog.service.all_operations()] == ["市民税"]
     with pytest.raises(Forbidden):
         await dialog.act(None, mx.contact(mx.TAX), cards.REGISTER_VERB, {})
+
+
+async def test_the_progress_card_names_who_has_not_answered_to_the_office_only(dialog):
+    mx.seed_operations(
+        dialog.service,
+        [
+            mx.op(mx.TAX, "市民税", (None, None), (LinkMethod.AUTO, 5)),
+            mx.op(mx.PENSION, "国民年金", (LinkMethod.AUTO, 500)),
+        ],
+    )
+    office = await dialog.act(None, mx.ADMIN, cards.PROGRESS_VERB, {})
+    assert "2／3情報" in text(office) and "財政 担当" in text(office)  # 局担当 of 財政局 covers 市民税課
+    assert "参考: 2023年8月8日 会議資料時点" in text(office) and "Chart.HorizontalBar" in text(office)
+    staff = await dialog.act(None, mx.STAFF, cards.PROGRESS_VERB, {})
+    assert "2／3情報" in text(staff) and "財政 担当" not in text(staff)
