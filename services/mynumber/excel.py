@@ -58,7 +58,7 @@ FLAGS = {"はい": True, "いいえ": False, "": None}
 
 def publication_xlsx(table: PublicationTable) -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = SHEET_PUBLICATION
     sheet.append([f"マイナンバー情報総点検 結果（{table.scope}） {table.as_of.isoformat()} 時点"])
     sheet["A1"].font = Font(bold=True, size=13)
@@ -199,7 +199,7 @@ def parse_operations(
 def import_template_xlsx() -> bytes:
     """An empty import file with the header and one example row."""
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = "事務と情報"
     sheet.append(list(IMPORT_COLUMNS))
     sheet.append(
