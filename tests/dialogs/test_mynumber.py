@@ -228,3 +228,21 @@ async def test_the_progress_card_names_who_has_not_answered_to_the_office_only(d
     assert "参考: 2023年8月8日 会議資料時点" in text(office) and "Chart.HorizontalBar" in text(office)
     staff = await dialog.act(None, mx.STAFF, cards.PROGRESS_VERB, {})
     assert "2／3情報" in text(staff) and "財政 担当" not in text(staff)
+
+
+async def test_a_long_survey_pages_and_each_page_saves_its_own_items(dialog):
+    [op] = mx.seed_operations(dialog.service, [mx.op(mx.TAX, "市民税", *[(None, None)] * 10)])
+    who = mx.contact(mx.TAX)
+    first = await dialog.act(None, who, cards.SURVEY_VERB, {"bureau": op.bureau, "operation": op.id})
+    assert "i8_method" in inputs(first) and "i9_method" not in inputs(first) and "1／2ページ" in text(first)
+    second = await dialog.act(None, who, cards.SURVEY_VERB, action_data(first, cards.SURVEY_VERB))
+    assert set(k for k in inputs(second) if k.endswith("_method")) == {"i9_method", "i10_method"}
+    saved = await dialog.act(
+        None,
+        who,
+        cards.SUBMIT_VERB,
+        {**action_data(second, cards.SUBMIT_VERB), "i9_method": "本人確認書類", "i9_records": "3"},
+    )
+    assert "保存しました" in text(saved)
+    stored = dialog.service.all_operations()[0]
+    assert [i.answered for i in stored.items] == [False] * 8 + [True, False]
