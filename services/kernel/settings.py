@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -98,6 +98,14 @@ class Settings:
     online_procedures_escalation_days: int = 10
     # Files delivered in Teams (file consent): an offer not accepted within this many hours expires
     file_offer_hours: int = 24
+    # --- mynumber --- マイナンバー情報総点検: the record-count threshold of the matrix, the survey due date,
+    # the interim report and completion dates of ①②③ (the seed's: 7月中, 8月, 秋), and how many business
+    # days before the survey due date its contacts are reminded
+    mynumber_threshold: int = 100
+    mynumber_survey_due: date = date(2023, 7, 31)
+    mynumber_interim_report: date = date(2023, 8, 31)
+    mynumber_completion: date = date(2023, 11, 30)
+    mynumber_survey_warn_days: int = 5
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -231,6 +239,22 @@ class Settings:
                 raise SettingsError("BOT_CLOCK_START", "はタイムゾーン付きの日時です"
                                                        f"（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）")
 
+        # --- mynumber ---
+        def iso_date(name: str, default: str) -> date:
+            value = text(name, default)
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise SettingsError(name, f"は YYYY-MM-DD 形式の日付です（指定値: {value}）") from None
+
+        mynumber_dates = (iso_date("MYNUMBER_SURVEY_DUE", "2023-07-31"),
+                          iso_date("MYNUMBER_INTERIM_REPORT_DATE", "2023-08-31"),
+                          iso_date("MYNUMBER_COMPLETION_DATE", "2023-11-30"))
+        if not mynumber_dates[1] <= mynumber_dates[2]:
+            raise SettingsError("MYNUMBER_COMPLETION_DATE", "は MYNUMBER_INTERIM_REPORT_DATE 以降の日付です"
+                                                            f"（指定値: {mynumber_dates[2].isoformat()}）")
+        # --- end mynumber ---
+
         return cls(
             app_id=app_id,
             app_password=app_password,
@@ -263,6 +287,12 @@ class Settings:
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
             file_offer_hours=integer("FILE_OFFER_HOURS", 24, 1, 168),
+            # --- mynumber ---
+            mynumber_threshold=integer("MYNUMBER_THRESHOLD", 100, 1, 100_000_000),
+            mynumber_survey_due=mynumber_dates[0],
+            mynumber_interim_report=mynumber_dates[1],
+            mynumber_completion=mynumber_dates[2],
+            mynumber_survey_warn_days=integer("MYNUMBER_SURVEY_WARN_DAYS", 5, 0, 60),
             clock_start=clock_start,
         )
 

@@ -64,6 +64,8 @@ class Relation(enum.Enum):
     BUREAU_CONTACT = "bureau_contact"
     DX_PRO_OF_BUREAU = "dx_pro_of_bureau"
     DX_PRO_OF_DEPARTMENT = "dx_pro_of_department"
+    # --- mynumber ---
+    SECTION_CONTACT = "section_contact"  # a bureau contact whose scope covers the resource's unit
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ POLICIES: dict[ResourceKind, Policy] = {
     ResourceKind.ONLINE_PROCEDURES: _p(
         "行政手続きオンライン化の計画・実績", read=[R.MANAGER, R.BUREAU_CONTACT], write=[R.DX_PRO_OF_BUREAU]
     ),
-    ResourceKind.MYNUMBER: _p("マイナンバー情報総点検の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
+    # --- mynumber --- records of one section: its own contacts write, managers of the bureau read
+    ResourceKind.MYNUMBER: _p("マイナンバー情報総点検の記録", read=[R.MANAGER, R.SECTION_CONTACT],
+                              write=[R.SECTION_CONTACT]),
     ResourceKind.STANDARDIZATION: _p("業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
     ResourceKind.CASHLESS: _p("キャッシュレス導入の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
     ResourceKind.DX: _p("DX実行計画・実施報告", read=[R.MANAGER], write=[R.DX_PRO_OF_DEPARTMENT]),
@@ -107,6 +111,7 @@ class Resource:
     bureau: str | None = None
     department: str | None = None
     owner: str | None = None  # Entra object id of the person the record is about
+    section: str | None = None  # --- mynumber --- the section (課・室) of a section's record
 
     @classmethod
     def of(cls, kind: ResourceKind, unit: OrgUnit | None = None, *, owner: str | None = None) -> Resource:
@@ -114,7 +119,7 @@ class Resource:
 
     @property
     def place(self) -> str:
-        return "/".join(p for p in (self.bureau, self.department) if p)
+        return "/".join(p for p in (self.bureau, self.department, self.section) if p)
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,11 @@ def _matches(person: Person, relation: Relation, resource: Resource) -> str:
             return grant.label
         elif relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO:
             return grant.label
+        elif relation is Relation.SECTION_CONTACT and grant.role is Role.BUREAU_CONTACT:  # --- mynumber ---
+            wanted = (resource.department or "", resource.section or "")  # a wider scope covers its units
+            mine = (scope.department, scope.section)
+            if all(m in ("", w) for m, w in zip(mine, wanted, strict=True)):
+                return grant.label
         elif (
             relation is Relation.DX_PRO_OF_DEPARTMENT
             and grant.role is Role.DX_PRO
@@ -187,6 +197,8 @@ def _who(relation: Relation, resource: Resource) -> str:
         Relation.BUREAU_CONTACT: f"{bureau}の局担当（制度担当・システム所管課）",
         Relation.DX_PRO_OF_BUREAU: f"{bureau}の DX PRO",
         Relation.DX_PRO_OF_DEPARTMENT: f"{department}の DX PRO",
+        # --- mynumber ---
+        Relation.SECTION_CONTACT: f"{resource.place or bureau}の局担当（制度担当・システム所管課）",
     }[relation]
 
 
