@@ -476,3 +476,63 @@ def test_the_cli_stops_on_an_unsure_column_until_confirmed(tmp_path, capsys):
     assert cli.main([str(registry), str(records_file), "--out", str(out), "--quiet", "--yes"]) == 0
     assert out.exists()
     assert cli.main([str(tmp_path / "none.csv"), str(records_file), "--out", str(out)]) == 2
+
+
+# --- worker process and report vault ---------------------------------------------------------
+
+
+async def test_an_audit_runs_in_a_worker_process_one_at_a_time(generated, tmp_path):
+    from datetime import datetime
+
+    from services.mynumber.audit.worker import AuditBusy, AuditWorker
+
+    worker = AuditWorker()
+    try:
+        run_id = worker.claim()
+        with pytest.raises(AuditBusy):
+            worker.claim()
+        outcome = await worker.run(
+            run_id,
+            generated / "registry.csv",
+            generated / "records.csv",
+            tmp_path,
+            registry_columns={},
+            records_columns={},
+            registry_name="住基.csv",
+            records_name="業務.csv",
+            started=datetime(2026, 12, 1, 9, 0),
+        )
+        assert worker.running is None and worker.claim()
+        assert outcome.records == 5800 and outcome.wrong_numbers > 20 and not outcome.error
+        assert sum(outcome.counts.values()) == 5800
+        assert outcome.top and all(t.number_masked.startswith("********") for t in outcome.top)
+        assert load_workbook(io.BytesIO(outcome.report)).sheetnames[0] == "概要"
+        assert AuditWorker.progress(tmp_path)[1] >= 0.97
+    finally:
+        worker.shutdown()
+
+
+async def test_a_run_with_unreadable_inputs_reports_why(tmp_path):
+    from datetime import datetime
+
+    from services.mynumber.audit.worker import AuditWorker, run_in_worker
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    outcome = run_in_worker(
+        "r1", str(bad), str(bad), str(tmp_path), {}, {}, "a", "b", datetime(2026, 1, 1).isoformat()
+    )
+    assert outcome.error.startswith("列が見つかりません") and outcome.report == b""
+    assert AuditWorker.progress(tmp_path / "nowhere") == ("住基データの読み込み", 0.0)
+
+
+def test_reports_are_kept_in_memory_for_their_owner_until_they_expire():
+    from services.mynumber.audit.worker import ReportVault
+
+    now = [0.0]
+    vault = ReportVault(ttl_seconds=60, clock=lambda: now[0])
+    vault.put("run1", "owner-a", "点検結果.xlsx", b"xlsx")
+    assert vault.get("run1", "owner-b") is None
+    assert vault.get("run1", "owner-a") == ("点検結果.xlsx", b"xlsx")
+    now[0] = 61
+    assert vault.get("run1", "owner-a") is None
