@@ -96,6 +96,14 @@ class Settings:
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
     online_procedures_escalation_days: int = 10
+    # --- cashless ---
+    # キャッシュレス: the policy thresholds (targets from N cases a year; QR below a unit price in yen),
+    # the lead time of the 指定管理者 switching-year reminder (months before the 公募 year), the goals (%)
+    cashless_target_min_cases: int = 3000
+    cashless_qr_max_unit_price: int = 500
+    cashless_tender_lead_months: int = 6
+    cashless_goal_2025_percent: int = 40
+    cashless_goal_2030_percent: int = 65
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -260,6 +268,12 @@ class Settings:
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
+            # --- cashless ---
+            cashless_target_min_cases=integer("CASHLESS_TARGET_MIN_CASES", 3000, 1, 10_000_000),
+            cashless_qr_max_unit_price=integer("CASHLESS_QR_MAX_UNIT_PRICE", 500, 0, 10_000_000),
+            cashless_tender_lead_months=integer("CASHLESS_TENDER_LEAD_MONTHS", 6, 0, 24),
+            cashless_goal_2025_percent=integer("CASHLESS_GOAL_2025_PERCENT", 40, 1, 100),
+            cashless_goal_2030_percent=integer("CASHLESS_GOAL_2030_PERCENT", 65, 1, 100),
             clock_start=clock_start,
         )
 
