@@ -20,7 +20,8 @@ from cards.common import (
     submit_action,
     text_block,
 )
-from services.cashless.forms import (
+from services.cashless.models import (
+    CLAIMED_COVERAGE_PERCENT,
     FIELD_AMOUNT,
     FIELD_BUREAU,
     FIELD_CASES,
@@ -31,9 +32,6 @@ from services.cashless.forms import (
     FIELD_STATUS,
     FIELD_TENDER,
     METHOD_NONE,
-)
-from services.cashless.models import (
-    CLAIMED_COVERAGE_PERCENT,
     SNAPSHOT_LABEL,
     AlertKind,
     CashlessAlert,

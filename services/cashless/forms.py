@@ -12,26 +12,31 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from services.cashless.models import ChangeLine, Channel, HistoryEntry, Method, Receivable, Rollout
+from services.cashless.models import (
+    FIELD_AMOUNT,
+    FIELD_BUREAU,
+    FIELD_CASES,
+    FIELD_METHODS,
+    FIELD_PLANNED,
+    FIELD_REASON,
+    FIELD_SECTION,
+    FIELD_STATUS,
+    FIELD_TENDER,
+    METHOD_NONE,
+    ChangeLine,
+    Channel,
+    HistoryEntry,
+    Method,
+    Receivable,
+    Rollout,
+)
 from services.kernel.calendar import DateParseError, parse_japanese_date
 from services.kernel.privacy import mask_my_number
 
-FIELD_STATUS = "status"
-FIELD_PLANNED = "planned_on"
-FIELD_CASES = "cases"
-FIELD_AMOUNT = "amount"
-FIELD_METHODS = "methods"
-FIELD_TENDER = "tender"
-FIELD_REASON = "reason"
-FIELD_BUREAU = "owner_bureau"  # admins only
-FIELD_SECTION = "section"  # admins only
-FIELDS = (FIELD_STATUS, FIELD_PLANNED, FIELD_CASES, FIELD_AMOUNT, FIELD_METHODS, FIELD_TENDER, FIELD_REASON,
-          FIELD_BUREAU, FIELD_SECTION)
 MAX_CASES = 100_000_000
 MAX_AMOUNT = 10_000_000_000_000  # 10兆円
 MAX_TEXT = 500
 MAX_INPUT = 40
-METHOD_NONE = "none"
 
 
 def parse_optional_int(text: Any, *, maximum: int, units: str = "") -> tuple[int | None, str]:

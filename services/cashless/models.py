@@ -22,6 +22,20 @@ PROGRAMME_KEY = "cashless"
 SNAPSHOT_LABEL = "2023年8月8日 会議資料時点"
 CLAIMED_COVERAGE_PERCENT = 96  # the material: 年間件数3,000件以上の債権は金額ベースで96%以上
 
+# the fields of the update card
+FIELD_STATUS = "status"
+FIELD_PLANNED = "planned_on"
+FIELD_CASES = "cases"
+FIELD_AMOUNT = "amount"
+FIELD_METHODS = "methods"
+FIELD_TENDER = "tender"
+FIELD_REASON = "reason"
+FIELD_BUREAU = "owner_bureau"  # admins only
+FIELD_SECTION = "section"  # admins only
+FIELDS = (FIELD_STATUS, FIELD_PLANNED, FIELD_CASES, FIELD_AMOUNT, FIELD_METHODS, FIELD_TENDER, FIELD_REASON,
+          FIELD_BUREAU, FIELD_SECTION)
+METHOD_NONE = "none"
+
 
 def reiwa_label(fiscal_year: int) -> str:
     r = fiscal_year - 2018

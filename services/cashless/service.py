@@ -23,8 +23,13 @@ from services.cashless import forms
 from services.cashless import storage as st
 from services.cashless.excel import parse_indicator_workbook, registry_workbook
 from services.cashless.models import (
+    FIELD_PLANNED,
+    FIELD_REASON,
+    FIELD_STATUS,
+    FIELDS,
     AlertKind,
     CashlessAlert,
+    ChangeLine,
     Classification,
     Exclusion,
     IndicatorView,
@@ -106,10 +111,17 @@ class CashlessService:
         return sorted((st.receivable_from_entity(e) for e in entities), key=lambda r: r.id)
 
     def _initialise(self) -> None:
-        receivables, exclusions = st.seed_receivables(self._store)
+        from services.kernel.seed import SeedError
+
+        try:
+            receivables, exclusions = st.seed_receivables(self._store)
+        except SeedError:
+            return  # no seed in the store (``app.py --seed`` not run): an empty registry until it is
         now = self._clock()
         ops = [BatchOperation("insert", st.receivable_entity(r, now, "seed")) for r in receivables]
         ops += [BatchOperation("insert", st.exclusion_entity(x, now)) for x in exclusions]
+        if not ops:
+            return
         try:
             self._store.batch(st.TABLE, ops)
         except BatchFailed as exc:
@@ -182,7 +194,7 @@ class CashlessService:
         shown_etag = str(data.get("etag") or "")
         r = self._get(rid)
         require(actor.person, Action.WRITE, _resource(r))
-        values = {k: str(data.get(k) if data.get(k) is not None else "") for k in forms.FIELDS}
+        values = {k: str(data.get(k) if data.get(k) is not None else "") for k in FIELDS}
         key = forms.submission_key(actor.object_id, rid, shown_etag, values)
         duplicate = self._duplicate(key, r)
         if duplicate is not None:
@@ -197,8 +209,8 @@ class CashlessService:
             problem = transition_problem(r.status, new.status, new.planned_on, forms.clean_text(values["reason"]),
                                          self.classification(r).policy_class)
             if problem:
-                field = forms.FIELD_PLANNED if "予定日" in problem else (
-                    forms.FIELD_REASON if "理由" in problem else forms.FIELD_STATUS)
+                field = FIELD_PLANNED if "予定日" in problem else (
+                    FIELD_REASON if "理由" in problem else FIELD_STATUS)
                 errors = {field: problem}
         if errors or new is None:
             raise FormRejected(self._form(actor, r, values, errors))
@@ -216,7 +228,7 @@ class CashlessService:
         saved = json.loads(marker.get("changes", "[]"))
         current = self._get(r.id)
         return SubmitResult(current, self.classification(current),
-                            tuple(forms.ChangeLine(*c) for c in saved), duplicate=True)
+                            tuple(ChangeLine(*c) for c in saved), duplicate=True)
 
     def _save(self, actor: Actor, old: Receivable, new: Receivable, lines: tuple, key: str,
               values: Mapping[str, str]) -> SubmitResult:
