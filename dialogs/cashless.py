@@ -20,7 +20,7 @@ from botbuilder.core import TurnContext
 from cards import cashless as cards
 from cards.menu import error_card
 from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
-from services.cashless.excel import WorkbookRefused, looks_like_indicator
+from services.cashless.excel import WorkbookRefused, looks_like_indicator, looks_like_registry
 from services.cashless.models import Thresholds
 from services.cashless.service import (
     CashlessError,
@@ -170,12 +170,18 @@ class CashlessDialog(ProgrammeDialog):
 
     @staticmethod
     def claims_file(name: str, data: bytes) -> bool:
-        return looks_like_indicator(data)
+        return looks_like_indicator(data) or looks_like_registry(data)
 
     async def on_file(self, turn: TurnContext, actor: Actor, name: str, data: bytes) -> dict:
-        """The payment counts and amounts by method (admins), whole or nothing."""
+        """The payment counts and amounts by method, or an edited registry (admins), whole or nothing."""
         try:
-            view = await self._run(self.service.import_indicator, actor, data, name)
+            if looks_like_registry(data):
+                changed, added = await self._run(self.service.import_registry, actor, data, name)
+                summary = f"債権一覧を取り込みました（変更 {changed}件・追加 {added}件）。"
+            else:
+                summary = ImportOutcome(await self._run(self.service.import_indicator, actor, data, name)).summary
         except WorkbookRefused as refused:
             return cards.import_result_card(name, problems=[str(i) for i in refused.issues])
-        return cards.import_result_card(name, ImportOutcome(view).summary)
+        except CashlessError as error:
+            return cards.import_result_card(name, problems=[str(error)])
+        return cards.import_result_card(name, summary)

@@ -184,3 +184,67 @@ def parse_indicator_workbook(data: bytes) -> list[IndicatorLine]:
     if issues:
         raise WorkbookRefused(issues)
     return lines
+
+
+# --- the registry back in (admins) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    """One row of an edited registry workbook, as text (the service checks it against the registry)."""
+
+    row: int  # the spreadsheet row
+    values: dict[str, Any]  # by REGISTRY_HEADER title
+
+    def cell(self, title: str) -> str:
+        from openpyxl.utils import get_column_letter
+
+        return f"{get_column_letter(REGISTRY_HEADER.index(title) + 1)}{self.row}"
+
+
+def looks_like_registry(data: bytes) -> bool:
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return False
+    try:
+        first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
+        return tuple(_text(v) for v in first[:3]) == tuple(_text(v) for v in REGISTRY_HEADER[:3])
+    finally:
+        workbook.close()
+
+
+def parse_registry_workbook(data: bytes) -> list[RegistryRow]:
+    """The rows of an edited registry workbook up to the first blank row (the footer follows it)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    if len(data) > MAX_BYTES:
+        raise WorkbookRefused([CellIssue("", "ファイルが大きすぎます（5MBまで）")])
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise WorkbookRefused([CellIssue("", "Excel（.xlsx）ファイルとして読めません")]) from None
+    try:
+        rows = list(workbook.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, values_only=True))
+    finally:
+        workbook.close()
+    header = [_text(v) for v in (rows[0] if rows else ())][:len(REGISTRY_HEADER)]
+    want = [_text(v) for v in REGISTRY_HEADER]
+    issues = [CellIssue(f"{get_column_letter(i + 1)}1", f"見出しは「{REGISTRY_HEADER[i]}」です")
+              for i, w in enumerate(want) if (header[i] if i < len(header) else "") != w]
+    if issues:
+        raise WorkbookRefused(issues)
+    parsed: list[RegistryRow] = []
+    for n, row in enumerate(rows[1:], start=2):
+        cells = list(row[:len(REGISTRY_HEADER)]) + [None] * (len(REGISTRY_HEADER) - len(row[:len(REGISTRY_HEADER)]))
+        if all(_text(v) == "" for v in cells):
+            break
+        parsed.append(RegistryRow(n, dict(zip(REGISTRY_HEADER, cells, strict=True))))
+    if not parsed:
+        raise WorkbookRefused([CellIssue("A2", "債権の行がありません")])
+    return parsed

@@ -21,7 +21,12 @@ from services.audit.models import Change as AuditChange
 from services.audit.trail import AuditLog
 from services.cashless import forms
 from services.cashless import storage as st
-from services.cashless.excel import parse_indicator_workbook, registry_workbook
+from services.cashless.excel import (
+    WorkbookRefused,
+    parse_indicator_workbook,
+    parse_registry_workbook,
+    registry_workbook,
+)
 from services.cashless.models import (
     FIELD_PLANNED,
     FIELD_REASON,
@@ -50,9 +55,11 @@ from services.cashless.policy import (
     tender_reminder_due,
     transition_problem,
 )
+from services.cashless.registry_import import check_rows
 from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 from storage.base import (
+    MAX_BATCH_OPERATIONS,
     BatchFailed,
     BatchOperation,
     Entity,
@@ -85,6 +92,11 @@ class FormRejected(CashlessError):
         self.form = form
 
 
+def _order(r: Receivable) -> tuple:
+    """The material's receivables first, then added ones, then what R4/R5当初 introduced."""
+    return (bool(r.introduced), not r.id.startswith("r"), r.id)
+
+
 def _resource(r: Receivable | None = None) -> Resource:
     return Resource(ResourceKind.CASHLESS, bureau=(r.bureau or None) if r else None)
 
@@ -108,7 +120,7 @@ class CashlessService:
         if not entities:
             self._initialise()
             entities = list(self._store.query(st.TABLE, st.REGISTRY, {"kind": "receivable"}))
-        return sorted((st.receivable_from_entity(e) for e in entities), key=lambda r: r.id)
+        return sorted((st.receivable_from_entity(e) for e in entities), key=_order)
 
     def _initialise(self) -> None:
         from services.kernel.seed import SeedError
@@ -314,6 +326,41 @@ class CashlessService:
     def export_xlsx(self, viewer: Person, as_of: date) -> bytes:
         overview = self.overview(viewer, as_of)
         return registry_workbook(overview)
+
+    def import_registry(self, actor: Actor, data: bytes, filename: str = "") -> tuple[int, int]:
+        """An edited registry workbook (admins), whole or nothing: :class:`WorkbookRefused` names every bad
+        cell; otherwise every changed row is written in one batch with its ETag. Returns (changed, added)."""
+        require(actor.person, Action.WRITE, _resource())
+        rows = parse_registry_workbook(data)
+        now = self._clock()
+        pairs, issues = check_rows(rows, self.receivables(), self.exclusions(), self.thresholds,
+                                   tuple(self._bureaus()), now.isoformat(timespec="seconds"), actor.name)
+        if issues:
+            raise WorkbookRefused(issues)
+        if len(pairs) + 1 > MAX_BATCH_OPERATIONS:
+            raise CashlessError(f"一度に変更できる債権は{MAX_BATCH_OPERATIONS - 1}件までです。ファイルを分けてください。")
+        ops = [BatchOperation("insert", Entity(st.REGISTRY, f"import|{secrets.token_hex(8)}", {
+            "kind": "import", "at": now, "by": actor.object_id, "rows": len(pairs)}))]
+        changes = []
+        for old, new in pairs:
+            stored = replace(new, version=(old.version + 1) if old else 1)
+            entity = st.receivable_entity(stored, now, actor.name)
+            ops.append(BatchOperation("upsert", entity, etag=old.etag) if old else BatchOperation("insert", entity))
+            lines = forms.changes(old or Receivable(new.id, "", new.channel, methods=None), new)
+            changes.append(AuditChange(AUDIT_KIND, f"{new.id} {new.name}", "import" if old else "create",
+                                       {c.label: c.before for c in lines} if old else None,
+                                       {c.label: c.after for c in lines}, f"Excel の取込（{filename or 'ファイル名なし'}）"))
+        if len(ops) == 1:
+            return 0, 0
+        try:
+            self._audit.apply(actor, changes, lambda: self._store.batch(st.TABLE, ops))
+        except BatchFailed as exc:
+            if isinstance(exc.cause, ETagMismatch | EntityNotFound | EntityExists):
+                raise CashlessError("取り込みの途中で、ほかの方が債権を更新しました。何も変更していません。"
+                                    "もう一度出力してから取り込んでください。") from None
+            raise
+        added = sum(1 for old, _ in pairs if old is None)
+        return len(pairs) - added, added
 
     # --- alerts ------------------------------------------------------------------------------------------
 

@@ -220,3 +220,53 @@ def test_the_registry_export_keeps_missing_figures_empty(service):
     assert rows["目的外使用料"]["年間件数"] == 4000 and rows["目的外使用料"]["平均単価（円）"] == 2000
     assert rows["介護保険料"]["年間件数"] is None and rows["介護保険料"]["年間金額（円）"] is None
     assert rows["介護保険料"]["分類"] == "全面導入の対象"
+
+
+def _edited(service, edit) -> bytes:
+    workbook = load_workbook(io.BytesIO(service.export_xlsx(ADMIN.person, date(2023, 9, 20))))
+    edit(workbook.worksheets[0])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _row_of(sheet, name):
+    return next(row[0].row for row in sheet.iter_rows(min_row=2) if row[1].value == name)
+
+
+def test_the_registry_comes_back_from_excel_whole_or_nothing_with_the_cell_named(service, store):
+    def bad(sheet):
+        n = _row_of(sheet, "介護保険料")
+        sheet[f"F{n}"] = "たくさん"
+        sheet[f"C{_row_of(sheet, '布袋温泉')}"] = "直営"
+        sheet[f"F{_row_of(sheet, '目的外使用料')}"] = 5000
+
+    service.receivables()  # seeded
+    before = store.snapshot()
+    with pytest.raises(WorkbookRefused) as refused:
+        service.import_registry(ADMIN, _edited(service, bad), "債権.xlsx")
+    texts = [str(i) for i in refused.value.issues]
+    assert any(t.startswith("F2: ") and "整数" in t for t in texts), texts
+    assert any(t.startswith("C13: 区分は") for t in texts)
+    assert store.snapshot() == before  # nothing taken, not even the good row
+
+    with pytest.raises(Forbidden):
+        service.import_registry(CONTACT, _edited(service, lambda sheet: None))
+
+    def good(sheet):
+        n = _row_of(sheet, "介護保険料")
+        sheet[f"D{n}"], sheet[f"E{n}"], sheet[f"F{n}"], sheet[f"G{n}"] = "健康福祉局", "介護保険課", 250_000, 4_000_000_000
+        sheet[f"J{n}"], sheet[f"K{n}"] = "導入予定", date(2024, 10, 1)
+        sheet.insert_rows(24)
+        sheet["B24"], sheet["C24"], sheet["F24"], sheet["G24"] = "斎場使用料（特定事業者）", "市窓口・直営施設", 3500, 70_000_000
+
+    assert service.import_registry(ADMIN, _edited(service, good), "債権.xlsx") == (1, 1)
+    kaigo = by_name(service, "介護保険料")
+    assert (kaigo.bureau, kaigo.annual_cases, kaigo.status, kaigo.planned_on) == (
+        "健康福祉局", 250_000, Rollout.PLANNED, date(2024, 10, 1))
+    assert kaigo.history[-1].note == "Excel の取込"
+    added = service.detail(ADMIN.person, by_name(service, "斎場使用料（特定事業者）").id, date(2023, 9, 20))
+    assert added.classification.policy_class is PolicyClass.EXCLUDED
+    coverage = service.overview(STAFF.person, date(2023, 9, 20)).coverage
+    assert (coverage.covered_amount, coverage.total_amount, coverage.counted) == (4_000_000_000, 4_070_000_000, 2)
+    assert service.import_registry(ADMIN, _edited(service, lambda sheet: None)) == (0, 0)  # unchanged: no write
