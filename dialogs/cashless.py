@@ -46,10 +46,14 @@ def service_for(deps: DialogDeps) -> CashlessService:
     """The service with the thresholds, lead time and goals of the settings (``CASHLESS_*``)."""
     s = deps.settings
     return CashlessService(
-        deps.store, deps.clock,
-        thresholds=Thresholds(getattr(s, "cashless_target_min_cases", 3000), getattr(s, "cashless_qr_max_unit_price", 500)),
+        deps.store,
+        deps.clock,
+        thresholds=Thresholds(
+            getattr(s, "cashless_target_min_cases", 3000), getattr(s, "cashless_qr_max_unit_price", 500)
+        ),
         lead_months=getattr(s, "cashless_tender_lead_months", 6),
-        goal_2025=getattr(s, "cashless_goal_2025_percent", 40), goal_2030=getattr(s, "cashless_goal_2030_percent", 65),
+        goal_2025=getattr(s, "cashless_goal_2025_percent", 40),
+        goal_2030=getattr(s, "cashless_goal_2030_percent", 65),
         bureaus=lambda: [u.bureau for u in load_organisation(deps.store).bureaus],
     )
 
@@ -91,8 +95,13 @@ class CashlessDialog(ProgrammeDialog):
         overview = await self._run(self.service.overview, actor.person, self.today())
         readable = [r for r in overview.rows if self.service.may_read(actor.person, r.receivable)]
         writable = [r.receivable.id for r in readable if self.service.may_write(actor.person, r.receivable)]
-        return cards.overview_card(overview, readable=readable, writable=writable,
-                                   admin=self.service.is_admin(actor.person), message=message)
+        return cards.overview_card(
+            overview,
+            readable=readable,
+            writable=writable,
+            admin=self.service.is_admin(actor.person),
+            message=message,
+        )
 
     async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
         action = verb.partition(".")[2]
@@ -101,7 +110,9 @@ class CashlessDialog(ProgrammeDialog):
             if action == "overview":
                 return await self.overview(actor)
             if action == "classes":
-                return cards.classification_card(await self._run(self.service.overview, actor.person, self.today()))
+                return cards.classification_card(
+                    await self._run(self.service.overview, actor.person, self.today())
+                )
             if action == "rollout":
                 return cards.rollout_card(await self._run(self.service.overview, actor.person, self.today()))
             if action == "detail":
@@ -128,8 +139,9 @@ class CashlessDialog(ProgrammeDialog):
 
     async def detail(self, actor: Actor, rid: str, message: str = "") -> dict:
         row = await self._run(self.service.detail, actor.person, rid, self.today())
-        return cards.detail_card(row, self.today(), may_write=self.service.may_write(actor.person, row.receivable),
-                                 message=message)
+        return cards.detail_card(
+            row, self.today(), may_write=self.service.may_write(actor.person, row.receivable), message=message
+        )
 
     async def submit(self, actor: Actor, data: dict[str, Any]) -> dict:
         today = self.today()
@@ -163,8 +175,11 @@ class CashlessDialog(ProgrammeDialog):
     async def export(self, turn: TurnContext, actor: Actor) -> dict:
         require(actor.person, Action.READ, Resource(ResourceKind.GENERAL))
         name = f"キャッシュレス_債権一覧_{self.today():%Y%m%d}.xlsx"
-        return await self.deps.files.offer(turn, actor, FileOffer(
-            EXPORT_REGISTRY, name, "キャッシュレス導入の債権一覧（分類と根拠、導入状況）"))
+        return await self.deps.files.offer(
+            turn,
+            actor,
+            FileOffer(EXPORT_REGISTRY, name, "キャッシュレス導入の債権一覧（分類と根拠、導入状況）"),
+        )
 
     # --- files --------------------------------------------------------------------------------
 
@@ -179,7 +194,9 @@ class CashlessDialog(ProgrammeDialog):
                 changed, added = await self._run(self.service.import_registry, actor, data, name)
                 summary = f"債権一覧を取り込みました（変更 {changed}件・追加 {added}件）。"
             else:
-                summary = ImportOutcome(await self._run(self.service.import_indicator, actor, data, name)).summary
+                summary = ImportOutcome(
+                    await self._run(self.service.import_indicator, actor, data, name)
+                ).summary
         except WorkbookRefused as refused:
             return cards.import_result_card(name, problems=[str(i) for i in refused.issues])
         except CashlessError as error:

@@ -20,8 +20,23 @@ from services.cashless.models import IndicatorLine, Overview, PayMethod
 SHEET_REGISTRY = "債権一覧"
 SHEET_INDICATOR = "決済手段別"
 INDICATOR_HEADER = ("年度", "決済手段", "件数", "金額（円）")
-REGISTRY_HEADER = ("ID", "債権名", "区分", "所管局", "所管課", "年間件数", "年間金額（円）", "平均単価（円）",
-                   "キャッシュレス手段", "導入状況", "導入予定日", "切替公募年度", "分類", "分類の根拠", "備考")
+REGISTRY_HEADER = (
+    "ID",
+    "債権名",
+    "区分",
+    "所管局",
+    "所管課",
+    "年間件数",
+    "年間金額（円）",
+    "平均単価（円）",
+    "キャッシュレス手段",
+    "導入状況",
+    "導入予定日",
+    "切替公募年度",
+    "分類",
+    "分類の根拠",
+    "備考",
+)
 MAX_ROWS = 2000
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -55,18 +70,38 @@ def registry_workbook(overview: Overview) -> bytes:
         cell.font = Font(bold=True)
     for row in overview.rows:
         r = row.receivable
-        sheet.append([
-            r.id, r.name, r.channel.value, r.bureau, r.section, r.annual_cases, r.annual_amount, r.unit_price,
-            r.methods_label, r.status.value, r.planned_on, r.tender_label, row.classification.policy_class.value,
-            row.classification.rule, r.note,
-        ])  # None stays an empty cell: a figure not entered is not 0
+        sheet.append(
+            [
+                r.id,
+                r.name,
+                r.channel.value,
+                r.bureau,
+                r.section,
+                r.annual_cases,
+                r.annual_amount,
+                r.unit_price,
+                r.methods_label,
+                r.status.value,
+                r.planned_on,
+                r.tender_label,
+                row.classification.policy_class.value,
+                row.classification.rule,
+                r.note,
+            ]
+        )  # None stays an empty cell: a figure not entered is not 0
     c = overview.coverage
     sheet.append([])
     share = "－" if c.share is None else f"{c.share * 100:.1f}%"
-    sheet.append(["", f"対象債権の金額カバー率 {share}（{c.counted}件の債権で計算、件数・金額が未入力の {c.missing}件を除く）"])
+    sheet.append(
+        [
+            "",
+            f"対象債権の金額カバー率 {share}（{c.counted}件の債権で計算、件数・金額が未入力の {c.missing}件を除く）",
+        ]
+    )
     sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKLMNO", (6, 34, 16, 14, 16, 12, 16, 12, 20, 10, 12, 14, 16, 50, 30),
-                             strict=True):
+    for column, width in zip(
+        "ABCDEFGHIJKLMNO", (6, 34, 16, 14, 16, 12, 16, 12, 20, 10, 12, 14, 16, 50, 30), strict=True
+    ):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
     workbook.save(out)
@@ -102,8 +137,11 @@ def looks_like_indicator(data: bytes) -> bool:
 
 
 def _text(value: Any) -> str:
-    return "".join(unicodedata.normalize("NFKC", "" if value is None else str(value)).split()).replace(
-        "(", "（").replace(")", "）")
+    return (
+        "".join(unicodedata.normalize("NFKC", "" if value is None else str(value)).split())
+        .replace("(", "（")
+        .replace(")", "）")
+    )
 
 
 def _year(value: Any) -> int | None:
@@ -151,7 +189,9 @@ def parse_indicator_workbook(data: bytes) -> list[IndicatorLine]:
         for i, want in enumerate(INDICATOR_HEADER):
             got = header[i] if i < len(header) else ""
             if got != want:
-                issues.append(CellIssue(f"{get_column_letter(i + 1)}1", f"見出しは「{want}」です（「{got}」）"))
+                issues.append(
+                    CellIssue(f"{get_column_letter(i + 1)}1", f"見出しは「{want}」です（「{got}」）")
+                )
         raise WorkbookRefused(issues)
     if len(rows) > MAX_ROWS + 1:
         raise WorkbookRefused([CellIssue("", f"行が多すぎます（{MAX_ROWS}行まで）")])
@@ -175,9 +215,17 @@ def parse_indicator_workbook(data: bytes) -> list[IndicatorLine]:
             issues.append(CellIssue(f"D{n}", "0以上の整数（円）ではありません"))
         if year is not None and method is not None:
             if (year, method) in seen:
-                issues.append(CellIssue(f"B{n}", f"同じ年度・決済手段の行が{seen[(year, method)]}行目にもあります"))
+                issues.append(
+                    CellIssue(f"B{n}", f"同じ年度・決済手段の行が{seen[(year, method)]}行目にもあります")
+                )
             seen[(year, method)] = n
-        if not issues and year is not None and method is not None and cases is not None and amount is not None:
+        if (
+            not issues
+            and year is not None
+            and method is not None
+            and cases is not None
+            and amount is not None
+        ):
             lines.append(IndicatorLine(year, method, cases, amount))
     if not issues and not lines:
         issues.append(CellIssue("A2", "データの行がありません"))
@@ -233,15 +281,20 @@ def parse_registry_workbook(data: bytes) -> list[RegistryRow]:
         rows = list(workbook.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, values_only=True))
     finally:
         workbook.close()
-    header = [_text(v) for v in (rows[0] if rows else ())][:len(REGISTRY_HEADER)]
+    header = [_text(v) for v in (rows[0] if rows else ())][: len(REGISTRY_HEADER)]
     want = [_text(v) for v in REGISTRY_HEADER]
-    issues = [CellIssue(f"{get_column_letter(i + 1)}1", f"見出しは「{REGISTRY_HEADER[i]}」です")
-              for i, w in enumerate(want) if (header[i] if i < len(header) else "") != w]
+    issues = [
+        CellIssue(f"{get_column_letter(i + 1)}1", f"見出しは「{REGISTRY_HEADER[i]}」です")
+        for i, w in enumerate(want)
+        if (header[i] if i < len(header) else "") != w
+    ]
     if issues:
         raise WorkbookRefused(issues)
     parsed: list[RegistryRow] = []
     for n, row in enumerate(rows[1:], start=2):
-        cells = list(row[:len(REGISTRY_HEADER)]) + [None] * (len(REGISTRY_HEADER) - len(row[:len(REGISTRY_HEADER)]))
+        cells = list(row[: len(REGISTRY_HEADER)]) + [None] * (
+            len(REGISTRY_HEADER) - len(row[: len(REGISTRY_HEADER)])
+        )
         if all(_text(v) == "" for v in cells):
             break
         parsed.append(RegistryRow(n, dict(zip(REGISTRY_HEADER, cells, strict=True))))

@@ -112,17 +112,21 @@ def submission_key(person_id: str, receivable_id: str, shown_etag: str, values: 
 def form_values(r: Receivable) -> dict[str, str]:
     """The card's fields filled from the record."""
     return {
-        FIELD_STATUS: r.status.name, FIELD_PLANNED: r.planned_on.isoformat() if r.planned_on else "",
+        FIELD_STATUS: r.status.name,
+        FIELD_PLANNED: r.planned_on.isoformat() if r.planned_on else "",
         FIELD_CASES: "" if r.annual_cases is None else str(r.annual_cases),
         FIELD_AMOUNT: "" if r.annual_amount is None else str(r.annual_amount),
         FIELD_METHODS: "" if r.methods is None else (",".join(m.name for m in r.methods) or METHOD_NONE),
-        FIELD_TENDER: f"R{r.tender_year - 2018}" if r.tender_year else "", FIELD_REASON: "",
-        FIELD_BUREAU: r.bureau, FIELD_SECTION: r.section,
+        FIELD_TENDER: f"R{r.tender_year - 2018}" if r.tender_year else "",
+        FIELD_REASON: "",
+        FIELD_BUREAU: r.bureau,
+        FIELD_SECTION: r.section,
     }
 
 
-def apply_values(r: Receivable, values: Mapping[str, str], *, admin: bool, bureaus: tuple[str, ...],
-                 at: str, by_name: str) -> tuple[Receivable | None, dict[str, str]]:
+def apply_values(
+    r: Receivable, values: Mapping[str, str], *, admin: bool, bureaus: tuple[str, ...], at: str, by_name: str
+) -> tuple[Receivable | None, dict[str, str]]:
     """The record after the card's values, or the errors by field (Japanese)."""
     errors: dict[str, str] = {}
     try:
@@ -164,10 +168,22 @@ def apply_values(r: Receivable, values: Mapping[str, str], *, admin: bool, burea
         planned = None  # a date belongs to 導入予定 (and stays as the date of 導入済)
     if errors:
         return None, errors
-    new = replace(r, status=status, planned_on=planned, annual_cases=cases, annual_amount=amount, methods=methods,
-                  tender_year=tender, tender_note=tender_note, bureau=bureau, section=section)
+    new = replace(
+        r,
+        status=status,
+        planned_on=planned,
+        annual_cases=cases,
+        annual_amount=amount,
+        methods=methods,
+        tender_year=tender,
+        tender_note=tender_note,
+        bureau=bureau,
+        section=section,
+    )
     if (new.status, new.planned_on) != (r.status, r.planned_on):
-        new = replace(new, history=(*r.history, HistoryEntry(at, by_name, new.status, new.planned_on, reason)))
+        new = replace(
+            new, history=(*r.history, HistoryEntry(at, by_name, new.status, new.planned_on, reason))
+        )
     return new, {}
 
 
@@ -178,8 +194,11 @@ def _n(value: int | None, unit: str) -> str:
 def changes(before: Receivable, after: Receivable) -> tuple[ChangeLine, ...]:
     pairs = [
         ("導入状況", before.status.value, after.status.value),
-        ("導入予定日", before.planned_on.isoformat() if before.planned_on else "－",
-         after.planned_on.isoformat() if after.planned_on else "－"),
+        (
+            "導入予定日",
+            before.planned_on.isoformat() if before.planned_on else "－",
+            after.planned_on.isoformat() if after.planned_on else "－",
+        ),
         ("年間件数", _n(before.annual_cases, "件"), _n(after.annual_cases, "件")),
         ("年間金額", _n(before.annual_amount, "円"), _n(after.annual_amount, "円")),
         ("キャッシュレス手段", before.methods_label, after.methods_label),

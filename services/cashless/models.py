@@ -32,8 +32,17 @@ FIELD_TENDER = "tender"
 FIELD_REASON = "reason"
 FIELD_BUREAU = "owner_bureau"  # admins only
 FIELD_SECTION = "section"  # admins only
-FIELDS = (FIELD_STATUS, FIELD_PLANNED, FIELD_CASES, FIELD_AMOUNT, FIELD_METHODS, FIELD_TENDER, FIELD_REASON,
-          FIELD_BUREAU, FIELD_SECTION)
+FIELDS = (
+    FIELD_STATUS,
+    FIELD_PLANNED,
+    FIELD_CASES,
+    FIELD_AMOUNT,
+    FIELD_METHODS,
+    FIELD_TENDER,
+    FIELD_REASON,
+    FIELD_BUREAU,
+    FIELD_SECTION,
+)
 METHOD_NONE = "none"
 
 
@@ -49,8 +58,11 @@ class Channel(enum.StrEnum):
 
     @classmethod
     def from_seed(cls, text: str) -> Channel:
-        return {"納付書債権": cls.PAYMENT_SLIP, "市窓口 直営施設債権": cls.COUNTER,
-                "指定管理者施設債権": cls.DESIGNATED}[text]
+        return {
+            "納付書債権": cls.PAYMENT_SLIP,
+            "市窓口 直営施設債権": cls.COUNTER,
+            "指定管理者施設債権": cls.DESIGNATED,
+        }[text]
 
 
 class Method(enum.StrEnum):
@@ -209,7 +221,9 @@ class Overview:
 
     @property
     def missing_figures(self) -> int:
-        return sum(1 for r in self.rows if r.receivable.annual_cases is None or r.receivable.annual_amount is None)
+        return sum(
+            1 for r in self.rows if r.receivable.annual_cases is None or r.receivable.annual_amount is None
+        )
 
 
 # --- the national indicator --------------------------------------------------------------------
@@ -259,7 +273,9 @@ class IndicatorYear:
     def share(self, revised: bool = False) -> float | None:
         if not self.total_amount:
             return None
-        picked = sum(x.amount for x in self.lines if (x.method.cashless_revised if revised else x.method.cashless))
+        picked = sum(
+            x.amount for x in self.lines if (x.method.cashless_revised if revised else x.method.cashless)
+        )
         return picked / self.total_amount
 
 

@@ -43,33 +43,53 @@ def matching_exclusion(receivable: Receivable, exclusions: Iterable[Exclusion]) 
     return None
 
 
-def classify(receivable: Receivable, thresholds: Thresholds, exclusions: Sequence[Exclusion]) -> Classification:
+def classify(
+    receivable: Receivable, thresholds: Thresholds, exclusions: Sequence[Exclusion]
+) -> Classification:
     exclusion = matching_exclusion(receivable, exclusions)
     if exclusion is not None:
-        return Classification(PolicyClass.EXCLUDED, f"対象外（{exclusion.keyword}）: {exclusion.reason}", exclusion)
+        return Classification(
+            PolicyClass.EXCLUDED, f"対象外（{exclusion.keyword}）: {exclusion.reason}", exclusion
+        )
     cases = receivable.annual_cases
     minimum = thresholds.min_cases
     if cases is not None:
         price = receivable.unit_price
         if cases >= minimum:
             if price is not None and price < thresholds.qr_max_unit_price:
-                return Classification(PolicyClass.QR, (
-                    f"年間{cases:,}件（{minimum:,}件以上）ですが、平均単価 {price:,}円が"
-                    f"{thresholds.qr_max_unit_price:,}円未満のため、導入費用・月額固定費が不要な二次元コード決済"))
+                return Classification(
+                    PolicyClass.QR,
+                    (
+                        f"年間{cases:,}件（{minimum:,}件以上）ですが、平均単価 {price:,}円が"
+                        f"{thresholds.qr_max_unit_price:,}円未満のため、導入費用・月額固定費が不要な二次元コード決済"
+                    ),
+                )
             basis = f"平均単価 {price:,}円" if price is not None else "金額未入力のため単価の判定なし"
-            return Classification(PolicyClass.TARGET, f"年間{cases:,}件（{minimum:,}件以上）: 全面導入の対象（{basis}）")
-        return Classification(PolicyClass.QR, (
-            f"年間{cases:,}件（{minimum:,}件未満）で利用件数が少ないため、導入費用・月額固定費が不要な二次元コード決済"))
+            return Classification(
+                PolicyClass.TARGET, f"年間{cases:,}件（{minimum:,}件以上）: 全面導入の対象（{basis}）"
+            )
+        return Classification(
+            PolicyClass.QR,
+            (
+                f"年間{cases:,}件（{minimum:,}件未満）で利用件数が少ないため、導入費用・月額固定費が不要な二次元コード決済"
+            ),
+        )
     if receivable.listed:
-        return Classification(PolicyClass.TARGET, (
-            f"会議資料の「年間件数{minimum:,}件以上の未導入債権」に掲載（件数は未入力）: 全面導入の対象"))
+        return Classification(
+            PolicyClass.TARGET,
+            (f"会議資料の「年間件数{minimum:,}件以上の未導入債権」に掲載（件数は未入力）: 全面導入の対象"),
+        )
     if receivable.introduced or receivable.status is Rollout.DONE:
         when = f"{receivable.introduced}に" if receivable.introduced else ""
-        return Classification(PolicyClass.INTRODUCED, f"{when}導入済み（件数は未入力のため方針の判定はしていません）")
+        return Classification(
+            PolicyClass.INTRODUCED, f"{when}導入済み（件数は未入力のため方針の判定はしていません）"
+        )
     return Classification(PolicyClass.UNDETERMINED, "年間件数が未入力のため判定できません")
 
 
-def coverage(receivables: Sequence[Receivable], thresholds: Thresholds, exclusions: Sequence[Exclusion]) -> Coverage:
+def coverage(
+    receivables: Sequence[Receivable], thresholds: Thresholds, exclusions: Sequence[Exclusion]
+) -> Coverage:
     """The share of the total annual amount that the targets (全面導入の対象) cover.
 
     Only receivables with both cases and amount entered count (a target by the material's word
@@ -92,8 +112,9 @@ def coverage(receivables: Sequence[Receivable], thresholds: Thresholds, exclusio
 # --- rollout -------------------------------------------------------------------------------------
 
 
-def transition_problem(old: Rollout, new: Rollout, planned_on: date | None, reason: str,
-                       policy_class: PolicyClass) -> str | None:
+def transition_problem(
+    old: Rollout, new: Rollout, planned_on: date | None, reason: str, policy_class: PolicyClass
+) -> str | None:
     """Why a status change is not allowed (Japanese), or None. Forward moves may skip steps; a move
     back needs a reason; 導入予定 needs a date; an excluded receivable has no rollout."""
     if policy_class is PolicyClass.EXCLUDED and new is not Rollout.NOT_STARTED:
@@ -106,8 +127,11 @@ def transition_problem(old: Rollout, new: Rollout, planned_on: date | None, reas
 
 
 def is_late(receivable: Receivable, as_of: date) -> bool:
-    return (receivable.status is Rollout.PLANNED and receivable.planned_on is not None
-            and receivable.planned_on < as_of)
+    return (
+        receivable.status is Rollout.PLANNED
+        and receivable.planned_on is not None
+        and receivable.planned_on < as_of
+    )
 
 
 def late_alert_day(planned_on: date) -> date:

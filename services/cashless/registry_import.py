@@ -68,9 +68,15 @@ def _day(value: Any) -> date | None | str:
         return "日付（例: 2024-04-01）ではありません"
 
 
-def check_rows(rows: Sequence[RegistryRow], registry: Sequence[Receivable], exclusions: Sequence[Exclusion],
-               thresholds: Thresholds, bureaus: Sequence[str], at: str, by: str
-               ) -> tuple[list[tuple[Receivable | None, Receivable]], list[CellIssue]]:
+def check_rows(
+    rows: Sequence[RegistryRow],
+    registry: Sequence[Receivable],
+    exclusions: Sequence[Exclusion],
+    thresholds: Thresholds,
+    bureaus: Sequence[str],
+    at: str,
+    by: str,
+) -> tuple[list[tuple[Receivable | None, Receivable]], list[CellIssue]]:
     """``(before, after)`` for every row that changes something (``before`` None: added), or the issues."""
     by_id = {r.id: r for r in registry}
     issues: list[CellIssue] = []
@@ -80,7 +86,9 @@ def check_rows(rows: Sequence[RegistryRow], registry: Sequence[Receivable], excl
         v = row.values
         problems: list[CellIssue] = []
 
-        def bad(title: str, problem: str, row: RegistryRow = row, problems: list[CellIssue] = problems) -> None:
+        def bad(
+            title: str, problem: str, row: RegistryRow = row, problems: list[CellIssue] = problems
+        ) -> None:
             problems.append(CellIssue(row.cell(title), problem))
 
         rid = _s(v["ID"])
@@ -121,25 +129,45 @@ def check_rows(rows: Sequence[RegistryRow], registry: Sequence[Receivable], excl
             bad("導入予定日", planned)
             planned = None
         tender_text = _s(v["切替公募年度"])
-        tender, note = (old.tender_year, old.tender_note) if old and tender_text == old.tender_label else (None, "")
+        tender, note = (
+            (old.tender_year, old.tender_note) if old and tender_text == old.tender_label else (None, "")
+        )
         if old is None or tender_text != old.tender_label:
             tender, error = parse_tender(tender_text.split("（")[0])
             if error:
                 bad("切替公募年度", error)
         base = old or Receivable(f"n{secrets.token_hex(4)}", name, channel)
-        new = replace(base, name=name, channel=channel, bureau=bureau, section=section, annual_cases=cases,
-                      annual_amount=amount, methods=methods if old is None or methods is not None or
-                      _s(v["キャッシュレス手段"]) in ("", "未記録") else old.methods,
-                      status=status, planned_on=planned if status in (Rollout.PLANNED, Rollout.DONE) else None,
-                      tender_year=tender, tender_note=note)
-        problem = transition_problem(base.status, status, new.planned_on, IMPORT_NOTE,
-                                     classify(new, thresholds, exclusions).policy_class)
+        new = replace(
+            base,
+            name=name,
+            channel=channel,
+            bureau=bureau,
+            section=section,
+            annual_cases=cases,
+            annual_amount=amount,
+            methods=methods
+            if old is None or methods is not None or _s(v["キャッシュレス手段"]) in ("", "未記録")
+            else old.methods,
+            status=status,
+            planned_on=planned if status in (Rollout.PLANNED, Rollout.DONE) else None,
+            tender_year=tender,
+            tender_note=note,
+        )
+        problem = transition_problem(
+            base.status,
+            status,
+            new.planned_on,
+            IMPORT_NOTE,
+            classify(new, thresholds, exclusions).policy_class,
+        )
         if problem:
             bad("導入予定日" if "予定日" in problem else "導入状況", problem)
         issues += problems
         if problems or (old is not None and replace(new, history=()) == replace(old, history=())):
             continue
         if old is None or (new.status, new.planned_on) != (old.status, old.planned_on):
-            new = replace(new, history=(*base.history, HistoryEntry(at, by, new.status, new.planned_on, IMPORT_NOTE)))
+            new = replace(
+                new, history=(*base.history, HistoryEntry(at, by, new.status, new.planned_on, IMPORT_NOTE))
+            )
         out.append((old, new))
     return out, issues

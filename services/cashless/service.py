@@ -102,9 +102,18 @@ def _resource(r: Receivable | None = None) -> Resource:
 
 
 class CashlessService:
-    def __init__(self, store: TableStore, clock: Callable[[], datetime], *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
-                 lead_months: int = 6, goal_2025: int = 40, goal_2030: int = 65, audit: AuditLog | None = None,
-                 bureaus: Callable[[], Sequence[str]] | None = None):
+    def __init__(
+        self,
+        store: TableStore,
+        clock: Callable[[], datetime],
+        *,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        lead_months: int = 6,
+        goal_2025: int = 40,
+        goal_2030: int = 65,
+        audit: AuditLog | None = None,
+        bureaus: Callable[[], Sequence[str]] | None = None,
+    ):
         self._store = store
         self._clock = clock
         self.thresholds = thresholds
@@ -142,8 +151,13 @@ class CashlessService:
 
     def exclusions(self) -> list[Exclusion]:
         self.receivables()  # seeded on first use
-        return sorted((st.exclusion_from_entity(e) for e in self._store.query(
-            st.TABLE, st.REGISTRY, {"kind": "exclusion"})), key=lambda x: x.id)
+        return sorted(
+            (
+                st.exclusion_from_entity(e)
+                for e in self._store.query(st.TABLE, st.REGISTRY, {"kind": "exclusion"})
+            ),
+            key=lambda x: x.id,
+        )
 
     def _get(self, rid: str) -> Receivable:
         if not rid or not rid.isascii() or not rid.isalnum() or len(rid) > 20:
@@ -164,8 +178,13 @@ class CashlessService:
         receivables = self.receivables()
         exclusions = self.exclusions()
         rows = tuple(self._row(r, exclusions, as_of) for r in receivables)
-        return Overview(as_of, rows, coverage(receivables, self.thresholds, exclusions), self.thresholds,
-                        self.indicator(viewer))
+        return Overview(
+            as_of,
+            rows,
+            coverage(receivables, self.thresholds, exclusions),
+            self.thresholds,
+            self.indicator(viewer),
+        )
 
     def _row(self, r: Receivable, exclusions: Sequence[Exclusion], as_of: date) -> Row:
         reminder = tender_reminder_day(r.tender_year, self.lead_months) if r.tender_year else None
@@ -193,11 +212,25 @@ class CashlessService:
         require(actor.person, Action.WRITE, _resource(r))
         return self._form(actor, r, forms.form_values(r))
 
-    def _form(self, actor: Actor, r: Receivable, values: Mapping[str, str], errors: Mapping[str, str] | None = None,
-              notice: str = "") -> UpdateForm:
+    def _form(
+        self,
+        actor: Actor,
+        r: Receivable,
+        values: Mapping[str, str],
+        errors: Mapping[str, str] | None = None,
+        notice: str = "",
+    ) -> UpdateForm:
         admin = self.is_admin(actor.person)
-        return UpdateForm(r, self.classification(r), secrets.token_hex(8), admin,
-                          tuple(self._bureaus()) if admin else (), dict(values), dict(errors or {}), notice)
+        return UpdateForm(
+            r,
+            self.classification(r),
+            secrets.token_hex(8),
+            admin,
+            tuple(self._bureaus()) if admin else (),
+            dict(values),
+            dict(errors or {}),
+            notice,
+        )
 
     def submit(self, actor: Actor, data: Mapping[str, Any], as_of: date) -> SubmitResult:
         """Save an update card. Forbidden (nothing written), :class:`FormRejected` (the card again), or the
@@ -212,23 +245,47 @@ class CashlessService:
         if duplicate is not None:
             return duplicate
         if shown_etag != (r.etag or ""):
-            raise FormRejected(self._form(actor, r, values, notice=(
-                "ほかの方が先にこの債権を更新しました。最新の内容を表示しています。確認して、もう一度送信してください。")))
+            raise FormRejected(
+                self._form(
+                    actor,
+                    r,
+                    values,
+                    notice=(
+                        "ほかの方が先にこの債権を更新しました。最新の内容を表示しています。確認して、もう一度送信してください。"
+                    ),
+                )
+            )
         admin = self.is_admin(actor.person)
-        new, errors = forms.apply_values(r, values, admin=admin, bureaus=tuple(self._bureaus()),
-                                         at=self._clock().isoformat(timespec="seconds"), by_name=actor.name)
+        new, errors = forms.apply_values(
+            r,
+            values,
+            admin=admin,
+            bureaus=tuple(self._bureaus()),
+            at=self._clock().isoformat(timespec="seconds"),
+            by_name=actor.name,
+        )
         if new is not None:
-            problem = transition_problem(r.status, new.status, new.planned_on, forms.clean_text(values["reason"]),
-                                         self.classification(r).policy_class)
+            problem = transition_problem(
+                r.status,
+                new.status,
+                new.planned_on,
+                forms.clean_text(values["reason"]),
+                self.classification(r).policy_class,
+            )
             if problem:
-                field = FIELD_PLANNED if "予定日" in problem else (
-                    FIELD_REASON if "理由" in problem else FIELD_STATUS)
+                field = (
+                    FIELD_PLANNED
+                    if "予定日" in problem
+                    else (FIELD_REASON if "理由" in problem else FIELD_STATUS)
+                )
                 errors = {field: problem}
         if errors or new is None:
             raise FormRejected(self._form(actor, r, values, errors))
         lines = forms.changes(r, new)
         if not lines:
-            raise FormRejected(self._form(actor, r, values, notice="変更がありません。値を変えてから送信してください。"))
+            raise FormRejected(
+                self._form(actor, r, values, notice="変更がありません。値を変えてから送信してください。")
+            )
         if new.bureau != r.bureau:
             require(actor.person, Action.WRITE, _resource(new))
         return self._save(actor, r, new, lines, key, values)
@@ -239,22 +296,49 @@ class CashlessService:
             return None
         saved = json.loads(marker.get("changes", "[]"))
         current = self._get(r.id)
-        return SubmitResult(current, self.classification(current),
-                            tuple(ChangeLine(*c) for c in saved), duplicate=True)
+        return SubmitResult(
+            current, self.classification(current), tuple(ChangeLine(*c) for c in saved), duplicate=True
+        )
 
-    def _save(self, actor: Actor, old: Receivable, new: Receivable, lines: tuple, key: str,
-              values: Mapping[str, str]) -> SubmitResult:
+    def _save(
+        self,
+        actor: Actor,
+        old: Receivable,
+        new: Receivable,
+        lines: tuple,
+        key: str,
+        values: Mapping[str, str],
+    ) -> SubmitResult:
         now = self._clock()
         stored = replace(new, version=old.version + 1)
-        marker = Entity(st.REGISTRY, st.SUBMISSION_PREFIX + key, {
-            "kind": "submission", "receivable": old.id, "at": now, "by": actor.object_id,
-            "changes": json.dumps([[c.label, c.before, c.after] for c in lines], ensure_ascii=False)})
-        audit = AuditChange(AUDIT_KIND, f"{old.id} {old.name}", "update", {c.label: c.before for c in lines},
-                            {c.label: c.after for c in lines}, forms.clean_text(values.get("reason")))
+        marker = Entity(
+            st.REGISTRY,
+            st.SUBMISSION_PREFIX + key,
+            {
+                "kind": "submission",
+                "receivable": old.id,
+                "at": now,
+                "by": actor.object_id,
+                "changes": json.dumps([[c.label, c.before, c.after] for c in lines], ensure_ascii=False),
+            },
+        )
+        audit = AuditChange(
+            AUDIT_KIND,
+            f"{old.id} {old.name}",
+            "update",
+            {c.label: c.before for c in lines},
+            {c.label: c.after for c in lines},
+            forms.clean_text(values.get("reason")),
+        )
 
         def write() -> None:
-            self._store.batch(st.TABLE, [BatchOperation("insert", marker), BatchOperation(
-                "upsert", st.receivable_entity(stored, now, actor.name), etag=old.etag)])
+            self._store.batch(
+                st.TABLE,
+                [
+                    BatchOperation("insert", marker),
+                    BatchOperation("upsert", st.receivable_entity(stored, now, actor.name), etag=old.etag),
+                ],
+            )
 
         try:
             self._audit.apply(actor, [audit], write)
@@ -264,9 +348,16 @@ class CashlessService:
                 if duplicate is not None:
                     return duplicate
             if isinstance(exc.cause, ETagMismatch | EntityNotFound):
-                raise FormRejected(self._form(actor, self._get(old.id), values, notice=(
-                    "ほかの方が同時にこの債権を更新しました。最新の内容を表示しています。確認して、もう一度送信してください。"
-                ))) from None
+                raise FormRejected(
+                    self._form(
+                        actor,
+                        self._get(old.id),
+                        values,
+                        notice=(
+                            "ほかの方が同時にこの債権を更新しました。最新の内容を表示しています。確認して、もう一度送信してください。"
+                        ),
+                    )
+                ) from None
             raise
         saved = self._get(old.id)
         return SubmitResult(saved, self.classification(saved), lines)
@@ -275,7 +366,7 @@ class CashlessService:
 
     def add_exclusion(self, actor: Actor, keyword: str, reason: str) -> Exclusion:
         require(actor.person, Action.WRITE, _resource())
-        keyword, reason = forms.clean_text(keyword)[:60], forms.clean_text(reason)[:forms.MAX_TEXT]
+        keyword, reason = forms.clean_text(keyword)[:60], forms.clean_text(reason)[: forms.MAX_TEXT]
         if not keyword or not reason:
             raise CashlessError("対象外にする債権名（の一部）と理由の両方を入力してください。")
         existing = self.exclusions()
@@ -285,9 +376,20 @@ class CashlessService:
             raise CashlessError(f"「{keyword}」はすでに対象外に登録されています。")
         exclusion = Exclusion(f"x{secrets.token_hex(4)}", keyword, reason, actor.name)
         now = self._clock()
-        self._audit.apply(actor, [AuditChange(AUDIT_KIND, f"exclusion {keyword}", "create", None,
-                                              {"債権名": keyword, "理由": reason}, reason)],
-                          lambda: self._store.insert(st.TABLE, st.exclusion_entity(exclusion, now)))
+        self._audit.apply(
+            actor,
+            [
+                AuditChange(
+                    AUDIT_KIND,
+                    f"exclusion {keyword}",
+                    "create",
+                    None,
+                    {"債権名": keyword, "理由": reason},
+                    reason,
+                )
+            ],
+            lambda: self._store.insert(st.TABLE, st.exclusion_entity(exclusion, now)),
+        )
         return exclusion
 
     # --- the national indicator -----------------------------------------------------------------------
@@ -299,8 +401,13 @@ class CashlessService:
             return None
         lines = st.indicator_lines(entity.get("lines", "[]"))
         years = sorted({x.fiscal_year for x in lines})
-        return IndicatorView(tuple(IndicatorYear(y, tuple(x for x in lines if x.fiscal_year == y)) for y in years),
-                             *self.goals, entity.get("at_jst", ""), entity.get("by", ""), entity.get("filename", ""))
+        return IndicatorView(
+            tuple(IndicatorYear(y, tuple(x for x in lines if x.fiscal_year == y)) for y in years),
+            *self.goals,
+            entity.get("at_jst", ""),
+            entity.get("by", ""),
+            entity.get("filename", ""),
+        )
 
     def import_indicator(self, actor: Actor, data: bytes, filename: str = "") -> IndicatorView:
         """Replace the payment counts and amounts with a workbook's (admins), whole or nothing:
@@ -309,13 +416,25 @@ class CashlessService:
         lines = parse_indicator_workbook(data)
         now = self._clock()
         before = self._store.get(st.TABLE, st.INDICATOR, "current")
-        entity = Entity(st.INDICATOR, "current", {
-            "lines": st.indicator_lines_json(lines), "at": now, "at_jst": now.isoformat(timespec="minutes"),
-            "by": actor.name, "filename": filename[:200]})
-        audit = AuditChange(AUDIT_KIND, "indicator", "import",
-                            {"行数": len(st.indicator_lines(before.get("lines", "[]")))} if before else None,
-                            {"行数": len(lines), "年度": sorted({x.fiscal_year for x in lines})},
-                            f"Excel の取込（{filename or 'ファイル名なし'}）")
+        entity = Entity(
+            st.INDICATOR,
+            "current",
+            {
+                "lines": st.indicator_lines_json(lines),
+                "at": now,
+                "at_jst": now.isoformat(timespec="minutes"),
+                "by": actor.name,
+                "filename": filename[:200],
+            },
+        )
+        audit = AuditChange(
+            AUDIT_KIND,
+            "indicator",
+            "import",
+            {"行数": len(st.indicator_lines(before.get("lines", "[]")))} if before else None,
+            {"行数": len(lines), "年度": sorted({x.fiscal_year for x in lines})},
+            f"Excel の取込（{filename or 'ファイル名なし'}）",
+        )
         self._audit.apply(actor, [audit], lambda: self._store.upsert(st.TABLE, entity))
         view = self.indicator(actor.person)
         assert view is not None
@@ -333,31 +452,59 @@ class CashlessService:
         require(actor.person, Action.WRITE, _resource())
         rows = parse_registry_workbook(data)
         now = self._clock()
-        pairs, issues = check_rows(rows, self.receivables(), self.exclusions(), self.thresholds,
-                                   tuple(self._bureaus()), now.isoformat(timespec="seconds"), actor.name)
+        pairs, issues = check_rows(
+            rows,
+            self.receivables(),
+            self.exclusions(),
+            self.thresholds,
+            tuple(self._bureaus()),
+            now.isoformat(timespec="seconds"),
+            actor.name,
+        )
         if issues:
             raise WorkbookRefused(issues)
         if len(pairs) + 1 > MAX_BATCH_OPERATIONS:
-            raise CashlessError(f"一度に変更できる債権は{MAX_BATCH_OPERATIONS - 1}件までです。ファイルを分けてください。")
-        ops = [BatchOperation("insert", Entity(st.REGISTRY, f"import|{secrets.token_hex(8)}", {
-            "kind": "import", "at": now, "by": actor.object_id, "rows": len(pairs)}))]
+            raise CashlessError(
+                f"一度に変更できる債権は{MAX_BATCH_OPERATIONS - 1}件までです。ファイルを分けてください。"
+            )
+        ops = [
+            BatchOperation(
+                "insert",
+                Entity(
+                    st.REGISTRY,
+                    f"import|{secrets.token_hex(8)}",
+                    {"kind": "import", "at": now, "by": actor.object_id, "rows": len(pairs)},
+                ),
+            )
+        ]
         changes = []
         for old, new in pairs:
             stored = replace(new, version=(old.version + 1) if old else 1)
             entity = st.receivable_entity(stored, now, actor.name)
-            ops.append(BatchOperation("upsert", entity, etag=old.etag) if old else BatchOperation("insert", entity))
+            ops.append(
+                BatchOperation("upsert", entity, etag=old.etag) if old else BatchOperation("insert", entity)
+            )
             lines = forms.changes(old or Receivable(new.id, "", new.channel, methods=None), new)
-            changes.append(AuditChange(AUDIT_KIND, f"{new.id} {new.name}", "import" if old else "create",
-                                       {c.label: c.before for c in lines} if old else None,
-                                       {c.label: c.after for c in lines}, f"Excel の取込（{filename or 'ファイル名なし'}）"))
+            changes.append(
+                AuditChange(
+                    AUDIT_KIND,
+                    f"{new.id} {new.name}",
+                    "import" if old else "create",
+                    {c.label: c.before for c in lines} if old else None,
+                    {c.label: c.after for c in lines},
+                    f"Excel の取込（{filename or 'ファイル名なし'}）",
+                )
+            )
         if len(ops) == 1:
             return 0, 0
         try:
             self._audit.apply(actor, changes, lambda: self._store.batch(st.TABLE, ops))
         except BatchFailed as exc:
             if isinstance(exc.cause, ETagMismatch | EntityNotFound | EntityExists):
-                raise CashlessError("取り込みの途中で、ほかの方が債権を更新しました。何も変更していません。"
-                                    "もう一度出力してから取り込んでください。") from None
+                raise CashlessError(
+                    "取り込みの途中で、ほかの方が債権を更新しました。何も変更していません。"
+                    "もう一度出力してから取り込んでください。"
+                ) from None
             raise
         added = sum(1 for old, _ in pairs if old is None)
         return len(pairs) - added, added
@@ -370,12 +517,32 @@ class CashlessService:
         alerts: list[CashlessAlert] = []
         for r in self.receivables():
             if is_late(r, as_of) and r.planned_on is not None and late_alert_day(r.planned_on) <= as_of:
-                alerts.append(CashlessAlert(AlertKind.LATE, r.id, r.name, r.bureau, r.section,
-                                            late_alert_day(r.planned_on), planned_on=r.planned_on, status=r.status))
+                alerts.append(
+                    CashlessAlert(
+                        AlertKind.LATE,
+                        r.id,
+                        r.name,
+                        r.bureau,
+                        r.section,
+                        late_alert_day(r.planned_on),
+                        planned_on=r.planned_on,
+                        status=r.status,
+                    )
+                )
             day = tender_reminder_due(r, as_of, self.lead_months)
             if day is not None:
-                alerts.append(CashlessAlert(AlertKind.SWITCH, r.id, r.name, r.bureau, r.section, day,
-                                            tender_year=r.tender_year, status=r.status))
+                alerts.append(
+                    CashlessAlert(
+                        AlertKind.SWITCH,
+                        r.id,
+                        r.name,
+                        r.bureau,
+                        r.section,
+                        day,
+                        tender_year=r.tender_year,
+                        status=r.status,
+                    )
+                )
         return alerts
 
 

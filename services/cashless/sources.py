@@ -29,24 +29,40 @@ def as_due_alert(alert: CashlessAlert) -> DueAlert:
     if alert.kind is AlertKind.LATE:
         assert alert.planned_on is not None
         period = alert.planned_on.isoformat()
-        title = f"{alert.name}: 導入予定日（{alert.planned_on.month}月{alert.planned_on.day}日）を過ぎています"
-        why = (f"{alert.name}（{who}）の導入予定日が過ぎましたが、導入状況が「導入予定」のままのため、"
-               "お知らせしています。")
-        next_step = "導入した場合は「導入済」に、時期が変わった場合は新しい導入予定日に、カードから更新してください。"
+        title = (
+            f"{alert.name}: 導入予定日（{alert.planned_on.month}月{alert.planned_on.day}日）を過ぎています"
+        )
+        why = (
+            f"{alert.name}（{who}）の導入予定日が過ぎましたが、導入状況が「導入予定」のままのため、"
+            "お知らせしています。"
+        )
+        next_step = (
+            "導入した場合は「導入済」に、時期が変わった場合は新しい導入予定日に、カードから更新してください。"
+        )
         facts = (("導入予定日", period), ("導入状況", alert.status.value))
     else:
         assert alert.tender_year is not None
         period = str(alert.tender_year)
         year = reiwa_label(alert.tender_year)
         title = f"{alert.name}: {year}に指定管理者の切替公募があります"
-        why = (f"{alert.name}（{who}）は{year}に指定管理者の切替公募を予定しています。新しい管理協定・仕様書で"
-               "キャッシュレス決済の導入を求めることができるため、公募の前にお知らせしています。")
-        next_step = "公募の仕様書にキャッシュレス決済の導入を盛り込むか検討し、導入状況をカードから更新してください。"
+        why = (
+            f"{alert.name}（{who}）は{year}に指定管理者の切替公募を予定しています。新しい管理協定・仕様書で"
+            "キャッシュレス決済の導入を求めることができるため、公募の前にお知らせしています。"
+        )
+        next_step = (
+            "公募の仕様書にキャッシュレス決済の導入を盛り込むか検討し、導入状況をカードから更新してください。"
+        )
         facts = (("切替公募年度", year), ("導入状況", alert.status.value))
     return DueAlert(
-        key="|".join((PROGRAMME_KEY, alert.receivable_id, alert.kind.value, period)), programme=PROGRAMME_KEY,
-        bureau=alert.bureau, title=title, why=why, next_step=next_step,
-        subject="|".join((PROGRAMME_KEY, alert.receivable_id, alert.kind.value)), due=alert.due_on, facts=facts,
+        key="|".join((PROGRAMME_KEY, alert.receivable_id, alert.kind.value, period)),
+        programme=PROGRAMME_KEY,
+        bureau=alert.bureau,
+        title=title,
+        why=why,
+        next_step=next_step,
+        subject="|".join((PROGRAMME_KEY, alert.receivable_id, alert.kind.value)),
+        due=alert.due_on,
+        facts=facts,
         item=alert,
     )
 
@@ -74,18 +90,42 @@ class CashlessStatus:
         overview = self.service.overview(viewer, as_of)
         rows = [r for r in overview.rows if bureau is None or r.receivable.bureau == bureau]
         if bureau is not None and not rows:
-            return ProgrammeStatus(self.programme, self.title, self.icon, StatusLevel.NOT_TRACKED,
-                                   "この局の債権はキャッシュレスの台帳にありません。")
+            return ProgrammeStatus(
+                self.programme,
+                self.title,
+                self.icon,
+                StatusLevel.NOT_TRACKED,
+                "この局の債権はキャッシュレスの台帳にありません。",
+            )
         targets = [r for r in rows if r.classification.policy_class in (PolicyClass.TARGET, PolicyClass.QR)]
         done = sum(1 for r in targets if r.receivable.status is Rollout.DONE)
         late = [r for r in rows if r.late]
         cov = overview.coverage
         share = "－" if cov.share is None else f"{cov.share * 100:.1f}%"
-        headline = (f"導入対象 {len(targets)}件のうち導入済 {done}件・予定日超過 {len(late)}件"
-                    + (f"・金額カバー率 {share}（{cov.counted}件で計算、未入力 {cov.missing}件）" if bureau is None else ""))
-        items = tuple(StatusItem(r.receivable.name, f"導入予定日 {r.receivable.planned_on} を超過", overdue=True,
-                                 bureau=r.receivable.bureau) for r in late[:20])
-        chart = tuple(ChartPoint(s.value, sum(1 for r in targets if r.receivable.status is s)) for s in Rollout)
-        return ProgrammeStatus(self.programme, self.title, self.icon,
-                               StatusLevel.OVERDUE if late else StatusLevel.ON_TRACK, headline, items,
-                               chart_title="導入対象の導入状況（件）", chart=chart)
+        headline = f"導入対象 {len(targets)}件のうち導入済 {done}件・予定日超過 {len(late)}件" + (
+            f"・金額カバー率 {share}（{cov.counted}件で計算、未入力 {cov.missing}件）"
+            if bureau is None
+            else ""
+        )
+        items = tuple(
+            StatusItem(
+                r.receivable.name,
+                f"導入予定日 {r.receivable.planned_on} を超過",
+                overdue=True,
+                bureau=r.receivable.bureau,
+            )
+            for r in late[:20]
+        )
+        chart = tuple(
+            ChartPoint(s.value, sum(1 for r in targets if r.receivable.status is s)) for s in Rollout
+        )
+        return ProgrammeStatus(
+            self.programme,
+            self.title,
+            self.icon,
+            StatusLevel.OVERDUE if late else StatusLevel.ON_TRACK,
+            headline,
+            items,
+            chart_title="導入対象の導入状況（件）",
+            chart=chart,
+        )

@@ -41,40 +41,81 @@ MAX_HISTORY = 60
 
 def receivable_doc(r: Receivable) -> dict[str, Any]:
     return {
-        "name": r.name, "channel": r.channel.value, "bureau": r.bureau, "section": r.section,
-        "cases": r.annual_cases, "amount": r.annual_amount,
+        "name": r.name,
+        "channel": r.channel.value,
+        "bureau": r.bureau,
+        "section": r.section,
+        "cases": r.annual_cases,
+        "amount": r.annual_amount,
         "methods": None if r.methods is None else [m.value for m in r.methods],
-        "status": r.status.value, "planned": r.planned_on.isoformat() if r.planned_on else None,
-        "tender": r.tender_year, "tender_note": r.tender_note, "listed": r.listed, "introduced": r.introduced,
+        "status": r.status.value,
+        "planned": r.planned_on.isoformat() if r.planned_on else None,
+        "tender": r.tender_year,
+        "tender_note": r.tender_note,
+        "listed": r.listed,
+        "introduced": r.introduced,
         "note": r.note,
-        "history": [{"at": h.at, "by": h.by_name, "s": h.status.value,
-                     "p": h.planned_on.isoformat() if h.planned_on else None, "n": h.note}
-                    for h in r.history[-MAX_HISTORY:]],
+        "history": [
+            {
+                "at": h.at,
+                "by": h.by_name,
+                "s": h.status.value,
+                "p": h.planned_on.isoformat() if h.planned_on else None,
+                "n": h.note,
+            }
+            for h in r.history[-MAX_HISTORY:]
+        ],
     }
 
 
-def receivable_from_doc(rid: str, doc: Mapping[str, Any], version: int = 0, etag: str | None = None) -> Receivable:
+def receivable_from_doc(
+    rid: str, doc: Mapping[str, Any], version: int = 0, etag: str | None = None
+) -> Receivable:
     methods = doc.get("methods")
     return Receivable(
-        id=rid, name=doc["name"], channel=Channel(doc["channel"]), bureau=doc.get("bureau", ""),
-        section=doc.get("section", ""), annual_cases=doc.get("cases"), annual_amount=doc.get("amount"),
+        id=rid,
+        name=doc["name"],
+        channel=Channel(doc["channel"]),
+        bureau=doc.get("bureau", ""),
+        section=doc.get("section", ""),
+        annual_cases=doc.get("cases"),
+        annual_amount=doc.get("amount"),
         methods=None if methods is None else tuple(Method(m) for m in methods),
         status=Rollout(doc.get("status", Rollout.NOT_STARTED)),
         planned_on=date.fromisoformat(doc["planned"]) if doc.get("planned") else None,
-        tender_year=doc.get("tender"), tender_note=doc.get("tender_note", ""), listed=bool(doc.get("listed")),
-        introduced=doc.get("introduced", ""), note=doc.get("note", ""),
-        history=tuple(HistoryEntry(h["at"], h.get("by", ""), Rollout(h["s"]),
-                                   date.fromisoformat(h["p"]) if h.get("p") else None, h.get("n", ""))
-                      for h in doc.get("history", [])),
-        version=version, etag=etag,
+        tender_year=doc.get("tender"),
+        tender_note=doc.get("tender_note", ""),
+        listed=bool(doc.get("listed")),
+        introduced=doc.get("introduced", ""),
+        note=doc.get("note", ""),
+        history=tuple(
+            HistoryEntry(
+                h["at"],
+                h.get("by", ""),
+                Rollout(h["s"]),
+                date.fromisoformat(h["p"]) if h.get("p") else None,
+                h.get("n", ""),
+            )
+            for h in doc.get("history", [])
+        ),
+        version=version,
+        etag=etag,
     )
 
 
 def receivable_entity(r: Receivable, now: datetime, by: str = "") -> Entity:
-    return Entity(REGISTRY, RECEIVABLE_PREFIX + r.id, {
-        "kind": "receivable", "bureau": r.bureau, "version": r.version, "updated_at": now, "updated_by": by,
-        "doc": json.dumps(receivable_doc(r), ensure_ascii=False, separators=(",", ":")),
-    })
+    return Entity(
+        REGISTRY,
+        RECEIVABLE_PREFIX + r.id,
+        {
+            "kind": "receivable",
+            "bureau": r.bureau,
+            "version": r.version,
+            "updated_at": now,
+            "updated_by": by,
+            "doc": json.dumps(receivable_doc(r), ensure_ascii=False, separators=(",", ":")),
+        },
+    )
 
 
 def receivable_from_entity(entity: Entity) -> Receivable:
@@ -83,13 +124,20 @@ def receivable_from_entity(entity: Entity) -> Receivable:
 
 
 def exclusion_entity(x: Exclusion, now: datetime) -> Entity:
-    return Entity(REGISTRY, EXCLUSION_PREFIX + x.id, {
-        "kind": "exclusion", "keyword": x.keyword, "reason": x.reason, "source": x.source, "added_at": now})
+    return Entity(
+        REGISTRY,
+        EXCLUSION_PREFIX + x.id,
+        {"kind": "exclusion", "keyword": x.keyword, "reason": x.reason, "source": x.source, "added_at": now},
+    )
 
 
 def exclusion_from_entity(entity: Entity) -> Exclusion:
-    return Exclusion(entity.row_key.removeprefix(EXCLUSION_PREFIX), entity["keyword"], entity["reason"],
-                     entity.get("source", ""))
+    return Exclusion(
+        entity.row_key.removeprefix(EXCLUSION_PREFIX),
+        entity["keyword"],
+        entity["reason"],
+        entity.get("source", ""),
+    )
 
 
 def indicator_lines_json(lines: list[IndicatorLine]) -> str:
@@ -120,22 +168,42 @@ def seed_receivables(store: TableStore) -> tuple[list[Receivable], list[Exclusio
     frame = read_seed_frame(store, "cashless_receivables")
     for i, row in enumerate(frame.to_dict("records"), start=1):
         year, note = _tender(str(row.get("切替公募年度") or ""))
-        receivables.append(Receivable(
-            id=f"r{i:02d}", name=str(row["債権名"]), channel=Channel.from_seed(str(row["区分"])),
-            bureau=str(row.get("所管局") or ""), section=str(row.get("所管課") or ""), methods=(),
-            tender_year=year, tender_note=note, listed=True,
-        ))
+        receivables.append(
+            Receivable(
+                id=f"r{i:02d}",
+                name=str(row["債権名"]),
+                channel=Channel.from_seed(str(row["区分"])),
+                bureau=str(row.get("所管局") or ""),
+                section=str(row.get("所管課") or ""),
+                methods=(),
+                tender_year=year,
+                tender_note=note,
+                listed=True,
+            )
+        )
     done = read_seed_frame(store, "cashless_done")
     for i, row in enumerate(done.to_dict("records"), start=1):
         target = str(row["対象"])
         count = f" {int(row['数'])}{row['単位']}" if str(row["単位"]) != "窓口" else ""
-        receivables.append(Receivable(
-            id=f"d{i:02d}", name=f"{target}（{row['導入時期']}導入{count}）", channel=Channel.COUNTER,
-            methods=None, status=Rollout.DONE, introduced=str(row["導入時期"]),
-            note=("" if target.endswith("窓口") else "区分（直営・指定管理者）と施設ごとの内訳は会議資料に記載がありません。")
-            + (f"財源: {row['財源']}" if row.get("財源") else ""),
-        ))
+        receivables.append(
+            Receivable(
+                id=f"d{i:02d}",
+                name=f"{target}（{row['導入時期']}導入{count}）",
+                channel=Channel.COUNTER,
+                methods=None,
+                status=Rollout.DONE,
+                introduced=str(row["導入時期"]),
+                note=(
+                    ""
+                    if target.endswith("窓口")
+                    else "区分（直営・指定管理者）と施設ごとの内訳は会議資料に記載がありません。"
+                )
+                + (f"財源: {row['財源']}" if row.get("財源") else ""),
+            )
+        )
     policy = read_seed_frame(store, "cashless_policy")
-    exclusions = [Exclusion(f"x{i:02d}", str(row["項目"]), str(row["内容"]))
-                  for i, row in enumerate(policy[policy["区分"] == "対象外"].to_dict("records"), start=1)]
+    exclusions = [
+        Exclusion(f"x{i:02d}", str(row["項目"]), str(row["内容"]))
+        for i, row in enumerate(policy[policy["区分"] == "対象外"].to_dict("records"), start=1)
+    ]
     return receivables, exclusions

@@ -73,7 +73,9 @@ async def test_staff_see_the_overview_with_the_coverage_basis_but_no_update_butt
     assert not any(a["data"].get("verb") == cards.UPDATE_VERB for a in actions(card))
 
 
-async def test_a_bureau_contact_moves_a_receivable_to_planned_and_the_overview_updates(dialog, people, store, clock):
+async def test_a_bureau_contact_moves_a_receivable_to_planned_and_the_overview_updates(
+    dialog, people, store, clock
+):
     rid = rid_of(store, clock, "公営住宅使用料等")
     await assign(dialog, people, rid, "財政局")
     contact = fx.actor_of(people, fx.CONTACT)
@@ -81,9 +83,19 @@ async def test_a_bureau_contact_moves_a_receivable_to_planned_and_the_overview_u
     assert inputs(overview)[cards.RECEIVABLE_INPUT]["value"] == rid
     form = await dialog.act(None, contact, cards.UPDATE_VERB, {cards.RECEIVABLE_INPUT: rid})
     data = action_data(form, cards.SUBMIT_VERB)
-    missing_date = await dialog.act(None, contact, cards.SUBMIT_VERB, {**data, "status": "PLANNED", "planned_on": ""})
-    assert "導入予定日を入力してください" in text(missing_date) and "保存はされていません" in text(missing_date)
-    submission = {**data, "status": "PLANNED", "planned_on": "2024-10-01", "cases": "60000", "amount": "1200000000"}
+    missing_date = await dialog.act(
+        None, contact, cards.SUBMIT_VERB, {**data, "status": "PLANNED", "planned_on": ""}
+    )
+    assert "導入予定日を入力してください" in text(missing_date) and "保存はされていません" in text(
+        missing_date
+    )
+    submission = {
+        **data,
+        "status": "PLANNED",
+        "planned_on": "2024-10-01",
+        "cases": "60000",
+        "amount": "1200000000",
+    }
     saved = await dialog.act(None, contact, cards.SUBMIT_VERB, submission)
     assert "保存しました" in text(saved) and "導入予定" in text(saved)
     again = await dialog.act(None, contact, cards.SUBMIT_VERB, submission)
@@ -105,9 +117,15 @@ async def test_staff_are_refused_the_form_and_the_submission(dialog, people, sto
 
 async def test_admins_add_an_exclusion_and_import_the_indicator_file(dialog, people):
     admin = fx.actor_of(people, fx.ADMIN)
-    refused = await dialog.act(None, admin, cards.EXCLUSION_ADD_VERB, {"keyword": "公営住宅使用料", "reason": ""})
-    assert "両方を入力してください" in text(refused) and inputs(refused)["keyword"]["value"] == "公営住宅使用料"
-    added = await dialog.act(None, admin, cards.EXCLUSION_ADD_VERB, {"keyword": "公営住宅使用料", "reason": "別途検討"})
+    refused = await dialog.act(
+        None, admin, cards.EXCLUSION_ADD_VERB, {"keyword": "公営住宅使用料", "reason": ""}
+    )
+    assert (
+        "両方を入力してください" in text(refused) and inputs(refused)["keyword"]["value"] == "公営住宅使用料"
+    )
+    added = await dialog.act(
+        None, admin, cards.EXCLUSION_ADD_VERB, {"keyword": "公営住宅使用料", "reason": "別途検討"}
+    )
     assert "対象外に追加しました" in text(added)
     classes = await dialog.act(None, admin, cards.CLASSES_VERB, {})
     assert "対象外（公営住宅使用料）: 別途検討" in text(classes)
@@ -121,7 +139,11 @@ async def test_admins_add_an_exclusion_and_import_the_indicator_file(dialog, peo
     result = await dialog.on_file(None, admin, "実績.xlsx", data.getvalue())
     assert "取り込みました" in text(result)
     indicator = await dialog.act(None, admin, cards.INDICATOR_VERB, {})
-    assert "Chart.Line" in text(indicator) and "40.0%" in text(indicator) and "目標 40% に対して達成" in text(indicator)
+    assert (
+        "Chart.Line" in text(indicator)
+        and "40.0%" in text(indicator)
+        and "目標 40% に対して達成" in text(indicator)
+    )
 
 
 async def test_the_export_builder_reads_what_is_stored_now(deps, people):

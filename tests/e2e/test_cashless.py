@@ -25,13 +25,22 @@ CONTACT_ID = "00000000-0000-4000-8000-000000000005"
 def stack(tmp_path_factory, pytestconfig):
     root = tmp_path_factory.mktemp("e2e-cashless")
     lines = ROSTER_CSV.read_text(encoding="utf-8").splitlines()
-    roster = [line if not line.startswith(CONTACT_ID) else f"{CONTACT_ID},財政 担当,建設局,土木部,,局担当,建設局"
-              for line in lines]
+    roster = [
+        line if not line.startswith(CONTACT_ID) else f"{CONTACT_ID},財政 担当,建設局,土木部,,局担当,建設局"
+        for line in lines
+    ]
     assert roster != lines
     roster_file = root / "roster.csv"
     roster_file.write_text("\n".join(roster) + "\n", encoding="utf-8")
-    with running_e2e(root, pytestconfig, current_user="contact", bot_env={
-            "BOT_CLOCK_START": CLOCK, "ROSTER_FILE": str(roster_file), "ORGANISATION_FILE": str(ORGANISATION_CSV)},
+    with running_e2e(
+        root,
+        pytestconfig,
+        current_user="contact",
+        bot_env={
+            "BOT_CLOCK_START": CLOCK,
+            "ROSTER_FILE": str(roster_file),
+            "ORGANISATION_FILE": str(ORGANISATION_CSV),
+        },
     ) as own:
         yield own
 
@@ -52,14 +61,23 @@ def test_a_bureau_contact_moves_a_receivable_to_planned_and_the_overview_updates
     stream = api.stream()
     api.post_message("キャッシュレス")
     overview = stream.next(containing="区分別・導入状況別の債権数")
-    assert count(overview.card, "納付書", "導入予定") == "0" and count(overview.card, "納付書", "未着手") == "7"
+    assert (
+        count(overview.card, "納付書", "導入予定") == "0" and count(overview.card, "納付書", "未着手") == "7"
+    )
     choice = next(i for i in of_type(overview.card, "Input.ChoiceSet") if i["id"] == cards.RECEIVABLE_INPUT)
     assert [c["title"] for c in choice["choices"]] == ["目的外使用料（未着手）"]  # what this contact may open
 
     form = api.execute(overview, cards.UPDATE_VERB, {cards.RECEIVABLE_INPUT: choice["value"]})["value"]
     assert "導入状況の更新: 目的外使用料" in text(form)
-    data = {**action_data(form, cards.SUBMIT_VERB), "status": "PLANNED", "planned_on": "2024-04-01",
-            "cases": "12000", "amount": "36000000", "methods": "", "reason": "事業者との調整が済んだため"}
+    data = {
+        **action_data(form, cards.SUBMIT_VERB),
+        "status": "PLANNED",
+        "planned_on": "2024-04-01",
+        "cases": "12000",
+        "amount": "36000000",
+        "methods": "",
+        "reason": "事業者との調整が済んだため",
+    }
     no_date = api.execute(overview, cards.SUBMIT_VERB, {**data, "planned_on": ""})["value"]
     assert "導入予定日を入力してください" in text(no_date)  # in place, values kept
     assert next(i for i in of_type(no_date, "Input.Number") if i["id"] == "cases")["value"] == 12000
@@ -85,8 +103,11 @@ def test_a_staff_member_is_refused_and_nothing_is_saved(api, stack):
     assert not [i for i in of_type(overview.card, "Input.ChoiceSet") if i["id"] == cards.RECEIVABLE_INPUT]
     before = count(overview.card, "納付書", "導入済")
     # a card forwarded from the contact: 目的外使用料 is r04 (the seed's 4th receivable)
-    refused = api.execute(overview, cards.SUBMIT_VERB, {"receivable": "r04", "etag": "", "status": "DONE",
-                                                        "planned_on": "2024-04-01"})["value"]
+    refused = api.execute(
+        overview,
+        cards.SUBMIT_VERB,
+        {"receivable": "r04", "etag": "", "status": "DONE", "planned_on": "2024-04-01"},
+    )["value"]
     assert "操作できません" in text(refused)
     refused_form = api.execute(overview, cards.UPDATE_VERB, {"receivable": "r04"})["value"]
     assert "操作できません" in text(refused_form)

@@ -37,7 +37,9 @@ async def client(make_client, settings, store, clock):
 
 
 async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post("/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user))
+    response = await client.post(
+        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
+    )
     assert response.status == 200
     return (await response.json())["value"]
 
@@ -50,8 +52,13 @@ async def test_admin_assigns_the_contact_moves_to_planned_staff_are_refused(clie
     rid = rid_of(store, clock, "介護保険料")
     form = await invoke(client, connector, fx.ADMIN, cards.UPDATE_VERB, {"receivable": rid})
     values = {k: v.get("value", "") for k, v in inputs_by_id(form).items()}
-    assigned = await invoke(client, connector, fx.ADMIN, cards.SUBMIT_VERB,
-                            {**values, **action_data(form, cards.SUBMIT_VERB), "owner_bureau": "財政局"})
+    assigned = await invoke(
+        client,
+        connector,
+        fx.ADMIN,
+        cards.SUBMIT_VERB,
+        {**values, **action_data(form, cards.SUBMIT_VERB), "owner_bureau": "財政局"},
+    )
     assert "保存しました" in text(assigned) and "財政局" in text(assigned)
 
     form = await invoke(client, connector, fx.CONTACT, cards.UPDATE_VERB, {cards.RECEIVABLE_INPUT: rid})
@@ -68,14 +75,16 @@ async def test_admin_assigns_the_contact_moves_to_planned_staff_are_refused(clie
 
 
 async def test_a_manager_reads_but_may_not_update(client, connector, store, clock):
-    refused = await invoke(client, connector, fx.MANAGER, cards.UPDATE_VERB,
-                           {"receivable": rid_of(store, clock, "目的外使用料")})
+    refused = await invoke(
+        client, connector, fx.MANAGER, cards.UPDATE_VERB, {"receivable": rid_of(store, clock, "目的外使用料")}
+    )
     assert "操作できません" in text(refused)
 
 
 async def test_the_keyword_opens_the_programme(client, connector):
-    response = await client.post("/api/messages", json=personal_message(connector.url, "キャッシュレス",
-                                                                        user_aad=fx.STAFF))
+    response = await client.post(
+        "/api/messages", json=personal_message(connector.url, "キャッシュレス", user_aad=fx.STAFF)
+    )
     assert response.status in (200, 201)
     assert "区分別・導入状況別の債権数" in text(connector.cards()[-1])
 
@@ -95,9 +104,14 @@ async def test_an_admin_sends_an_indicator_workbook_with_a_bad_cell(client, conn
     workbook.save(data)
     served["指標.xlsx"] = data.getvalue()
     activity = personal_message(connector.url, "", user_aad=fx.ADMIN)
-    activity["attachments"] = [{"contentType": "application/vnd.microsoft.teams.file.download.info",
-                                "name": "指標.xlsx",
-                                "content": {"downloadUrl": f"{base}/指標.xlsx", "uniqueId": "x", "fileType": "xlsx"}}]
+    activity["attachments"] = [
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": "指標.xlsx",
+            "content": {"downloadUrl": f"{base}/指標.xlsx", "uniqueId": "x", "fileType": "xlsx"},
+        }
+    ]
     await client.post("/api/messages", json=activity)
     assert "取り込めませんでした" in text(connector.cards()[-1]) and "C2: 0以上の整数ではありません" in text(
-        connector.cards()[-1])
+        connector.cards()[-1]
+    )

@@ -22,13 +22,21 @@ T = Thresholds(min_cases=3000, qr_max_unit_price=500)
 MATERIAL_EXCLUSIONS = [
     Exclusion("x01", "複写機等使用徴収金", "3,000件以上でも対象外とする。"),
     Exclusion("x02", "収入印紙売りさばき収入金", "3,000件以上でも対象外とする。"),
-    Exclusion("x03", "斎場使用料", "特定の事業者のみが利用する斎場使用料などは、3,000件以上でも対象外とする。"),
+    Exclusion(
+        "x03", "斎場使用料", "特定の事業者のみが利用する斎場使用料などは、3,000件以上でも対象外とする。"
+    ),
 ]
 
 
 def rec(name="市税証明手数料", cases=None, amount=None, **kw) -> Receivable:
-    return Receivable(id=kw.pop("id", "t1"), name=name, channel=kw.pop("channel", Channel.COUNTER),
-                      annual_cases=cases, annual_amount=amount, **kw)
+    return Receivable(
+        id=kw.pop("id", "t1"),
+        name=name,
+        channel=kw.pop("channel", Channel.COUNTER),
+        annual_cases=cases,
+        annual_amount=amount,
+        **kw,
+    )
 
 
 def test_3000_cases_or_more_is_a_target_and_the_rule_says_why():
@@ -38,8 +46,10 @@ def test_3000_cases_or_more_is_a_target_and_the_rule_says_why():
 
 
 def test_the_threshold_is_a_setting():
-    assert classify(rec(cases=2500, amount=2_500_000), Thresholds(min_cases=2000), []).policy_class \
+    assert (
+        classify(rec(cases=2500, amount=2_500_000), Thresholds(min_cases=2000), []).policy_class
         is PolicyClass.TARGET
+    )
     assert classify(rec(cases=2500, amount=2_500_000), T, []).policy_class is PolicyClass.QR
 
 
@@ -53,14 +63,19 @@ def test_a_low_unit_price_gets_qr_payment_even_with_many_cases():
     assert c.policy_class is PolicyClass.QR and "平均単価 200円" in c.rule and "500円未満" in c.rule
 
 
-@pytest.mark.parametrize(("name", "keyword"), [
-    ("複写機等使用徴収金（中央図書館）", "複写機等使用徴収金"),
-    ("収入印紙売りさばき収入金", "収入印紙売りさばき収入金"),
-    ("斎場使用料（特定の事業者のみ利用）", "斎場使用料"),
-])
+@pytest.mark.parametrize(
+    ("name", "keyword"),
+    [
+        ("複写機等使用徴収金（中央図書館）", "複写機等使用徴収金"),
+        ("収入印紙売りさばき収入金", "収入印紙売りさばき収入金"),
+        ("斎場使用料（特定の事業者のみ利用）", "斎場使用料"),
+    ],
+)
 def test_each_exclusion_of_the_material_wins_over_the_case_count(name, keyword):
     c = classify(rec(name, cases=50_000, amount=900_000_000), T, MATERIAL_EXCLUSIONS)
-    assert c.policy_class is PolicyClass.EXCLUDED and c.exclusion is not None and c.exclusion.keyword == keyword
+    assert (
+        c.policy_class is PolicyClass.EXCLUDED and c.exclusion is not None and c.exclusion.keyword == keyword
+    )
     assert keyword in c.rule and "対象外" in c.rule
 
 
@@ -104,7 +119,11 @@ def test_coverage_leaves_out_receivables_with_missing_figures_and_counts_them():
     ]
     result = coverage(registry, T, [])
     assert (result.covered_amount, result.total_amount, result.counted, result.missing) == (
-        90_000_000, 100_000_000, 2, 3)
+        90_000_000,
+        100_000_000,
+        2,
+        3,
+    )
     assert result.share == pytest.approx(0.90) and result.meets_claim is False
 
 
@@ -119,20 +138,30 @@ def test_rollout_moves_forward_freely_back_only_with_a_reason_and_planned_needs_
     assert transition_problem(Rollout.NOT_STARTED, Rollout.PLANNED, date(2024, 4, 1), "", target) is None
     assert "導入予定日" in transition_problem(Rollout.ADJUSTING, Rollout.PLANNED, None, "", target)
     assert "理由" in transition_problem(Rollout.PLANNED, Rollout.ADJUSTING, None, "", target)
-    assert transition_problem(Rollout.PLANNED, Rollout.ADJUSTING, None, "事業者の選定が遅れたため", target) is None
-    assert "対象外" in transition_problem(Rollout.NOT_STARTED, Rollout.ADJUSTING, None, "", PolicyClass.EXCLUDED)
+    assert (
+        transition_problem(Rollout.PLANNED, Rollout.ADJUSTING, None, "事業者の選定が遅れたため", target)
+        is None
+    )
+    assert "対象外" in transition_problem(
+        Rollout.NOT_STARTED, Rollout.ADJUSTING, None, "", PolicyClass.EXCLUDED
+    )
 
 
-@pytest.mark.parametrize(("tender_year", "lead", "expected"), [
-    (2024, 0, date(2024, 4, 1)),  # R6, no lead: the first day of the fiscal year, a Monday
-    (2024, 3, date(2024, 1, 4)),  # 1/1 falls in the year-end break (12/29–1/3): the 4th (Thu)
-    (2024, 6, date(2023, 10, 2)),  # 10/1 is a Sunday: Monday the 2nd
-    (2025, 0, date(2025, 4, 1)),  # R7: a Tuesday
-    (2026, 0, date(2026, 4, 1)),  # R8: a Wednesday
-    (2023, 12, date(2022, 4, 1)),  # a whole year ahead: R5's reminder in R4's first days (a Friday)
-    (2025, 1, date(2025, 3, 3)),  # 3/1 is a Saturday: Monday the 3rd, still in the previous fiscal year
-])
-def test_switching_year_reminders_fall_on_business_days_around_the_fiscal_year_boundary(tender_year, lead, expected):
+@pytest.mark.parametrize(
+    ("tender_year", "lead", "expected"),
+    [
+        (2024, 0, date(2024, 4, 1)),  # R6, no lead: the first day of the fiscal year, a Monday
+        (2024, 3, date(2024, 1, 4)),  # 1/1 falls in the year-end break (12/29–1/3): the 4th (Thu)
+        (2024, 6, date(2023, 10, 2)),  # 10/1 is a Sunday: Monday the 2nd
+        (2025, 0, date(2025, 4, 1)),  # R7: a Tuesday
+        (2026, 0, date(2026, 4, 1)),  # R8: a Wednesday
+        (2023, 12, date(2022, 4, 1)),  # a whole year ahead: R5's reminder in R4's first days (a Friday)
+        (2025, 1, date(2025, 3, 3)),  # 3/1 is a Saturday: Monday the 3rd, still in the previous fiscal year
+    ],
+)
+def test_switching_year_reminders_fall_on_business_days_around_the_fiscal_year_boundary(
+    tender_year, lead, expected
+):
     day = tender_reminder_day(tender_year, lead)
     assert day == expected and is_business_day(day)
 

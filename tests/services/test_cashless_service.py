@@ -59,7 +59,12 @@ def by_name(service, name):
 
 def form_data(service, actor, rid, **values):
     form = service.update_form(actor, rid)
-    return {"receivable": rid, "etag": form.receivable.etag, **{k: v for k, v in form.values.items()}, **values}
+    return {
+        "receivable": rid,
+        "etag": form.receivable.etag,
+        **{k: v for k, v in form.values.items()},
+        **values,
+    }
 
 
 def test_the_seed_loads_the_material_with_empty_figures_not_zero(service):
@@ -73,15 +78,32 @@ def test_the_seed_loads_the_material_with_empty_figures_not_zero(service):
     sports = by_name(service, "スポーツ施設（R4導入 11拠点）")
     assert sports.status is Rollout.DONE and sports.methods is None  # the material does not say which
     overview = service.overview(STAFF.person, date(2023, 9, 20))
-    assert len(overview.by_class(PolicyClass.TARGET)) == 17 and len(overview.by_class(PolicyClass.INTRODUCED)) == 5
-    assert overview.coverage.share is None and overview.coverage.missing == 22 and overview.missing_figures == 22
-    assert [x.keyword for x in service.exclusions()] == ["複写機等使用徴収金", "収入印紙売りさばき収入金", "斎場使用料"]
+    assert (
+        len(overview.by_class(PolicyClass.TARGET)) == 17
+        and len(overview.by_class(PolicyClass.INTRODUCED)) == 5
+    )
+    assert (
+        overview.coverage.share is None and overview.coverage.missing == 22 and overview.missing_figures == 22
+    )
+    assert [x.keyword for x in service.exclusions()] == [
+        "複写機等使用徴収金",
+        "収入印紙売りさばき収入金",
+        "斎場使用料",
+    ]
 
 
 def test_the_bureau_contact_moves_a_receivable_to_planned_with_history_and_audit(service, store, clock):
     rid = by_name(service, "目的外使用料").id
-    data = form_data(service, CONTACT, rid, status="PLANNED", planned_on="2024-04-01", cases="12,000",
-                     amount="36000000", methods="card,qr")
+    data = form_data(
+        service,
+        CONTACT,
+        rid,
+        status="PLANNED",
+        planned_on="2024-04-01",
+        cases="12,000",
+        amount="36000000",
+        methods="card,qr",
+    )
     result = service.submit(CONTACT, data, date(2023, 9, 20))
     saved = result.receivable
     assert saved.status is Rollout.PLANNED and saved.planned_on == date(2024, 4, 1)
@@ -145,7 +167,9 @@ def test_permissions_owning_bureau_and_admins_write_managers_read_their_bureau_s
     with pytest.raises(Forbidden):
         service.update_form(CONTACT, unassigned)  # no bureau yet: admins only
     admin_data = form_data(service, ADMIN, unassigned, owner_bureau="健康福祉局", section="介護保険課")
-    assert service.submit(ADMIN, admin_data, date(2023, 9, 20)).receivable.owner_label == "健康福祉局 介護保険課"
+    assert (
+        service.submit(ADMIN, admin_data, date(2023, 9, 20)).receivable.owner_label == "健康福祉局 介護保険課"
+    )
 
 
 def test_an_admin_adds_an_exclusion_with_a_reason_and_the_class_follows(service):
@@ -170,15 +194,22 @@ def _indicator(rows) -> bytes:
 
 
 def test_the_indicator_import_is_whole_or_nothing_with_the_cell_named(service):
-    good = [["R5", "現金", 1000, 5_000_000], ["R5", "クレジットカード", 300, 3_000_000],
-            ["R5", "口座振替", 500, 2_000_000]]
+    good = [
+        ["R5", "現金", 1000, 5_000_000],
+        ["R5", "クレジットカード", 300, 3_000_000],
+        ["R5", "口座振替", 500, 2_000_000],
+    ]
     with pytest.raises(Forbidden):
         service.import_indicator(CONTACT, _indicator(good))
     with pytest.raises(WorkbookRefused) as refused:
-        service.import_indicator(ADMIN, _indicator([*good, ["R5", "小切手", 1, 1], ["R5", "現金", "多数", 1]]))
-    assert {str(i) for i in refused.value.issues} >= {"B5: 決済手段は 現金、口座振替、クレジットカード、デビットカード、"
-                                                      "電子マネー、二次元コード、収納代行 のいずれかです",
-                                                      "C6: 0以上の整数ではありません"}
+        service.import_indicator(
+            ADMIN, _indicator([*good, ["R5", "小切手", 1, 1], ["R5", "現金", "多数", 1]])
+        )
+    assert {str(i) for i in refused.value.issues} >= {
+        "B5: 決済手段は 現金、口座振替、クレジットカード、デビットカード、"
+        "電子マネー、二次元コード、収納代行 のいずれかです",
+        "C6: 0以上の整数ではありません",
+    }
     assert service.indicator(STAFF.person) is None  # nothing imported
     view = service.import_indicator(ADMIN, _indicator(good), "実績.xlsx")
     [year] = view.years
@@ -188,12 +219,19 @@ def test_the_indicator_import_is_whole_or_nothing_with_the_cell_named(service):
 
 def test_due_alerts_late_targets_and_switching_years(service):
     rid = by_name(service, "目的外使用料").id
-    service.submit(CONTACT, form_data(service, CONTACT, rid, status="PLANNED", planned_on="2023-12-28"),
-                   date(2023, 9, 20))
+    service.submit(
+        CONTACT,
+        form_data(service, CONTACT, rid, status="PLANNED", planned_on="2023-12-28"),
+        date(2023, 9, 20),
+    )
     alerts = CashlessAlerts(service)
     assert not [a for a in alerts.due_alerts(date(2024, 1, 3)) if "導入予定日" in a.title]
     [late] = [a for a in alerts.due_alerts(date(2024, 1, 4)) if "導入予定日" in a.title]
-    assert late.bureau == KENSETSU and late.key == f"cashless|{rid}|late|2023-12-28" and late.due == date(2024, 1, 4)
+    assert (
+        late.bureau == KENSETSU
+        and late.key == f"cashless|{rid}|late|2023-12-28"
+        and late.due == date(2024, 1, 4)
+    )
     raw = service.due_alerts(date(2023, 10, 2))
     switching = sorted(a.name for a in raw if a.kind.value == "switch")
     assert "布袋温泉" in switching and "サンスクエア堺" in switching  # R6 from 2023-10-02; R5 this year
@@ -202,10 +240,15 @@ def test_due_alerts_late_targets_and_switching_years(service):
 
 def test_the_status_line_counts_targets_and_states_the_coverage_basis(service):
     rid = by_name(service, "目的外使用料").id
-    service.submit(CONTACT, form_data(service, CONTACT, rid, status="PLANNED", planned_on="2023-10-02"),
-                   date(2023, 9, 20))
+    service.submit(
+        CONTACT,
+        form_data(service, CONTACT, rid, status="PLANNED", planned_on="2023-10-02"),
+        date(2023, 9, 20),
+    )
     city = CashlessStatus(service).status(date(2023, 10, 10), None)
-    assert city.level.value == "overdue" and "予定日超過 1件" in city.headline and "未入力 22件" in city.headline
+    assert (
+        city.level.value == "overdue" and "予定日超過 1件" in city.headline and "未入力 22件" in city.headline
+    )
     bureau = CashlessStatus(service).status(date(2023, 10, 10), KENSETSU)
     assert bureau.items[0].label == "目的外使用料" and "カバー率" not in bureau.headline
     assert CashlessStatus(service).status(date(2023, 10, 10), "消防局").level.value == "not_tracked"
@@ -213,10 +256,14 @@ def test_the_status_line_counts_targets_and_states_the_coverage_basis(service):
 
 def test_the_registry_export_keeps_missing_figures_empty(service):
     rid = by_name(service, "目的外使用料").id
-    service.submit(CONTACT, form_data(service, CONTACT, rid, cases="4000", amount="8000000"), date(2023, 9, 20))
+    service.submit(
+        CONTACT, form_data(service, CONTACT, rid, cases="4000", amount="8000000"), date(2023, 9, 20)
+    )
     sheet = load_workbook(io.BytesIO(service.export_xlsx(STAFF.person, date(2023, 9, 20)))).worksheets[0]
     header = [c.value for c in sheet[1]]
-    rows = {row[1]: dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    rows = {
+        row[1]: dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
     assert rows["目的外使用料"]["年間件数"] == 4000 and rows["目的外使用料"]["平均単価（円）"] == 2000
     assert rows["介護保険料"]["年間件数"] is None and rows["介護保険料"]["年間金額（円）"] is None
     assert rows["介護保険料"]["分類"] == "全面導入の対象"
@@ -255,18 +302,39 @@ def test_the_registry_comes_back_from_excel_whole_or_nothing_with_the_cell_named
 
     def good(sheet):
         n = _row_of(sheet, "介護保険料")
-        sheet[f"D{n}"], sheet[f"E{n}"], sheet[f"F{n}"], sheet[f"G{n}"] = "健康福祉局", "介護保険課", 250_000, 4_000_000_000
+        sheet[f"D{n}"], sheet[f"E{n}"], sheet[f"F{n}"], sheet[f"G{n}"] = (
+            "健康福祉局",
+            "介護保険課",
+            250_000,
+            4_000_000_000,
+        )
         sheet[f"J{n}"], sheet[f"K{n}"] = "導入予定", date(2024, 10, 1)
         sheet.insert_rows(24)
-        sheet["B24"], sheet["C24"], sheet["F24"], sheet["G24"] = "斎場使用料（特定事業者）", "市窓口・直営施設", 3500, 70_000_000
+        sheet["B24"], sheet["C24"], sheet["F24"], sheet["G24"] = (
+            "斎場使用料（特定事業者）",
+            "市窓口・直営施設",
+            3500,
+            70_000_000,
+        )
 
     assert service.import_registry(ADMIN, _edited(service, good), "債権.xlsx") == (1, 1)
     kaigo = by_name(service, "介護保険料")
     assert (kaigo.bureau, kaigo.annual_cases, kaigo.status, kaigo.planned_on) == (
-        "健康福祉局", 250_000, Rollout.PLANNED, date(2024, 10, 1))
+        "健康福祉局",
+        250_000,
+        Rollout.PLANNED,
+        date(2024, 10, 1),
+    )
     assert kaigo.history[-1].note == "Excel の取込"
     added = service.detail(ADMIN.person, by_name(service, "斎場使用料（特定事業者）").id, date(2023, 9, 20))
     assert added.classification.policy_class is PolicyClass.EXCLUDED
     coverage = service.overview(STAFF.person, date(2023, 9, 20)).coverage
-    assert (coverage.covered_amount, coverage.total_amount, coverage.counted) == (4_000_000_000, 4_070_000_000, 2)
-    assert service.import_registry(ADMIN, _edited(service, lambda sheet: None)) == (0, 0)  # unchanged: no write
+    assert (coverage.covered_amount, coverage.total_amount, coverage.counted) == (
+        4_000_000_000,
+        4_070_000_000,
+        2,
+    )
+    assert service.import_registry(ADMIN, _edited(service, lambda sheet: None)) == (
+        0,
+        0,
+    )  # unchanged: no write
