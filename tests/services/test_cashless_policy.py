@@ -179,3 +179,17 @@ def test_the_reminder_is_due_from_its_day_to_the_end_of_the_tender_year_unless_i
 def test_a_late_alert_comes_on_the_first_business_day_after_the_planned_date():
     assert late_alert_day(date(2024, 3, 29)) == date(2024, 4, 1)  # Fri → Mon, across the fiscal year
     assert late_alert_day(date(2023, 12, 28)) == date(2024, 1, 4)  # across the year-end break
+
+
+def test_the_settings_carry_the_thresholds_lead_time_and_goals_and_refuse_bad_values():
+    from services.kernel.settings import Settings, SettingsError
+
+    default = Settings.from_env({})
+    assert (default.cashless_target_min_cases, default.cashless_qr_max_unit_price, default.cashless_tender_lead_months,
+            default.cashless_goal_2025_percent, default.cashless_goal_2030_percent) == (3000, 500, 6, 40, 65)
+    custom = Settings.from_env({"CASHLESS_TARGET_MIN_CASES": "5000", "CASHLESS_TENDER_LEAD_MONTHS": "3"})
+    assert (custom.cashless_target_min_cases, custom.cashless_tender_lead_months) == (5000, 3)
+    for name, value in (("CASHLESS_TARGET_MIN_CASES", "0"), ("CASHLESS_TENDER_LEAD_MONTHS", "25"),
+                        ("CASHLESS_GOAL_2030_PERCENT", "101"), ("CASHLESS_QR_MAX_UNIT_PRICE", "安い")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})

@@ -338,3 +338,14 @@ def test_the_registry_comes_back_from_excel_whole_or_nothing_with_the_cell_named
         0,
         0,
     )  # unchanged: no write
+
+
+def test_the_cli_exports_and_lists_alerts(store, tmp_path, capsys, monkeypatch):
+    from services.cashless.__main__ import main
+
+    monkeypatch.delenv("CASHLESS_TARGET_MIN_CASES", raising=False)
+    out = tmp_path / "債権.xlsx"
+    assert main(["--as-of", "2023-10-02", "export", str(out)], store=store) == 0
+    assert load_workbook(out).worksheets[0]["B2"].value == "介護保険料"
+    assert main(["--as-of", "2023-10-02", "alerts"], store=store) == 0
+    assert "switch r12 布袋温泉 所管未設定" in capsys.readouterr().out
