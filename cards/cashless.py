@@ -7,7 +7,7 @@ its fallback, the alert, the exclusion form and the Excel import result. Pure fu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from cards.common import (
     adaptive_card,
@@ -450,6 +450,14 @@ def confirmation_card(result: SubmitResult, as_of: date) -> dict:
     )
 
 
+def _when(iso: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{japanese_date(moment.date())} {moment:%H:%M}"
+
+
 def _pct(value: float | None) -> str:
     return "－" if value is None else f"{value * 100:.1f}%"
 
@@ -536,7 +544,7 @@ def indicator_card(
         )
         body.append(
             _small(
-                f"取込: {view.imported_at} {view.imported_by}（{view.filename or 'ファイル名なし'}）。"
+                f"取込: {_when(view.imported_at)} {view.imported_by}（{view.filename or 'ファイル名なし'}）。"
                 "比率はクレジットカード・デビットカード・電子マネー・二次元コード、改定後の指標は口座振替も含めた金額の割合です。"
             )
         )
