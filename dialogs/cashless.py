@@ -32,7 +32,7 @@ from services.cashless.service import (
 from services.cashless.sources import CashlessAlerts, CashlessStatus
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
-from services.people.identity import Actor
+from services.people.identity import Actor, system_actor
 from services.people.organisation import load_organisation
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
@@ -59,7 +59,9 @@ def service_for(deps: DialogDeps) -> CashlessService:
 
 
 def alert_source(deps: DialogDeps) -> CashlessAlerts:
-    return CashlessAlerts(service_for(deps))
+    """``alerts=`` of the registry line: to the owning section's contacts on the roster."""
+    reader = system_actor("キャッシュレスの通知", "alerts").person
+    return CashlessAlerts(service_for(deps), people=lambda: deps.people.everyone(reader))
 
 
 def status_source(deps: DialogDeps) -> CashlessStatus:

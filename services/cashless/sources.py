@@ -3,6 +3,7 @@ in the manager and office digests (``services.proactive.digest``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +16,7 @@ from services.cashless.models import (
     reiwa_label,
 )
 from services.cashless.service import CashlessService
-from services.people.identity import system_actor
+from services.people.identity import Person, Role, system_actor
 from services.proactive.alerts import DueAlert
 from services.proactive.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
 
@@ -23,7 +24,20 @@ TITLE = "キャッシュレス"
 ICON = "💳"
 
 
-def as_due_alert(alert: CashlessAlert) -> DueAlert:
+def section_contacts(people: Iterable[Person], bureau: str, section: str) -> list[str]:
+    """The object ids an alert about a receivable goes to: its bureau's contacts scoped to its section
+    when there are any, otherwise all of the bureau's contacts (the owning section's people)."""
+    contacts = [
+        (p.object_id, g.scope)
+        for p in people
+        for g in p.grants
+        if g.role is Role.BUREAU_CONTACT and g.scope is not None and g.scope.bureau == bureau
+    ]
+    of_section = [oid for oid, scope in contacts if section and scope.section == section]
+    return sorted(set(of_section or [oid for oid, _ in contacts]))
+
+
+def as_due_alert(alert: CashlessAlert, person: str = "") -> DueAlert:
     """One alert per natural key: (receivable, planned date) for a late one, (receivable, 公募 year) for a switch."""
     who = f"{alert.bureau} {alert.section}".strip() or "所管未設定"
     if alert.kind is AlertKind.LATE:
@@ -54,8 +68,11 @@ def as_due_alert(alert: CashlessAlert) -> DueAlert:
         )
         facts = (("切替公募年度", year), ("導入状況", alert.status.value))
     return DueAlert(
-        key="|".join((PROGRAMME_KEY, alert.receivable_id, alert.kind.value, period)),
+        key="|".join(
+            (PROGRAMME_KEY, alert.receivable_id, alert.kind.value, period, *([person] if person else []))
+        ),
         programme=PROGRAMME_KEY,
+        person=person,
         bureau=alert.bureau,
         title=title,
         why=why,
@@ -69,11 +86,21 @@ def as_due_alert(alert: CashlessAlert) -> DueAlert:
 
 @dataclass(frozen=True)
 class CashlessAlerts:
+    """The AlertSource: each due alert goes to the owning section's contacts (their 1:1 chats, one
+    alert per person) or, when the bureau has no contact on the roster, to the bureau's channel."""
+
     service: CashlessService
+    people: Callable[[], Sequence[Person]] = tuple
     programme: str = PROGRAMME_KEY
 
     def due_alerts(self, as_of: date) -> list[DueAlert]:
-        return [as_due_alert(a) for a in self.service.due_alerts(as_of) if a.bureau]
+        due = [a for a in self.service.due_alerts(as_of) if a.bureau]
+        everyone = list(self.people()) if due else []
+        out: list[DueAlert] = []
+        for alert in due:
+            recipients = section_contacts(everyone, alert.bureau, alert.section)
+            out += [as_due_alert(alert, oid) for oid in recipients] if recipients else [as_due_alert(alert)]
+        return out
 
 
 @dataclass(frozen=True)

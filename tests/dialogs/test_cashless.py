@@ -158,3 +158,20 @@ async def test_thresholds_come_from_the_settings(store, clock, people):
     card = await dialog.act(None, fx.actor_of(people, fx.STAFF), cards.CLASSES_VERB, {})
     assert "年間5件以上" in text(card)
     system_actor("x", "y")
+
+
+async def test_the_registered_alert_source_sends_the_switching_reminder_to_the_bureau_contact(
+    dialog, deps, people, store, clock
+):
+    from datetime import date
+
+    from dialogs.cashless import alert_card, alert_source
+
+    rid = rid_of(store, clock, "布袋温泉")
+    assert not [a for a in alert_source(deps).due_alerts(date(2023, 10, 2)) if rid in a.key]  # no bureau yet
+    await assign(dialog, people, rid, "財政局")
+    assert not [a for a in alert_source(deps).due_alerts(date(2023, 9, 29)) if rid in a.key]  # before the day
+    [alert] = [a for a in alert_source(deps).due_alerts(date(2023, 10, 2)) if rid in a.key]
+    assert alert.person == fx.CONTACT and "令和6年度に指定管理者の切替公募" in alert.title
+    card = alert_card(alert)
+    assert "この通知が届いた理由" in text(card) and action_data(card, cards.UPDATE_VERB)["receivable"] == rid

@@ -349,3 +349,28 @@ def test_the_cli_exports_and_lists_alerts(store, tmp_path, capsys, monkeypatch):
     assert load_workbook(out).worksheets[0]["B2"].value == "介護保険料"
     assert main(["--as-of", "2023-10-02", "alerts"], store=store) == 0
     assert "switch r12 布袋温泉 所管未設定" in capsys.readouterr().out
+
+
+def test_alerts_go_to_the_owning_sections_contacts_one_each_or_to_the_bureau(service):
+    from services.cashless.sources import section_contacts
+
+    section_unit = OrgUnit(KENSETSU, "土木部", "土木監理課")
+    in_section = Actor(
+        Person("c-section", "課 担当", section_unit, (RoleGrant(Role.BUREAU_CONTACT, section_unit),))
+    )
+    people = [CONTACT.person, in_section.person, OTHER_CONTACT.person, MANAGER.person]
+    assert section_contacts(people, KENSETSU, "土木監理課") == ["c-section"]
+    assert section_contacts(people, KENSETSU, "道路計画課") == ["c-section", "contact-kensetsu"]
+    rid = by_name(service, "目的外使用料").id
+    service.submit(
+        CONTACT,
+        form_data(service, CONTACT, rid, status="PLANNED", planned_on="2023-12-28"),
+        date(2023, 9, 20),
+    )
+    [late] = [
+        a
+        for a in CashlessAlerts(service, people=lambda: people).due_alerts(date(2024, 1, 4))
+        if "導入予定日" in a.title
+    ]
+    assert (late.person, late.key) == ("c-section", f"cashless|{rid}|late|2023-12-28|c-section")
+    assert "土木監理課" in late.why and "導入済" in late.next_step
