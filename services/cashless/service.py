@@ -1,6 +1,6 @@
 """キャッシュレス: the service. Storage (:mod:`services.cashless.storage`), the permission check and the
-audit trail around every read and write, the update cards, the exclusions, the indicator import,
-and what alerts are due. The rules are in :mod:`services.cashless.policy`.
+audit trail around every read and write, the update cards, the exclusions and what alerts are due;
+the indicator and the workbooks are in :mod:`services.cashless.transfers` (mixed in). The rules are in :mod:`services.cashless.policy`.
 
 Permissions (``ResourceKind.CASHLESS``): the overview, the classification and the indicator are
 city-wide summaries every member of staff may read; a receivable's detail is read by its bureau's
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -21,11 +21,12 @@ from services.audit.models import Change as AuditChange
 from services.audit.trail import AuditLog
 from services.cashless import forms
 from services.cashless import storage as st
-from services.cashless.excel import (
-    WorkbookRefused,
-    parse_indicator_workbook,
-    parse_registry_workbook,
-    registry_workbook,
+from services.cashless.errors import (  # noqa: F401 - the service's errors, imported from here by callers
+    AUDIT_KIND,
+    CashlessError,
+    FormRejected,
+    UnknownReceivable,
+    resource_of,
 )
 from services.cashless.models import (
     FIELD_PLANNED,
@@ -37,8 +38,6 @@ from services.cashless.models import (
     ChangeLine,
     Classification,
     Exclusion,
-    IndicatorView,
-    IndicatorYear,
     Overview,
     Receivable,
     Row,
@@ -55,11 +54,10 @@ from services.cashless.policy import (
     tender_reminder_due,
     transition_problem,
 )
-from services.cashless.registry_import import check_rows
+from services.cashless.transfers import ImportOutcome, Transfers  # noqa: F401
 from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 from storage.base import (
-    MAX_BATCH_OPERATIONS,
     BatchFailed,
     BatchOperation,
     Entity,
@@ -69,27 +67,8 @@ from storage.base import (
     TableStore,
 )
 
-AUDIT_KIND = "cashless"
 DEFAULT_THRESHOLDS = Thresholds()
 MAX_EXCLUSIONS = 80
-
-
-class CashlessError(Exception):
-    """A request that cannot be done; ``str(error)`` is a Japanese sentence for the user."""
-
-
-class UnknownReceivable(CashlessError):
-    def __init__(self, rid: str):
-        super().__init__("その債権は登録されていません。一覧から選び直してください。")
-        self.rid = rid
-
-
-class FormRejected(CashlessError):
-    """Not saved: ``form`` is the same card again with the user's values and the errors (or a notice)."""
-
-    def __init__(self, form: UpdateForm):
-        super().__init__(form.notice or "；".join(form.errors.values()))
-        self.form = form
 
 
 def _order(r: Receivable) -> tuple:
@@ -97,11 +76,7 @@ def _order(r: Receivable) -> tuple:
     return (bool(r.introduced), not r.id.startswith("r"), r.id)
 
 
-def _resource(r: Receivable | None = None) -> Resource:
-    return Resource(ResourceKind.CASHLESS, bureau=(r.bureau or None) if r else None)
-
-
-class CashlessService:
+class CashlessService(Transfers):
     def __init__(
         self,
         store: TableStore,
@@ -192,24 +167,24 @@ class CashlessService:
 
     def detail(self, viewer: Person, rid: str, as_of: date) -> Row:
         r = self._get(rid)
-        require(viewer, Action.READ, _resource(r))
+        require(viewer, Action.READ, resource_of(r))
         return self._row(r, self.exclusions(), as_of)
 
     def may_write(self, viewer: Person, r: Receivable) -> bool:
-        return check(viewer, Action.WRITE, _resource(r)).allowed
+        return check(viewer, Action.WRITE, resource_of(r)).allowed
 
     def may_read(self, viewer: Person, r: Receivable) -> bool:
-        return check(viewer, Action.READ, _resource(r)).allowed
+        return check(viewer, Action.READ, resource_of(r)).allowed
 
     @staticmethod
     def is_admin(viewer: Person) -> bool:
-        return check(viewer, Action.WRITE, _resource()).allowed
+        return check(viewer, Action.WRITE, resource_of()).allowed
 
     # --- the update card ------------------------------------------------------------------------
 
     def update_form(self, actor: Actor, rid: str) -> UpdateForm:
         r = self._get(rid)
-        require(actor.person, Action.WRITE, _resource(r))
+        require(actor.person, Action.WRITE, resource_of(r))
         return self._form(actor, r, forms.form_values(r))
 
     def _form(
@@ -238,7 +213,7 @@ class CashlessService:
         rid = str(data.get("receivable") or "")
         shown_etag = str(data.get("etag") or "")
         r = self._get(rid)
-        require(actor.person, Action.WRITE, _resource(r))
+        require(actor.person, Action.WRITE, resource_of(r))
         values = {k: str(data.get(k) if data.get(k) is not None else "") for k in FIELDS}
         key = forms.submission_key(actor.object_id, rid, shown_etag, values)
         duplicate = self._duplicate(key, r)
@@ -287,7 +262,7 @@ class CashlessService:
                 self._form(actor, r, values, notice="変更がありません。値を変えてから送信してください。")
             )
         if new.bureau != r.bureau:
-            require(actor.person, Action.WRITE, _resource(new))
+            require(actor.person, Action.WRITE, resource_of(new))
         return self._save(actor, r, new, lines, key, values)
 
     def _duplicate(self, key: str, r: Receivable) -> SubmitResult | None:
@@ -365,7 +340,7 @@ class CashlessService:
     # --- exclusions (admins) ------------------------------------------------------------------------
 
     def add_exclusion(self, actor: Actor, keyword: str, reason: str) -> Exclusion:
-        require(actor.person, Action.WRITE, _resource())
+        require(actor.person, Action.WRITE, resource_of())
         keyword, reason = forms.clean_text(keyword)[:60], forms.clean_text(reason)[: forms.MAX_TEXT]
         if not keyword or not reason:
             raise CashlessError("対象外にする債権名（の一部）と理由の両方を入力してください。")
@@ -391,123 +366,6 @@ class CashlessService:
             lambda: self._store.insert(st.TABLE, st.exclusion_entity(exclusion, now)),
         )
         return exclusion
-
-    # --- the national indicator -----------------------------------------------------------------------
-
-    def indicator(self, viewer: Person) -> IndicatorView | None:
-        require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
-        entity = self._store.get(st.TABLE, st.INDICATOR, "current")
-        if entity is None:
-            return None
-        lines = st.indicator_lines(entity.get("lines", "[]"))
-        years = sorted({x.fiscal_year for x in lines})
-        return IndicatorView(
-            tuple(IndicatorYear(y, tuple(x for x in lines if x.fiscal_year == y)) for y in years),
-            *self.goals,
-            entity.get("at_jst", ""),
-            entity.get("by", ""),
-            entity.get("filename", ""),
-        )
-
-    def import_indicator(self, actor: Actor, data: bytes, filename: str = "") -> IndicatorView:
-        """Replace the payment counts and amounts with a workbook's (admins), whole or nothing:
-        :class:`services.cashless.excel.WorkbookRefused` names every bad cell."""
-        require(actor.person, Action.WRITE, _resource())
-        lines = parse_indicator_workbook(data)
-        now = self._clock()
-        before = self._store.get(st.TABLE, st.INDICATOR, "current")
-        entity = Entity(
-            st.INDICATOR,
-            "current",
-            {
-                "lines": st.indicator_lines_json(lines),
-                "at": now,
-                "at_jst": now.isoformat(timespec="minutes"),
-                "by": actor.name,
-                "filename": filename[:200],
-            },
-        )
-        audit = AuditChange(
-            AUDIT_KIND,
-            "indicator",
-            "import",
-            {"行数": len(st.indicator_lines(before.get("lines", "[]")))} if before else None,
-            {"行数": len(lines), "年度": sorted({x.fiscal_year for x in lines})},
-            f"Excel の取込（{filename or 'ファイル名なし'}）",
-        )
-        self._audit.apply(actor, [audit], lambda: self._store.upsert(st.TABLE, entity))
-        view = self.indicator(actor.person)
-        assert view is not None
-        return view
-
-    # --- Excel -----------------------------------------------------------------------------------------
-
-    def export_xlsx(self, viewer: Person, as_of: date) -> bytes:
-        overview = self.overview(viewer, as_of)
-        return registry_workbook(overview)
-
-    def import_registry(self, actor: Actor, data: bytes, filename: str = "") -> tuple[int, int]:
-        """An edited registry workbook (admins), whole or nothing: :class:`WorkbookRefused` names every bad
-        cell; otherwise every changed row is written in one batch with its ETag. Returns (changed, added)."""
-        require(actor.person, Action.WRITE, _resource())
-        rows = parse_registry_workbook(data)
-        now = self._clock()
-        pairs, issues = check_rows(
-            rows,
-            self.receivables(),
-            self.exclusions(),
-            self.thresholds,
-            tuple(self._bureaus()),
-            now.isoformat(timespec="seconds"),
-            actor.name,
-        )
-        if issues:
-            raise WorkbookRefused(issues)
-        if len(pairs) + 1 > MAX_BATCH_OPERATIONS:
-            raise CashlessError(
-                f"一度に変更できる債権は{MAX_BATCH_OPERATIONS - 1}件までです。ファイルを分けてください。"
-            )
-        ops = [
-            BatchOperation(
-                "insert",
-                Entity(
-                    st.REGISTRY,
-                    f"import|{secrets.token_hex(8)}",
-                    {"kind": "import", "at": now, "by": actor.object_id, "rows": len(pairs)},
-                ),
-            )
-        ]
-        changes = []
-        for old, new in pairs:
-            stored = replace(new, version=(old.version + 1) if old else 1)
-            entity = st.receivable_entity(stored, now, actor.name)
-            ops.append(
-                BatchOperation("upsert", entity, etag=old.etag) if old else BatchOperation("insert", entity)
-            )
-            lines = forms.changes(old or Receivable(new.id, "", new.channel, methods=None), new)
-            changes.append(
-                AuditChange(
-                    AUDIT_KIND,
-                    f"{new.id} {new.name}",
-                    "import" if old else "create",
-                    {c.label: c.before for c in lines} if old else None,
-                    {c.label: c.after for c in lines},
-                    f"Excel の取込（{filename or 'ファイル名なし'}）",
-                )
-            )
-        if len(ops) == 1:
-            return 0, 0
-        try:
-            self._audit.apply(actor, changes, lambda: self._store.batch(st.TABLE, ops))
-        except BatchFailed as exc:
-            if isinstance(exc.cause, ETagMismatch | EntityNotFound | EntityExists):
-                raise CashlessError(
-                    "取り込みの途中で、ほかの方が債権を更新しました。何も変更していません。"
-                    "もう一度出力してから取り込んでください。"
-                ) from None
-            raise
-        added = sum(1 for old, _ in pairs if old is None)
-        return len(pairs) - added, added
 
     # --- alerts ------------------------------------------------------------------------------------------
 
@@ -544,13 +402,3 @@ class CashlessService:
                     )
                 )
         return alerts
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    view: IndicatorView
-
-    @property
-    def summary(self) -> str:
-        years = "、".join(f"R{y.fiscal_year - 2018}" for y in self.view.years)
-        return f"決済手段別の件数・金額を取り込みました（{len(self.view.years)}年度分: {years}）。"
