@@ -63,7 +63,7 @@ def registry_workbook(overview: Overview) -> bytes:
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = SHEET_REGISTRY
     sheet.append(list(REGISTRY_HEADER))
     for cell in sheet[1]:
@@ -112,7 +112,7 @@ def indicator_template() -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = SHEET_INDICATOR
     sheet.append(list(INDICATOR_HEADER))
     out = io.BytesIO()

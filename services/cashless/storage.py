@@ -204,6 +204,6 @@ def seed_receivables(store: TableStore) -> tuple[list[Receivable], list[Exclusio
     policy = read_seed_frame(store, "cashless_policy")
     exclusions = [
         Exclusion(f"x{i:02d}", str(row["項目"]), str(row["内容"]))
-        for i, row in enumerate(policy[policy["区分"] == "対象外"].to_dict("records"), start=1)
+        for i, row in enumerate((r for r in policy.to_dict("records") if r["区分"] == "対象外"), start=1)
     ]
     return receivables, exclusions
