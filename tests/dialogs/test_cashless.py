@@ -175,3 +175,26 @@ async def test_the_registered_alert_source_sends_the_switching_reminder_to_the_b
     assert alert.person == fx.CONTACT and "令和6年度に指定管理者の切替公募" in alert.title
     card = alert_card(alert)
     assert "この通知が届いた理由" in text(card) and action_data(card, cards.UPDATE_VERB)["receivable"] == rid
+
+
+class RecordingFiles:
+    def __init__(self):
+        self.offers = []
+
+    async def offer(self, turn, actor, offer):
+        self.offers.append((actor.object_id, offer))
+        return {"type": "AdaptiveCard", "version": "1.5", "body": []}
+
+
+async def test_the_export_button_offers_the_registered_registry_file(store, clock, people):
+    from bot.programmes import PROGRAMMES
+    from dialogs.cashless import EXPORT_REGISTRY
+
+    files = RecordingFiles()
+    deps = DialogDeps(store=store, clock=clock, people=people, files=files)
+    await CashlessDialog(INFO, deps).act(None, fx.actor_of(people, fx.STAFF), cards.EXPORT_VERB, {})
+    [(who, offer)] = files.offers
+    assert who == fx.STAFF and offer.export == EXPORT_REGISTRY and offer.name.endswith(".xlsx")
+    builder = next(p.exports[offer.export] for p in PROGRAMMES if p.info.key == "cashless")
+    sheet = load_workbook(io.BytesIO(builder(deps, fx.actor_of(people, fx.STAFF), offer.params))).worksheets[0]
+    assert sheet["B2"].value == "介護保険料" and sheet["F2"].value is None  # not entered: empty, not 0
