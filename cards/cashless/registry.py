@@ -121,8 +121,8 @@ def overview_card(
     body.append(text_block(coverage_line(overview.coverage)))
     body.append(
         small(
-            f"会議資料（{SNAPSHOT_LABEL}）: 年間件数{overview.thresholds.min_cases:,}件以上の債権は金額ベースで"
-            f"{CLAIMED_COVERAGE_PERCENT}%以上。件数・金額が未入力の債権は {overview.missing_figures}件です。"
+            f"{SNAPSHOT_LABEL}: 年間件数3,000件以上の債権は金額ベースで{CLAIMED_COVERAGE_PERCENT}%以上。"
+            f"現在、件数・金額が未入力の債権は {overview.missing_figures}件です。"
         )
     )
     late = overview.late
