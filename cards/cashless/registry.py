@@ -65,11 +65,15 @@ from services.cashless.models import (
 def coverage_line(c: Coverage) -> str:
     """The live figure and what it rests on; never a share computed from missing amounts."""
     if c.share is None:
-        return f"対象債権の金額カバー率: 計算できません（件数・金額が入力された債権がありません。未入力 {c.missing}件）"
+        return (
+            "対象債権の金額カバー率: 計算できません"
+            f"（件数・金額が入力された債権がありません。未入力 {c.missing}件）"
+        )
     verdict = "以上" if c.meets_claim else "未満"
     return (
         f"対象債権の金額カバー率: {c.share * 100:.1f}%（件数・金額が入力された {c.counted}件の債権で計算。"
-        f"未入力の {c.missing}件は含まれていません。会議資料の {CLAIMED_COVERAGE_PERCENT}% に対して{verdict}）"
+        f"未入力の {c.missing}件は含まれていません。"
+        f"会議資料の {CLAIMED_COVERAGE_PERCENT}% に対して{verdict}）"
     )
 
 
@@ -157,7 +161,8 @@ def classification_card(overview: Overview) -> dict:
     body = [
         *header("方針による分類と根拠", f"{japanese_date(overview.as_of)}時点", ICON),
         small(
-            f"全面導入の対象: 年間{t.min_cases:,}件以上（平均単価 {t.qr_max_unit_price:,}円未満は二次元コード決済）。"
+            f"全面導入の対象: 年間{t.min_cases:,}件以上"
+            f"（平均単価 {t.qr_max_unit_price:,}円未満は二次元コード決済）。"
             "件数が少ない・単価が低い債権は、導入費用・月額固定費が不要な二次元コード決済。"
             "会議資料の対象外（複写機等使用徴収金・収入印紙売りさばき収入金・特定の事業者のみが利用する斎場使用料など）"
             "と管理者が追加した対象外は、件数にかかわらず対象外です。"

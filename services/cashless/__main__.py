@@ -73,7 +73,8 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
         return 0
     for alert in service.due_alerts(as_of):
         print(
-            f"{alert.due_on} {alert.kind.value} {alert.receivable_id} {alert.name} {alert.bureau or '所管未設定'}"
+            f"{alert.due_on} {alert.kind.value} {alert.receivable_id} {alert.name} "
+            f"{alert.bureau or '所管未設定'}"
         )
     return 0
 

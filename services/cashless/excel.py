@@ -95,7 +95,8 @@ def registry_workbook(overview: Overview) -> bytes:
     sheet.append(
         [
             "",
-            f"対象債権の金額カバー率 {share}（{c.counted}件の債権で計算、件数・金額が未入力の {c.missing}件を除く）",
+            f"対象債権の金額カバー率 {share}"
+            f"（{c.counted}件の債権で計算、件数・金額が未入力の {c.missing}件を除く）",
         ]
     )
     sheet.freeze_panes = "A2"

@@ -94,7 +94,8 @@ class PolicyClass(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The policy's numbers (settings): targets from ``min_cases`` a year; QR below ``qr_max_unit_price`` yen."""
+    """The policy's numbers (settings): targets from ``min_cases`` a year; QR payment below
+    ``qr_max_unit_price`` yen."""
 
     min_cases: int = 3000
     qr_max_unit_price: int = 500

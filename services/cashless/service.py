@@ -1,6 +1,7 @@
 """キャッシュレス: the service. Storage (:mod:`services.cashless.storage`), the permission check and the
 audit trail around every read and write, the update cards, the exclusions and what alerts are due;
-the indicator and the workbooks are in :mod:`services.cashless.transfers` (mixed in). The rules are in :mod:`services.cashless.policy`.
+the indicator and the workbooks are in :mod:`services.cashless.transfers` (mixed in). The rules are
+in :mod:`services.cashless.policy`.
 
 Permissions (``ResourceKind.CASHLESS``): the overview, the classification and the indicator are
 city-wide summaries every member of staff may read; a receivable's detail is read by its bureau's

@@ -38,7 +38,8 @@ def section_contacts(people: Iterable[Person], bureau: str, section: str) -> lis
 
 
 def as_due_alert(alert: CashlessAlert, person: str = "") -> DueAlert:
-    """One alert per natural key: (receivable, planned date) for a late one, (receivable, 公募 year) for a switch."""
+    """One alert per natural key: (receivable, planned date) for a late one, (receivable, 公募 year)
+    for a switch; with a person, their id is part of the key."""
     who = f"{alert.bureau} {alert.section}".strip() or "所管未設定"
     if alert.kind is AlertKind.LATE:
         assert alert.planned_on is not None

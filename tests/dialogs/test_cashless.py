@@ -196,5 +196,7 @@ async def test_the_export_button_offers_the_registered_registry_file(store, cloc
     [(who, offer)] = files.offers
     assert who == fx.STAFF and offer.export == EXPORT_REGISTRY and offer.name.endswith(".xlsx")
     builder = next(p.exports[offer.export] for p in PROGRAMMES if p.info.key == "cashless")
-    sheet = load_workbook(io.BytesIO(builder(deps, fx.actor_of(people, fx.STAFF), offer.params))).worksheets[0]
+    sheet = load_workbook(io.BytesIO(builder(deps, fx.actor_of(people, fx.STAFF), offer.params))).worksheets[
+        0
+    ]
     assert sheet["B2"].value == "介護保険料" and sheet["F2"].value is None  # not entered: empty, not 0

@@ -185,11 +185,20 @@ def test_the_settings_carry_the_thresholds_lead_time_and_goals_and_refuse_bad_va
     from services.kernel.settings import Settings, SettingsError
 
     default = Settings.from_env({})
-    assert (default.cashless_target_min_cases, default.cashless_qr_max_unit_price, default.cashless_tender_lead_months,
-            default.cashless_goal_2025_percent, default.cashless_goal_2030_percent) == (3000, 500, 6, 40, 65)
+    assert (
+        default.cashless_target_min_cases,
+        default.cashless_qr_max_unit_price,
+        default.cashless_tender_lead_months,
+        default.cashless_goal_2025_percent,
+        default.cashless_goal_2030_percent,
+    ) == (3000, 500, 6, 40, 65)
     custom = Settings.from_env({"CASHLESS_TARGET_MIN_CASES": "5000", "CASHLESS_TENDER_LEAD_MONTHS": "3"})
     assert (custom.cashless_target_min_cases, custom.cashless_tender_lead_months) == (5000, 3)
-    for name, value in (("CASHLESS_TARGET_MIN_CASES", "0"), ("CASHLESS_TENDER_LEAD_MONTHS", "25"),
-                        ("CASHLESS_GOAL_2030_PERCENT", "101"), ("CASHLESS_QR_MAX_UNIT_PRICE", "安い")):
+    for name, value in (
+        ("CASHLESS_TARGET_MIN_CASES", "0"),
+        ("CASHLESS_TENDER_LEAD_MONTHS", "25"),
+        ("CASHLESS_GOAL_2030_PERCENT", "101"),
+        ("CASHLESS_QR_MAX_UNIT_PRICE", "安い"),
+    ):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: value})
