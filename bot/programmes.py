@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs import mynumber, online_procedures
+from dialogs import cashless, mynumber, online_procedures
 from dialogs.base import DialogDeps, ExportBuilder, PreparingDialog, ProgrammeDialog
+from dialogs.cashless import CashlessDialog
 from dialogs.mynumber import MyNumberDialog
 from dialogs.online_procedures import OnlineProceduresDialog
 from services.kernel.programmes import ProgrammeInfo
@@ -59,7 +60,8 @@ PROGRAMMES: tuple[Programme, ...] = (
        alert_card=online_procedures.alert_card,
        exports={online_procedures.TABLE_EXPORT: online_procedures.export_table}),
     _p("cashless", "キャッシュレス", "💳", "キャッシュレス決済を導入する債権（年間3,000件以上）と導入状況を管理します。",
-       ("キャッシュレス", "cashless"), PreparingDialog),
+       ("キャッシュレス", "cashless"), CashlessDialog, alerts=cashless.alert_source, status=cashless.status_source,
+       alert_card=cashless.alert_card, exports={cashless.EXPORT_REGISTRY: cashless.export_registry}),
     _p("standardization", "業務システムの標準化", "🏗️", "基幹業務システムの標準準拠システムへの移行、Gap対応、見積精査の状況を管理します。",
        ("標準化", "standardization"), PreparingDialog),
     _p("dx", "堺市DX", "🚀", "DX PRO（72部署）のDX実行計画・実施報告、研修、データアカデミーを管理します。",

@@ -401,6 +401,7 @@ SCHEMAS: tuple[FileSchema, ...] = (
             _c("債権名", "name"),
             _c("所管課", "department", _K.OPT_TEXT),
             _c("切替公募年度", "tender_year", _K.OPT_TEXT, choices=("", "R5", "R6", "複数年")),
+            _c("所管局", "bureau", _K.OPT_TEXT),
         ),
         unique=("区分", "債権名"),
     ),

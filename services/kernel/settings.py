@@ -106,6 +106,14 @@ class Settings:
     mynumber_interim_report: date = date(2023, 8, 31)
     mynumber_completion: date = date(2023, 11, 30)
     mynumber_survey_warn_days: int = 5
+    # --- cashless ---
+    # キャッシュレス: the policy thresholds (targets from N cases a year; QR below a unit price in yen),
+    # the lead time of the 指定管理者 switching-year reminder (months before the 公募 year), the goals (%)
+    cashless_target_min_cases: int = 3000
+    cashless_qr_max_unit_price: int = 500
+    cashless_tender_lead_months: int = 6
+    cashless_goal_2025_percent: int = 40
+    cashless_goal_2030_percent: int = 65
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -293,6 +301,12 @@ class Settings:
             mynumber_interim_report=mynumber_dates[1],
             mynumber_completion=mynumber_dates[2],
             mynumber_survey_warn_days=integer("MYNUMBER_SURVEY_WARN_DAYS", 5, 0, 60),
+            # --- cashless ---
+            cashless_target_min_cases=integer("CASHLESS_TARGET_MIN_CASES", 3000, 1, 10_000_000),
+            cashless_qr_max_unit_price=integer("CASHLESS_QR_MAX_UNIT_PRICE", 500, 0, 10_000_000),
+            cashless_tender_lead_months=integer("CASHLESS_TENDER_LEAD_MONTHS", 6, 0, 24),
+            cashless_goal_2025_percent=integer("CASHLESS_GOAL_2025_PERCENT", 40, 1, 100),
+            cashless_goal_2030_percent=integer("CASHLESS_GOAL_2030_PERCENT", 65, 1, 100),
             clock_start=clock_start,
         )
 
