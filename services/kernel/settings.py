@@ -96,6 +96,11 @@ class Settings:
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
     online_procedures_escalation_days: int = 10
+    # --- dx ---
+    # 堺市DX: training reminders go N business days before a session; a plan waiting for the ICT
+    # office's review longer than M business days is an alert
+    dx_training_reminder_days: int = 3
+    dx_review_alert_days: int = 5
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -260,6 +265,9 @@ class Settings:
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
+            # --- dx ---
+            dx_training_reminder_days=integer("DX_TRAINING_REMINDER_DAYS", 3, 1, 20),
+            dx_review_alert_days=integer("DX_REVIEW_ALERT_DAYS", 5, 1, 60),
             clock_start=clock_start,
         )
 
