@@ -463,3 +463,34 @@ class Overview:
     def attainment(self) -> float | None:
         rates = [p.attainment for p in self.plans if p.attainment is not None]
         return sum(min(r, 1.0) for r in rates) / len(rates) if rates else None
+
+
+# --- what the scheduler sends (built by services.dx.proactive) -------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionReminder:
+    session: Session
+    course: Course
+    bureau: str
+    departments: tuple[str, ...]
+    enrolled_here: int  # people of these departments enrolled
+
+
+@dataclass(frozen=True)
+class VideoFollowUp:
+    course: Course
+    due: date
+    person: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PlanAlert:
+    kind: str  # not_submitted | milestone | review
+    bureau: str
+    department: str
+    plan: Plan | None = None
+    milestone: Milestone | None = None
+    due: date | None = None
+    waiting_days: int = 0

@@ -450,9 +450,16 @@ class PlanService:
     # --- state changes ------------------------------------------------------------------------
 
     def act(
-        self, actor: Actor, plan_id: str, etag: str, action: str, text: str = "", milestone: int | None = None
+        self,
+        actor: Actor,
+        plan_id: str,
+        etag: str,
+        action: str,
+        text: str = "",
+        milestones_done: Sequence[int] | None = None,
     ) -> Plan:
-        """``review`` / ``return`` / ``accept`` (admins), ``comment`` (DX PRO or admin), ``milestone``."""
+        """``review`` / ``return`` / ``accept`` (admins), ``comment`` (DX PRO or admin), ``milestones``
+        (the indices of the milestones done, DX PRO of an active plan)."""
         current = self._load(plan_id)
         if current is None:
             raise UnknownPlan()
@@ -521,23 +528,26 @@ class PlanService:
                     version=fresh.version + 1,
                 )
                 return self._write(actor, fresh, after, "comment", text)
-        if action == "milestone" and milestone is not None:
+        if action == "milestones":
+            done = set(milestones_done or ())
+            items = tuple(Milestone(m.due, m.title, i in done) for i, m in enumerate(current.milestones))
+            if items == current.milestones:
+                return current  # nothing changed (or the same card sent again)
             if current.etag != etag:
                 raise StaleCard(current)
-            if current.state is not PlanState.ACTIVE or not 0 <= milestone < len(current.milestones):
+            if current.state is not PlanState.ACTIVE:
                 raise StaleCard(current, "実行中の計画のマイルストーンだけを完了にできます。")
-            items = list(current.milestones)
-            items[milestone] = Milestone(
-                items[milestone].due, items[milestone].title, not items[milestone].done
-            )
-            verb = "完了" if items[milestone].done else "未完了に戻す"
+            finished = sum(m.done for m in items)
             after = current.with_(
-                milestones=tuple(items),
+                milestones=items,
                 version=current.version + 1,
                 history=(
                     *current.history,
                     HistoryEntry(
-                        now, actor.name, f"マイルストーン「{items[milestone].title}」を{verb}", current.state
+                        now,
+                        actor.name,
+                        f"マイルストーンの更新（完了 {finished}/{len(items)}）",
+                        current.state,
                     ),
                 ),
             )

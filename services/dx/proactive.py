@@ -26,7 +26,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from services.dx.models import PROGRAMME, TITLE, Audience, Course, Milestone, Plan, PlanState, Session
+from services.dx.models import (
+    PROGRAMME,
+    TITLE,
+    Audience,
+    Course,
+    Plan,
+    PlanAlert,
+    PlanState,
+    Session,
+    SessionReminder,
+    VideoFollowUp,
+)
 from services.dx.plans import PlanService, local_date
 from services.dx.training import TrainingService
 from services.kernel.calendar import business_days_between
@@ -39,34 +50,6 @@ ICON = "🚀"
 
 def jp(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日（{'月火水木金土日'[day.weekday()]}）"
-
-
-@dataclass(frozen=True)
-class SessionReminder:
-    session: Session
-    course: Course
-    bureau: str
-    departments: tuple[str, ...]
-    enrolled_here: int  # people of these departments enrolled
-
-
-@dataclass(frozen=True)
-class VideoFollowUp:
-    course: Course
-    due: date
-    person: str
-    name: str
-
-
-@dataclass(frozen=True)
-class PlanAlert:
-    kind: str  # not_submitted | milestone | review
-    bureau: str
-    department: str
-    plan: Plan | None = None
-    milestone: Milestone | None = None
-    due: date | None = None
-    waiting_days: int = 0
 
 
 # --- training reminders --------------------------------------------------------------------------
