@@ -216,6 +216,16 @@ class PlanService:
         )
         return Overview(load_catalogue(self._store).target, departments, as_of)
 
+    def shared_report(self, viewer: Person, plan_id: str) -> Plan:
+        """A report shared with all departments (anyone may read it); otherwise the plan's own read check."""
+        plan = self._load(plan_id)
+        if plan is None:
+            raise UnknownPlan()
+        if plan.report is not None and plan.report.shared:
+            require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
+            return plan
+        return self.plan(viewer, plan_id)
+
     def shared_reports(self, viewer: Person, category: Category | None = None) -> list[Plan]:
         require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
         return [
