@@ -3,8 +3,9 @@
 - ``models``: plain models the cards render (plans, comments, reports, courses, sessions, teams);
 - ``catalogue``: what the seed says (the 72-department target, the four categories, the training
   menu, the データアカデミー target businesses), read from the stored seed or the CSV files;
-- ``plans``: departments taking part, DX実行計画 through 下書き→提出→ICT室確認→実行中→報告済 with the
-  ICT office's comment thread, the 実施報告書 and shared reports, the overview;
+- ``plans``: DX実行計画 through 下書き→提出→ICT室確認→実行中→報告済 with the ICT office's comment
+  thread and ETags, the 実施報告書; ``forms`` (what the plan and report cards send, checked) and
+  ``departments`` (departments taking part, the overview, shared reports) are parts of it;
 - ``training``: sessions with capacity and a waiting list, attendance, videos watched and their
   assignments, データアカデミー teams and their stages;
 - ``proactive``: the ``alerts=``, ``reminders=`` and ``status=`` sources of the registry line;

@@ -14,58 +14,30 @@ from __future__ import annotations
 
 import json
 import secrets
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from services.audit.models import Change
 from services.audit.trail import AuditLog
+from services.dx.departments import TABLE, Departments
+from services.dx.forms import FIELDS, LIMITS, clean, form_of, validate, validate_report
 from services.dx.models import (
     Category,
     Comment,
-    DepartmentStatus,
     HistoryEntry,
     Milestone,
-    Overview,
     Plan,
     PlanForm,
     PlanState,
     Report,
 )
-from services.kernel.calendar import DateParseError, parse_japanese_date
 from services.kernel.settings import TIMEZONE
-from services.people.identity import Actor, OrgUnit, Person
-from services.people.organisation import load_organisation
+from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 from storage.base import EntityExists, EntityNotFound, ETagMismatch, TableStore
 
-TABLE = "DxPlans"
-PARTICIPATION = "participation"
 MAX_JSON = 30_000
-LIMITS = {
-    "business": 100,
-    "purpose": 1000,
-    "goal": 1000,
-    "kpi": 200,
-    "kpi_unit": 10,
-    "issues": 1000,
-    "milestones": 2000,
-    "comment": 1000,
-    "results": 2000,
-    "learned": 2000,
-}
-FIELDS = ("business", "category", "purpose", "goal", "kpi", "kpi_target", "kpi_unit", "issues", "milestones")
-REQUIRED = {
-    "business": "DX対象業務",
-    "category": "区分",
-    "purpose": "目的",
-    "goal": "目標",
-    "kpi": "KPI",
-    "kpi_target": "KPIの目標値",
-    "kpi_unit": "単位",
-    "milestones": "マイルストーン",
-}
 
 
 class PlanError(Exception):
@@ -95,44 +67,6 @@ class StaleCard(PlanError):
         self.plan = plan
 
 
-def clean(text: Any) -> str:
-    return unicodedata.normalize("NFKC", str(text or "")).strip()
-
-
-def parse_number(text: str) -> float | None:
-    """A KPI figure: NFKC, commas allowed, at most 15 characters, 0 or more."""
-    value = clean(text).replace(",", "")
-    if not value or len(value) > 15:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if number >= 0 and number == number and number != float("inf") else None
-
-
-def parse_milestones(text: str) -> tuple[list[Milestone], str]:
-    """Lines of 「2026-12-01 内容」 (西暦 or 和暦); returns (milestones, error)."""
-    result = []
-    for number, line in enumerate(clean(text).splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        head, _, title = line.replace("\u3000", " ").partition(" ")
-        try:
-            due = parse_japanese_date(head)
-        except DateParseError:
-            return [], f"{number}行目: 「日付 内容」の形で書いてください（例: 2026-12-01 業務フローの作成）"
-        if not title.strip():
-            return [], f"{number}行目: 日付のあとに内容を書いてください"
-        result.append(Milestone(due, title.strip()[:100]))
-    return sorted(result, key=lambda m: m.due), ""
-
-
-def milestones_text(milestones: Sequence[Milestone]) -> str:
-    return "\n".join(f"{m.due.isoformat()} {m.title}" for m in milestones)
-
-
 def _row(department: str, token: str) -> str:
     return f"plan|{department}|{token}"
 
@@ -144,7 +78,7 @@ def split_plan_id(plan_id: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-class PlanService:
+class PlanService(Departments):
     def __init__(self, store: TableStore, clock: Callable[[], datetime], audit: AuditLog | None = None):
         self._store = store
         self._clock = clock
@@ -191,31 +125,6 @@ class PlanService:
     def may_review(person: Person) -> bool:
         return check(person, Action.WRITE, Resource(ResourceKind.DX_REVIEW)).allowed
 
-    def participation(self) -> dict[tuple[str, str], date | None]:
-        """(bureau, department) → the plan due date (None: none set) of every department taking part."""
-        result = {}
-        for e in self._store.query(TABLE, PARTICIPATION):
-            due = e.get("plan_due") or ""
-            result[(e["bureau"], e["department"])] = date.fromisoformat(due) if due else None
-        return result
-
-    def overview(self, viewer: Person, as_of: date) -> Overview:
-        """Which departments take part and have a plan, each plan's state (everyone may read it)."""
-        from services.dx.catalogue import load_catalogue
-
-        require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
-        taking_part = self.participation()
-        plans: dict[tuple[str, str], list[Plan]] = {}
-        for plan in self.all_plans():
-            plans.setdefault((plan.bureau, plan.department), []).append(plan)
-        units = {(u.bureau, u.department) for u in load_organisation(self._store).departments}
-        units |= set(taking_part) | set(plans)
-        departments = tuple(
-            DepartmentStatus(b, d, (b, d) in taking_part, tuple(plans.get((b, d), ())))
-            for b, d in sorted(units)
-        )
-        return Overview(load_catalogue(self._store).target, departments, as_of)
-
     def shared_report(self, viewer: Person, plan_id: str) -> Plan:
         """A report shared with all departments (anyone may read it); otherwise the plan's own read check."""
         plan = self._load(plan_id)
@@ -225,59 +134,6 @@ class PlanService:
             require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
             return plan
         return self.plan(viewer, plan_id)
-
-    def shared_reports(self, viewer: Person, category: Category | None = None) -> list[Plan]:
-        require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
-        return [
-            p
-            for p in self.all_plans()
-            if p.report and p.report.shared and (category is None or p.category is category)
-        ]
-
-    # --- participation (admins) ---------------------------------------------------------------
-
-    def set_participation(self, actor: Actor, units: Sequence[OrgUnit], plan_due: date | None) -> int:
-        """Replace the set of departments taking part; returns how many take part now."""
-        require(actor.person, Action.WRITE, Resource(ResourceKind.DX_REVIEW))
-        org = load_organisation(self._store)
-        wanted = {(u.bureau, u.department) for u in units if u.level == 2 and u in org}
-        before = self.participation()
-        due = plan_due.isoformat() if plan_due else ""
-        changes, ops = [], []
-        from storage.base import BatchOperation, Entity
-
-        for key in sorted(set(before) | wanted):
-            row = f"{key[0]}|{key[1]}"
-            old = before.get(key, "absent") if key in before else "absent"
-            if key in wanted:
-                if key in before and (before[key].isoformat() if before[key] else "") == due:
-                    continue
-                ops.append(
-                    BatchOperation(
-                        "upsert",
-                        Entity(
-                            PARTICIPATION,
-                            row,
-                            {"bureau": key[0], "department": key[1], "plan_due": due or None},
-                        ),
-                    )
-                )
-                changes.append(
-                    Change(
-                        "dx_participation",
-                        row,
-                        "update" if key in before else "create",
-                        None if old == "absent" else {"plan_due": str(old or "")},
-                        {"plan_due": due},
-                    )
-                )
-            else:
-                ops.append(BatchOperation("delete", Entity(PARTICIPATION, row)))
-                changes.append(Change("dx_participation", row, "delete", {"plan_due": str(old or "")}, None))
-        for start in range(0, len(ops), 100):
-            chunk, audit = ops[start : start + 100], changes[start : start + 100]
-            self._audit.apply(actor, audit, lambda chunk=chunk: self._store.batch(TABLE, chunk))
-        return len(wanted)
 
     # --- the plan form ------------------------------------------------------------------------
 
@@ -291,59 +147,7 @@ class PlanService:
     def edit_form(self, actor: Actor, plan_id: str) -> PlanForm:
         plan = self.plan(actor.person, plan_id)
         require(actor.person, Action.WRITE, Resource(ResourceKind.DX, plan.bureau, plan.department))
-        return self._form_of(plan)
-
-    @staticmethod
-    def _form_of(
-        plan: Plan,
-        values: Mapping[str, str] | None = None,
-        errors: Mapping[str, str] | None = None,
-        notice: str = "",
-    ) -> PlanForm:
-        shown = {k: str(v) for k, v in plan.content().items() if k != "milestones"}
-        shown["kpi_target"] = f"{plan.kpi_target:g}"
-        shown["milestones"] = milestones_text(plan.milestones)
-        return PlanForm(
-            plan.bureau,
-            plan.department,
-            plan.plan_id,
-            plan.etag or "",
-            dict(values) if values is not None else shown,
-            dict(errors or {}),
-            notice,
-        )
-
-    def _validate(self, form: PlanForm, data: Mapping[str, Any]) -> tuple[dict[str, Any], PlanForm | None]:
-        values = {k: str(data.get(k) or "") for k in FIELDS}
-        errors: dict[str, str] = {}
-        for name, label in REQUIRED.items():
-            if not clean(values[name]):
-                errors[name] = f"{label}を入力してください"
-        for name, limit in LIMITS.items():
-            if name in values and len(clean(values[name])) > limit:
-                errors[name] = f"{limit}文字以内で入力してください"
-        content: dict[str, Any] = {k: clean(values[k]) for k in FIELDS}
-        if content["category"] and content["category"] not in {c.value for c in Category}:
-            errors["category"] = "区分を選んでください"
-        target = parse_number(values["kpi_target"])
-        if clean(values["kpi_target"]) and (target is None or target == 0):
-            errors["kpi_target"] = "KPIの目標値は 0 より大きい数で入力してください（例: 120）"
-        content["kpi_target"] = target or 0.0
-        milestones, problem = parse_milestones(values["milestones"])
-        if problem:
-            errors["milestones"] = problem
-        content["milestones"] = milestones
-        if errors:
-            return content, PlanForm(
-                form.bureau,
-                form.department,
-                form.plan_id,
-                form.etag,
-                values,
-                errors,
-                "入力内容を確認してください。",
-            )
-        return content, None
+        return form_of(plan)
 
     def save(self, actor: Actor, data: Mapping[str, Any], *, submit: bool) -> Plan:
         """Save the plan card (a new plan or a draft), and submit it when asked (下書き → 提出)."""
@@ -352,7 +156,7 @@ class PlanService:
         require(actor.person, Action.WRITE, Resource(ResourceKind.DX, bureau, department))
         etag = str(data.get("etag") or "")
         form = PlanForm(bureau, department, plan_id, etag)
-        content, rejected = self._validate(form, data)
+        content, rejected = validate(form, data)
         if rejected:
             raise FormRejected(rejected)
         current = self._load(plan_id)
@@ -571,20 +375,9 @@ class PlanService:
         if current is None:
             raise UnknownPlan()
         require(actor.person, Action.WRITE, Resource(ResourceKind.DX, current.bureau, current.department))
-        actual = parse_number(str(data.get("kpi_actual") or ""))
-        results, learned = clean(data.get("results")), clean(data.get("learned"))
-        errors = []
-        if actual is None:
-            errors.append("KPIの実績を数で入力してください（例: 95）")
-        if not results:
-            errors.append("取組の結果を入力してください")
-        if not learned:
-            errors.append("分かったこと・今後に生かすことを入力してください")
-        if len(results) > LIMITS["results"] or len(learned) > LIMITS["learned"]:
-            errors.append("結果・分かったことはそれぞれ2000文字以内で入力してください")
-        if errors:
-            raise PlanError("、".join(errors) + "。")
-        shared = str(data.get("shared") or "").lower() in ("true", "1", "yes")
+        actual, results, learned, shared, problems = validate_report(data)
+        if problems:
+            raise PlanError("、".join(problems) + "。")
         report = Report(float(actual or 0), results, learned, shared, self._clock(), actor.name)
         if (
             current.report

@@ -8,6 +8,7 @@ import pytest
 
 from services.audit.trail import AuditLog
 from services.dx.catalogue import load_catalogue
+from services.dx.forms import form_of
 from services.dx.models import Category, PlanState
 from services.dx.plans import FormRejected, PlanError, PlanService, StaleCard
 from services.kernel.seed import load_seed, seed_store
@@ -138,7 +139,7 @@ def test_the_full_cycle_return_resubmit_review_accept_report(service, people):
     plan = service.act(admin, plan.plan_id, plan.etag, "accept", "進めてください")
     assert plan.state is PlanState.ACTIVE
     with pytest.raises(StaleCard):  # no edit outside 下書き
-        service.save(dx, plan_data(service._form_of(plan)), submit=False)
+        service.save(dx, plan_data(form_of(plan)), submit=False)
     plan = service.file_report(
         dx,
         {
