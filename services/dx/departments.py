@@ -80,38 +80,22 @@ class Departments:
         wanted = {(u.bureau, u.department) for u in units if u.level == 2 and u in org}
         before = self.participation()
         due = plan_due.isoformat() if plan_due else ""
-        changes, ops = [], []
+        changes: list[Change] = []
+        ops: list[BatchOperation] = []
         for key in sorted(set(before) | wanted):
             row = f"{key[0]}|{key[1]}"
-            old = before.get(key, "absent") if key in before else "absent"
-            if key in wanted:
-                if key in before and (before[key].isoformat() if before[key] else "") == due:
-                    continue
-                ops.append(
-                    BatchOperation(
-                        "upsert",
-                        Entity(
-                            PARTICIPATION,
-                            row,
-                            {"bureau": key[0], "department": key[1], "plan_due": due or None},
-                        ),
-                    )
-                )
-                changes.append(
-                    Change(
-                        "dx_participation",
-                        row,
-                        "update" if key in before else "create",
-                        None if old == "absent" else {"plan_due": str(old or "")},
-                        {"plan_due": due},
-                    )
-                )
-            else:
+            old_due = before.get(key)
+            old = {"plan_due": old_due.isoformat() if old_due else ""} if key in before else None
+            if key not in wanted:
                 ops.append(BatchOperation("delete", Entity(PARTICIPATION, row)))
-                changes.append(Change("dx_participation", row, "delete", {"plan_due": str(old or "")}, None))
+                changes.append(Change("dx_participation", row, "delete", old, None))
+            elif old is None or old["plan_due"] != due:
+                props = {"bureau": key[0], "department": key[1], "plan_due": due or None}
+                ops.append(BatchOperation("upsert", Entity(PARTICIPATION, row, props)))
+                changes.append(
+                    Change("dx_participation", row, "update" if old else "create", old, {"plan_due": due})
+                )
         for start in range(0, len(ops), 100):
             chunk, audit = ops[start : start + 100], changes[start : start + 100]
             self._audit.apply(actor, audit, lambda chunk=chunk: self._store.batch(TABLE, chunk))
         return len(wanted)
-
-    # --- the plan form ------------------------------------------------------------------------

@@ -79,6 +79,7 @@ def export_xlsx(viewer: Person, plans: PlanService, training: TrainingService, a
     require(viewer, Action.READ, Resource(ResourceKind.DX_REVIEW))
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "DX実行計画"
     sheet.append(list(PLAN_COLUMNS))
     for plan in plans.all_plans():
