@@ -8,6 +8,7 @@ from typing import Any
 
 from services.dx.models import Category, Milestone, Plan, PlanForm
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.kernel.privacy import mask_my_number
 
 LIMITS = {
     "business": 100,
@@ -35,7 +36,8 @@ REQUIRED = {
 
 
 def clean(text: Any) -> str:
-    return unicodedata.normalize("NFKC", str(text or "")).strip()
+    """NFKC and trimmed; a My Number typed into free text is masked before anything keeps it."""
+    return mask_my_number(unicodedata.normalize("NFKC", str(text or "")).strip())
 
 
 def parse_number(text: str) -> float | None:

@@ -20,6 +20,7 @@ from typing import Any
 from services.audit.models import Change
 from services.audit.trail import AuditLog
 from services.dx.catalogue import Catalogue, load_catalogue
+from services.dx.forms import clean
 from services.dx.models import (
     AcademyStage,
     AcademyTeam,
@@ -100,7 +101,7 @@ class TrainingService:
         capacity = int(capacity_text) if capacity_text.isdigit() and len(capacity_text) <= 4 else 0
         if capacity < 1:
             problems.append("定員を 1 以上の数で入力してください")
-        place, link = str(data.get("place") or "").strip()[:100], str(data.get("link") or "").strip()[:500]
+        place, link = clean(data.get("place"))[:100], str(data.get("link") or "").strip()[:500]
         if not place and not link:
             problems.append("場所かオンラインのリンクを入力してください")
         if link and not link.startswith("https://"):
@@ -354,13 +355,13 @@ class TrainingService:
         team = next((t for t in self.academy() if t.number == number), None)
         if team is None or stage not in {s.value for s in AcademyStage}:
             raise TrainingError("チームと段階を選んでください。")
-        entity = Entity(ACADEMY, number, {"stage": int(stage), "note": note.strip()[:500]})
+        entity = Entity(ACADEMY, number, {"stage": int(stage), "note": clean(note)[:500]})
         change = Change(
             "dx_academy",
             number,
             "update",
             {"stage": team.stage.label},
-            {"stage": AcademyStage(stage).label, "note": note.strip()[:500]},
+            {"stage": AcademyStage(stage).label, "note": clean(note)[:500]},
         )
         self._audit.apply(actor, [change], lambda: self._store.upsert(TABLE, entity))
         return self.academy()[[t.number for t in self.academy()].index(number)]

@@ -220,3 +220,12 @@ def test_participation_and_the_overview(service, people, store):
     assert overview.state_counts()[PlanState.SUBMITTED] == 1
     service.set_participation(admin, [OrgUnit(HEALTH, DEPT)], date(2026, 12, 1))
     assert set(service.participation()) == {(HEALTH, DEPT)}
+
+
+def test_a_my_number_typed_into_a_comment_is_masked_before_it_is_kept(service, people, store):
+    plan = submitted(service, people)
+    plan = service.act(
+        actor(people, fx.ADMIN), plan.plan_id, plan.etag, "comment", "番号 123456789018 を確認"
+    )
+    assert "123456789018" not in plan.comments[-1].text and "9018" in plan.comments[-1].text
+    assert "123456789018" not in str(store.snapshot())
