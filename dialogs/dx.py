@@ -21,7 +21,7 @@ from cards import dx as cards
 from cards.menu import error_card
 from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
 from services.dx.excel import export_xlsx
-from services.dx.models import Category, PlanState
+from services.dx.models import Category, Plan, PlanState
 from services.dx.plans import FormRejected, PlanError, PlanService, StaleCard, UnknownPlan
 from services.dx.proactive import DxAlerts, DxReminders, DxStatus
 from services.dx.training import TrainingError, TrainingService
@@ -198,7 +198,7 @@ class DxDialog(ProgrammeDialog):
         comment = str(data.get(cards.COMMENT_INPUT) or "")
         indices = [int(v) for v in _split(data.get(cards.MILESTONES_INPUT)) if v.isdigit()]
         try:
-            await self._run(
+            plan = await self._run(
                 self.plans.act,
                 actor,
                 plan_id,
@@ -213,7 +213,30 @@ class DxDialog(ProgrammeDialog):
             if isinstance(error, UnknownPlan):
                 raise
             return await self.plan(actor, plan_id, warning=str(error), comment=comment)
+        if action in ("return", "accept"):
+            await self._tell_dx_pros(plan)
         return await self.plan(actor, plan_id, message=done)
+
+    async def _tell_dx_pros(self, plan: Plan) -> None:
+        """The department's DX PROs get the returned or accepted plan in their 1:1 chat."""
+        try:
+            roster = await self._run(self.training.roster)
+            ids = [
+                p.object_id
+                for p in roster
+                if any(
+                    (s.bureau, s.department) == (plan.bureau, plan.department) for s in p.scopes(Role.DX_PRO)
+                )
+            ]
+            what = (
+                "差し戻されました。コメントを確認し、直して提出してください"
+                if plan.state is PlanState.DRAFT
+                else "ICTイノベーション推進室の確認が完了し、実行中になりました"
+            )
+            card = cards.plan_card(plan, self.today(), may_write=True, message=f"DX実行計画が{what}。")
+            await self.deps.notifier.notify_people(ids, card)
+        except Exception:  # the admin's action is saved; a failed notice must not undo it
+            logger.exception("dx: could not notify the DX PROs of %s", plan.plan_id)
 
     async def _on_comment(self, turn, actor, data, plan_id, bureau, department) -> dict:
         return await self._plan_action(actor, data, "comment", "コメントを追加しました。")

@@ -47,9 +47,35 @@ def people(store, clock):
     return fx.load_fixtures(store, clock)
 
 
+class RecordingNotifier:
+    def __init__(self):
+        self.sent: list[tuple[list[str], dict]] = []
+
+    async def notify_people(self, object_ids, card):
+        self.sent.append((list(object_ids), card))
+        return len(object_ids)
+
+
 @pytest.fixture
-def dialog(store, clock, people):
-    return DxDialog(INFO, DialogDeps(store=store, clock=clock, people=people))
+def notifier():
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def dialog(store, clock, people, notifier):
+    return DxDialog(INFO, DialogDeps(store=store, clock=clock, people=people, notifier=notifier))
+
+
+async def test_a_returned_plan_reaches_the_departments_dx_pros_with_the_comment(dialog, people, notifier):
+    sent = await submitted_plan(dialog, people)
+    admin = who(people, fx.ADMIN)
+    view = await dialog.act(None, admin, cards.PLAN, {"plan_id": action_data(sent, cards.COMMENT)["plan_id"]})
+    assert notifier.sent == []
+    await dialog.act(
+        None, admin, cards.RETURN, {**action_data(view, cards.RETURN), cards.COMMENT_INPUT: "目標を数値で"}
+    )
+    [(ids, card)] = notifier.sent
+    assert ids == [fx.DX_HEALTH] and "差し戻されました" in text(card) and "目標を数値で" in text(card)
 
 
 def who(people, oid):

@@ -128,7 +128,10 @@ async def test_a_plan_is_returned_with_a_comment_seen_and_resubmitted(client, co
         {**action_data(edit, cards.SUBMIT), **PLAN, "issues": "根拠: 令和7年度の窓口件数"},
     )
     assert "計画を提出しました" in text(again) and "📨 提出" in text(again)
-    assert connector.activities == []
+    # the only message the bot sent on its own: the returned plan, to the DX PRO's 1:1 chat
+    [notice] = connector.activities
+    assert notice["_conversation_id"] == f"a:personal-{fx.DX_HEALTH}"
+    assert "差し戻されました" in text(notice["attachments"][0]["content"])
 
 
 async def test_a_training_reminder_reaches_the_dx_pro_channel_and_its_enrol_button_works(
