@@ -108,7 +108,11 @@ class DxDialog(ProgrammeDialog):
     async def home(self, actor: Actor, message: str = "") -> dict:
         overview = await self._run(self.plans.overview, actor.person, self.today())
         own = [(s.bureau, s.department) for s in actor.person.scopes(Role.DX_PRO)]
-        return cards.home_card(overview, own=own, admin=self.plans.may_review(actor.person), message=message)
+        listed = [(d.bureau, d.department) for d in overview.departments if d.participating or d.plans]
+        readable = [u for u in listed if u not in own and self.plans.may_read(actor.person, *u)]
+        return cards.home_card(
+            overview, own=own, readable=readable, admin=self.plans.may_review(actor.person), message=message
+        )
 
     async def department(self, actor: Actor, bureau: str, department: str, message: str = "") -> dict:
         plans = await self._run(self.plans.department_plans, actor.person, bureau, department)
@@ -153,6 +157,8 @@ class DxDialog(ProgrammeDialog):
         return await self.home(actor)
 
     async def _on_department(self, turn, actor, data, plan_id, bureau, department) -> dict:
+        if not bureau and data.get(cards.UNIT_INPUT):
+            bureau, _, department = str(data[cards.UNIT_INPUT]).partition("/")
         if not bureau or not department:
             return await self.home(actor)
         return await self.department(actor, bureau, department)

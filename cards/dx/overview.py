@@ -25,6 +25,8 @@ from cards.dx.common import (
     EXPORT,
     HOME,
     ICON,
+    MAX_CHART,
+    MAX_CHOICES,
     MAX_REPORTS,
     MAX_ROWS,
     MAX_WAITING,
@@ -36,6 +38,7 @@ from cards.dx.common import (
     REPORTS,
     TITLE,
     TRAINING,
+    UNIT_INPUT,
     UNITS_INPUT,
     WAITING,
     _buttons,
@@ -65,8 +68,30 @@ def state_chart(overview: Overview) -> dict:
     }
 
 
+def attainment_chart(overview: Overview) -> dict | None:
+    """KPI attainment of each reported plan (%, capped at 150), with a fact set where charts are not drawn."""
+    reported = [p for p in overview.plans if p.attainment is not None][:MAX_CHART]
+    if not reported:
+        return None
+    points = [
+        (f"{p.department}「{_clip(p.business, 12)}」", round(min(p.attainment or 0, 1.5) * 100))
+        for p in reported
+    ]
+    return {
+        "type": "Chart.HorizontalBar",
+        "title": "KPI達成率（報告済の計画、%）",
+        "data": [{"x": label, "y": value} for label, value in points],
+        "fallback": fact_set([(label, f"{value}%") for label, value in points]),
+    }
+
+
 def home_card(
-    overview: Overview, *, own: Sequence[tuple[str, str]] = (), admin: bool = False, message: str = ""
+    overview: Overview,
+    *,
+    own: Sequence[tuple[str, str]] = (),
+    readable: Sequence[tuple[str, str]] = (),
+    admin: bool = False,
+    message: str = "",
 ) -> dict:
     """The overview: departments taking part, plan states (chart + fallback), overdue milestones."""
     body = [*header(TITLE, f"{japanese_date(overview.as_of)} 時点・保存済みの記録から集計", ICON)]
@@ -91,6 +116,9 @@ def home_card(
         )
     )
     body.append(state_chart(overview))
+    attainment_bars = attainment_chart(overview)
+    if attainment_bars is not None:
+        body.append(attainment_bars)
     overdue = overview.overdue()
     if overdue:
         body.append(_section("期日を過ぎたマイルストーン"))
@@ -116,6 +144,18 @@ def home_card(
                     size="Small",
                 )
             )
+    if readable:
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": UNIT_INPUT,
+                "label": "部署の計画を見る",
+                "style": "compact",
+                "value": f"{readable[0][0]}/{readable[0][1]}",
+                "choices": [{"title": f"{b}/{d}", "value": f"{b}/{d}"} for b, d in readable[:MAX_CHOICES]],
+            }
+        )
+        body.append(_buttons(submit_action("計画を見る", DEPARTMENT)))
     actions = [submit_action(f"{d}の計画", DEPARTMENT, {"bureau": b, "department": d}) for b, d in own[:3]]
     actions += [
         submit_action("研修", TRAINING),

@@ -118,6 +118,9 @@ class PlanService(Departments):
             if e.row_key.startswith(f"plan|{department}|")
         ]
 
+    def may_read(self, person: Person, bureau: str, department: str) -> bool:
+        return check(person, Action.READ, Resource(ResourceKind.DX, bureau, department)).allowed
+
     def may_write(self, person: Person, bureau: str, department: str) -> bool:
         return check(person, Action.WRITE, Resource(ResourceKind.DX, bureau, department)).allowed
 

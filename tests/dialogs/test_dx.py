@@ -100,6 +100,17 @@ async def test_the_home_card_offers_a_dx_pro_their_department(dialog, people):
     assert "参加部署の設定" in text(admin) and "Excel で出力" in text(admin)
 
 
+async def test_a_manager_chooses_a_department_of_their_bureau_from_the_overview(dialog, people):
+    await submitted_plan(dialog, people)
+    manager = who(people, fx.MANAGER)
+    home = await dialog.open(None, manager)
+    assert [c["value"] for c in inputs_by_id(home)[cards.UNIT_INPUT]["choices"]] == [f"{HEALTH}/{DEPT}"]
+    plans = await dialog.act(None, manager, cards.DEPARTMENT, {cards.UNIT_INPUT: f"{HEALTH}/{DEPT}"})
+    assert "証明書の再発行" in text(plans) and "計画を作成" not in text(plans)
+    staff_home = await dialog.open(None, who(people, fx.STAFF))
+    assert cards.UNIT_INPUT not in inputs_by_id(staff_home)
+
+
 async def test_a_staff_member_cannot_open_the_plan_form(dialog, people):
     with pytest.raises(Forbidden):
         await dialog.act(None, who(people, fx.STAFF), cards.NEW, {"bureau": HEALTH, "department": DEPT})
