@@ -220,3 +220,17 @@ def test_plan_alerts_and_the_digest_line(people, store, clock):
     line = DxStatus(plans).status(date(2026, 11, 30), None)
     assert line.level is StatusLevel.OVERDUE and "目標 72部署" in line.headline and line.chart
     assert DxStatus(plans).status(date(2026, 11, 30), "建設局").level is StatusLevel.NOT_TRACKED
+
+
+def test_the_cli_lists_the_reminders_and_writes_the_export(
+    training, people, store, tmp_path, capsys, monkeypatch
+):
+    from services.dx.cli import main
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    new_session(training, people, day="2026-11-24", course="c3")
+    assert main(["--as-of", "2026-11-20", "reminders"], store=store) == 0
+    out = capsys.readouterr().out
+    assert "研修のお知らせ: BPR" in out and "2026-11-20: 2件" in out
+    assert main(["export", str(tmp_path / "dx.xlsx")], store=store) == 0
+    assert (tmp_path / "dx.xlsx").read_bytes().startswith(b"PK")
