@@ -102,7 +102,9 @@ POLICIES: dict[ResourceKind, Policy] = {
     ResourceKind.REGISTRATION: _p("名簿登録の依頼", read=[R.OWNER], write=[R.OWNER]),
     # --- dx ---
     ResourceKind.DX_REVIEW: _p("DX実行計画の確認・研修とデータアカデミーの運営"),
-    ResourceKind.DX_ENROLMENT: _p("DX PRO育成プログラムの受講記録", read=[R.OWNER, R.MANAGER], write=[R.OWNER]),
+    ResourceKind.DX_ENROLMENT: _p(
+        "DX PRO育成プログラムの受講記録", read=[R.OWNER, R.MANAGER, R.DX_PRO_OF_DEPARTMENT], write=[R.OWNER]
+    ),
 }
 ADMIN_LABEL = "ICTイノベーション推進室（管理者）"
 

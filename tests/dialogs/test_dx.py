@@ -226,6 +226,12 @@ async def test_sessions_enrolment_videos_and_attendance(dialog, people):
         None, who(people, fx.MANAGER), cards.DEPARTMENT_TRAINING, {"bureau": HEALTH, "department": DEPT}
     )
     assert "健康 花子" in text(department) and "①✅" in text(department)
+    own = await dialog.act(None, dx, cards.DEPARTMENT_TRAINING, {"bureau": HEALTH, "department": DEPT})
+    assert "健康 花子" in text(own)  # a DX PRO sees their department's records too
+    with pytest.raises(Forbidden):
+        await dialog.act(
+            None, who(people, fx.DX_CHILD), cards.DEPARTMENT_TRAINING, {"bureau": HEALTH, "department": DEPT}
+        )
 
 
 async def test_participation_and_the_academy_are_for_admins(dialog, people):
