@@ -313,9 +313,9 @@ class DxStatus:
             )
         counts = {s: sum(1 for p in plans if p.state is s) for s in PlanState}
         overdue = [(p, m) for p in plans for m in p.overdue_milestones(as_of)]
-        with_plan = sum(1 for d in taking_part if any(p.state is not PlanState.DRAFT for p in d.plans))
+        with_plan = sum(1 for d in departments if any(p.state is not PlanState.DRAFT for p in d.plans))
         target = f"（目標 {overview.target}部署）" if bureau is None else ""
-        headline = f"参加 {len(taking_part)}部署{target}のうち計画提出 {with_plan}部署・" + "・".join(
+        headline = f"参加 {len(taking_part)}部署{target}・計画を提出した部署 {with_plan}・計画 " + "・".join(
             f"{s.label} {counts[s]}件" for s in PlanState
         )
         items = tuple(
