@@ -9,5 +9,6 @@
 - ``training``: sessions with capacity and a waiting list, attendance, videos watched and their
   assignments, データアカデミー teams and their stages;
 - ``proactive``: the ``alerts=``, ``reminders=`` and ``status=`` sources of the registry line;
+- ``blobs``: JSON split over entity properties (Azure limits);
 - ``excel``: the Excel export; ``cli`` (``python -m services.dx``): export and today's alerts and reminders.
 """

@@ -20,6 +20,7 @@ from typing import Any
 
 from services.audit.models import Change
 from services.audit.trail import AuditLog
+from services.dx.blobs import TooLarge, from_entity, to_properties
 from services.dx.departments import TABLE, Departments
 from services.dx.forms import FIELDS, LIMITS, clean, form_of, validate, validate_report
 from services.dx.models import (
@@ -36,8 +37,6 @@ from services.kernel.settings import TIMEZONE
 from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 from storage.base import EntityExists, EntityNotFound, ETagMismatch, TableStore
-
-MAX_JSON = 30_000
 
 
 class PlanError(Exception):
@@ -92,7 +91,7 @@ class PlanService(Departments):
             entity = self._store.get(TABLE, bureau, _row(department, token))
         except ValueError:
             raise UnknownPlan() from None
-        return Plan.from_dict(json.loads(entity["data"]), entity.etag) if entity else None
+        return Plan.from_dict(from_entity(entity), entity.etag) if entity else None
 
     def plan(self, viewer: Person, plan_id: str) -> Plan:
         plan = self._load(plan_id)
@@ -104,7 +103,7 @@ class PlanService(Departments):
     def all_plans(self) -> list[Plan]:
         """Every plan (a system read for overviews, alerts and digests)."""
         plans = [
-            Plan.from_dict(json.loads(e["data"]), e.etag)
+            Plan.from_dict(from_entity(e), e.etag)
             for e in self._store.query(TABLE)
             if e.row_key.startswith("plan|")
         ]
@@ -113,7 +112,7 @@ class PlanService(Departments):
     def department_plans(self, viewer: Person, bureau: str, department: str) -> list[Plan]:
         require(viewer, Action.READ, Resource(ResourceKind.DX, bureau, department))
         return [
-            Plan.from_dict(json.loads(e["data"]), e.etag)
+            Plan.from_dict(from_entity(e), e.etag)
             for e in self._store.query(TABLE, bureau)
             if e.row_key.startswith(f"plan|{department}|")
         ]
@@ -230,14 +229,14 @@ class PlanService(Departments):
     ) -> Plan:
         from storage.base import Entity
 
-        text = json.dumps(after.to_dict(), ensure_ascii=False)
-        if len(text) > MAX_JSON:
+        try:
+            props = to_properties(after.to_dict())
+        except TooLarge:
             raise PlanError(
-                "この計画に保存できる量（コメントと履歴）の上限に達しました。ICTイノベーション推進室に"
-                "ご相談ください。"
-            )
+                "この計画に保存できる量（コメントと履歴）の上限に達しました。ICTイノベーション推進室にご相談ください。"
+            ) from None
         _, department, token = split_plan_id(after.plan_id)
-        entity = Entity(after.bureau, _row(department, token), {"data": text, "state": after.state.value})
+        entity = Entity(after.bureau, _row(department, token), {**props, "state": after.state.value})
         change = Change(
             "dx_plan",
             after.plan_id,

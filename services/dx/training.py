@@ -10,7 +10,6 @@ so concurrent enrolments never exceed the capacity nor lose anybody), ``watched`
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 
 from services.audit.models import Change
 from services.audit.trail import AuditLog
+from services.dx.blobs import from_entity, to_properties
 from services.dx.catalogue import Catalogue, load_catalogue
 from services.dx.forms import clean
 from services.dx.models import (
@@ -39,6 +39,8 @@ from storage.base import Entity, EntityExists, EntityNotFound, ETagMismatch, Tab
 TABLE = "DxTraining"
 SESSIONS, WATCHED, ASSIGNMENTS, ACADEMY = "session", "watched", "assignment", "academy"
 MAX_RETRIES = 50
+MAX_CAPACITY = 1000  # with MAX_WAITING, a session's lists stay well inside one entity
+MAX_WAITING = 500
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -72,7 +74,7 @@ class TrainingService:
     # --- sessions -----------------------------------------------------------------------------
 
     def sessions(self) -> list[Session]:
-        found = [Session.from_dict(json.loads(e["data"]), e.etag) for e in self._store.query(TABLE, SESSIONS)]
+        found = [Session.from_dict(from_entity(e), e.etag) for e in self._store.query(TABLE, SESSIONS)]
         return sorted(found, key=lambda s: (s.day, s.start, s.session_id))
 
     def session(self, session_id: str) -> Session:
@@ -82,7 +84,7 @@ class TrainingService:
             entity = None
         if entity is None:
             raise TrainingError("その研修の日程は見つかりませんでした。")
-        return Session.from_dict(json.loads(entity["data"]), entity.etag)
+        return Session.from_dict(from_entity(entity), entity.etag)
 
     def create_session(self, actor: Actor, data: Mapping[str, Any]) -> Session:
         require(actor.person, Action.WRITE, Resource(ResourceKind.DX_REVIEW))
@@ -99,8 +101,8 @@ class TrainingService:
             problems.append("開始・終了の時刻を HH:MM で入力してください（開始が先）")
         capacity_text = str(data.get("capacity") or "").strip()
         capacity = int(capacity_text) if capacity_text.isdigit() and len(capacity_text) <= 4 else 0
-        if capacity < 1:
-            problems.append("定員を 1 以上の数で入力してください")
+        if not 1 <= capacity <= MAX_CAPACITY:
+            problems.append(f"定員を 1～{MAX_CAPACITY} の数で入力してください")
         place, link = clean(data.get("place"))[:100], str(data.get("link") or "").strip()[:500]
         if not place and not link:
             problems.append("場所かオンラインのリンクを入力してください")
@@ -112,9 +114,7 @@ class TrainingService:
         session = Session(
             secrets.token_hex(6), course.key, day, start.zfill(5), end.zfill(5), place, link, capacity
         )
-        entity = Entity(
-            SESSIONS, session.session_id, {"data": json.dumps(session.to_dict(), ensure_ascii=False)}
-        )
+        entity = Entity(SESSIONS, session.session_id, to_properties(session.to_dict()))
         change = Change(
             "dx_session",
             session.session_id,
@@ -134,7 +134,7 @@ class TrainingService:
             after = change_fn(before)
             if after is None:
                 return before, before
-            entity = Entity(SESSIONS, session_id, {"data": json.dumps(after.to_dict(), ensure_ascii=False)})
+            entity = Entity(SESSIONS, session_id, to_properties(after.to_dict()))
             change = Change(
                 "dx_session",
                 session_id,
@@ -180,6 +180,8 @@ class TrainingService:
                 return Session.from_dict(
                     {**session.to_dict(), "enrolled": [*session.enrolled, me], "units": units}
                 )
+            if len(session.waiting) >= MAX_WAITING:
+                raise TrainingError("定員に達し、キャンセル待ちもいっぱいです。別の日程をお選びください。")
             outcome.append(EnrolOutcome.WAITING)
             return Session.from_dict({**session.to_dict(), "waiting": [*session.waiting, me], "units": units})
 

@@ -229,3 +229,16 @@ def test_a_my_number_typed_into_a_comment_is_masked_before_it_is_kept(service, p
     )
     assert "123456789018" not in plan.comments[-1].text and "9018" in plan.comments[-1].text
     assert "123456789018" not in str(store.snapshot())
+
+
+def test_a_long_thread_is_split_over_properties_within_storage_limits(service, people, store):
+    plan = submitted(service, people)
+    admin = actor(people, fx.ADMIN)
+    for k in range(60):  # 60 comments of 1,000 characters: twice what one property may hold
+        plan = service.act(admin, plan.plan_id, plan.etag, "comment", f"{k}:" + "伴" * 990)
+    again = service.plan(admin.person, plan.plan_id)
+    assert len(again.comments) == 61 and again.comments[-1].text.startswith("59:")
+    [entity] = [e for e in store.query("DxPlans") if e.row_key.startswith("plan|")]
+    assert "data2" in entity.properties and all(
+        len(v) <= 30_000 for k, v in entity.properties.items() if k.startswith("data")
+    )

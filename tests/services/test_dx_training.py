@@ -234,3 +234,9 @@ def test_the_cli_lists_the_reminders_and_writes_the_export(
     assert "研修のお知らせ: BPR" in out and "2026-11-20: 2件" in out
     assert main(["export", str(tmp_path / "dx.xlsx")], store=store) == 0
     assert (tmp_path / "dx.xlsx").read_bytes().startswith(b"PK")
+
+
+def test_a_capacity_beyond_what_one_session_row_holds_is_refused(training, people):
+    with pytest.raises(TrainingError) as refused:
+        new_session(training, people, capacity="5000")
+    assert "1～1000" in str(refused.value)
