@@ -431,11 +431,12 @@ class DxDialog(ProgrammeDialog):
         return cards.academy_card(teams, admin=self.plans.may_review(actor.person))
 
     async def _on_stage(self, turn, actor, data, plan_id, bureau, department) -> dict:
-        number = str(data.get("number") or "")
-        stage = str(data.get(f"stage_{number}") or "")
+        number, position = str(data.get("number") or ""), str(data.get("position") or "")
+        stage = str(data.get(f"stage_{position}") or "")
         if not stage.isdigit():
             raise TrainingError("段階を選んでください。")
-        team = await self._run(self.training.set_stage, actor, number, int(stage))
+        note = str(data.get(f"note_{position}") or "")
+        team = await self._run(self.training.set_stage, actor, number, int(stage), note)
         teams = await self._run(self.training.academy)
         return cards.academy_card(
             teams, admin=True, message=f"{team.number} を「{team.stage.label}」にしました。"

@@ -323,7 +323,7 @@ def academy_card(teams: Sequence[AcademyTeam], *, admin: bool = False, message: 
     body = [*header("データアカデミー", "実践型EBPM のグループワーク（対象業務は会議資料より）", ICON)]
     if message:
         body.append(notice(message))
-    for team in teams:
+    for k, team in enumerate(teams, start=1):
         steps = " → ".join(("✅" if team.stage >= s else "⬜") + s.label for s in list(AcademyStage)[1:])
         items = [
             text_block(f"{team.number} {team.work}", weight="Bolder"),
@@ -342,13 +342,20 @@ def academy_card(teams: Sequence[AcademyTeam], *, admin: bool = False, message: 
             items += [
                 {
                     "type": "Input.ChoiceSet",
-                    "id": f"stage_{team.number}",
+                    "id": f"stage_{k}",
                     "label": "段階を更新",
                     "style": "compact",
                     "value": str(int(team.stage)),
                     "choices": [{"title": s.label, "value": str(int(s))} for s in AcademyStage],
                 },
-                _buttons(submit_action("更新", STAGE, {"number": team.number})),
+                {
+                    "type": "Input.Text",
+                    "id": f"note_{k}",
+                    "label": "メモ（任意）",
+                    "maxLength": 500,
+                    **({"value": team.note} if team.note else {}),
+                },
+                _buttons(submit_action("更新", STAGE, {"number": team.number, "position": k})),
             ]
         body.append({"type": "Container", "separator": True, "items": items})
     return adaptive_card(body, [submit_action("研修", TRAINING), submit_action("全体の状況", HOME)])

@@ -247,7 +247,15 @@ async def test_participation_and_the_academy_are_for_admins(dialog, people):
         {cards.UNITS_INPUT: f"{HEALTH}/{DEPT},子ども青少年局/子育て支援部", cards.DUE_INPUT: "2026-12-25"},
     )
     assert "参加部署は 2部署" in text(saved) and inputs_by_id(saved)[cards.DUE_INPUT]["value"] == "2026-12-25"
-    academy = await dialog.act(None, admin, cards.STAGE, {"number": "③", "stage_③": "3"})
-    assert "③ を「費用対効果」にしました" in text(academy) and "お越しいただかない" in text(academy)
+    academy = await dialog.act(
+        None, admin, cards.STAGE, {"number": "③", "position": 3, "stage_3": "3", "note_3": "費用の試算中"}
+    )
+    assert (
+        "③ を「費用対効果」にしました" in text(academy)
+        and "費用の試算中" in text(academy)
+        and "お越しいただかない" in text(academy)
+    )
     with pytest.raises(Forbidden):
-        await dialog.act(None, who(people, fx.DX_HEALTH), cards.STAGE, {"number": "③", "stage_③": "4"})
+        await dialog.act(
+            None, who(people, fx.DX_HEALTH), cards.STAGE, {"number": "③", "position": 3, "stage_3": "4"}
+        )
