@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs import cashless, mynumber, online_procedures
+from dialogs import cashless, dx, mynumber, online_procedures
 from dialogs.base import DialogDeps, ExportBuilder, PreparingDialog, ProgrammeDialog
 from dialogs.cashless import CashlessDialog
+from dialogs.dx import DxDialog
 from dialogs.mynumber import MyNumberDialog
 from dialogs.online_procedures import OnlineProceduresDialog
 from services.kernel.programmes import ProgrammeInfo
@@ -65,7 +66,8 @@ PROGRAMMES: tuple[Programme, ...] = (
     _p("standardization", "業務システムの標準化", "🏗️", "基幹業務システムの標準準拠システムへの移行、Gap対応、見積精査の状況を管理します。",
        ("標準化", "standardization"), PreparingDialog),
     _p("dx", "堺市DX", "🚀", "DX PRO（72部署）のDX実行計画・実施報告、研修、データアカデミーを管理します。",
-       ("dx", "データアカデミー", "dxpro"), PreparingDialog),
+       ("dx", "データアカデミー", "dxpro"), DxDialog, alerts=dx.alert_source, reminders=dx.reminder_source,
+       status=dx.status_source, alert_card=dx.alert_card, exports={dx.EXPORT: dx.export_builder}),
     _p("literacy", "ICTリテラシー", "📚", "「わかる」「つかえる」「つくれる」のレベル別研修と受講状況を管理します。",
        ("リテラシー", "literacy"), PreparingDialog),
     _p("digital_divide", "デジタル・ディバイド対策", "📱", "スマホ教室、ポスター掲示、チラシ配架などの取組を管理します。",

@@ -17,6 +17,12 @@ ENTITY_LABELS: dict[str, str] = {
     "cashless": "キャッシュレスの債権",
     "channel_mapping": "チャネル登録",
     "alert_snooze": "通知の保留",
+    # --- dx ---
+    "dx_plan": "DX実行計画",
+    "dx_participation": "DX参加部署",
+    "dx_session": "DX研修の日程",
+    "dx_enrolment": "DX研修の受講",
+    "dx_academy": "データアカデミー",
 }
 OPERATION_LABELS: dict[str, str] = {
     "create": "追加",

@@ -114,6 +114,11 @@ class Settings:
     cashless_tender_lead_months: int = 6
     cashless_goal_2025_percent: int = 40
     cashless_goal_2030_percent: int = 65
+    # --- dx ---
+    # 堺市DX: training reminders go N business days before a session; a plan waiting for the ICT
+    # office's review longer than M business days is an alert
+    dx_training_reminder_days: int = 3
+    dx_review_alert_days: int = 5
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -307,6 +312,9 @@ class Settings:
             cashless_tender_lead_months=integer("CASHLESS_TENDER_LEAD_MONTHS", 6, 0, 24),
             cashless_goal_2025_percent=integer("CASHLESS_GOAL_2025_PERCENT", 40, 1, 100),
             cashless_goal_2030_percent=integer("CASHLESS_GOAL_2030_PERCENT", 65, 1, 100),
+            # --- dx ---
+            dx_training_reminder_days=integer("DX_TRAINING_REMINDER_DAYS", 3, 1, 20),
+            dx_review_alert_days=integer("DX_REVIEW_ALERT_DAYS", 5, 1, 60),
             clock_start=clock_start,
         )
 

@@ -55,6 +55,9 @@ class ResourceKind(enum.StrEnum):
     SETTINGS = "settings"  # bot settings
     CHANNELS = "channels"  # channel ↔ department mapping
     REGISTRATION = "registration"  # requests to be put on the roster (owner: the requester)
+    # --- dx ---
+    DX_REVIEW = "dx_review"  # the ICT office's review of DX plans (伴走), sessions, participation, academy
+    DX_ENROLMENT = "dx_enrolment"  # per person: training enrolment, attendance, videos watched
 
 
 class Relation(enum.Enum):
@@ -101,6 +104,11 @@ POLICIES: dict[ResourceKind, Policy] = {
     ResourceKind.SETTINGS: _p("ボットの設定"),
     ResourceKind.CHANNELS: _p("チャネルと部署の対応付け"),
     ResourceKind.REGISTRATION: _p("名簿登録の依頼", read=[R.OWNER], write=[R.OWNER]),
+    # --- dx ---
+    ResourceKind.DX_REVIEW: _p("DX実行計画の確認・研修とデータアカデミーの運営"),
+    ResourceKind.DX_ENROLMENT: _p(
+        "DX PRO育成プログラムの受講記録", read=[R.OWNER, R.MANAGER, R.DX_PRO_OF_DEPARTMENT], write=[R.OWNER]
+    ),
 }
 ADMIN_LABEL = "ICTイノベーション推進室（管理者）"
 

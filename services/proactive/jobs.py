@@ -2,8 +2,8 @@
 
 - ``delay_alerts`` (business days, ``DELAY_ALERTS_TIME``): every programme's ``due_alerts(as_of)``;
   alerts to DX PRO channels, escalations to the bureau's managers;
-- ``training_reminders`` (business days, ``TRAINING_REMINDERS_TIME``): the training programme's
-  reminders (no source registered yet);
+- ``training_reminders`` (business days, ``TRAINING_REMINDERS_TIME``): the training programmes'
+  reminders (``reminders=`` of the registry: 堺市DX's session reminders and video follow-ups);
 - ``weekly_digest`` (``WEEKLY_DIGEST_DAY`` ``WEEKLY_DIGEST_TIME``, or the next business day): each
   manager's bureau digest, to their 1:1 chat;
 - ``monthly_digest`` (first business day of the month, ``MONTHLY_DIGEST_TIME``): the city-wide digest
@@ -425,7 +425,8 @@ def build_jobs(planner: ProactivePlanner, times: JobTimes) -> dict[str, JobSpec]
         JobSpec(
             TRAINING_REMINDERS,
             JOB_TITLES[TRAINING_REMINDERS],
-            "研修の受講期限が近い職員・DX PRO にお知らせします（研修の取組の公開後に有効になります）。",
+            "研修の日程が近づいたら DX PRO チャネルへ、視聴期限を過ぎた研修動画は"
+            "未視聴の方の個人チャットへお知らせします。",
             BusinessDaily(times.training_reminders),
             day_period,
             lambda at: planner.plan_alerts(TRAINING_REMINDERS, planner.reminder_sources, at),
