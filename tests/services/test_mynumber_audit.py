@@ -536,3 +536,20 @@ def test_reports_are_kept_in_memory_for_their_owner_until_they_expire():
     assert vault.get("run1", "owner-a") == ("点検結果.xlsx", b"xlsx")
     now[0] = 61
     assert vault.get("run1", "owner-a") is None
+
+
+def test_a_namesake_of_the_old_surname_does_not_turn_a_surname_change_into_a_mislink():
+    namesake = pl.DataFrame(
+        {
+            "number": [number("10000000099")],
+            "name": ["旧姓 太郎"],
+            "kana": ["キュウセイ タロウ"],
+            "birth": ["1970-01-01"],
+            "sex": ["男"],
+            "address": ["大阪府堺市美原区9丁目9番9号"],
+            "status": ["住民"],
+        }
+    )
+    row = {**TARO_RECORD, "name": "旧姓 太郎", "kana": "キュウセイ タロウ"}
+    result = audit(records([row]), pl.concat([REGISTRY, namesake]))
+    assert result.records["verdict"][0] == Verdict.REVIEW

@@ -177,9 +177,9 @@ def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
         sex_eq.alias("sex_eq"),
         addr_eq.alias("address_eq"),
         surname_change.alias("surname_change"),
-        (
+        (  # a likely surname change counts as a name match: a namesake of the old name is no better
             birth_eq.cast(pl.Int32) * 16
-            + name_eq.cast(pl.Int32) * 8
+            + (name_eq | surname_change).cast(pl.Int32) * 8
             + sex_eq.cast(pl.Int32) * 4
             + addr_eq.cast(pl.Int32) * 2
             + kana_eq.cast(pl.Int32)
