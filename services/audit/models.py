@@ -14,6 +14,7 @@ ENTITY_LABELS: dict[str, str] = {
     "org_unit": "組織",
     "registration": "登録依頼",
     "online_procedures": "オンライン化の実績",
+    "standardization": "業務システムの標準化",
     "channel_mapping": "チャネル登録",
     "alert_snooze": "通知の保留",
 }

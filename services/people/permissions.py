@@ -43,7 +43,9 @@ class ResourceKind(enum.StrEnum):
     GENERAL = "general"  # programme summaries, schedules, help: public to staff
     ONLINE_PROCEDURES = "online_procedures"  # per bureau: plans and quarterly actuals
     MYNUMBER = "mynumber"  # per bureau: inspection records
-    STANDARDIZATION = "standardization"  # per bureau: migration steps
+    # --- standardization ---
+    STANDARDIZATION = "standardization"  # per bureau: the systems' steps, gaps and estimates
+    STANDARDIZATION_REVIEW = "standardization_review"  # the ICT office's review of gaps (admins write)
     CASHLESS = "cashless"  # per bureau: receivables
     DX = "dx"  # per department: DX plans and reports
     LITERACY = "literacy"  # per person: self-check results
@@ -85,7 +87,9 @@ POLICIES: dict[ResourceKind, Policy] = {
         "行政手続きオンライン化の計画・実績", read=[R.MANAGER, R.BUREAU_CONTACT], write=[R.DX_PRO_OF_BUREAU]
     ),
     ResourceKind.MYNUMBER: _p("マイナンバー情報総点検の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
+    # --- standardization ---
     ResourceKind.STANDARDIZATION: _p("業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
+    ResourceKind.STANDARDIZATION_REVIEW: _p("業務システム標準化の Gap 精査", read=_BUREAU_RECORDS),
     ResourceKind.CASHLESS: _p("キャッシュレス導入の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
     ResourceKind.DX: _p("DX実行計画・実施報告", read=[R.MANAGER], write=[R.DX_PRO_OF_DEPARTMENT]),
     ResourceKind.LITERACY: _p("ICTリテラシーの記録", read=[R.MANAGER], write=[R.OWNER]),

@@ -1,0 +1,430 @@
+"""業務システムの標準化: the service. Storage, the permission check and the audit trail around every
+read and write, validation of what a card submits, and what alerts are due.
+
+Who may do what (``services.people.permissions``):
+
+- everybody reads the overview (``GENERAL``); a system's detail is read by its bureau's managers
+  and contacts (``STANDARDIZATION`` of the system's bureau) and by the ICT office (admins);
+- the system's section (the bureau contact, 制度担当・システム所管課) writes its steps and gaps; a step
+  owned by the ICT office alone is written by the ICT office;
+- the ICT office reviews gaps (``STANDARDIZATION_REVIEW``: admins only), in submission order, and
+  sets the step list, the subsidy cap, and each system's section, vendor and own deadline
+  (Excel import).
+
+"Today" (``as_of``) is passed in; nothing runs on a timer.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from services.audit.models import Change
+from services.audit.trail import AuditLog
+from services.kernel.seed import SeedError, read_seed_frame
+from services.people.identity import Actor, Person
+from services.people.permissions import Action, Resource, ResourceKind, check, require
+from services.standardization import rules
+from services.standardization import store as st
+from services.standardization.models import (
+    REVIEW_POINTS,
+    AlertKind,
+    CostSummary,
+    Gap,
+    Handling,
+    Overview,
+    Review,
+    ReviewResult,
+    Saved,
+    Step,
+    StepAlert,
+    StepDef,
+    StepStatus,
+    System,
+    SystemStatus,
+    SystemView,
+)
+from storage.base import BatchFailed, BatchOperation, Entity, EntityExists, ETagMismatch, TableStore
+
+AUDIT_KIND = "standardization"
+DEFAULT_ALERT_DAYS = 5
+MAX_TITLE = 100
+MAX_TEXT = 1000
+MAX_YEN = 10**13  # ten trillion yen: anything above is a typing error
+
+
+class StandardizationError(Exception):
+    """A request that cannot be done; ``str(error)`` is a Japanese sentence for the user."""
+
+
+class UnknownSystem(StandardizationError):
+    def __init__(self, number: str):
+        super().__init__(f"番号「{number}」のシステムはありません。")
+
+
+class FormError(StandardizationError):
+    """The submission was not saved: ``errors`` (field -> Japanese message) and ``values`` (what
+    was typed) let the card come back with the input kept and the error next to the field."""
+
+    def __init__(self, errors: Mapping[str, str], values: Mapping[str, Any], notice: str = ""):
+        super().__init__(notice or "；".join(errors.values()))
+        self.errors = dict(errors)
+        self.values = dict(values)
+        self.notice = notice
+
+
+class OutOfOrder(StandardizationError):
+    """A review asked for a gap while an earlier-submitted one is still waiting (※3)."""
+
+
+# --- parsing what a card sends ---------------------------------------------------------------
+
+
+def clean_text(value: Any) -> str:
+    return " ".join(unicodedata.normalize("NFKC", str(value or "")).split()) if value is not None else ""
+
+
+def choice(value: Any) -> str:
+    """A ChoiceSet value, as sent (labels keep their full-width brackets)."""
+    return str(value or "").strip()[:100]
+
+
+def parse_yen(value: Any) -> tuple[int | None, str]:
+    """An amount in yen: NFKC, commas and a trailing 円 allowed; (value, error)."""
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip().replace(",", "")
+    text = text.removesuffix("円").strip()
+    if text == "":
+        return None, ""
+    if len(text) > 16 or not text.isascii() or not text.isdigit():
+        return None, f"0以上の整数（円）で入力してください（入力: {str(value)[:20]}）"
+    amount = int(text)
+    if amount > MAX_YEN:
+        return None, "金額が大きすぎます"
+    return amount, ""
+
+
+def parse_day(value: Any) -> tuple[date | None, str]:
+    text = clean_text(value)
+    if not text:
+        return None, ""
+    try:
+        return date.fromisoformat(text), ""
+    except ValueError:
+        return None, f"日付は YYYY-MM-DD で入力してください（入力: {text[:20]}）"
+
+
+class StandardizationService:
+    def __init__(self, store: TableStore, clock: Callable[[], datetime], *, alert_days: int = DEFAULT_ALERT_DAYS,
+                 audit: AuditLog | None = None):
+        self._store = store
+        self._clock = clock
+        self.alert_days = alert_days
+        self._audit = audit or AuditLog(store, clock)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _initialise(self) -> None:
+        """Create the config and the 20 systems from the stored seed (insert-if-absent)."""
+        try:
+            operations = read_seed_frame(self._store, "standardization_systems")
+            schedule = read_seed_frame(self._store, "standardization_budget_schedule")
+        except SeedError as error:
+            raise StandardizationError("標準化のシードデータがありません（--seed で起動してください）。") from error
+        steps = rules.default_steps(schedule.to_dict("records"))
+        entities = [st.config_entity(steps, None)]
+        for row in operations.to_dict("records"):
+            system = System(row["番号"], row["業務"], row["システム区分"], row["所管局"], hard=bool(row["移行の難易度が極めて高い"]),
+                            steps=tuple(Step(s.key) for s in steps))
+            entities.append(st.system_entity(system))
+        try:
+            self._store.batch(st.TABLE, [BatchOperation("insert", e) for e in entities])
+        except BatchFailed as error:  # another instance initialised it first
+            if not isinstance(error.cause, EntityExists):
+                raise
+
+    def _config(self) -> Entity:
+        entity = self._store.get(st.TABLE, st.PARTITION, st.CONFIG_ROW)
+        if entity is None:
+            self._initialise()
+            entity = self._store.get(st.TABLE, st.PARTITION, st.CONFIG_ROW)
+        assert entity is not None
+        return entity
+
+    def steps(self) -> tuple[StepDef, ...]:
+        return st.config_from(self._config())[0]
+
+    def cap(self) -> int | None:
+        return st.config_from(self._config())[1]
+
+    def systems(self) -> list[System]:
+        self._config()
+        return [st.system_from(e) for e in self._store.query(st.TABLE, st.PARTITION)
+                if e.row_key.startswith(st.SYSTEM_PREFIX)]
+
+    def system(self, number: str) -> System:
+        self._config()
+        entity = self._store.get(st.TABLE, st.PARTITION, st.SYSTEM_PREFIX + clean_text(number))
+        if entity is None:
+            raise UnknownSystem(clean_text(number))
+        return st.system_from(entity)
+
+    def gaps(self) -> list[Gap]:
+        return [st.gap_from(e) for e in self._store.query(st.TABLE, st.PARTITION) if e.row_key.startswith(st.GAP_PREFIX)]
+
+    @staticmethod
+    def resource(system: System, kind: ResourceKind = ResourceKind.STANDARDIZATION) -> Resource:
+        return Resource(kind, bureau=system.bureau or None)
+
+    def may_write(self, person: Person, system: System) -> bool:
+        return check(person, Action.WRITE, self.resource(system)).allowed
+
+    def may_read(self, person: Person, system: System) -> bool:
+        return check(person, Action.READ, self.resource(system)).allowed
+
+    @staticmethod
+    def may_review(person: Person) -> bool:
+        return check(person, Action.WRITE, Resource(ResourceKind.STANDARDIZATION_REVIEW)).allowed
+
+    def statuses(self, as_of: date) -> list[SystemStatus]:
+        steps, gaps = self.steps(), self.gaps()
+        return [rules.system_status(s, steps, gaps, as_of, self.alert_days) for s in self.systems()]
+
+    def costs(self) -> CostSummary:
+        return rules.cost_summary(self.systems(), self.cap())
+
+    def overview(self, viewer: Person, as_of: date) -> Overview:
+        require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
+        return Overview(as_of, tuple(self.statuses(as_of)), self.costs(), rules.review_queue(self.gaps()),
+                        self.steps())
+
+    def detail(self, viewer: Person, number: str, as_of: date) -> SystemView:
+        system = self.system(number)
+        require(viewer, Action.READ, self.resource(system))
+        gaps = self.gaps()
+        queue = rules.review_queue(gaps)
+        positions = {g.id: i + 1 for i, g in enumerate(queue)}
+        status = rules.system_status(system, self.steps(), gaps, as_of, self.alert_days)
+        mine = tuple(g for g in gaps if g.system == system.number)
+        return SystemView(status, mine, self.may_write(viewer, system), self.may_review(viewer), positions)
+
+    def readable_systems(self, viewer: Person) -> list[System]:
+        return [s for s in self.systems() if self.may_read(viewer, s)]
+
+    def gap(self, gap_id: str) -> Gap:
+        gap = next((g for g in self.gaps() if g.id == clean_text(gap_id)), None)
+        if gap is None:
+            raise StandardizationError(f"Gap「{clean_text(gap_id)}」は見つかりません。")
+        return gap
+
+    def review_queue(self, viewer: Person) -> tuple[Gap, ...]:
+        require(viewer, Action.READ, Resource(ResourceKind.STANDARDIZATION_REVIEW))
+        return rules.review_queue(self.gaps())
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _save(self, actor: Actor, changes: Sequence[Change], operations: list[BatchOperation],
+              marker: str) -> Saved | None:
+        """Marker first, then the writes, in one batch after the audit entries; None: saved;
+        a :class:`Saved` duplicate when the marker was there already."""
+        ops = [BatchOperation("insert", st.marker_entity(marker, self._clock(), actor.object_id)), *operations]
+        if self._store.get(st.TABLE, st.PARTITION, marker) is not None:
+            return Saved("同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。", duplicate=True)
+
+        def write() -> None:
+            self._store.batch(st.TABLE, ops)
+
+        try:
+            self._audit.apply(actor, list(changes), write)
+        except BatchFailed as error:
+            if error.index == 0 and isinstance(error.cause, EntityExists):
+                return Saved("同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。",
+                             duplicate=True)
+            if isinstance(error.cause, ETagMismatch | EntityExists):
+                raise StandardizationError(
+                    "ほかの方が先に更新しました。最新の内容を表示しますので、確認してもう一度送信してください。"
+                ) from error
+            raise
+        return None
+
+    def update_step(self, actor: Actor, number: str, step_key: str, data: Mapping[str, Any], as_of: date) -> Saved:
+        system = self.system(number)
+        definition = next((d for d in self.steps() if d.key == step_key), None)
+        if definition is None:
+            raise StandardizationError("この工程は設定にありません（工程の設定が変わった可能性があります）。")
+        kind = ResourceKind.STANDARDIZATION if definition.owner.section_writes else ResourceKind.STANDARDIZATION_REVIEW
+        require(actor.person, Action.WRITE, self.resource(system, kind))
+        values = {k: clean_text(data.get(k)) for k in ("start", "end", "done_on", "note")}
+        values["status"] = choice(data.get("status"))
+        errors: dict[str, str] = {}
+        try:
+            status = StepStatus(values["status"])
+        except ValueError:
+            errors["status"] = "状況を選んでください"
+            status = StepStatus.NOT_STARTED
+        start, e1 = parse_day(values["start"])
+        end, e2 = parse_day(values["end"])
+        done_on, e3 = parse_day(values["done_on"])
+        errors.update({k: m for k, m in (("start", e1), ("end", e2), ("done_on", e3)) if m})
+        if start and end and end < start:
+            errors["end"] = "終了日は開始日以降にしてください"
+        if done_on and done_on > as_of:
+            errors["done_on"] = "完了日に未来の日付は入力できません"
+        if done_on and status is not StepStatus.DONE:
+            errors["done_on"] = "完了日は状況が「完了」のときだけ入力してください"
+        if len(values["note"]) > MAX_TEXT:
+            errors["note"] = f"備考は{MAX_TEXT}文字以内で入力してください"
+        if errors:
+            raise FormError(errors, values)
+        if status is StepStatus.DONE and done_on is None:
+            done_on = as_of
+        before = system.step(step_key)
+        after = Step(step_key, status, start, end, done_on, values["note"])
+        steps = tuple(after if s.key == step_key else s for s in system.steps)
+        if step_key not in {s.key for s in system.steps}:
+            steps += (after,)
+        new = replace(system, steps=steps)
+        marker = st.submission_key(actor.object_id, f"step|{system.number}|{step_key}|{data.get('etag')}", values)
+        change = Change(AUDIT_KIND, f"{system.number}|{step_key}", "update", _step_audit(before), _step_audit(after))
+        duplicate = self._save(actor, [change], [BatchOperation("upsert", st.system_entity(new),
+                                                                str(data.get("etag") or system.etag))], marker)
+        return duplicate or Saved(f"{system.label} の「{definition.name}」を「{status.value}」で保存しました。")
+
+    def add_gap(self, actor: Actor, number: str, data: Mapping[str, Any]) -> Saved:
+        system = self.system(number)
+        require(actor.person, Action.WRITE, self.resource(system))
+        values = {k: clean_text(data.get(k)) for k in ("title", "detail", "amount")}
+        values["handling"] = choice(data.get("handling"))
+        errors: dict[str, str] = {}
+        if not values["title"]:
+            errors["title"] = "Gap（差分）の内容を入力してください"
+        elif len(values["title"]) > MAX_TITLE:
+            errors["title"] = f"{MAX_TITLE}文字以内で入力してください"
+        if len(values["detail"]) > MAX_TEXT:
+            errors["detail"] = f"{MAX_TEXT}文字以内で入力してください"
+        try:
+            handling = Handling(values["handling"] or Handling.FLOW)
+        except ValueError:
+            errors["handling"] = "対応方法を選んでください"
+            handling = Handling.FLOW
+        amount, problem = parse_yen(values["amount"])
+        if problem:
+            errors["amount"] = problem
+        elif amount is not None and not handling.needs_budget:
+            errors["amount"] = "業務フローの変更で対応する場合、概算額は入力しません"
+        if errors:
+            raise FormError(errors, values)
+        marker = st.submission_key(actor.object_id, f"gap|{system.number}", values)
+        if self._store.get(st.TABLE, st.PARTITION, marker) is not None:
+            return Saved("同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。", duplicate=True)
+        counter = self._store.get(st.TABLE, st.PARTITION, st.COUNTER_ROW)
+        sequence = int(counter["last"]) + 1 if counter else 1
+        gap = Gap(f"{system.number}-{sequence}", system.number, sequence, values["title"], values["detail"], handling,
+                  amount, self._clock(), actor.name)
+        counter_entity = Entity(st.PARTITION, st.COUNTER_ROW, {"last": sequence})
+        counter_op = (BatchOperation("upsert", counter_entity, counter.etag) if counter
+                      else BatchOperation("insert", counter_entity))
+        change = Change(AUDIT_KIND, f"gap|{gap.id}", "create", None, st.gap_doc(gap))
+        duplicate = self._save(actor, [change], [counter_op, BatchOperation("insert", st.gap_entity(gap))], marker)
+        if duplicate:
+            return duplicate
+        if handling.needs_budget:
+            position = len(rules.review_queue(self.gaps()))
+            return Saved(f"Gap「{gap.title}」を登録しました（受付番号 {sequence}）。予算措置が必要な対応のため、"
+                         f"ICTイノベーション推進室の精査を受付順に行います（現在 {position}件目）。")
+        return Saved(f"Gap「{gap.title}」を登録しました（受付番号 {sequence}）。業務フローの変更で対応します。")
+
+    def review_gap(self, actor: Actor, gap_id: str, data: Mapping[str, Any]) -> Saved:
+        gap = self.gap(gap_id)
+        system = self.system(gap.system)
+        require(actor.person, Action.WRITE, self.resource(system, ResourceKind.STANDARDIZATION_REVIEW))
+        if not gap.handling.needs_budget:
+            raise StandardizationError("業務フローの変更で対応する Gap は精査の対象ではありません。")
+        if gap.review is not None:
+            raise StandardizationError(f"Gap「{gap.title}」は精査済みです。")
+        first = rules.review_queue(self.gaps())[0]
+        if first.id != gap.id:
+            raise OutOfOrder(f"Gap 対応は提出された順にヒアリングします（※3）。先に受付番号 {first.sequence} の"
+                             f"「{first.title}」（{self.system(first.system).operation}）を精査してください。")
+        values = {}
+        errors: dict[str, str] = {}
+        results, comments = [], []
+        for key, label in REVIEW_POINTS:
+            values[f"result_{key}"] = choice(data.get(f"result_{key}"))
+            values[f"comment_{key}"] = clean_text(data.get(f"comment_{key}"))
+            try:
+                result = ReviewResult(values[f"result_{key}"])
+            except ValueError:
+                errors[f"result_{key}"] = f"「{label}」の結果を選んでください"
+                result = ReviewResult.OK
+            if result is ReviewResult.RECONSIDER and not values[f"comment_{key}"]:
+                errors[f"comment_{key}"] = f"要再検討のときは「{label}」のコメントを入力してください"
+            if len(values[f"comment_{key}"]) > MAX_TEXT:
+                errors[f"comment_{key}"] = f"{MAX_TEXT}文字以内で入力してください"
+            results.append(result)
+            comments.append(values[f"comment_{key}"])
+        if errors:
+            raise FormError(errors, values)
+        reviewed = replace(gap, review=Review(tuple(results), tuple(comments), actor.name, self._clock()))
+        entity = self._store.get(st.TABLE, st.PARTITION, st.gap_row(gap.sequence))
+        assert entity is not None
+        marker = st.submission_key(actor.object_id, f"review|{gap.id}", values)
+        change = Change(AUDIT_KIND, f"gap|{gap.id}", "approve", st.gap_doc(gap), st.gap_doc(reviewed))
+        duplicate = self._save(actor, [change], [BatchOperation("upsert", st.gap_entity(reviewed), entity.etag)],
+                               marker)
+        return duplicate or Saved(f"Gap「{gap.title}」の精査結果を保存しました（{reviewed.state_label}）。")
+
+    def replace_all(self, actor: Actor, systems: Sequence[System], steps: Sequence[StepDef], cap: int | None,
+                    reason: str) -> None:
+        """Replace every system, the step list and the cap at once (the Excel import), each system
+        with the ETag it was read with. Admins only; audited."""
+        require(actor.person, Action.WRITE, Resource(ResourceKind.STANDARDIZATION))
+        config = self._config()
+        old = {s.number: s for s in self.systems()}
+        old_steps, old_cap = st.config_from(config)
+        changes = [Change(AUDIT_KIND, "config", "import",
+                          {"steps": [s.name for s in old_steps], "cap": old_cap},
+                          {"steps": [s.name for s in steps], "cap": cap}, reason)]
+        ops = [BatchOperation("upsert", st.config_entity(steps, cap), config.etag)]
+        for system in systems:
+            before = old[system.number]
+            changes.append(Change(AUDIT_KIND, system.number, "import", st.system_doc(before), st.system_doc(system),
+                                  reason))
+            ops.append(BatchOperation("upsert", st.system_entity(system), before.etag))
+
+        def write() -> None:
+            self._store.batch(st.TABLE, ops)
+
+        try:
+            self._audit.apply(actor, changes, write)
+        except BatchFailed as error:
+            raise StandardizationError("取り込み中にほかの方が更新しました。もう一度取り込んでください。") from error
+
+    # --- alerts -------------------------------------------------------------------------------
+
+    def due_alerts(self, as_of: date) -> list[StepAlert]:
+        """Steps due within N business days, overdue steps, systems past their deadline."""
+        alerts = []
+        for status in self.statuses(as_of):
+            system = status.system
+            if status.overdue and status.deadline.due:
+                alerts.append(StepAlert(AlertKind.DEADLINE, system.number, system.operation, system.bureau, "", "",
+                                        status.deadline.due, status.overdue))
+            for view in status.steps:
+                if view.end is None or status.live_on:
+                    continue
+                if view.overdue and not view.definition.until_deadline:
+                    alerts.append(StepAlert(AlertKind.STEP_OVERDUE, system.number, system.operation, system.bureau,
+                                            view.definition.name, view.definition.key, view.end, view.overdue))
+                elif view.due_soon:
+                    alerts.append(StepAlert(AlertKind.DUE_SOON, system.number, system.operation, system.bureau,
+                                            view.definition.name, view.definition.key, view.end))
+        return alerts
+
+
+def _step_audit(step: Step) -> dict[str, Any]:
+    return json.loads(json.dumps({"status": step.status.value, "start": step.start, "end": step.end,
+                                  "done_on": step.done_on, "note": step.note}, default=str))
