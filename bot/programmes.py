@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs import online_procedures
+from dialogs import online_procedures, standardization
 from dialogs.base import DialogDeps, ExportBuilder, PreparingDialog, ProgrammeDialog
 from dialogs.online_procedures import OnlineProceduresDialog
+from dialogs.standardization import StandardizationDialog
 from services.kernel.programmes import ProgrammeInfo
 from services.proactive.alerts import AlertSource, DueAlert
 from services.proactive.digest import StatusSource
@@ -57,7 +58,9 @@ PROGRAMMES: tuple[Programme, ...] = (
     _p("cashless", "キャッシュレス", "💳", "キャッシュレス決済を導入する債権（年間3,000件以上）と導入状況を管理します。",
        ("キャッシュレス", "cashless"), PreparingDialog),
     _p("standardization", "業務システムの標準化", "🏗️", "基幹業務システムの標準準拠システムへの移行、Gap対応、見積精査の状況を管理します。",
-       ("標準化", "standardization"), PreparingDialog),
+       ("標準化", "standardization"), StandardizationDialog, alerts=standardization.alert_source,
+       status=standardization.status_source, alert_card=standardization.alert_card,
+       exports={standardization.EXPORT_NAME: standardization.export_workbook}),
     _p("dx", "堺市DX", "🚀", "DX PRO（72部署）のDX実行計画・実施報告、研修、データアカデミーを管理します。",
        ("dx", "データアカデミー", "dxpro"), PreparingDialog),
     _p("literacy", "ICTリテラシー", "📚", "「わかる」「つかえる」「つくれる」のレベル別研修と受講状況を管理します。",

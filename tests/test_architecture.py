@@ -21,7 +21,7 @@ FORBIDDEN = {
 # cards may import only service *models*; these are the modules they may use from services/
 CARDS_MAY_IMPORT_FROM_SERVICES = ("services.kernel.programmes", "services.people.identity", "services.audit.models",
                                   "services.proactive.alerts", "services.proactive.channels", "services.proactive.digest", "services.proactive.jobs",
-                                  "services.online_procedures.models")
+                                  "services.online_procedures.models", "services.standardization.models")
 
 
 def imports_of(path: Path) -> list[str]:

@@ -96,6 +96,9 @@ class Settings:
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
     online_procedures_escalation_days: int = 10
+    # --- standardization ---
+    # 業務システムの標準化: a step is "due soon" (and alerted) within N business days of its end
+    standardization_alert_days: int = 5
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -260,6 +263,8 @@ class Settings:
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
+            # --- standardization ---
+            standardization_alert_days=integer("STANDARDIZATION_ALERT_DAYS", 5, 1, 20),
             clock_start=clock_start,
         )
 

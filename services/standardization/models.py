@@ -338,4 +338,6 @@ class StepAlert:
 
     @property
     def key(self) -> str:
-        return "|".join((PROGRAMME_KEY, self.number, self.step_key or "system", self.due.isoformat(), self.kind.value))
+        return "|".join(
+            (PROGRAMME_KEY, self.number, self.step_key or "system", self.due.isoformat(), self.kind.value)
+        )

@@ -35,7 +35,6 @@ from services.standardization.models import (
     Gap,
     Overdue,
     Owner,
-    Step,
     StepDef,
     StepStatus,
     StepView,
@@ -61,11 +60,28 @@ def default_steps(schedule: Sequence[dict]) -> tuple[StepDef, ...]:
         key = "gap" if task.startswith("Gap") else keys.get(task, f"s{len(steps) + 1}")
         name = "Gap対応" if key == "gap" else task
         ict = str(row.get("ICTイノベーション推進室") or "")
-        steps.append(StepDef(key, name, Owner.BOTH if ict else Owner.SECTION, row["開始日"], row["終了日"],
-                             False, str(row.get("各システム担当課") or ""), ict))
+        steps.append(
+            StepDef(
+                key,
+                name,
+                Owner.BOTH if ict else Owner.SECTION,
+                row["開始日"],
+                row["終了日"],
+                False,
+                str(row.get("各システム担当課") or ""),
+                ict,
+            )
+        )
     steps += [
-        StepDef("budget", "予算要求", Owner.SECTION, section_task="ICT確認後、予算要求資料（IT調達ガイドライン）の作成"),
-        StepDef(MIGRATE_STEP, "移行", Owner.SECTION, until_deadline=True, section_task="標準準拠システムへの移行"),
+        StepDef(
+            "budget",
+            "予算要求",
+            Owner.SECTION,
+            section_task="ICT確認後、予算要求資料（IT調達ガイドライン）の作成",
+        ),
+        StepDef(
+            MIGRATE_STEP, "移行", Owner.SECTION, until_deadline=True, section_task="標準準拠システムへの移行"
+        ),
         StepDef(LIVE_STEP, "稼働", Owner.SECTION, until_deadline=True, section_task="標準準拠システムの稼働"),
     ]
     return tuple(steps)
@@ -74,15 +90,23 @@ def default_steps(schedule: Sequence[dict]) -> tuple[StepDef, ...]:
 def deadline_of(system: System) -> Deadline:
     if system.special:
         if system.own_deadline:
-            return Deadline(DeadlineKind.SPECIAL, system.own_deadline,
-                            f"特定移行支援システムの期限（{_date_label(system.own_deadline)}）")
+            return Deadline(
+                DeadlineKind.SPECIAL,
+                system.own_deadline,
+                f"特定移行支援システムの期限（{_date_label(system.own_deadline)}）",
+            )
         return Deadline(DeadlineKind.SPECIAL, None, "特定移行支援システムの期限（未入力）")
     if system.hard:
         if system.own_deadline:
-            return Deadline(DeadlineKind.HARD, system.own_deadline,
-                            f"主務省令で設定された移行管理の期限（{_date_label(system.own_deadline)}）")
+            return Deadline(
+                DeadlineKind.HARD,
+                system.own_deadline,
+                f"主務省令で設定された移行管理の期限（{_date_label(system.own_deadline)}）",
+            )
         return Deadline(DeadlineKind.HARD, None, "主務省令で設定予定の移行管理の期限（未設定）")
-    return Deadline(DeadlineKind.STANDARD, STANDARD_DEADLINE, f"令和7年度末（{_date_label(STANDARD_DEADLINE)}）")
+    return Deadline(
+        DeadlineKind.STANDARD, STANDARD_DEADLINE, f"令和7年度末（{_date_label(STANDARD_DEADLINE)}）"
+    )
 
 
 def overdue_since(due: date | None, as_of: date) -> Overdue | None:
@@ -94,8 +118,9 @@ def overdue_since(due: date | None, as_of: date) -> Overdue | None:
     return Overdue((as_of - due).days, max(months, 0))
 
 
-def step_views(system: System, steps: Sequence[StepDef], deadline: Deadline, as_of: date,
-               soon_days: int) -> tuple[StepView, ...]:
+def step_views(
+    system: System, steps: Sequence[StepDef], deadline: Deadline, as_of: date, soon_days: int
+) -> tuple[StepView, ...]:
     soon_until = add_business_days(as_of, soon_days)
     views = []
     for definition in steps:
@@ -109,8 +134,9 @@ def step_views(system: System, steps: Sequence[StepDef], deadline: Deadline, as_
     return tuple(views)
 
 
-def system_status(system: System, steps: Sequence[StepDef], gaps: Sequence[Gap], as_of: date,
-                  soon_days: int = 5) -> SystemStatus:
+def system_status(
+    system: System, steps: Sequence[StepDef], gaps: Sequence[Gap], as_of: date, soon_days: int = 5
+) -> SystemStatus:
     deadline = deadline_of(system)
     live = system.step(LIVE_STEP)
     live_on = (live.done_on or as_of) if live.status is StepStatus.DONE else None
@@ -119,9 +145,16 @@ def system_status(system: System, steps: Sequence[StepDef], gaps: Sequence[Gap],
     if system.hard and not system.data_done_on and not live_on:
         data_overdue = overdue_since(DATA_REQUIREMENTS_DEADLINE, as_of)
     mine = [g for g in gaps if g.system == system.number]
-    return SystemStatus(system, deadline, live_on, overdue, data_overdue,
-                        step_views(system, steps, deadline, as_of, soon_days),
-                        len(mine), sum(1 for g in mine if g.waiting))
+    return SystemStatus(
+        system,
+        deadline,
+        live_on,
+        overdue,
+        data_overdue,
+        step_views(system, steps, deadline, as_of, soon_days),
+        len(mine),
+        sum(1 for g in mine if g.waiting),
+    )
 
 
 # --- costs -----------------------------------------------------------------------------------
@@ -154,8 +187,16 @@ def cost_summary(systems: Sequence[System], cap: int | None) -> CostSummary:
     totals = [s.costs.total for s in systems]
     city_total = sum(totals) - subsidy
     rows = tuple(
-        CostRow(s.number, s.operation, t, s.costs.eligible, s.costs.outside, part, t - part,
-                (t - part) / city_total if city_total else None)
+        CostRow(
+            s.number,
+            s.operation,
+            t,
+            s.costs.eligible,
+            s.costs.outside,
+            part,
+            t - part,
+            (t - part) / city_total if city_total else None,
+        )
         for s, t, part in zip(systems, totals, parts, strict=True)
     )
     outside = tuple(sum(s.costs.outside[i] for s in systems) for i in range(len(CostCategory)))

@@ -118,8 +118,14 @@ def parse_day(value: Any) -> tuple[date | None, str]:
 
 
 class StandardizationService:
-    def __init__(self, store: TableStore, clock: Callable[[], datetime], *, alert_days: int = DEFAULT_ALERT_DAYS,
-                 audit: AuditLog | None = None):
+    def __init__(
+        self,
+        store: TableStore,
+        clock: Callable[[], datetime],
+        *,
+        alert_days: int = DEFAULT_ALERT_DAYS,
+        audit: AuditLog | None = None,
+    ):
         self._store = store
         self._clock = clock
         self.alert_days = alert_days
@@ -133,12 +139,20 @@ class StandardizationService:
             operations = read_seed_frame(self._store, "standardization_systems")
             schedule = read_seed_frame(self._store, "standardization_budget_schedule")
         except SeedError as error:
-            raise StandardizationError("標準化のシードデータがありません（--seed で起動してください）。") from error
+            raise StandardizationError(
+                "標準化のシードデータがありません（--seed で起動してください）。"
+            ) from error
         steps = rules.default_steps(schedule.to_dict("records"))
         entities = [st.config_entity(steps, None)]
         for row in operations.to_dict("records"):
-            system = System(row["番号"], row["業務"], row["システム区分"], row["所管局"], hard=bool(row["移行の難易度が極めて高い"]),
-                            steps=tuple(Step(s.key) for s in steps))
+            system = System(
+                row["番号"],
+                row["業務"],
+                row["システム区分"],
+                row["所管局"],
+                hard=bool(row["移行の難易度が極めて高い"]),
+                steps=tuple(Step(s.key) for s in steps),
+            )
             entities.append(st.system_entity(system))
         try:
             self._store.batch(st.TABLE, [BatchOperation("insert", e) for e in entities])
@@ -162,8 +176,11 @@ class StandardizationService:
 
     def systems(self) -> list[System]:
         self._config()
-        return [st.system_from(e) for e in self._store.query(st.TABLE, st.PARTITION)
-                if e.row_key.startswith(st.SYSTEM_PREFIX)]
+        return [
+            st.system_from(e)
+            for e in self._store.query(st.TABLE, st.PARTITION)
+            if e.row_key.startswith(st.SYSTEM_PREFIX)
+        ]
 
     def system(self, number: str) -> System:
         self._config()
@@ -173,7 +190,11 @@ class StandardizationService:
         return st.system_from(entity)
 
     def gaps(self) -> list[Gap]:
-        return [st.gap_from(e) for e in self._store.query(st.TABLE, st.PARTITION) if e.row_key.startswith(st.GAP_PREFIX)]
+        return [
+            st.gap_from(e)
+            for e in self._store.query(st.TABLE, st.PARTITION)
+            if e.row_key.startswith(st.GAP_PREFIX)
+        ]
 
     @staticmethod
     def resource(system: System, kind: ResourceKind = ResourceKind.STANDARDIZATION) -> Resource:
@@ -198,8 +219,9 @@ class StandardizationService:
 
     def overview(self, viewer: Person, as_of: date) -> Overview:
         require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
-        return Overview(as_of, tuple(self.statuses(as_of)), self.costs(), rules.review_queue(self.gaps()),
-                        self.steps())
+        return Overview(
+            as_of, tuple(self.statuses(as_of)), self.costs(), rules.review_queue(self.gaps()), self.steps()
+        )
 
     def detail(self, viewer: Person, number: str, as_of: date) -> SystemView:
         system = self.system(number)
@@ -226,13 +248,20 @@ class StandardizationService:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def _save(self, actor: Actor, changes: Sequence[Change], operations: list[BatchOperation],
-              marker: str) -> Saved | None:
+    def _save(
+        self, actor: Actor, changes: Sequence[Change], operations: list[BatchOperation], marker: str
+    ) -> Saved | None:
         """Marker first, then the writes, in one batch after the audit entries; None: saved;
         a :class:`Saved` duplicate when the marker was there already."""
-        ops = [BatchOperation("insert", st.marker_entity(marker, self._clock(), actor.object_id)), *operations]
+        ops = [
+            BatchOperation("insert", st.marker_entity(marker, self._clock(), actor.object_id)),
+            *operations,
+        ]
         if self._store.get(st.TABLE, st.PARTITION, marker) is not None:
-            return Saved("同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。", duplicate=True)
+            return Saved(
+                "同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。",
+                duplicate=True,
+            )
 
         def write() -> None:
             self._store.batch(st.TABLE, ops)
@@ -241,8 +270,10 @@ class StandardizationService:
             self._audit.apply(actor, list(changes), write)
         except BatchFailed as error:
             if error.index == 0 and isinstance(error.cause, EntityExists):
-                return Saved("同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。",
-                             duplicate=True)
+                return Saved(
+                    "同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。",
+                    duplicate=True,
+                )
             if isinstance(error.cause, ETagMismatch | EntityExists):
                 raise StandardizationError(
                     "ほかの方が先に更新しました。最新の内容を表示しますので、確認してもう一度送信してください。"
@@ -250,12 +281,18 @@ class StandardizationService:
             raise
         return None
 
-    def update_step(self, actor: Actor, number: str, step_key: str, data: Mapping[str, Any], as_of: date) -> Saved:
+    def update_step(
+        self, actor: Actor, number: str, step_key: str, data: Mapping[str, Any], as_of: date
+    ) -> Saved:
         system = self.system(number)
         definition = next((d for d in self.steps() if d.key == step_key), None)
         if definition is None:
             raise StandardizationError("この工程は設定にありません（工程の設定が変わった可能性があります）。")
-        kind = ResourceKind.STANDARDIZATION if definition.owner.section_writes else ResourceKind.STANDARDIZATION_REVIEW
+        kind = (
+            ResourceKind.STANDARDIZATION
+            if definition.owner.section_writes
+            else ResourceKind.STANDARDIZATION_REVIEW
+        )
         require(actor.person, Action.WRITE, self.resource(system, kind))
         values = {k: clean_text(data.get(k)) for k in ("start", "end", "done_on", "note")}
         values["status"] = choice(data.get("status"))
@@ -287,11 +324,21 @@ class StandardizationService:
         if step_key not in {s.key for s in system.steps}:
             steps += (after,)
         new = replace(system, steps=steps)
-        marker = st.submission_key(actor.object_id, f"step|{system.number}|{step_key}|{data.get('etag')}", values)
-        change = Change(AUDIT_KIND, f"{system.number}|{step_key}", "update", _step_audit(before), _step_audit(after))
-        duplicate = self._save(actor, [change], [BatchOperation("upsert", st.system_entity(new),
-                                                                str(data.get("etag") or system.etag))], marker)
-        return duplicate or Saved(f"{system.label} の「{definition.name}」を「{status.value}」で保存しました。")
+        marker = st.submission_key(
+            actor.object_id, f"step|{system.number}|{step_key}|{data.get('etag')}", values
+        )
+        change = Change(
+            AUDIT_KIND, f"{system.number}|{step_key}", "update", _step_audit(before), _step_audit(after)
+        )
+        duplicate = self._save(
+            actor,
+            [change],
+            [BatchOperation("upsert", st.system_entity(new), str(data.get("etag") or system.etag))],
+            marker,
+        )
+        return duplicate or Saved(
+            f"{system.label} の「{definition.name}」を「{status.value}」で保存しました。"
+        )
 
     def add_gap(self, actor: Actor, number: str, data: Mapping[str, Any]) -> Saved:
         system = self.system(number)
@@ -319,23 +366,44 @@ class StandardizationService:
             raise FormError(errors, values)
         marker = st.submission_key(actor.object_id, f"gap|{system.number}", values)
         if self._store.get(st.TABLE, st.PARTITION, marker) is not None:
-            return Saved("同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。", duplicate=True)
+            return Saved(
+                "同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。",
+                duplicate=True,
+            )
         counter = self._store.get(st.TABLE, st.PARTITION, st.COUNTER_ROW)
         sequence = int(counter["last"]) + 1 if counter else 1
-        gap = Gap(f"{system.number}-{sequence}", system.number, sequence, values["title"], values["detail"], handling,
-                  amount, self._clock(), actor.name)
+        gap = Gap(
+            f"{system.number}-{sequence}",
+            system.number,
+            sequence,
+            values["title"],
+            values["detail"],
+            handling,
+            amount,
+            self._clock(),
+            actor.name,
+        )
         counter_entity = Entity(st.PARTITION, st.COUNTER_ROW, {"last": sequence})
-        counter_op = (BatchOperation("upsert", counter_entity, counter.etag) if counter
-                      else BatchOperation("insert", counter_entity))
+        counter_op = (
+            BatchOperation("upsert", counter_entity, counter.etag)
+            if counter
+            else BatchOperation("insert", counter_entity)
+        )
         change = Change(AUDIT_KIND, f"gap|{gap.id}", "create", None, st.gap_doc(gap))
-        duplicate = self._save(actor, [change], [counter_op, BatchOperation("insert", st.gap_entity(gap))], marker)
+        duplicate = self._save(
+            actor, [change], [counter_op, BatchOperation("insert", st.gap_entity(gap))], marker
+        )
         if duplicate:
             return duplicate
         if handling.needs_budget:
             position = len(rules.review_queue(self.gaps()))
-            return Saved(f"Gap「{gap.title}」を登録しました（受付番号 {sequence}）。予算措置が必要な対応のため、"
-                         f"ICTイノベーション推進室の精査を受付順に行います（現在 {position}件目）。")
-        return Saved(f"Gap「{gap.title}」を登録しました（受付番号 {sequence}）。業務フローの変更で対応します。")
+            return Saved(
+                f"Gap「{gap.title}」を登録しました（受付番号 {sequence}）。予算措置が必要な対応のため、"
+                f"ICTイノベーション推進室の精査を受付順に行います（現在 {position}件目）。"
+            )
+        return Saved(
+            f"Gap「{gap.title}」を登録しました（受付番号 {sequence}）。業務フローの変更で対応します。"
+        )
 
     def review_gap(self, actor: Actor, gap_id: str, data: Mapping[str, Any]) -> Saved:
         gap = self.gap(gap_id)
@@ -347,8 +415,10 @@ class StandardizationService:
             raise StandardizationError(f"Gap「{gap.title}」は精査済みです。")
         first = rules.review_queue(self.gaps())[0]
         if first.id != gap.id:
-            raise OutOfOrder(f"Gap 対応は提出された順にヒアリングします（※3）。先に受付番号 {first.sequence} の"
-                             f"「{first.title}」（{self.system(first.system).operation}）を精査してください。")
+            raise OutOfOrder(
+                f"Gap 対応は提出された順にヒアリングします（※3）。先に受付番号 {first.sequence} の"
+                f"「{first.title}」（{self.system(first.system).operation}）を精査してください。"
+            )
         values = {}
         errors: dict[str, str] = {}
         results, comments = [], []
@@ -373,26 +443,38 @@ class StandardizationService:
         assert entity is not None
         marker = st.submission_key(actor.object_id, f"review|{gap.id}", values)
         change = Change(AUDIT_KIND, f"gap|{gap.id}", "approve", st.gap_doc(gap), st.gap_doc(reviewed))
-        duplicate = self._save(actor, [change], [BatchOperation("upsert", st.gap_entity(reviewed), entity.etag)],
-                               marker)
+        duplicate = self._save(
+            actor, [change], [BatchOperation("upsert", st.gap_entity(reviewed), entity.etag)], marker
+        )
         return duplicate or Saved(f"Gap「{gap.title}」の精査結果を保存しました（{reviewed.state_label}）。")
 
-    def replace_all(self, actor: Actor, systems: Sequence[System], steps: Sequence[StepDef], cap: int | None,
-                    reason: str) -> None:
+    def replace_all(
+        self, actor: Actor, systems: Sequence[System], steps: Sequence[StepDef], cap: int | None, reason: str
+    ) -> None:
         """Replace every system, the step list and the cap at once (the Excel import), each system
         with the ETag it was read with. Admins only; audited."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.STANDARDIZATION))
         config = self._config()
         old = {s.number: s for s in self.systems()}
         old_steps, old_cap = st.config_from(config)
-        changes = [Change(AUDIT_KIND, "config", "import",
-                          {"steps": [s.name for s in old_steps], "cap": old_cap},
-                          {"steps": [s.name for s in steps], "cap": cap}, reason)]
+        changes = [
+            Change(
+                AUDIT_KIND,
+                "config",
+                "import",
+                {"steps": [s.name for s in old_steps], "cap": old_cap},
+                {"steps": [s.name for s in steps], "cap": cap},
+                reason,
+            )
+        ]
         ops = [BatchOperation("upsert", st.config_entity(steps, cap), config.etag)]
         for system in systems:
             before = old[system.number]
-            changes.append(Change(AUDIT_KIND, system.number, "import", st.system_doc(before), st.system_doc(system),
-                                  reason))
+            changes.append(
+                Change(
+                    AUDIT_KIND, system.number, "import", st.system_doc(before), st.system_doc(system), reason
+                )
+            )
             ops.append(BatchOperation("upsert", st.system_entity(system), before.etag))
 
         def write() -> None:
@@ -401,7 +483,9 @@ class StandardizationService:
         try:
             self._audit.apply(actor, changes, write)
         except BatchFailed as error:
-            raise StandardizationError("取り込み中にほかの方が更新しました。もう一度取り込んでください。") from error
+            raise StandardizationError(
+                "取り込み中にほかの方が更新しました。もう一度取り込んでください。"
+            ) from error
 
     # --- alerts -------------------------------------------------------------------------------
 
@@ -411,20 +495,82 @@ class StandardizationService:
         for status in self.statuses(as_of):
             system = status.system
             if status.overdue and status.deadline.due:
-                alerts.append(StepAlert(AlertKind.DEADLINE, system.number, system.operation, system.bureau, "", "",
-                                        status.deadline.due, status.overdue))
+                alerts.append(
+                    StepAlert(
+                        AlertKind.DEADLINE,
+                        system.number,
+                        system.operation,
+                        system.bureau,
+                        "",
+                        "",
+                        status.deadline.due,
+                        status.overdue,
+                    )
+                )
             for view in status.steps:
                 if view.end is None or status.live_on:
                     continue
                 if view.overdue and not view.definition.until_deadline:
-                    alerts.append(StepAlert(AlertKind.STEP_OVERDUE, system.number, system.operation, system.bureau,
-                                            view.definition.name, view.definition.key, view.end, view.overdue))
+                    alerts.append(
+                        StepAlert(
+                            AlertKind.STEP_OVERDUE,
+                            system.number,
+                            system.operation,
+                            system.bureau,
+                            view.definition.name,
+                            view.definition.key,
+                            view.end,
+                            view.overdue,
+                        )
+                    )
                 elif view.due_soon:
-                    alerts.append(StepAlert(AlertKind.DUE_SOON, system.number, system.operation, system.bureau,
-                                            view.definition.name, view.definition.key, view.end))
+                    alerts.append(
+                        StepAlert(
+                            AlertKind.DUE_SOON,
+                            system.number,
+                            system.operation,
+                            system.bureau,
+                            view.definition.name,
+                            view.definition.key,
+                            view.end,
+                        )
+                    )
         return alerts
 
 
 def _step_audit(step: Step) -> dict[str, Any]:
-    return json.loads(json.dumps({"status": step.status.value, "start": step.start, "end": step.end,
-                                  "done_on": step.done_on, "note": step.note}, default=str))
+    return json.loads(
+        json.dumps(
+            {
+                "status": step.status.value,
+                "start": step.start,
+                "end": step.end,
+                "done_on": step.done_on,
+                "note": step.note,
+            },
+            default=str,
+        )
+    )
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+
+def export_xlsx(service: StandardizationService, viewer: Person, as_of: date) -> bytes:
+    """The workbook as stored now (admins: it carries every bureau's estimates and gaps)."""
+    from services.standardization.excel import workbook_bytes
+
+    require(viewer, Action.READ, Resource(ResourceKind.STANDARDIZATION))
+    return workbook_bytes(service.systems(), service.steps(), service.cap(), service.gaps(), as_of)
+
+
+def import_xlsx(service: StandardizationService, actor: Actor, data: bytes, filename: str = "") -> str:
+    """Replace systems, steps and the cap from a workbook, all or nothing; the summary (Japanese).
+    :class:`services.standardization.excel.ImportRefused` names every bad cell."""
+    from services.standardization.excel import parse_workbook
+
+    require(actor.person, Action.WRITE, Resource(ResourceKind.STANDARDIZATION))
+    parsed = parse_workbook(data, service.systems())
+    service.replace_all(actor, parsed.systems, parsed.steps, parsed.cap, f"Excel 取込: {filename}"[:200])
+    cap = f"{parsed.cap:,}円" if parsed.cap is not None else "未入力"
+    return f"{len(parsed.systems)}業務・工程 {len(parsed.steps)}件を取り込みました（補助金額の上限: {cap}）。"

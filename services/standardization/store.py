@@ -55,13 +55,29 @@ def _pd(text: Any) -> date | None:
 
 
 def step_def_doc(s: StepDef) -> dict[str, Any]:
-    return {"k": s.key, "n": s.name, "o": s.owner.value, "s": _d(s.start), "e": _d(s.end),
-            "u": s.until_deadline, "st": s.section_task, "it": s.ict_task}
+    return {
+        "k": s.key,
+        "n": s.name,
+        "o": s.owner.value,
+        "s": _d(s.start),
+        "e": _d(s.end),
+        "u": s.until_deadline,
+        "st": s.section_task,
+        "it": s.ict_task,
+    }
 
 
 def step_def(doc: Mapping[str, Any]) -> StepDef:
-    return StepDef(doc["k"], doc["n"], Owner(doc["o"]), _pd(doc.get("s")), _pd(doc.get("e")), bool(doc.get("u")),
-                   doc.get("st", ""), doc.get("it", ""))
+    return StepDef(
+        doc["k"],
+        doc["n"],
+        Owner(doc["o"]),
+        _pd(doc.get("s")),
+        _pd(doc.get("e")),
+        bool(doc.get("u")),
+        doc.get("st", ""),
+        doc.get("it", ""),
+    )
 
 
 def config_entity(steps: Sequence[StepDef], cap: int | None) -> Entity:
@@ -77,11 +93,28 @@ def config_from(entity: Entity) -> tuple[tuple[StepDef, ...], int | None]:
 
 def system_doc(s: System) -> dict[str, Any]:
     return {
-        "number": s.number, "operation": s.operation, "group": s.group, "bureau": s.bureau, "section": s.section,
-        "vendor": s.vendor, "spec": s.specification, "hard": s.hard, "special": s.special,
-        "own_deadline": _d(s.own_deadline), "data_done_on": _d(s.data_done_on),
-        "steps": [{"k": t.key, "st": t.status.value, "s": _d(t.start), "e": _d(t.end), "d": _d(t.done_on),
-                   "n": t.note} for t in s.steps],
+        "number": s.number,
+        "operation": s.operation,
+        "group": s.group,
+        "bureau": s.bureau,
+        "section": s.section,
+        "vendor": s.vendor,
+        "spec": s.specification,
+        "hard": s.hard,
+        "special": s.special,
+        "own_deadline": _d(s.own_deadline),
+        "data_done_on": _d(s.data_done_on),
+        "steps": [
+            {
+                "k": t.key,
+                "st": t.status.value,
+                "s": _d(t.start),
+                "e": _d(t.end),
+                "d": _d(t.done_on),
+                "n": t.note,
+            }
+            for t in s.steps
+        ],
         "costs": {"eligible": s.costs.eligible, "outside": list(s.costs.outside)},
     }
 
@@ -89,11 +122,23 @@ def system_doc(s: System) -> dict[str, Any]:
 def system_from_doc(doc: Mapping[str, Any], etag: str | None = None) -> System:
     costs = doc.get("costs") or {}
     return System(
-        doc["number"], doc["operation"], doc["group"], doc.get("bureau", ""), doc.get("section", ""),
-        doc.get("vendor", ""), doc.get("spec") or System.specification, bool(doc.get("hard")),
-        bool(doc.get("special")), _pd(doc.get("own_deadline")), _pd(doc.get("data_done_on")),
-        tuple(Step(t["k"], StepStatus(t["st"]), _pd(t.get("s")), _pd(t.get("e")), _pd(t.get("d")), t.get("n", ""))
-              for t in doc.get("steps", ())),
+        doc["number"],
+        doc["operation"],
+        doc["group"],
+        doc.get("bureau", ""),
+        doc.get("section", ""),
+        doc.get("vendor", ""),
+        doc.get("spec") or System.specification,
+        bool(doc.get("hard")),
+        bool(doc.get("special")),
+        _pd(doc.get("own_deadline")),
+        _pd(doc.get("data_done_on")),
+        tuple(
+            Step(
+                t["k"], StepStatus(t["st"]), _pd(t.get("s")), _pd(t.get("e")), _pd(t.get("d")), t.get("n", "")
+            )
+            for t in doc.get("steps", ())
+        ),
         Costs(int(costs.get("eligible", 0)), tuple(int(v) for v in costs.get("outside", (0,) * 5))),
         etag,
     )
@@ -109,22 +154,47 @@ def system_from(entity: Entity) -> System:
 
 def gap_doc(g: Gap) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "id": g.id, "system": g.system, "seq": g.sequence, "title": g.title, "detail": g.detail,
-        "handling": g.handling.value, "amount": g.amount, "at": g.submitted_at.isoformat(), "by": g.submitted_by,
+        "id": g.id,
+        "system": g.system,
+        "seq": g.sequence,
+        "title": g.title,
+        "detail": g.detail,
+        "handling": g.handling.value,
+        "amount": g.amount,
+        "at": g.submitted_at.isoformat(),
+        "by": g.submitted_by,
     }
     if g.review:
-        doc["review"] = {"r": [r.value for r in g.review.results], "c": list(g.review.comments),
-                         "by": g.review.by_name, "at": g.review.at.isoformat()}
+        doc["review"] = {
+            "r": [r.value for r in g.review.results],
+            "c": list(g.review.comments),
+            "by": g.review.by_name,
+            "at": g.review.at.isoformat(),
+        }
     return doc
 
 
 def gap_from_doc(doc: Mapping[str, Any]) -> Gap:
     r = doc.get("review")
-    review = Review(tuple(ReviewResult(v) for v in r["r"]), tuple(r["c"]), r["by"],
-                    datetime.fromisoformat(r["at"])) if r else None
-    return Gap(doc["id"], doc["system"], int(doc["seq"]), doc["title"], doc.get("detail", ""),
-               Handling(doc["handling"]), doc.get("amount"), datetime.fromisoformat(doc["at"]), doc.get("by", ""),
-               review)
+    review = (
+        Review(
+            tuple(ReviewResult(v) for v in r["r"]), tuple(r["c"]), r["by"], datetime.fromisoformat(r["at"])
+        )
+        if r
+        else None
+    )
+    return Gap(
+        doc["id"],
+        doc["system"],
+        int(doc["seq"]),
+        doc["title"],
+        doc.get("detail", ""),
+        Handling(doc["handling"]),
+        doc.get("amount"),
+        datetime.fromisoformat(doc["at"]),
+        doc.get("by", ""),
+        review,
+    )
 
 
 def gap_row(sequence: int) -> str:
@@ -141,7 +211,9 @@ def gap_from(entity: Entity) -> Gap:
 
 def submission_key(person_id: str, record: str, values: Mapping[str, Any]) -> str:
     """The marker of a submission: the same person, the same record, the same values."""
-    text = json.dumps([person_id, record, {k: values[k] for k in sorted(values)}], ensure_ascii=False, default=str)
+    text = json.dumps(
+        [person_id, record, {k: values[k] for k in sorted(values)}], ensure_ascii=False, default=str
+    )
     return SUBMISSION_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 

@@ -13,11 +13,15 @@ from hypothesis import strategies as hs
 from services.audit.trail import AuditLog
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
-from services.people.identity import system_actor
 from services.people.permissions import Forbidden
 from services.standardization import rules
 from services.standardization.models import Costs, DeadlineKind, Handling, StepStatus, System
-from services.standardization.service import FormError, OutOfOrder, StandardizationError, StandardizationService
+from services.standardization.service import (
+    FormError,
+    OutOfOrder,
+    StandardizationError,
+    StandardizationService,
+)
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 
@@ -55,12 +59,26 @@ def actor(people, who):
 
 def test_the_twenty_operations_with_tax_and_disability_welfare_hard_to_migrate(service):
     systems = service.systems()
-    assert len(systems) == 20 and systems[0].operation == "住民基本台帳" and systems[-1].operation == "戸籍の附票"
+    assert (
+        len(systems) == 20
+        and systems[0].operation == "住民基本台帳"
+        and systems[-1].operation == "戸籍の附票"
+    )
     hard = [s.operation for s in systems if s.hard]
     assert hard == ["固定資産税", "個人住民税", "法人住民税", "軽自動車税", "障害者福祉"]
-    assert [s.name for s in service.steps()] == ["見積依頼", "Gap対応", "見積精査", "予算要求", "移行", "稼働"]
+    assert [s.name for s in service.steps()] == [
+        "見積依頼",
+        "Gap対応",
+        "見積精査",
+        "予算要求",
+        "移行",
+        "稼働",
+    ]
     gap = service.steps()[1]
-    assert (gap.start, gap.end) == (date(2023, 7, 31), date(2023, 9, 30)) and gap.owner.value == "担当課・ICT推進室"
+    assert (gap.start, gap.end) == (
+        date(2023, 7, 31),
+        date(2023, 9, 30),
+    ) and gap.owner.value == "担当課・ICT推進室"
     assert service.steps()[0].owner.value == "担当課"
 
 
@@ -73,7 +91,11 @@ def test_the_seed_has_no_invented_migration_date_for_the_hard_systems():
     assert facts.loc["補助金対象経費と補助金額上限の比率", "数値"] == 5
     assert facts.loc["閣議決定の予定", "時期"] == "令和5年8月中"
     assert list(facts.query("区分 == '経費区分'").index) == [
-        "移行経費等", "ガバメントクラウド利用料", "疎結合システムの構築費", "業務効率化ツールの提供等にかかる経費"]
+        "移行経費等",
+        "ガバメントクラウド利用料",
+        "疎結合システムの構築費",
+        "業務効率化ツールの提供等にかかる経費",
+    ]
 
 
 # --- deadlines -------------------------------------------------------------------------------
@@ -83,12 +105,15 @@ def system(**changes) -> System:
     return replace(System("01", "住民基本台帳", "住民基本台帳", "市民人権局"), **changes)
 
 
-@pytest.mark.parametrize(("today", "overdue"), [
-    (date(2026, 3, 31), None),
-    (date(2026, 4, 1), (1, 0)),
-    (date(2026, 4, 30), (30, 0)),
-    (date(2026, 12, 1), (245, 8)),
-])
+@pytest.mark.parametrize(
+    ("today", "overdue"),
+    [
+        (date(2026, 3, 31), None),
+        (date(2026, 4, 1), (1, 0)),
+        (date(2026, 4, 30), (30, 0)),
+        (date(2026, 12, 1), (245, 8)),
+    ],
+)
 def test_a_standard_system_not_live_is_overdue_after_the_end_of_fy_r7(today, overdue):
     status = rules.system_status(system(), rules.default_steps([]), [], today)
     assert status.deadline.kind is DeadlineKind.STANDARD and status.deadline.due == DEADLINE
@@ -148,7 +173,11 @@ def test_a_cap_below_the_eligible_total_is_shared_in_proportion_with_exact_sums(
     assert summary.subsidy == 2_000_000 and round(summary.ratio, 1) == 5.0
     assert sum(r.subsidy for r in summary.rows) == 2_000_000
     assert sum(r.city_cost for r in summary.rows) == summary.city_cost == summary.total - 2_000_000
-    assert [r.subsidy for r in summary.rows] == [1_000_000, 500_000, 500_000]  # floors 999,999 / 499,999 / 500,000; .95 and .90 get the 2 yen
+    assert [r.subsidy for r in summary.rows] == [
+        1_000_000,
+        500_000,
+        500_000,
+    ]  # floors 999,999 / 499,999 / 500,000; .95 and .90 get the 2 yen
 
 
 def test_no_cap_entered_means_no_subsidy_counted():
@@ -169,13 +198,20 @@ def test_sharing_always_sums_exactly_and_never_exceeds_a_weight_share(amount, we
 # --- gaps, review order, permissions -----------------------------------------------------------
 
 
-def test_a_section_adds_gaps_and_the_ict_office_reviews_them_in_submission_order(service, people, store, clock):
+def test_a_section_adds_gaps_and_the_ict_office_reviews_them_in_submission_order(
+    service, people, store, clock
+):
     contact, admin = actor(people, fx.CONTACT), actor(people, fx.ADMIN)
-    first = service.add_gap(contact, "03", {"title": "課税台帳の独自項目", "handling": Handling.LOOSE.value,
-                                            "amount": "12,000,000"})
+    first = service.add_gap(
+        contact,
+        "03",
+        {"title": "課税台帳の独自項目", "handling": Handling.LOOSE.value, "amount": "12,000,000"},
+    )
     assert "1件目" in first.message
     service.add_gap(contact, "04", {"title": "帳票の様式", "handling": Handling.FLOW.value})
-    service.add_gap(contact, "05", {"title": "申告データの連携", "handling": Handling.TOOL.value, "amount": "3000000円"})
+    service.add_gap(
+        contact, "05", {"title": "申告データの連携", "handling": Handling.TOOL.value, "amount": "3000000円"}
+    )
     queue = service.review_queue(admin.person)
     assert [g.title for g in queue] == ["課税台帳の独自項目", "申告データの連携"]
     ok = {"result_need": "妥当", "result_method": "妥当", "result_scope": "妥当"}
@@ -184,7 +220,9 @@ def test_a_section_adds_gaps_and_the_ict_office_reviews_them_in_submission_order
     with pytest.raises(FormError) as rejected:
         service.review_gap(admin, queue[0].id, {**ok, "result_scope": "要再検討"})
     assert "comment_scope" in rejected.value.errors and rejected.value.values["result_scope"] == "要再検討"
-    saved = service.review_gap(admin, queue[0].id, {**ok, "result_scope": "要再検討", "comment_scope": "範囲を縮小"})
+    saved = service.review_gap(
+        admin, queue[0].id, {**ok, "result_scope": "要再検討", "comment_scope": "範囲を縮小"}
+    )
     assert "要再検討あり" in saved.message
     assert [g.title for g in service.review_queue(admin.person)] == ["申告データの連携"]
     entries = AuditLog(store, clock).recent(admin.person, "standardization")
@@ -223,8 +261,13 @@ def test_updating_a_step_validates_keeps_the_input_and_checks_the_etag(service, 
     contact = actor(people, fx.CONTACT)
     etag = service.system("03").etag
     with pytest.raises(FormError) as rejected:
-        service.update_step(contact, "03", "migrate", {"status": "完了", "done_on": "2027-01-01", "etag": etag},
-                            date(2026, 12, 1))
+        service.update_step(
+            contact,
+            "03",
+            "migrate",
+            {"status": "完了", "done_on": "2027-01-01", "etag": etag},
+            date(2026, 12, 1),
+        )
     assert "未来" in rejected.value.errors["done_on"] and rejected.value.values["status"] == "完了"
     saved = service.update_step(contact, "03", "quote", {"status": "完了", "etag": etag}, date(2026, 12, 1))
     assert "保存しました" in saved.message
