@@ -15,7 +15,7 @@ from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.people.permissions import Forbidden
 from services.standardization import rules
-from services.standardization.models import Costs, DeadlineKind, Handling, StepStatus, System
+from services.standardization.models import Costs, DeadlineKind, Handling, Step, StepStatus, System
 from services.standardization.service import (
     FormError,
     OutOfOrder,
@@ -122,7 +122,7 @@ def test_a_standard_system_not_live_is_overdue_after_the_end_of_fy_r7(today, ove
 
 def test_a_live_system_is_not_overdue():
     steps = rules.default_steps([])
-    live = system(steps=(rules.Step("live", StepStatus.DONE, done_on=date(2026, 2, 1)),))
+    live = system(steps=(Step("live", StepStatus.DONE, done_on=date(2026, 2, 1)),))
     status = rules.system_status(live, steps, [], date(2026, 12, 1))
     assert status.overdue is None and status.live_on == date(2026, 2, 1) and status.state_label == "稼働済み"
 
