@@ -69,25 +69,41 @@ async def test_a_section_contact_adds_a_budgeted_gap_and_an_admin_reviews_it(dia
     overview = await dialog.open(None, contact)
     assert [c["value"] for c in inputs(overview)[cards.SYSTEM_INPUT]["choices"]] == ["03", "04", "05", "06"]
     system = await dialog.act(None, contact, cards.SYSTEM_VERB, {cards.SYSTEM_INPUT: "03"})
-    assert "03 固定資産税 システム" in text(system) and "主務省令で設定予定の移行管理の期限（未設定）" in text(system)
+    assert "03 固定資産税 システム" in text(
+        system
+    ) and "主務省令で設定予定の移行管理の期限（未設定）" in text(system)
     form = await dialog.act(None, contact, cards.GAP_VERB, action_data(system, cards.GAP_VERB))
     data = action_data(form, cards.GAP_SAVE_VERB)
-    bad = await dialog.act(None, contact, cards.GAP_SAVE_VERB,
-                           {**data, "title": "課税台帳の独自項目", "handling": Handling.LOOSE.value, "amount": "十万"})
+    bad = await dialog.act(
+        None,
+        contact,
+        cards.GAP_SAVE_VERB,
+        {**data, "title": "課税台帳の独自項目", "handling": Handling.LOOSE.value, "amount": "十万"},
+    )
     assert "0以上の整数（円）" in text(bad) and inputs(bad)["title"]["value"] == "課税台帳の独自項目"
-    saved = await dialog.act(None, contact, cards.GAP_SAVE_VERB,
-                             {**data, "title": "課税台帳の独自項目", "handling": Handling.LOOSE.value,
-                              "amount": "12,000,000"})
+    saved = await dialog.act(
+        None,
+        contact,
+        cards.GAP_SAVE_VERB,
+        {**data, "title": "課税台帳の独自項目", "handling": Handling.LOOSE.value, "amount": "12,000,000"},
+    )
     assert "登録しました" in text(saved) and "精査待ち（精査順 1番目）" in text(saved)
     with pytest.raises(Forbidden):
         await dialog.act(None, contact, cards.REVIEW_VERB, {})
     review = await dialog.act(None, admin, cards.REVIEW_VERB, {})
     assert "課税台帳の独自項目" in text(review) and "12,000,000円" in text(review)
-    answer = {**action_data(review, cards.REVIEW_SAVE_VERB), "result_need": "妥当", "result_method": "要再検討",
-              "result_scope": "妥当", "comment_method": ""}
+    answer = {
+        **action_data(review, cards.REVIEW_SAVE_VERB),
+        "result_need": "妥当",
+        "result_method": "要再検討",
+        "result_scope": "妥当",
+        "comment_method": "",
+    }
     again = await dialog.act(None, admin, cards.REVIEW_SAVE_VERB, answer)
     assert "要再検討のときは" in text(again) and inputs(again)["result_method"]["value"] == "要再検討"
-    done = await dialog.act(None, admin, cards.REVIEW_SAVE_VERB, {**answer, "comment_method": "既存の連携基盤を使う"})
+    done = await dialog.act(
+        None, admin, cards.REVIEW_SAVE_VERB, {**answer, "comment_method": "既存の連携基盤を使う"}
+    )
     assert "精査結果を保存しました" in text(done) and "精査待ちの Gap はありません" in text(done)
     after = await dialog.act(None, contact, cards.SYSTEM_VERB, {"system": "03"})
     assert "精査済み（要再検討あり）" in text(after) and "既存の連携基盤を使う" in text(after)
@@ -99,9 +115,13 @@ async def test_updating_a_step_keeps_the_input_on_an_error_and_then_saves(dialog
     contact = fx.actor_of(people, fx.CONTACT)
     form = await dialog.act(None, contact, cards.STEP_VERB, {"system": "04", cards.STEP_INPUT: "quote"})
     data = action_data(form, cards.STEP_SAVE_VERB)
-    bad = await dialog.act(None, contact, cards.STEP_SAVE_VERB, {**data, "status": "対応中", "done_on": "2026-11-30"})
+    bad = await dialog.act(
+        None, contact, cards.STEP_SAVE_VERB, {**data, "status": "対応中", "done_on": "2026-11-30"}
+    )
     assert "完了日は状況が「完了」のときだけ" in text(bad) and inputs(bad)["status"]["value"] == "対応中"
-    saved = await dialog.act(None, contact, cards.STEP_SAVE_VERB, {**data, "status": "完了", "done_on": "2023-07-28"})
+    saved = await dialog.act(
+        None, contact, cards.STEP_SAVE_VERB, {**data, "status": "完了", "done_on": "2023-07-28"}
+    )
     assert "「見積依頼」を「完了」で保存しました" in text(saved) and "完了（2023/7/28）" in text(saved)
     stale = await dialog.act(None, contact, cards.STEP_SAVE_VERB, {**data, "status": "対応中", "done_on": ""})
     assert "ほかの方が先に更新しました" in text(stale)
@@ -134,7 +154,9 @@ async def test_the_export_builds_a_workbook_and_an_edited_one_imports_whole_or_n
     workbook.save(bad)
     refused = await dialog.on_file(None, admin, "標準化.xlsx", bad.getvalue())
     assert "取り込めませんでした" in text(refused) and "システム!J5: 0以上の整数（円）" in text(refused)
-    assert "株式会社 堺システム" not in text(await dialog.act(None, admin, cards.SYSTEM_VERB, {"system": "01"}))
+    assert "株式会社 堺システム" not in text(
+        await dialog.act(None, admin, cards.SYSTEM_VERB, {"system": "01"})
+    )
     sheet["J5"] = 100_000_000
     good = io.BytesIO()
     workbook.save(good)

@@ -38,7 +38,9 @@ async def client(make_client, settings, store, clock):
 
 
 async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post("/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user))
+    response = await client.post(
+        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
+    )
     assert response.status == 200
     return (await response.json())["value"]
 
@@ -48,16 +50,35 @@ async def test_a_contact_adds_a_gap_an_admin_reviews_it_and_the_overview_updates
     assert "Gap を精査する（0件）" in text(before)
     system = await invoke(client, connector, fx.CONTACT, cards.SYSTEM_VERB, {cards.SYSTEM_INPUT: "04"})
     form = await invoke(client, connector, fx.CONTACT, cards.GAP_VERB, action_data(system, cards.GAP_VERB))
-    saved = await invoke(client, connector, fx.CONTACT, cards.GAP_SAVE_VERB,
-                         {**action_data(form, cards.GAP_SAVE_VERB), "title": "住民税の独自減免",
-                          "handling": Handling.TOOL.value, "amount": "5000000"})
+    saved = await invoke(
+        client,
+        connector,
+        fx.CONTACT,
+        cards.GAP_SAVE_VERB,
+        {
+            **action_data(form, cards.GAP_SAVE_VERB),
+            "title": "住民税の独自減免",
+            "handling": Handling.TOOL.value,
+            "amount": "5000000",
+        },
+    )
     assert "登録しました" in text(saved)
     middle = await invoke(client, connector, fx.ADMIN, cards.OVERVIEW_VERB)
     assert "Gap を精査する（1件）" in text(middle)
     review = await invoke(client, connector, fx.ADMIN, cards.REVIEW_VERB)
-    done = await invoke(client, connector, fx.ADMIN, cards.REVIEW_SAVE_VERB,
-                        {**action_data(review, cards.REVIEW_SAVE_VERB), "result_need": "妥当", "result_method": "妥当",
-                         "result_scope": "妥当", "comment_need": "必要性を確認"})
+    done = await invoke(
+        client,
+        connector,
+        fx.ADMIN,
+        cards.REVIEW_SAVE_VERB,
+        {
+            **action_data(review, cards.REVIEW_SAVE_VERB),
+            "result_need": "妥当",
+            "result_method": "妥当",
+            "result_scope": "妥当",
+            "comment_need": "必要性を確認",
+        },
+    )
     assert "精査済み（妥当）" in text(done)
     after = await invoke(client, connector, fx.ADMIN, cards.OVERVIEW_VERB)
     assert "Gap を精査する（0件）" in text(after)
@@ -70,7 +91,9 @@ async def test_staff_may_not_open_a_system(client, connector):
 
 
 async def test_the_keyword_opens_the_programme(client, connector):
-    response = await client.post("/api/messages", json=personal_message(connector.url, "標準化", user_aad=fx.STAFF))
+    response = await client.post(
+        "/api/messages", json=personal_message(connector.url, "標準化", user_aad=fx.STAFF)
+    )
     assert response.status in (200, 201)
     assert "業務システムの標準化 全体の状況" in text(connector.cards()[-1])
 
