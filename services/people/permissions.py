@@ -18,7 +18,9 @@ Relations:
 - ``BUREAU_CONTACT``: a bureau contact of the resource's bureau (any unit of that bureau);
 - ``DX_PRO_OF_BUREAU``: a DX PRO of *any* department of the resource's bureau (the online-
   procedures actuals: "only the bureau's own DX PROs and admins may submit");
-- ``DX_PRO_OF_DEPARTMENT``: a DX PRO of the resource's department.
+- ``DX_PRO_OF_DEPARTMENT``: a DX PRO of the resource's department;
+- ``UNIT_CONTACT``: a bureau contact whose scope contains the resource's unit (``bureau``, ``department``,
+  ``section``): a bureau-wide contact covers the whole bureau, a section's contact only that section.
 
 A bureau- or department-scoped kind asked about without a bureau means "all bureaus": only
 ``EVERYONE`` and administrators match then. Use ``ResourceKind.GENERAL`` for city-wide summaries
@@ -66,6 +68,8 @@ class Relation(enum.Enum):
     BUREAU_CONTACT = "bureau_contact"
     DX_PRO_OF_BUREAU = "dx_pro_of_bureau"
     DX_PRO_OF_DEPARTMENT = "dx_pro_of_department"
+    # --- standardization ---
+    UNIT_CONTACT = "unit_contact"  # a bureau contact whose scope covers the resource's unit (down to 課・室)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ POLICIES: dict[ResourceKind, Policy] = {
     ),
     ResourceKind.MYNUMBER: _p("マイナンバー情報総点検の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
     # --- standardization ---
-    ResourceKind.STANDARDIZATION: _p("業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
+    ResourceKind.STANDARDIZATION: _p("業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.UNIT_CONTACT]),
     ResourceKind.STANDARDIZATION_REVIEW: _p("業務システム標準化の Gap 精査", read=_BUREAU_RECORDS),
     ResourceKind.CASHLESS: _p("キャッシュレス導入の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
     ResourceKind.DX: _p("DX実行計画・実施報告", read=[R.MANAGER], write=[R.DX_PRO_OF_DEPARTMENT]),
@@ -111,6 +115,7 @@ class Resource:
     bureau: str | None = None
     department: str | None = None
     owner: str | None = None  # Entra object id of the person the record is about
+    section: str | None = None  # --- standardization ---: the 課・室 (a system's owning section)
 
     @classmethod
     def of(cls, kind: ResourceKind, unit: OrgUnit | None = None, *, owner: str | None = None) -> Resource:
@@ -118,7 +123,7 @@ class Resource:
 
     @property
     def place(self) -> str:
-        return "/".join(p for p in (self.bureau, self.department) if p)
+        return "/".join(p for p in (self.bureau, self.department, self.section) if p)
 
 
 @dataclass(frozen=True)
@@ -167,10 +172,12 @@ def _matches(person: Person, relation: Relation, resource: Resource) -> str:
         if relation is Relation.MANAGER and grant.role is Role.MANAGER:
             if not scope.department or not resource.department or scope.department == resource.department:
                 return grant.label
-        elif relation is Relation.BUREAU_CONTACT and grant.role is Role.BUREAU_CONTACT:
+        elif relation is Relation.BUREAU_CONTACT and grant.role is Role.BUREAU_CONTACT or relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO:
             return grant.label
-        elif relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO:
-            return grant.label
+        elif relation is Relation.UNIT_CONTACT and grant.role is Role.BUREAU_CONTACT:  # --- standardization ---
+            department = resource.department or ""
+            if scope.contains(OrgUnit(resource.bureau, department, resource.section or "" if department else "")):
+                return grant.label
         elif (
             relation is Relation.DX_PRO_OF_DEPARTMENT
             and grant.role is Role.DX_PRO
@@ -191,6 +198,7 @@ def _who(relation: Relation, resource: Resource) -> str:
         Relation.BUREAU_CONTACT: f"{bureau}の局担当（制度担当・システム所管課）",
         Relation.DX_PRO_OF_BUREAU: f"{bureau}の DX PRO",
         Relation.DX_PRO_OF_DEPARTMENT: f"{department}の DX PRO",
+        Relation.UNIT_CONTACT: f"{resource.place or bureau}を担当する局担当（システム所管課）",  # --- standardization ---
     }[relation]
 
 

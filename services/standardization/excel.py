@@ -21,6 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.people.identity import OrgUnit
 from services.standardization import rules
 from services.standardization.models import (
     REVIEW_POINTS,
@@ -45,7 +46,7 @@ SYSTEM_COLUMNS = (
     "番号",
     "業務",
     "所管局",
-    "所管課",
+    "所管課（部/課）",
     "事業者",
     "移行の難易度が極めて高い（変更不可）",
     "特定移行支援システム",
@@ -398,9 +399,18 @@ def _parse_systems(
         if any(s.number == number for s in result):
             r.problem(f"A{n}", f"番号 {number} が重複しています")
         bureau, section, vendor = _text(row[2]), _text(row[3]), _text(row[4])
-        for col, value in (("C", bureau), ("D", section), ("E", vendor)):
+        for col, value in (("C", bureau), ("E", vendor)):
             if len(value) > 100 or any(ch in value for ch in "/\\#?|"):
                 r.problem(f"{col}{n}", "100文字以内で、/ \\ # ? | を含めずに入力してください")
+        section = section.replace("／", "/")
+        if section:
+            try:
+                unit = OrgUnit.parse(f"{bureau or '局'}/{section}")
+                section = "/".join(p for p in (unit.department, unit.section) if p)
+            except ValueError:
+                r.problem(f"D{n}", "所管課は「部」か「部/課」の形で入力してください（例: 税務部/市民税課）")
+            if not bureau:
+                r.problem(f"C{n}", "所管課を入力するときは所管局も入力してください")
         special = r.flag(f"G{n}", row[6])
         own = r.day(f"H{n}", row[7])
         if own and not (system.hard or special):

@@ -198,7 +198,11 @@ class StandardizationService:
 
     @staticmethod
     def resource(system: System, kind: ResourceKind = ResourceKind.STANDARDIZATION) -> Resource:
-        return Resource(kind, bureau=system.bureau or None)
+        """The system as a permission resource: its bureau and owning section (``部`` or ``部/課``)."""
+        department, _, section = system.section.partition("/")
+        return Resource(
+            kind, bureau=system.bureau or None, department=department or None, section=section or None
+        )
 
     def may_write(self, person: Person, system: System) -> bool:
         return check(person, Action.WRITE, self.resource(system)).allowed

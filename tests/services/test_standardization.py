@@ -285,3 +285,28 @@ def test_due_alerts_cover_due_soon_overdue_steps_and_past_deadlines(service, peo
     assert ("01", "step_overdue") in kinds
     early = service.due_alerts(date(2023, 7, 25))
     assert {a.step for a in early if a.kind.value == "due_soon"} == {"見積依頼"}
+
+
+def test_a_section_contact_writes_only_the_systems_of_their_section(service, people, store, clock):
+    admin = actor(people, fx.ADMIN)
+    systems = [
+        replace(s, section={"07": "健康部/国保課", "11": "長寿社会部/介護保険課"}.get(s.number, s.section))
+        for s in service.systems()
+    ]
+    service.replace_all(admin, systems, service.steps(), None, "test")
+    from services.people.identity import Actor, OrgUnit, Person, Role, RoleGrant
+
+    section_contact = Actor(
+        Person(
+            "s",
+            "国保 担当",
+            grants=(RoleGrant(Role.BUREAU_CONTACT, OrgUnit("健康福祉局", "健康部", "国保課")),),
+        )
+    )
+    assert "登録しました" in service.add_gap(section_contact, "07", {"title": "x"}).message
+    with pytest.raises(Forbidden, match="健康福祉局/長寿社会部/介護保険課を担当する局担当"):
+        service.add_gap(section_contact, "11", {"title": "x"})
+    bureau_contact = Actor(
+        Person("b", "局 担当", grants=(RoleGrant(Role.BUREAU_CONTACT, OrgUnit("健康福祉局")),))
+    )
+    assert service.add_gap(bureau_contact, "11", {"title": "y"}).message
