@@ -50,6 +50,8 @@ GAP_VERB = "standardization.gap"
 GAP_SAVE_VERB = "standardization.gap_save"
 REVIEW_VERB = "standardization.review"
 REVIEW_SAVE_VERB = "standardization.review_save"
+COSTS_VERB = "standardization.costs"
+COSTS_SAVE_VERB = "standardization.costs_save"
 EXPORT_VERB = "standardization.export"
 IMPORT_VERB = "standardization.import"
 SYSTEM_INPUT = "system_choice"
@@ -384,6 +386,8 @@ def system_card(view: SystemView, *, message: str = "", warning: str = "") -> di
             ]
         ),
     ]
+    if view.may_write:
+        actions.append(submit_action("見積を入力する", COSTS_VERB, {"system": system.number}))
     actions += [submit_action("全体の状況", OVERVIEW_VERB), menu_action()]
     return adaptive_card(body, actions)
 
@@ -530,6 +534,57 @@ def gap_card(
         body,
         [
             submit_action("登録する", GAP_SAVE_VERB, {"system": system.number}),
+            submit_action("戻る", SYSTEM_VERB, {"system": system.number}),
+        ],
+    )
+
+
+def costs_card(
+    system: System,
+    etag: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice_text: str = "",
+) -> dict:
+    errors = errors or {}
+    c = system.costs
+    values = values or {
+        "eligible": str(c.eligible or ""),
+        **{f"outside_{i}": str(v or "") for i, v in enumerate(c.outside)},
+    }
+    body: list[dict] = [
+        *header(f"見積の入力: {system.label}", "標準化対応に伴う全経費（円）", ICON),
+        text_block(
+            "補助金で賄えない費用と補助対象外の費用は、すべて市費で補います。各課で適正な見積精査を"
+            "お願いします。空欄は0円です。",
+            size="Small",
+            isSubtle=True,
+        ),
+    ]
+    if notice_text:
+        body.append(error_banner(notice_text))
+    elif errors:
+        body.append(error_banner("入力内容を確認してください。"))
+    labels = [
+        ("eligible", "補助対象経費（移行経費等のうち補助対象）"),
+        *((f"outside_{i}", f"補助対象外: {cat.value}") for i, cat in enumerate(CostCategory)),
+    ]
+    for key, label in labels:
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": key,
+                "label": label,
+                "value": values.get(key, ""),
+                "placeholder": "例: 12,000,000",
+            }
+        )
+        body += _field_error(errors, key)
+    return adaptive_card(
+        body,
+        [
+            submit_action("保存する", COSTS_SAVE_VERB, {"system": system.number, "etag": etag}),
             submit_action("戻る", SYSTEM_VERB, {"system": system.number}),
         ],
     )

@@ -33,6 +33,7 @@ from services.standardization import store as st
 from services.standardization.models import (
     REVIEW_POINTS,
     AlertKind,
+    Costs,
     CostSummary,
     Gap,
     Handling,
@@ -54,7 +55,15 @@ AUDIT_KIND = "standardization"
 DEFAULT_ALERT_DAYS = 5
 MAX_TITLE = 100
 MAX_TEXT = 1000
-MAX_YEN = 10**13  # ten trillion yen: anything above is a typing error
+MAX_YEN = 10**13
+COST_FIELDS = (
+    "eligible",
+    "outside_0",
+    "outside_1",
+    "outside_2",
+    "outside_3",
+    "outside_4",
+)  # ten trillion yen: anything above is a typing error
 
 
 class StandardizationError(Exception):
@@ -343,6 +352,35 @@ class StandardizationService:
         return duplicate or Saved(
             f"{system.label} の「{definition.name}」を「{status.value}」で保存しました。"
         )
+
+    def update_costs(self, actor: Actor, number: str, data: Mapping[str, Any]) -> Saved:
+        """A system's estimate: the subsidy-eligible part and the rest by ※1 category (yen; blank is 0)."""
+        system = self.system(number)
+        require(actor.person, Action.WRITE, self.resource(system))
+        values = {k: clean_text(data.get(k)) for k in COST_FIELDS}
+        errors: dict[str, str] = {}
+        amounts = []
+        for key in COST_FIELDS:
+            amount, problem = parse_yen(values[key])
+            if problem:
+                errors[key] = problem
+            amounts.append(amount or 0)
+        if errors:
+            raise FormError(errors, values)
+        new = replace(system, costs=Costs(amounts[0], tuple(amounts[1:])))
+        marker = st.submission_key(actor.object_id, f"costs|{system.number}|{data.get('etag')}", values)
+        change = Change(
+            AUDIT_KIND,
+            f"{system.number}|costs",
+            "update",
+            st.system_doc(system)["costs"],
+            st.system_doc(new)["costs"],
+        )
+        etag = str(data.get("etag") or system.etag)
+        duplicate = self._save(
+            actor, [change], [BatchOperation("upsert", st.system_entity(new), etag)], marker
+        )
+        return duplicate or Saved(f"{system.label} の見積を保存しました（合計 {new.costs.total:,}円）。")
 
     def add_gap(self, actor: Actor, number: str, data: Mapping[str, Any]) -> Saved:
         system = self.system(number)

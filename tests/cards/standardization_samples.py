@@ -98,6 +98,17 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
             },
         ),
     )
+    yield "standardization:costs", lambda: cards.costs_card(detail.status.system, "etag")
+    yield (
+        "standardization:costs-errors",
+        lambda: cards.costs_card(
+            detail.status.system,
+            "etag",
+            values={"eligible": LONG},
+            errors={f"outside_{i}": "x" for i in range(5)},
+            notice_text="ほかの方が先に更新しました。",
+        ),
+    )
     yield "standardization:gap", lambda: cards.gap_card(detail.status.system)
     yield (
         "standardization:gap-errors",

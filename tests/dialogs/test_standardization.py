@@ -168,3 +168,22 @@ async def test_the_export_builds_a_workbook_and_an_edited_one_imports_whole_or_n
     # 500,000,000 eligible against a 100,000,000 cap: 5 times, as the material says
     assert "5.00倍" in text(overview) and "市費（見積の合計 − 補助金）" in text(overview)
     assert "450,000,000円" in text(overview)  # 400M + 50M + 100M − 100M
+
+
+async def test_a_section_enters_its_estimate_and_the_overview_shares_the_city_cost(dialog, people):
+    contact, admin = fx.actor_of(people, fx.CONTACT), fx.actor_of(people, fx.ADMIN)
+    system = await dialog.act(None, contact, cards.SYSTEM_VERB, {"system": "03"})
+    form = await dialog.act(None, contact, cards.COSTS_VERB, action_data(system, cards.COSTS_VERB))
+    data = action_data(form, cards.COSTS_SAVE_VERB)
+    bad = await dialog.act(
+        None, contact, cards.COSTS_SAVE_VERB, {**data, "eligible": "1.5", "outside_1": "200"}
+    )
+    assert "0以上の整数（円）" in text(bad) and inputs(bad)["outside_1"]["value"] == "200"
+    saved = await dialog.act(
+        None, contact, cards.COSTS_SAVE_VERB, {**data, "eligible": "１,０００,０００", "outside_1": "200,000"}
+    )
+    assert "見積を保存しました（合計 1,200,000円）" in text(saved)
+    overview = await dialog.act(None, admin, cards.OVERVIEW_VERB, {})
+    assert (
+        "1,200,000円" in text(overview) and "Chart.Donut" in text(overview) and "端数の扱い" in text(overview)
+    )
