@@ -167,7 +167,8 @@ def cost_section(costs: CostSummary, *, detailed: bool = True) -> list[dict]:
         _section("💴 経費（見積）と補助金"),
         fact_set(facts),
         text_block(
-            f"{SNAPSHOT_LABEL}: 補助金対象の移行経費等は、国から本市への補助金額上限の約{costs.snapshot_ratio}倍"
+            f"{SNAPSHOT_LABEL}: 補助金対象の移行経費等は、"
+            f"国から本市への補助金額上限の約{costs.snapshot_ratio}倍"
             "の状況で、補助金で賄えない費用と補助対象外の費用はすべて市費で補います。",
             size="Small",
             isSubtle=True,
@@ -206,7 +207,8 @@ def overview_card(
         for s in late:
             if s.overdue:
                 lines.append(
-                    f"⛔ {s.system.label}（{s.system.bureau or '所管未設定'}）: 移行期限 {_short(s.deadline.due)}"
+                    f"⛔ {s.system.label}（{s.system.bureau or '所管未設定'}）: "
+                    f"移行期限 {_short(s.deadline.due)}"
                     f" から{s.overdue.label}"
                 )
             if s.data_overdue:
@@ -674,7 +676,8 @@ def alert_card(alert: StepAlert, due: DueAlert | None = None) -> dict:
     if alert.kind is AlertKind.DEADLINE:
         title = f"⛔ {where}: 移行期限を過ぎています"
         lines = [
-            f"移行期限 {_short(alert.due)} から{alert.overdue.label if alert.overdue else ''}。稼働していません。"
+            f"移行期限 {_short(alert.due)} から{alert.overdue.label if alert.overdue else ''}。"
+            "稼働していません。"
         ]
     elif alert.kind is AlertKind.STEP_OVERDUE:
         title = f"⛔ {where}: 「{alert.step}」の期限を過ぎています"
@@ -711,8 +714,9 @@ def import_help_card(message: str = "") -> dict:
         body.append(notice(message))
     body.append(
         text_block(
-            "「Excel を出力」で受け取ったファイルの「システム」「工程」「工程の設定」「補助金」シートを編集し、このチャットに"
-            "添付して送ってください（ICTイノベーション推進室のみ）。所管局・所管課・事業者・特定移行支援システム・個別の期限"
+            "「Excel を出力」で受け取ったファイルの「システム」「工程」「工程の設定」「補助金」シートを編集し、"
+            "このチャットに添付して送ってください（ICTイノベーション推進室のみ）。"
+            "所管局・所管課・事業者・特定移行支援システム・個別の期限"
             "（主務省令で設定された移行管理の期限など）・見積額・補助金額の上限を更新できます。取り込みはすべて成功したときだけ"
             "反映され、誤りがあればセル番地を示して何も変更しません。"
         )

@@ -17,247 +17,51 @@ Who may do what (``services.people.permissions``):
 from __future__ import annotations
 
 import json
-import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from services.audit.models import Change
-from services.audit.trail import AuditLog
-from services.kernel.seed import SeedError, read_seed_frame
 from services.people.identity import Actor, Person
-from services.people.permissions import Action, Resource, ResourceKind, check, require
+from services.people.permissions import Action, Resource, ResourceKind, require
 from services.standardization import rules
 from services.standardization import store as st
+from services.standardization.forms import (  # noqa: F401 - re-exported for the dialog and tests
+    COST_FIELDS,
+    MAX_TEXT,
+    MAX_TITLE,
+    FormError,
+    OutOfOrder,
+    StandardizationError,
+    UnknownSystem,
+    choice,
+    clean_text,
+    parse_day,
+    parse_yen,
+)
 from services.standardization.models import (
     REVIEW_POINTS,
-    AlertKind,
     Costs,
-    CostSummary,
     Gap,
     Handling,
-    Overview,
     Review,
     ReviewResult,
     Saved,
     Step,
-    StepAlert,
     StepDef,
     StepStatus,
     System,
-    SystemStatus,
-    SystemView,
 )
-from storage.base import BatchFailed, BatchOperation, Entity, EntityExists, ETagMismatch, TableStore
+from services.standardization.reads import DEFAULT_ALERT_DAYS, StandardizationReads  # noqa: F401 - re-exported
+from storage.base import BatchFailed, BatchOperation, Entity, EntityExists, ETagMismatch
 
 AUDIT_KIND = "standardization"
-DEFAULT_ALERT_DAYS = 5
-MAX_TITLE = 100
-MAX_TEXT = 1000
-MAX_YEN = 10**13
-COST_FIELDS = (
-    "eligible",
-    "outside_0",
-    "outside_1",
-    "outside_2",
-    "outside_3",
-    "outside_4",
-)  # ten trillion yen: anything above is a typing error
 
 
-class StandardizationError(Exception):
-    """A request that cannot be done; ``str(error)`` is a Japanese sentence for the user."""
-
-
-class UnknownSystem(StandardizationError):
-    def __init__(self, number: str):
-        super().__init__(f"番号「{number}」のシステムはありません。")
-
-
-class FormError(StandardizationError):
-    """The submission was not saved: ``errors`` (field -> Japanese message) and ``values`` (what
-    was typed) let the card come back with the input kept and the error next to the field."""
-
-    def __init__(self, errors: Mapping[str, str], values: Mapping[str, Any], notice: str = ""):
-        super().__init__(notice or "；".join(errors.values()))
-        self.errors = dict(errors)
-        self.values = dict(values)
-        self.notice = notice
-
-
-class OutOfOrder(StandardizationError):
-    """A review asked for a gap while an earlier-submitted one is still waiting (※3)."""
-
-
-# --- parsing what a card sends ---------------------------------------------------------------
-
-
-def clean_text(value: Any) -> str:
-    return " ".join(unicodedata.normalize("NFKC", str(value or "")).split()) if value is not None else ""
-
-
-def choice(value: Any) -> str:
-    """A ChoiceSet value, as sent (labels keep their full-width brackets)."""
-    return str(value or "").strip()[:100]
-
-
-def parse_yen(value: Any) -> tuple[int | None, str]:
-    """An amount in yen: NFKC, commas and a trailing 円 allowed; (value, error)."""
-    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip().replace(",", "")
-    text = text.removesuffix("円").strip()
-    if text == "":
-        return None, ""
-    if len(text) > 16 or not text.isascii() or not text.isdigit():
-        return None, f"0以上の整数（円）で入力してください（入力: {str(value)[:20]}）"
-    amount = int(text)
-    if amount > MAX_YEN:
-        return None, "金額が大きすぎます"
-    return amount, ""
-
-
-def parse_day(value: Any) -> tuple[date | None, str]:
-    text = clean_text(value)
-    if not text:
-        return None, ""
-    try:
-        return date.fromisoformat(text), ""
-    except ValueError:
-        return None, f"日付は YYYY-MM-DD で入力してください（入力: {text[:20]}）"
-
-
-class StandardizationService:
-    def __init__(
-        self,
-        store: TableStore,
-        clock: Callable[[], datetime],
-        *,
-        alert_days: int = DEFAULT_ALERT_DAYS,
-        audit: AuditLog | None = None,
-    ):
-        self._store = store
-        self._clock = clock
-        self.alert_days = alert_days
-        self._audit = audit or AuditLog(store, clock)
-
-    # --- reading ------------------------------------------------------------------------------
-
-    def _initialise(self) -> None:
-        """Create the config and the 20 systems from the stored seed (insert-if-absent)."""
-        try:
-            operations = read_seed_frame(self._store, "standardization_systems")
-            schedule = read_seed_frame(self._store, "standardization_budget_schedule")
-        except SeedError as error:
-            raise StandardizationError(
-                "標準化のシードデータがありません（--seed で起動してください）。"
-            ) from error
-        steps = rules.default_steps(schedule.to_dict("records"))
-        entities = [st.config_entity(steps, None)]
-        for row in operations.to_dict("records"):
-            system = System(
-                row["番号"],
-                row["業務"],
-                row["システム区分"],
-                row["所管局"],
-                hard=bool(row["移行の難易度が極めて高い"]),
-                steps=tuple(Step(s.key) for s in steps),
-            )
-            entities.append(st.system_entity(system))
-        try:
-            self._store.batch(st.TABLE, [BatchOperation("insert", e) for e in entities])
-        except BatchFailed as error:  # another instance initialised it first
-            if not isinstance(error.cause, EntityExists):
-                raise
-
-    def _config(self) -> Entity:
-        entity = self._store.get(st.TABLE, st.PARTITION, st.CONFIG_ROW)
-        if entity is None:
-            self._initialise()
-            entity = self._store.get(st.TABLE, st.PARTITION, st.CONFIG_ROW)
-        assert entity is not None
-        return entity
-
-    def steps(self) -> tuple[StepDef, ...]:
-        return st.config_from(self._config())[0]
-
-    def cap(self) -> int | None:
-        return st.config_from(self._config())[1]
-
-    def systems(self) -> list[System]:
-        self._config()
-        return [
-            st.system_from(e)
-            for e in self._store.query(st.TABLE, st.PARTITION)
-            if e.row_key.startswith(st.SYSTEM_PREFIX)
-        ]
-
-    def system(self, number: str) -> System:
-        self._config()
-        entity = self._store.get(st.TABLE, st.PARTITION, st.SYSTEM_PREFIX + clean_text(number))
-        if entity is None:
-            raise UnknownSystem(clean_text(number))
-        return st.system_from(entity)
-
-    def gaps(self) -> list[Gap]:
-        return [
-            st.gap_from(e)
-            for e in self._store.query(st.TABLE, st.PARTITION)
-            if e.row_key.startswith(st.GAP_PREFIX)
-        ]
-
-    @staticmethod
-    def resource(system: System, kind: ResourceKind = ResourceKind.STANDARDIZATION) -> Resource:
-        """The system as a permission resource: its bureau and owning section (``部`` or ``部/課``)."""
-        department, _, section = system.section.partition("/")
-        return Resource(
-            kind, bureau=system.bureau or None, department=department or None, section=section or None
-        )
-
-    def may_write(self, person: Person, system: System) -> bool:
-        return check(person, Action.WRITE, self.resource(system)).allowed
-
-    def may_read(self, person: Person, system: System) -> bool:
-        return check(person, Action.READ, self.resource(system)).allowed
-
-    @staticmethod
-    def may_review(person: Person) -> bool:
-        return check(person, Action.WRITE, Resource(ResourceKind.STANDARDIZATION_REVIEW)).allowed
-
-    def statuses(self, as_of: date) -> list[SystemStatus]:
-        steps, gaps = self.steps(), self.gaps()
-        return [rules.system_status(s, steps, gaps, as_of, self.alert_days) for s in self.systems()]
-
-    def costs(self) -> CostSummary:
-        return rules.cost_summary(self.systems(), self.cap())
-
-    def overview(self, viewer: Person, as_of: date) -> Overview:
-        require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
-        return Overview(
-            as_of, tuple(self.statuses(as_of)), self.costs(), rules.review_queue(self.gaps()), self.steps()
-        )
-
-    def detail(self, viewer: Person, number: str, as_of: date) -> SystemView:
-        system = self.system(number)
-        require(viewer, Action.READ, self.resource(system))
-        gaps = self.gaps()
-        queue = rules.review_queue(gaps)
-        positions = {g.id: i + 1 for i, g in enumerate(queue)}
-        status = rules.system_status(system, self.steps(), gaps, as_of, self.alert_days)
-        mine = tuple(g for g in gaps if g.system == system.number)
-        return SystemView(status, mine, self.may_write(viewer, system), self.may_review(viewer), positions)
-
-    def readable_systems(self, viewer: Person) -> list[System]:
-        return [s for s in self.systems() if self.may_read(viewer, s)]
-
-    def gap(self, gap_id: str) -> Gap:
-        gap = next((g for g in self.gaps() if g.id == clean_text(gap_id)), None)
-        if gap is None:
-            raise StandardizationError(f"Gap「{clean_text(gap_id)}」は見つかりません。")
-        return gap
-
-    def review_queue(self, viewer: Person) -> tuple[Gap, ...]:
-        require(viewer, Action.READ, Resource(ResourceKind.STANDARDIZATION_REVIEW))
-        return rules.review_queue(self.gaps())
+class StandardizationService(StandardizationReads):
+    """The whole service: :class:`StandardizationReads` plus every write (permission, validation,
+    ETag, duplicate marker, audit)."""
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -528,56 +332,6 @@ class StandardizationService:
             raise StandardizationError(
                 "取り込み中にほかの方が更新しました。もう一度取り込んでください。"
             ) from error
-
-    # --- alerts -------------------------------------------------------------------------------
-
-    def due_alerts(self, as_of: date) -> list[StepAlert]:
-        """Steps due within N business days, overdue steps, systems past their deadline."""
-        alerts = []
-        for status in self.statuses(as_of):
-            system = status.system
-            if status.overdue and status.deadline.due:
-                alerts.append(
-                    StepAlert(
-                        AlertKind.DEADLINE,
-                        system.number,
-                        system.operation,
-                        system.bureau,
-                        "",
-                        "",
-                        status.deadline.due,
-                        status.overdue,
-                    )
-                )
-            for view in status.steps:
-                if view.end is None or status.live_on:
-                    continue
-                if view.overdue and not view.definition.until_deadline:
-                    alerts.append(
-                        StepAlert(
-                            AlertKind.STEP_OVERDUE,
-                            system.number,
-                            system.operation,
-                            system.bureau,
-                            view.definition.name,
-                            view.definition.key,
-                            view.end,
-                            view.overdue,
-                        )
-                    )
-                elif view.due_soon:
-                    alerts.append(
-                        StepAlert(
-                            AlertKind.DUE_SOON,
-                            system.number,
-                            system.operation,
-                            system.bureau,
-                            view.definition.name,
-                            view.definition.key,
-                            view.end,
-                        )
-                    )
-        return alerts
 
 
 def _step_audit(step: Step) -> dict[str, Any]:

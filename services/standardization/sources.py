@@ -22,7 +22,10 @@ def as_due_alert(alert: StepAlert) -> DueAlert:
     if alert.kind is AlertKind.DEADLINE:
         title = f"{where}: 移行期限（{due}）を過ぎています（{alert.overdue.label if alert.overdue else ''}）"
         why = "標準準拠システムへの移行期限を過ぎても、稼働の報告がないためお知らせしています。"
-        step = "移行の見通しを確認し、稼働したら「稼働」の工程を完了にしてください。ICTイノベーション推進室にもご相談ください。"
+        step = (
+            "移行の見通しを確認し、稼働したら「稼働」の工程を完了にしてください。"
+            "ICTイノベーション推進室にもご相談ください。"
+        )
     elif alert.kind is AlertKind.STEP_OVERDUE:
         title = f"{where}: 「{alert.step}」の期限（{due}）を過ぎています"
         why = "工程の期限を過ぎても完了の報告がないためお知らせしています。"
