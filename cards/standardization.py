@@ -680,8 +680,11 @@ def alert_card(alert: StepAlert, due: DueAlert | None = None) -> dict:
             "稼働していません。"
         ]
     elif alert.kind is AlertKind.STEP_OVERDUE:
-        title = f"⛔ {where}: 「{alert.step}」の期限を過ぎています"
-        lines = [f"期限 {_short(alert.due)} から{alert.overdue.label if alert.overdue else ''}。"]
+        title = f"⛔ {where}: 期限を過ぎた工程があります"
+        lines = [
+            f"期限を過ぎた工程: {alert.step}",
+            f"最も古い期限 {_short(alert.due)} から{alert.overdue.label if alert.overdue else ''}。",
+        ]
     else:
         title = f"⏰ {where}: 「{alert.step}」の期限が近づいています"
         lines = [f"期限は {_day(alert.due)} です。"]

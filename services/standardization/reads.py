@@ -183,46 +183,49 @@ class StandardizationReads:
     # --- alerts -------------------------------------------------------------------------------
 
     def due_alerts(self, as_of: date) -> list[StepAlert]:
-        """Steps due within N business days, overdue steps, systems past their deadline."""
+        """Per system: past its deadline (one alert); its overdue steps (one alert listing them all,
+        again when another step becomes overdue); each step due within N business days."""
         alerts = []
         for status in self.statuses(as_of):
-            system = status.system
+            s = status.system
+            if status.live_on:
+                continue
             if status.overdue and status.deadline.due:
                 alerts.append(
                     StepAlert(
                         AlertKind.DEADLINE,
-                        system.number,
-                        system.operation,
-                        system.bureau,
+                        s.number,
+                        s.operation,
+                        s.bureau,
                         "",
                         "",
                         status.deadline.due,
                         status.overdue,
                     )
                 )
-            for view in status.steps:
-                if view.end is None or status.live_on:
-                    continue
-                if view.overdue and not view.definition.until_deadline:
-                    alerts.append(
-                        StepAlert(
-                            AlertKind.STEP_OVERDUE,
-                            system.number,
-                            system.operation,
-                            system.bureau,
-                            view.definition.name,
-                            view.definition.key,
-                            view.end,
-                            view.overdue,
-                        )
+            late = [v for v in status.steps if v.overdue and v.end and not v.definition.until_deadline]
+            if late:
+                first = min(late, key=lambda v: v.end or as_of)
+                alerts.append(
+                    StepAlert(
+                        AlertKind.STEP_OVERDUE,
+                        s.number,
+                        s.operation,
+                        s.bureau,
+                        "・".join(v.definition.name for v in late),
+                        "+".join(v.definition.key for v in late),
+                        first.end or as_of,
+                        first.overdue,
                     )
-                elif view.due_soon:
+                )
+            for view in status.steps:
+                if view.due_soon and view.end:
                     alerts.append(
                         StepAlert(
                             AlertKind.DUE_SOON,
-                            system.number,
-                            system.operation,
-                            system.bureau,
+                            s.number,
+                            s.operation,
+                            s.bureau,
                             view.definition.name,
                             view.definition.key,
                             view.end,

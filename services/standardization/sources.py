@@ -27,7 +27,7 @@ def as_due_alert(alert: StepAlert) -> DueAlert:
             "ICTイノベーション推進室にもご相談ください。"
         )
     elif alert.kind is AlertKind.STEP_OVERDUE:
-        title = f"{where}: 「{alert.step}」の期限（{due}）を過ぎています"
+        title = f"{where}: 期限を過ぎた工程があります（{alert.step}）"
         why = "工程の期限を過ぎても完了の報告がないためお知らせしています。"
         step = "工程が終わっていれば、カードの「工程を更新する」から完了にしてください。"
     else:
