@@ -356,11 +356,11 @@ def system_card(view: SystemView, *, message: str = "", warning: str = "") -> di
                 state += f"（精査順 {view.queue_positions[g.id]}番目）"
             facts.append((f"{g.sequence}. {g.title}", f"{g.handling.value}・{state}"))
         body.append(fact_set(facts))
-        reviewed = [g for g in view.gaps if g.review]
-        for g in reviewed[-3:]:
+        reviewed = [(g, g.review) for g in view.gaps if g.review]
+        for g, review in reviewed[-3:]:
             comments = "、".join(
                 f"{label}: {r.value}" + (f"（{c}）" if c else "")
-                for (_, label), r, c in zip(REVIEW_POINTS, g.review.results, g.review.comments, strict=True)
+                for (_, label), r, c in zip(REVIEW_POINTS, review.results, review.comments, strict=True)
             )
             body.append(text_block(f"精査結果 {g.sequence}. {g.title}: {comments}", size="Small"))
         if len(view.gaps) > MAX_GAPS_LISTED:

@@ -128,7 +128,8 @@ def workbook_bytes(
     systems: Sequence[System], steps: Sequence[StepDef], cap: int | None, gaps: Sequence[Gap], as_of: date
 ) -> bytes:
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    for sheet in list(workbook.worksheets):
+        workbook.remove(sheet)
     costs = rules.cost_summary(systems, cap)
     _sheet(
         workbook,
