@@ -187,3 +187,18 @@ async def test_a_section_enters_its_estimate_and_the_overview_shares_the_city_co
     assert (
         "1,200,000円" in text(overview) and "Chart.Donut" in text(overview) and "端数の扱い" in text(overview)
     )
+
+
+async def test_the_export_button_offers_the_workbook_through_the_file_flow(store, clock, people):
+    offered = []
+
+    class Files:
+        async def offer(self, turn, actor, offer):
+            offered.append(offer)
+            return {"type": "AdaptiveCard", "version": "1.5", "body": []}
+
+    dialog = StandardizationDialog(INFO, DialogDeps(store=store, clock=clock, people=people, files=Files()))
+    await dialog.act(None, fx.actor_of(people, fx.ADMIN), cards.EXPORT_VERB, {})
+    assert offered[0].export == "standardization.workbook" and offered[0].name.endswith(".xlsx")
+    with pytest.raises(Forbidden):
+        await dialog.act(None, fx.actor_of(people, fx.STAFF), cards.EXPORT_VERB, {})

@@ -111,3 +111,32 @@ def test_the_registry_line_gives_alerts_and_the_digest_line(store, clock):
     card = programme.alert_card(alerts[0])
     assert "このお知らせの理由" in text(card)
     assert "standardization.workbook" in programme.exports
+
+
+async def test_an_admin_sends_an_edited_workbook_in_the_chat(client, connector, files, store, clock):
+    import io
+
+    from openpyxl import load_workbook
+
+    from dialogs.standardization import export_workbook
+
+    served, _hits, base = files
+    admin = fx.actor_of(fx.load_fixtures(store, clock), fx.ADMIN)
+    workbook = load_workbook(io.BytesIO(export_workbook(DialogDeps(store=store, clock=clock), admin, {})))
+    workbook["システム"]["D8"] = "国保部門/国保課/余計"  # three levels under the bureau: not a 部/課
+    workbook["工程"]["E2"] = "おわり"
+    bad = io.BytesIO()
+    workbook.save(bad)
+    served["標準化.xlsx"] = bad.getvalue()
+    activity = personal_message(connector.url, "", user_aad=fx.ADMIN)
+    activity["attachments"] = [
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": "標準化.xlsx",
+            "content": {"downloadUrl": f"{base}/標準化.xlsx", "uniqueId": "x", "fileType": "xlsx"},
+        }
+    ]
+    await client.post("/api/messages", json=activity)
+    answer = text(connector.cards()[-1])
+    assert "取り込めませんでした" in answer and "システム!D8: 所管課は「部」か「部/課」の形" in answer
+    assert "工程!E2: 状況は 未着手・対応中・完了 のいずれかです" in answer
