@@ -213,7 +213,8 @@ def overview_card(
                 )
             if s.data_overdue:
                 lines.append(
-                    f"⛔ {s.system.label}: データ要件の適合期限 2026/3/31 から{s.data_overdue.label}"
+                    f"⛔ {s.system.label}（{s.system.bureau or '所管未設定'}）: "
+                    f"データ要件の適合期限 2026/3/31 から{s.data_overdue.label}"
                 )
         body.append(_attention(lines))
     overdue_steps = [

@@ -144,7 +144,11 @@ class Overdue:
 
     @property
     def label(self) -> str:
-        return f"{self.days:,}日超過（約{self.months}か月）" if self.months else f"{self.days:,}日超過"
+        if not self.months:
+            return f"{self.days:,}日超過"
+        years, months = divmod(self.months, 12)
+        span = f"{years}年{months}か月" if years and months else f"{years}年" if years else f"{months}か月"
+        return f"{self.days:,}日超過（約{span}）"
 
 
 @dataclass(frozen=True)

@@ -318,3 +318,16 @@ def test_overdue_steps_of_a_system_come_in_one_alert_and_each_alert_once(service
     assert alerts[1].step == "見積依頼・Gap対応・見積精査" and alerts[1].due == date(2023, 7, 31)
     every = service.due_alerts(date(2026, 12, 1))
     assert len({a.key for a in every}) == len(every)
+
+
+@pytest.mark.parametrize(
+    ("today", "label"),
+    [
+        (date(2026, 4, 15), "15日超過"),
+        (date(2026, 12, 1), "245日超過（約8か月）"),
+        (date(2027, 3, 31), "365日超過（約1年）"),
+        (date(2029, 7, 31), "1,218日超過（約3年4か月）"),
+    ],
+)
+def test_how_long_overdue_reads_in_days_months_and_years(today, label):
+    assert rules.overdue_since(DEADLINE, today).label == label
