@@ -75,12 +75,38 @@ def test_a_contact_adds_a_budgeted_gap_an_admin_reviews_it_and_the_overview_upda
     assert "共通の連携基盤で対応できないか検討してください" in text(detail)
 
 
-def test_the_overview_in_the_browser_shows_overdue_systems_and_the_costs(stack, playground):
+def test_the_same_flow_in_the_browser(stack, playground):
     ui = playground
+    ui.switch_user("contact")
     ui.send("標準化")
     card = ui.wait_for_card("全体の状況")
     expect(card).to_contain_text("01 住民基本台帳（市民人権局）: 移行期限 2026/3/31 から")
     expect(card).to_contain_text("2023年8月8日 会議資料時点")
+    ui.choose("システムを選ぶ", "06 軽自動車税", card)
     ui.click_card_button("詳細を見る", card)
-    expect(card).to_contain_text("01 住民基本台帳 システム")
-    expect(card).to_contain_text("令和7年度末（2026年3月31日）")
+    expect(card).to_contain_text("06 軽自動車税 システム")
+    expect(card).to_contain_text("主務省令で設定予定の移行管理の期限（未設定）")
+    ui.click_card_button("Gap を追加する", card)
+    expect(card).to_contain_text("Gap の追加: 06 軽自動車税")
+    ui.fill_text("Gap の内容", "納税通知書の独自様式", card)
+    ui.choose("対応方法", Handling.TOOL.value, card)
+    ui.fill_text("概算額", "2,000,000", card)
+    ui.click_card_button("登録する", card)
+    expect(card).to_contain_text("精査待ち（精査順 1番目）")
+
+    ui.switch_user("admin")
+    ui.send("標準化")
+    card = ui.wait_for_card("全体の状況")
+    ui.click_card_button("Gap を精査する（1件）", card)
+    expect(card).to_contain_text("納税通知書の独自様式")
+    for _, label in (
+        ("need", "システム化の必要性"),
+        ("method", "システム化方法の妥当性"),
+        ("scope", "システム化範囲の妥当性"),
+    ):
+        ui.choose(label, "妥当", card)
+    ui.fill_text("システム化の必要性のコメント", "様式の共通化も並行して検討", card)
+    ui.click_card_button("精査結果を保存する", card)
+    expect(card).to_contain_text("精査結果を保存しました（精査済み（妥当））")
+    ui.click_card_button("全体の状況", card)
+    expect(card).to_contain_text("Gap を精査する（0件）")
