@@ -50,6 +50,8 @@ GAP_VERB = "standardization.gap"
 GAP_SAVE_VERB = "standardization.gap_save"
 REVIEW_VERB = "standardization.review"
 REVIEW_SAVE_VERB = "standardization.review_save"
+SETTINGS_VERB = "standardization.settings"
+SETTINGS_SAVE_VERB = "standardization.settings_save"
 COSTS_VERB = "standardization.costs"
 COSTS_SAVE_VERB = "standardization.costs_save"
 EXPORT_VERB = "standardization.export"
@@ -391,6 +393,8 @@ def system_card(view: SystemView, *, message: str = "", warning: str = "") -> di
     ]
     if view.may_write:
         actions.append(submit_action("見積を入力する", COSTS_VERB, {"system": system.number}))
+    if view.may_review:
+        actions.append(submit_action("システム情報（管理者）", SETTINGS_VERB, {"system": system.number}))
     actions += [submit_action("全体の状況", OVERVIEW_VERB), menu_action()]
     return adaptive_card(body, actions)
 
@@ -537,6 +541,69 @@ def gap_card(
         body,
         [
             submit_action("登録する", GAP_SAVE_VERB, {"system": system.number}),
+            submit_action("戻る", SYSTEM_VERB, {"system": system.number}),
+        ],
+    )
+
+
+def settings_card(
+    system: System,
+    etag: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice_text: str = "",
+) -> dict:
+    errors = errors or {}
+    values = values or {
+        "bureau": system.bureau,
+        "section": system.section,
+        "vendor": system.vendor,
+        "special": "true" if system.special else "false",
+        "own_deadline": system.own_deadline.isoformat() if system.own_deadline else "",
+        "data_done_on": system.data_done_on.isoformat() if system.data_done_on else "",
+    }
+    kind = "移行の難易度が極めて高いシステム（主務省令で移行管理の期限を設定）" if system.hard else "標準"
+    body: list[dict] = [
+        *header(f"システム情報: {system.label}", "ICTイノベーション推進室", ICON),
+        fact_set([("区分（会議資料）", kind)]),
+    ]
+    if notice_text:
+        body.append(error_banner(notice_text))
+    elif errors:
+        body.append(error_banner("入力内容を確認してください。"))
+    for key, label in (("bureau", "所管局"), ("section", "所管課（部 または 部/課）"), ("vendor", "事業者")):
+        body.append(
+            {"type": "Input.Text", "id": key, "label": label, "maxLength": 100, "value": values.get(key, "")}
+        )
+        body += _field_error(errors, key)
+    body.append(
+        {
+            "type": "Input.Toggle",
+            "id": "special",
+            "title": "特定移行支援システム",
+            "value": values.get("special", "false"),
+            "valueOn": "true",
+            "valueOff": "false",
+        }
+    )
+    body.append(
+        _date_input(
+            "own_deadline",
+            "個別の期限（主務省令の移行管理の期限、または特定移行支援システムの期限）",
+            values.get("own_deadline", ""),
+        )
+    )
+    body += _field_error(errors, "own_deadline")
+    if system.hard:
+        body.append(
+            _date_input("data_done_on", "データ要件の標準に適合した日", values.get("data_done_on", ""))
+        )
+        body += _field_error(errors, "data_done_on")
+    return adaptive_card(
+        body,
+        [
+            submit_action("保存する", SETTINGS_SAVE_VERB, {"system": system.number, "etag": etag}),
             submit_action("戻る", SYSTEM_VERB, {"system": system.number}),
         ],
     )

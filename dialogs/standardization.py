@@ -129,6 +129,12 @@ class StandardizationDialog(ProgrammeDialog):
                 return cards.gap_card(system)
             if action == "gap_save":
                 return await self.gap_save(actor, number, data)
+            if action == "settings":
+                require(actor.person, Action.WRITE, Resource(ResourceKind.STANDARDIZATION))
+                system = await self._run(self.service.system, number)
+                return cards.settings_card(system, system.etag or "")
+            if action == "settings_save":
+                return await self.settings_save(actor, number, data)
             if action == "costs":
                 system = await self._run(self.service.system, number)
                 require(actor.person, Action.WRITE, self.service.resource(system))
@@ -189,6 +195,19 @@ class StandardizationDialog(ProgrammeDialog):
         except StandardizationError as error:
             system = await self._run(self.service.system, number)
             return cards.gap_card(system, values={k: str(v) for k, v in data.items()}, notice_text=str(error))
+        return await self.system(actor, number, message=saved.message)
+
+    async def settings_save(self, actor: Actor, number: str, data: dict[str, Any]) -> dict:
+        try:
+            saved = await self._run(self.service.update_system, actor, number, data, self.today())
+        except FormError as rejected:
+            system = await self._run(self.service.system, number)
+            return cards.settings_card(
+                system, str(data.get("etag") or ""), values=rejected.values, errors=rejected.errors
+            )
+        except StandardizationError as error:
+            system = await self._run(self.service.system, number)
+            return cards.settings_card(system, system.etag or "", notice_text=str(error))
         return await self.system(actor, number, message=saved.message)
 
     async def costs_save(self, actor: Actor, number: str, data: dict[str, Any]) -> dict:

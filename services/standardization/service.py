@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from services.audit.models import Change
-from services.people.identity import Actor, Person
+from services.people.identity import Actor, OrgUnit, Person
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.standardization import rules
 from services.standardization import store as st
@@ -155,6 +155,63 @@ class StandardizationService(StandardizationReads):
         )
         return duplicate or Saved(
             f"{system.label} の「{definition.name}」を「{status.value}」で保存しました。"
+        )
+
+    def update_system(self, actor: Actor, number: str, data: Mapping[str, Any], as_of: date) -> Saved:
+        """The ICT office sets a system's owner, vendor, 特定移行支援 flag and own deadline (the
+        ordinance's 移行管理の期限 of a hard-to-migrate system, or a 特定移行支援システム's)."""
+        system = self.system(number)
+        require(actor.person, Action.WRITE, Resource(ResourceKind.STANDARDIZATION))  # admins
+        values = {
+            k: clean_text(data.get(k))
+            for k in ("bureau", "section", "vendor", "own_deadline", "data_done_on")
+        }
+        values["special"] = "true" if str(data.get("special") or "").lower() == "true" else "false"
+        errors: dict[str, str] = {}
+        for key in ("bureau", "vendor"):
+            if len(values[key]) > 100 or any(ch in values[key] for ch in "/\\#?|"):
+                errors[key] = "100文字以内で、/ \\ # ? | を含めずに入力してください"
+        section = values["section"].replace("／", "/")
+        if section:
+            try:
+                unit = OrgUnit.parse(f"{values['bureau'] or '局'}/{section}")
+                section = "/".join(p for p in (unit.department, unit.section) if p)
+            except ValueError:
+                errors["section"] = "所管課は「部」か「部/課」の形で入力してください（例: 税務部/市民税課）"
+            if not values["bureau"]:
+                errors["bureau"] = "所管課を入力するときは所管局も入力してください"
+        special = values["special"] == "true"
+        own, problem = parse_day(values["own_deadline"])
+        if problem:
+            errors["own_deadline"] = problem
+        elif own and not (system.hard or special):
+            errors["own_deadline"] = "個別の期限は、移行困難システムか特定移行支援システムにだけ入力できます"
+        done, problem = parse_day(values["data_done_on"])
+        if problem:
+            errors["data_done_on"] = problem
+        elif done and done > as_of:
+            errors["data_done_on"] = "未来の日付は入力できません"
+        if errors:
+            raise FormError(errors, values)
+        new = replace(
+            system,
+            bureau=values["bureau"],
+            section=section,
+            vendor=values["vendor"],
+            special=special,
+            own_deadline=own,
+            data_done_on=done,
+        )
+        marker = st.submission_key(actor.object_id, f"system|{system.number}|{data.get('etag')}", values)
+        before = {k: v for k, v in st.system_doc(system).items() if k not in ("steps", "costs")}
+        after = {k: v for k, v in st.system_doc(new).items() if k not in ("steps", "costs")}
+        change = Change(AUDIT_KIND, system.number, "update", before, after)
+        etag = str(data.get("etag") or system.etag)
+        duplicate = self._save(
+            actor, [change], [BatchOperation("upsert", st.system_entity(new), etag)], marker
+        )
+        return duplicate or Saved(
+            f"{system.label} のシステム情報を保存しました（移行期限: {rules.deadline_of(new).label}）。"
         )
 
     def update_costs(self, actor: Actor, number: str, data: Mapping[str, Any]) -> Saved:

@@ -98,6 +98,17 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
             },
         ),
     )
+    yield "standardization:settings", lambda: cards.settings_card(detail.status.system, "etag")
+    yield (
+        "standardization:settings-errors",
+        lambda: cards.settings_card(
+            service.system("01"),
+            "etag",
+            values={"bureau": LONG, "special": "true"},
+            errors={k: "x" for k in ("bureau", "section", "vendor", "own_deadline", "data_done_on")},
+            notice_text="競合",
+        ),
+    )
     yield "standardization:costs", lambda: cards.costs_card(detail.status.system, "etag")
     yield (
         "standardization:costs-errors",

@@ -202,3 +202,49 @@ async def test_the_export_button_offers_the_workbook_through_the_file_flow(store
     assert offered[0].export == "standardization.workbook" and offered[0].name.endswith(".xlsx")
     with pytest.raises(Forbidden):
         await dialog.act(None, fx.actor_of(people, fx.STAFF), cards.EXPORT_VERB, {})
+
+
+async def test_the_ict_office_enters_the_ordinance_deadline_and_the_overdue_follows(dialog, people):
+    admin, contact = fx.actor_of(people, fx.ADMIN), fx.actor_of(people, fx.CONTACT)
+    system = await dialog.act(None, contact, cards.SYSTEM_VERB, {"system": "03"})
+    assert cards.SETTINGS_VERB not in text(system)
+    with pytest.raises(Forbidden):
+        await dialog.act(None, contact, cards.SETTINGS_VERB, {"system": "03"})
+    form = await dialog.act(None, admin, cards.SETTINGS_VERB, {"system": "01"})
+    data = action_data(form, cards.SETTINGS_SAVE_VERB)
+    refused = await dialog.act(
+        None,
+        admin,
+        cards.SETTINGS_SAVE_VERB,
+        {**data, "bureau": "市民人権局", "own_deadline": "2027-03-31", "special": "false"},
+    )
+    assert "移行困難システムか特定移行支援システムにだけ" in text(refused)
+    assert inputs(refused)["own_deadline"]["value"] == "2027-03-31"
+    saved = await dialog.act(
+        None,
+        admin,
+        cards.SETTINGS_SAVE_VERB,
+        {
+            **data,
+            "bureau": "市民人権局",
+            "section": "市民生活部/戸籍住民課",
+            "own_deadline": "2027-03-31",
+            "special": "true",
+        },
+    )
+    assert "特定移行支援システムの期限（2027年3月31日）" in text(saved) and "市民生活部/戸籍住民課" in text(
+        saved
+    )
+    overview = await dialog.act(None, admin, cards.OVERVIEW_VERB, {})
+    assert "01 住民基本台帳（市民人権局）: 移行期限" not in text(overview)  # no longer overdue
+    hard = await dialog.act(None, admin, cards.SETTINGS_VERB, {"system": "03"})
+    data = action_data(hard, cards.SETTINGS_SAVE_VERB)
+    await dialog.act(
+        None,
+        admin,
+        cards.SETTINGS_SAVE_VERB,
+        {**data, "bureau": "財政局", "own_deadline": "2026-09-30", "data_done_on": "2026-03-01"},
+    )
+    overview = await dialog.act(None, admin, cards.OVERVIEW_VERB, {})
+    assert "03 固定資産税（財政局）: 移行期限 2026/9/30 から62日超過（約2か月）" in text(overview)
+    assert "03 固定資産税（財政局）: データ要件" not in text(overview)
