@@ -331,3 +331,17 @@ def test_overdue_steps_of_a_system_come_in_one_alert_and_each_alert_once(service
 )
 def test_how_long_overdue_reads_in_days_months_and_years(today, label):
     assert rules.overdue_since(DEADLINE, today).label == label
+
+
+def test_the_alert_days_setting_is_validated_and_used(store, clock, people):
+    from services.kernel.settings import Settings, SettingsError
+
+    assert Settings.from_env({}).standardization_alert_days == 5
+    assert Settings.from_env({"STANDARDIZATION_ALERT_DAYS": "10"}).standardization_alert_days == 10
+    for value in ("0", "21", "five"):
+        with pytest.raises(SettingsError, match="STANDARDIZATION_ALERT_DAYS"):
+            Settings.from_env({"STANDARDIZATION_ALERT_DAYS": value})
+    # 2023-07-24 (Mon): 見積依頼 ends 2023-07-31, five business days later
+    near = StandardizationService(store, clock, alert_days=5).due_alerts(date(2023, 7, 24))
+    far = StandardizationService(store, clock, alert_days=4).due_alerts(date(2023, 7, 24))
+    assert {a.step for a in near} == {"見積依頼"} and far == []
