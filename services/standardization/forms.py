@@ -40,6 +40,10 @@ class FormError(StandardizationError):
         self.notice = notice
 
 
+class Conflict(StandardizationError):
+    """Somebody else saved the same record first (its ETag changed): nothing was written."""
+
+
 class OutOfOrder(StandardizationError):
     """A review asked for a gap while an earlier-submitted one is still waiting (※3)."""
 

@@ -31,6 +31,7 @@ from services.standardization.forms import (  # noqa: F401 - re-exported for the
     COST_FIELDS,
     MAX_TEXT,
     MAX_TITLE,
+    Conflict,
     FormError,
     OutOfOrder,
     StandardizationError,
@@ -92,7 +93,7 @@ class StandardizationService(StandardizationReads):
                     duplicate=True,
                 )
             if isinstance(error.cause, ETagMismatch | EntityExists):
-                raise StandardizationError(
+                raise Conflict(
                     "ほかの方が先に更新しました。最新の内容を表示しますので、確認してもう一度送信してください。"
                 ) from error
             raise
@@ -273,29 +274,35 @@ class StandardizationService(StandardizationReads):
                 "同じ内容はすでに保存されています（二重送信のため、新たには保存していません）。",
                 duplicate=True,
             )
-        counter = self._store.get(st.TABLE, st.PARTITION, st.COUNTER_ROW)
-        sequence = int(counter["last"]) + 1 if counter else 1
-        gap = Gap(
-            f"{system.number}-{sequence}",
-            system.number,
-            sequence,
-            values["title"],
-            values["detail"],
-            handling,
-            amount,
-            self._clock(),
-            actor.name,
-        )
-        counter_entity = Entity(st.PARTITION, st.COUNTER_ROW, {"last": sequence})
-        counter_op = (
-            BatchOperation("upsert", counter_entity, counter.etag)
-            if counter
-            else BatchOperation("insert", counter_entity)
-        )
-        change = Change(AUDIT_KIND, f"gap|{gap.id}", "create", None, st.gap_doc(gap))
-        duplicate = self._save(
-            actor, [change], [counter_op, BatchOperation("insert", st.gap_entity(gap))], marker
-        )
+        for attempt in range(3):  # another gap took the next number meanwhile: number it again
+            counter = self._store.get(st.TABLE, st.PARTITION, st.COUNTER_ROW)
+            sequence = int(counter["last"]) + 1 if counter else 1
+            gap = Gap(
+                f"{system.number}-{sequence}",
+                system.number,
+                sequence,
+                values["title"],
+                values["detail"],
+                handling,
+                amount,
+                self._clock(),
+                actor.name,
+            )
+            counter_entity = Entity(st.PARTITION, st.COUNTER_ROW, {"last": sequence})
+            counter_op = (
+                BatchOperation("upsert", counter_entity, counter.etag)
+                if counter
+                else BatchOperation("insert", counter_entity)
+            )
+            change = Change(AUDIT_KIND, f"gap|{gap.id}", "create", None, st.gap_doc(gap))
+            try:
+                duplicate = self._save(
+                    actor, [change], [counter_op, BatchOperation("insert", st.gap_entity(gap))], marker
+                )
+                break
+            except Conflict:
+                if attempt == 2:
+                    raise
         if duplicate:
             return duplicate
         if handling.needs_budget:

@@ -345,3 +345,26 @@ def test_the_alert_days_setting_is_validated_and_used(store, clock, people):
     near = StandardizationService(store, clock, alert_days=5).due_alerts(date(2023, 7, 24))
     far = StandardizationService(store, clock, alert_days=4).due_alerts(date(2023, 7, 24))
     assert {a.step for a in near} == {"見積依頼"} and far == []
+
+
+def test_two_gaps_submitted_at_once_get_consecutive_numbers(service, people, store):
+    contact = actor(people, fx.CONTACT)
+    service.add_gap(contact, "03", {"title": "先の Gap"})
+    real_get = store.get
+    raced = []
+
+    def get(table, pk, rk):  # another section saves a gap between our read of the counter and our write
+        entity = real_get(table, pk, rk)
+        if rk == "counter" and not raced:
+            raced.append(True)
+            service.add_gap(actor(people, fx.ADMIN), "01", {"title": "割り込んだ Gap"})
+        return entity
+
+    store.get = get
+    saved = service.add_gap(contact, "04", {"title": "後の Gap"})
+    assert "受付番号 3" in saved.message
+    assert [(g.sequence, g.title) for g in service.gaps()] == [
+        (1, "先の Gap"),
+        (2, "割り込んだ Gap"),
+        (3, "後の Gap"),
+    ]
