@@ -73,6 +73,7 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 _BOLD = Font(bold=True)
 _GREY = PatternFill("solid", fgColor="DDDDDD")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_STEPS = 20  # keeps a system's record (every step with its note) well under a 32K-character property
 
 
 @dataclass(frozen=True)
@@ -375,6 +376,8 @@ def _parse_config(rows: list[tuple[int, tuple]], issues: list[CellIssue]) -> lis
                 _text(row[7])[:500],
             )
         )
+    if len(steps) > MAX_STEPS:
+        r.problem(f"A{rows[MAX_STEPS][0]}", f"工程は{MAX_STEPS}件までです")
     if rows and not any(s.key == rules.LIVE_STEP for s in steps):
         r.problem("A2", f"工程キー「{rules.LIVE_STEP}」（稼働）は削除できません")
     if not rows:

@@ -108,7 +108,7 @@ class StandardizationReads:
         self._config()
         return [
             st.system_from(e)
-            for e in self._store.query(st.TABLE, st.PARTITION)
+            for e in self._store.query(st.TABLE, st.PARTITION, {"kind": st.KIND_SYSTEM})
             if e.row_key.startswith(st.SYSTEM_PREFIX)
         ]
 
@@ -122,7 +122,7 @@ class StandardizationReads:
     def gaps(self) -> list[Gap]:
         return [
             st.gap_from(e)
-            for e in self._store.query(st.TABLE, st.PARTITION)
+            for e in self._store.query(st.TABLE, st.PARTITION, {"kind": st.KIND_GAP})
             if e.row_key.startswith(st.GAP_PREFIX)
         ]
 

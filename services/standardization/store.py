@@ -44,6 +44,9 @@ COUNTER_ROW = "counter"
 SYSTEM_PREFIX = "system|"
 GAP_PREFIX = "gap|"
 SUBMISSION_PREFIX = "submission|"
+#: Every entity carries ``kind``, so a read of the systems or the gaps is filtered in the store
+#: (the duplicate markers pile up in the same partition).
+KIND_SYSTEM, KIND_GAP, KIND_SUBMISSION = "system", "gap", "submission"
 
 
 def _d(value: date | None) -> str:
@@ -145,7 +148,11 @@ def system_from_doc(doc: Mapping[str, Any], etag: str | None = None) -> System:
 
 
 def system_entity(s: System) -> Entity:
-    return Entity(PARTITION, SYSTEM_PREFIX + s.number, {"doc": json.dumps(system_doc(s), ensure_ascii=False)})
+    return Entity(
+        PARTITION,
+        SYSTEM_PREFIX + s.number,
+        {"kind": KIND_SYSTEM, "doc": json.dumps(system_doc(s), ensure_ascii=False)},
+    )
 
 
 def system_from(entity: Entity) -> System:
@@ -202,7 +209,9 @@ def gap_row(sequence: int) -> str:
 
 
 def gap_entity(g: Gap) -> Entity:
-    return Entity(PARTITION, gap_row(g.sequence), {"doc": json.dumps(gap_doc(g), ensure_ascii=False)})
+    return Entity(
+        PARTITION, gap_row(g.sequence), {"kind": KIND_GAP, "doc": json.dumps(gap_doc(g), ensure_ascii=False)}
+    )
 
 
 def gap_from(entity: Entity) -> Gap:
@@ -218,4 +227,4 @@ def submission_key(person_id: str, record: str, values: Mapping[str, Any]) -> st
 
 
 def marker_entity(key: str, at: datetime, person_id: str) -> Entity:
-    return Entity(PARTITION, key, {"at": at, "by": person_id})
+    return Entity(PARTITION, key, {"kind": KIND_SUBMISSION, "at": at, "by": person_id})

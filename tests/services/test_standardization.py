@@ -368,3 +368,30 @@ def test_two_gaps_submitted_at_once_get_consecutive_numbers(service, people, sto
         (2, "割り込んだ Gap"),
         (3, "後の Gap"),
     ]
+
+
+def test_on_sqlite_the_largest_records_fit_and_reads_skip_the_markers(tmp_path, clock):
+    from storage.sqlite import SqliteTableStore
+
+    store = SqliteTableStore(tmp_path / "bot.db")
+    try:
+        seed_store(store, load_seed())
+        people = fx.load_fixtures(store, clock)
+        service = StandardizationService(store, clock)
+        contact = actor(people, fx.CONTACT)
+        note = "備" * 1000
+        for step in service.steps():
+            service.update_step(
+                contact,
+                "03",
+                step.key,
+                {"status": "対応中", "note": note, "etag": service.system("03").etag},
+                date(2026, 12, 1),
+            )
+        for i in range(30):
+            service.add_gap(contact, "04", {"title": f"Gap {i}", "detail": "詳" * 1000})
+        assert all(s.note == note for s in service.system("03").steps)
+        assert len(service.gaps()) == 30 and len(service.systems()) == 20
+        assert len(list(store.query("Standardization", "state", {"kind": "submission"}))) == 36
+    finally:
+        store.close()
