@@ -395,3 +395,19 @@ def test_on_sqlite_the_largest_records_fit_and_reads_skip_the_markers(tmp_path, 
         assert len(list(store.query("Standardization", "state", {"kind": "submission"}))) == 36
     finally:
         store.close()
+
+
+def test_the_cli_exports_imports_and_lists_alerts(tmp_path, store, people, capsys, monkeypatch):
+    from services.standardization.cli import main
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    out = tmp_path / "標準化.xlsx"
+    assert main(["export", str(out)], store=store) == 0 and out.exists()
+    assert main(["import", str(out)], store=store) == 0
+    assert "20業務・工程 6件を取り込みました" in capsys.readouterr().out
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    assert main(["import", str(bad)], store=store) == 1
+    assert "Excel（.xlsx）として読めません" in capsys.readouterr().err
+    assert main(["--as-of", "2026-12-01", "alerts"], store=store) == 0
+    assert "2026-03-31 deadline 01 住民基本台帳 市民人権局  245日超過（約8か月）" in capsys.readouterr().out
