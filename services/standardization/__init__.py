@@ -3,6 +3,8 @@ hard-to-migrate / 特定移行支援 exceptions), configurable steps, gaps with 
 submission order, cost estimates against the subsidy, Excel export/import, due alerts and the digest line.
 
 Modules: ``models`` (plain values, imported by cards), ``rules`` (deadlines, overdue, cost arithmetic),
-``store`` (entities), ``service`` (permissions, audit, validation), ``excel``, ``sources`` (alert and
-status sources for the scheduler and the digests).
+``store`` (entities), ``forms`` (parsing what cards send, errors), ``reads`` (views behind the permission
+check, due alerts), ``service`` (every write: permission, validation, ETag, duplicate marker, audit),
+``excel`` (the workbook), ``sources`` (alert and status sources for the scheduler and the digests),
+``cli`` (``python -m services.standardization``).
 """
