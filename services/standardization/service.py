@@ -385,7 +385,9 @@ class StandardizationService(StandardizationReads):
                     AUDIT_KIND, system.number, "import", st.system_doc(before), st.system_doc(system), reason
                 )
             )
-            ops.append(BatchOperation("upsert", st.system_entity(system), before.etag))
+            ops.append(
+                BatchOperation("upsert", st.system_entity(system), system.etag or before.etag)
+            )  # the ETag the import was read with
 
         def write() -> None:
             self._store.batch(st.TABLE, ops)

@@ -411,3 +411,17 @@ def test_the_cli_exports_imports_and_lists_alerts(tmp_path, store, people, capsy
     assert "Excel（.xlsx）として読めません" in capsys.readouterr().err
     assert main(["--as-of", "2026-12-01", "alerts"], store=store) == 0
     assert "2026-03-31 deadline 01 住民基本台帳 市民人権局  245日超過（約8か月）" in capsys.readouterr().out
+
+
+def test_an_import_read_before_a_card_update_is_refused_whole(service, people):
+    from services.standardization.excel import parse_workbook, workbook_bytes
+
+    admin, contact = actor(people, fx.ADMIN), actor(people, fx.CONTACT)
+    data = workbook_bytes(service.systems(), service.steps(), None, [], date(2026, 12, 1))
+    parsed = parse_workbook(data, service.systems())
+    service.update_step(
+        contact, "03", "quote", {"status": "完了", "etag": service.system("03").etag}, date(2026, 12, 1)
+    )
+    with pytest.raises(StandardizationError, match="もう一度取り込んでください"):
+        service.replace_all(admin, parsed.systems, parsed.steps, 1, "test")
+    assert service.system("03").step("quote").status is StepStatus.DONE and service.cap() is None
