@@ -19,12 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs import cashless, dx, mynumber, online_procedures
+from dialogs import cashless, dx, mynumber, online_procedures, standardization
 from dialogs.base import DialogDeps, ExportBuilder, PreparingDialog, ProgrammeDialog
 from dialogs.cashless import CashlessDialog
 from dialogs.dx import DxDialog
 from dialogs.mynumber import MyNumberDialog
 from dialogs.online_procedures import OnlineProceduresDialog
+from dialogs.standardization import StandardizationDialog
 from services.kernel.programmes import ProgrammeInfo
 from services.proactive.alerts import AlertSource, DueAlert
 from services.proactive.digest import StatusSource
@@ -64,7 +65,9 @@ PROGRAMMES: tuple[Programme, ...] = (
        ("キャッシュレス", "cashless"), CashlessDialog, alerts=cashless.alert_source, status=cashless.status_source,
        alert_card=cashless.alert_card, exports={cashless.EXPORT_REGISTRY: cashless.export_registry}),
     _p("standardization", "業務システムの標準化", "🏗️", "基幹業務システムの標準準拠システムへの移行、Gap対応、見積精査の状況を管理します。",
-       ("標準化", "standardization"), PreparingDialog),
+       ("標準化", "standardization"), StandardizationDialog, alerts=standardization.alert_source,
+       status=standardization.status_source, alert_card=standardization.alert_card,
+       exports={standardization.EXPORT_NAME: standardization.export_workbook}),
     _p("dx", "堺市DX", "🚀", "DX PRO（72部署）のDX実行計画・実施報告、研修、データアカデミーを管理します。",
        ("dx", "データアカデミー", "dxpro"), DxDialog, alerts=dx.alert_source, reminders=dx.reminder_source,
        status=dx.status_source, alert_card=dx.alert_card, exports={dx.EXPORT: dx.export_builder}),

@@ -25,6 +25,7 @@ CARDS_MAY_IMPORT_FROM_SERVICES = ("services.kernel.programmes", "services.people
                                   "services.mynumber.models",
                                   "services.cashless.models",
                                   "services.dx.models",
+                                  "services.standardization.models",
                                   )
 
 

@@ -15,6 +15,7 @@ ENTITY_LABELS: dict[str, str] = {
     "registration": "登録依頼",
     "online_procedures": "オンライン化の実績",
     "cashless": "キャッシュレスの債権",
+    "standardization": "業務システムの標準化",
     "channel_mapping": "チャネル登録",
     "alert_snooze": "通知の保留",
     # --- dx ---

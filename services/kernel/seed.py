@@ -324,6 +324,34 @@ def _check_facts_against_table(frames: Mapping[str, pd.DataFrame]) -> list[SeedI
     return issues
 
 
+# --- standardisation: checks ------------------------------------------------------------------
+
+
+def _check_standardization_systems(frame: pd.DataFrame) -> list[SeedIssue]:
+    """Two-digit numbers 01.. in file order, each operation once."""
+    file = "standardization_systems.csv"
+    issues = []
+    for i, (number, operation) in enumerate(zip(frame["番号"], frame["業務"], strict=True)):
+        if number != f"{i + 1:02d}":
+            issues.append(SeedIssue(file, f"番号は 01 から順に2桁で書いてください（{i + 1:02d} のはず）",
+                                    _sheet_row(i), "番号"))
+        if (frame["業務"] == operation).sum() > 1:
+            issues.append(SeedIssue(file, f"業務「{operation}」が重複しています", _sheet_row(i), "業務"))
+    return issues
+
+
+def _check_hard_systems(frames: Mapping[str, pd.DataFrame]) -> list[SeedIssue]:
+    """The hard-to-migrate systems of point ② are exactly the システム区分 of the flagged operations."""
+    systems = frames["standardization_systems"]
+    named = set(frames["standardization_hard_systems"]["システム"])
+    flagged = set(systems.loc[systems["移行の難易度が極めて高い"], "システム区分"])
+    if named != flagged:
+        return [SeedIssue("standardization_systems.csv",
+                          f"移行の難易度が極めて高いシステム（{'・'.join(sorted(named))}）と○の業務の区分"
+                          f"（{'・'.join(sorted(flagged))}）が一致しません", None, "移行の難易度が極めて高い")]
+    return []
+
+
 # --- the schemas -----------------------------------------------------------------------------
 
 _K = Kind
@@ -460,11 +488,37 @@ SCHEMAS: tuple[FileSchema, ...] = (
             _c("データ要件適合期限日", "data_due", _K.DATE),
             _c("本市の対応期限", "city_due_label"),
             _c("本市の対応期限日", "city_due", _K.DATE),
-            _c("移行期限", "migration_due_label"),
-            _c("移行期限日", "migration_due", _K.DATE),
+            _c("移行管理の期限", "migration_due_label"),
             _c("本市の対応", "city_action"),
         ),
         unique=("システム",),
+    ),
+    FileSchema(
+        "standardization_facts",
+        "業務システムの標準化: 経費区分（※1）、補助金の状況、閣議決定の予定",
+        (
+            _c("区分", "category", choices=("経費区分", "補助金", "基本方針")),
+            _c("項目", "item"),
+            _c("内容", "content"),
+            _c("補助対象", "eligible", _K.FLAG),
+            _c("数値", "value", _K.OPT_COUNT),
+            _c("単位", "unit", _K.OPT_TEXT),
+            _c("時期", "period", _K.OPT_TEXT),
+        ),
+        unique=("区分", "項目"),
+    ),
+    FileSchema(
+        "standardization_systems",
+        "業務システムの標準化: 標準化対象の20業務（国の一覧。所管局は本市の仮の割当て）",
+        (
+            _c("番号", "number"),
+            _c("業務", "operation"),
+            _c("システム区分", "group"),
+            _c("移行の難易度が極めて高い", "hard", _K.FLAG),
+            _c("所管局", "bureau", _K.OPT_TEXT),
+        ),
+        unique=("番号",),
+        checks=(_check_standardization_systems,),
     ),
     FileSchema(
         "standardization_budget_schedule",
@@ -567,6 +621,7 @@ SCHEMA_BY_NAME: dict[str, FileSchema] = {s.name: s for s in SCHEMAS}
 #: Checks that need more than one file: (files they read, check).
 CROSS_CHECKS: tuple[tuple[tuple[str, ...], Callable[[Mapping[str, pd.DataFrame]], list[SeedIssue]]], ...] = (
     (("online_procedures", "online_procedures_facts"), _check_facts_against_table),
+    (("standardization_systems", "standardization_hard_systems"), _check_hard_systems),
 )
 
 

@@ -119,6 +119,9 @@ class Settings:
     # office's review longer than M business days is an alert
     dx_training_reminder_days: int = 3
     dx_review_alert_days: int = 5
+    # --- standardization ---
+    # 業務システムの標準化: a step is "due soon" (and alerted) within N business days of its end
+    standardization_alert_days: int = 5
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
 
@@ -315,6 +318,8 @@ class Settings:
             # --- dx ---
             dx_training_reminder_days=integer("DX_TRAINING_REMINDER_DAYS", 3, 1, 20),
             dx_review_alert_days=integer("DX_REVIEW_ALERT_DAYS", 5, 1, 60),
+            # --- standardization ---
+            standardization_alert_days=integer("STANDARDIZATION_ALERT_DAYS", 5, 1, 20),
             clock_start=clock_start,
         )
 

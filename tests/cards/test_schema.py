@@ -17,7 +17,7 @@ from bot.programmes import PROGRAMMES
 from cards.common import MAX_CARD_BYTES, card_size_bytes, error_banner, fact_set, header, submit_action
 from cards.common import adaptive_card as build_card
 from cards.menu import error_card, menu_card, not_allowed_card, preparing_card, unknown_command_hint
-from tests.cards import cashless_samples, dx_samples, files_samples, mynumber_samples, online_procedures_samples, people_samples, proactive_samples
+from tests.cards import cashless_samples, dx_samples, files_samples, mynumber_samples, online_procedures_samples, people_samples, proactive_samples, standardization_samples
 from tests.support.cards import actions as _actions
 
 INFOS = [p.info for p in PROGRAMMES]
@@ -38,6 +38,7 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield from files_samples.samples()
     yield from cashless_samples.samples()
     yield from dx_samples.samples()
+    yield from standardization_samples.samples()
     yield "not_allowed", lambda: not_allowed_card("四半期実績の更新", "その局の DX PRO と ICTイノベーション推進室")
     yield "error", lambda: error_card("入力内容を確認してください。")
     yield "building-blocks", lambda: build_card(
