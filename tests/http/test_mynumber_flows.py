@@ -78,7 +78,7 @@ async def test_the_bureau_contact_updates_the_steps_and_staff_are_refused(client
     )
     assert "点検対象件数（10件）以下にしてください" in text(invalid)
     refused = await invoke(client, connector, fx.STAFF, cards.SUBMIT_VERB, {**data, "in_scope": "250"})
-    assert "操作できません" in text(refused) and "財政局/税務部/市民税課の局担当" in text(refused)
+    assert "操作できません" in text(refused) and "財政局/税務部/市民税課を担当する局担当" in text(refused)
     saved = await invoke(
         client,
         connector,
