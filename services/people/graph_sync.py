@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from services.people.service import DirectoryUser
+from services.people.directory import DirectoryUser
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from services.kernel.tabular import ImportRejected
 from services.people.identity import OrgUnit, Role, RoleGrant, RoleSource, system_actor
 from services.people.organisation import SEED_BUREAUS, load_organisation
 from services.people.permissions import Forbidden
-from services.people.service import ConcurrentEdit, DirectoryUser, InvalidChange, PeopleService, graph_grants
+from services.people.directory import DirectoryUser, graph_grants
+from services.people.service import ConcurrentEdit, InvalidChange, PeopleService
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 

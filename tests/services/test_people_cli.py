@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.people.service import main
+from services.people.cli import main
 from tests.support import people as fx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,23 @@ def test_requests_lists_pending_registrations(capsys):
     assert code == 0 and fx.UNREGISTERED in out and "お願いします" in out
 
 
-def test_it_runs_as_a_module(data_dir):
-    result = subprocess.run([sys.executable, "-m", "services.people.service", "--help"], cwd=ROOT, capture_output=True,
+def test_it_runs_as_a_module_with_help_in_japanese(data_dir):
+    result = subprocess.run([sys.executable, "-m", "services.people", "--help"], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and "import-roster" in result.stdout and "export-audit" in result.stdout
+    assert result.stdout.startswith("使い方: python -m services.people") and "この説明を表示して終了します" in result.stdout
+    assert "usage:" not in result.stdout and "show this help" not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["import-org", "import-roster"])
+def test_a_missing_file_is_one_japanese_line_and_exit_2(capsys, tmp_path, command):
+    code, out, err = run(capsys, command, str(tmp_path / "ない.csv"))
+    assert code == 2 and out == ""
+    assert err == f"エラー: ファイルが見つかりません: {tmp_path / 'ない.csv'}\n"
+
+
+def test_wrong_usage_is_reported_in_japanese(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["grant"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "エラー: 次の引数が必要です: object_id, role" in err and "使い方:" in err
