@@ -5,7 +5,8 @@ planner, runner) over the app's store, with :class:`~bot.proactive.ProactiveSend
 transport, and owns one APScheduler ``AsyncIOScheduler`` on the app's event loop in Asia/Tokyo.
 
 - ``start()`` (aiohttp ``on_startup``): when ``SCHEDULER_ENABLED``, registers every job of
-  ``services.proactive.jobs.build_jobs`` (one trigger per job, computed by ``services.proactive.schedule``, so the
+  ``services.proactive.jobs.build_jobs`` (one trigger per job, computed by
+  ``services.proactive.schedule``, so the
   next run time shown is holiday-aware), starts the scheduler, and in the background resumes
   what a previous process left pending and runs today's missed firings.
 - ``stop()`` (aiohttp ``on_cleanup``): stops the scheduler, lets sends on the wire finish and

@@ -206,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot_id = (args.bot_id or "").strip() or _bot_id_from_environment()
     if not bot_id:
         print(
-            f"エラー: ボットの ID がありません。--bot-id を指定するか、環境変数 {BOT_ID_ENV} を設定してください。",
+            "エラー: ボットの ID がありません。"
+            f"--bot-id を指定するか、環境変数 {BOT_ID_ENV} を設定してください。",
             file=sys.stderr,
         )
         return 2

@@ -17,7 +17,10 @@ from typing import Any, NoReturn
 _MESSAGES: tuple[tuple[str, str], ...] = (
     (r"the following arguments are required: (.*)", r"次の引数が必要です: \1"),
     (r"unrecognized arguments: (.*)", r"知らない引数です: \1"),
-    (r"argument (.*?): invalid choice: (.*) \(choose from (.*)\)", r"\1 に \2 は指定できません（選べるもの: \3）"),
+    (
+        r"argument (.*?): invalid choice: (.*) \(choose from (.*)\)",
+        r"\1 に \2 は指定できません（選べるもの: \3）",
+    ),
     (r"argument (.*?): invalid (\S+) value: (.*)", r"\1 の値 \3 が正しくありません"),
     (r"argument (.*?): expected one argument", r"\1 には値が1つ必要です"),
     (r"argument (.*?): (.*)", r"\1: \2"),

@@ -129,11 +129,13 @@ class Settings:
 
         app_id = text("MicrosoftAppId")
         if app_id and not _GUID.match(app_id):
-            raise SettingsError("MicrosoftAppId", "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
+            raise SettingsError("MicrosoftAppId",
+                                "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
         app_password = text("MicrosoftAppPassword")
         app_type = text("MicrosoftAppType", "MultiTenant")
         if app_type not in _APP_TYPES:
-            raise SettingsError("MicrosoftAppType", f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
+            raise SettingsError("MicrosoftAppType",
+                                f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
         tenant = text("MicrosoftAppTenantId")
         if app_id and app_type == "MultiTenant" and not app_password:
             raise SettingsError("MicrosoftAppPassword", "が空です（MicrosoftAppId を指定した場合は必須）")
@@ -150,7 +152,8 @@ class Settings:
             raise SettingsError("MAX_BODY_BYTES", f"は 1024 以上の整数です（指定値: {body_text}）")
         level = text("LOG_LEVEL", "INFO").upper()
         if level not in _LOG_LEVELS:
-            raise SettingsError("LOG_LEVEL", f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
+            raise SettingsError("LOG_LEVEL",
+                                f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
         connection = text("AZURE_TABLES_CONNECTION_STRING")
         if connection and "=" not in connection:
             raise SettingsError("AZURE_TABLES_CONNECTION_STRING", "が接続文字列の形式ではありません")
@@ -173,7 +176,8 @@ class Settings:
             raise SettingsError("GRAPH_BASE_URL", f"は https:// で始まる URL です（指定値: {graph_base}）")
         authority = text("GRAPH_AUTHORITY_HOST", DEFAULT_GRAPH_AUTHORITY_HOST).rstrip("/")
         if not _HTTPS_URL.match(authority):
-            raise SettingsError("GRAPH_AUTHORITY_HOST", f"は https:// で始まる URL です（指定値: {authority}）")
+            raise SettingsError("GRAPH_AUTHORITY_HOST",
+                                f"は https:// で始まる URL です（指定値: {authority}）")
 
         def existing_file(name: str) -> Path | None:
             value = text(name)
@@ -210,13 +214,17 @@ class Settings:
             raise SettingsError("WEEKLY_DIGEST_DAY", f"は {'/'.join(WEEKDAY_CODES[:5])} のいずれかです"
                                                      f"（指定値: {weekday_text}）") from None
         if weekly_day > 4:
-            raise SettingsError("WEEKLY_DIGEST_DAY", f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
+            raise SettingsError("WEEKLY_DIGEST_DAY",
+                                f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
         limits_text = text("PROACTIVE_CONVERSATION_LIMITS", "7/1,8/2,60/30,1800/3600")
         try:
             limits = parse_windows(limits_text)
         except ValueError:
-            raise SettingsError("PROACTIVE_CONVERSATION_LIMITS", "は「件数/秒」をカンマで並べた形式です"
-                                                                f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）") from None
+            raise SettingsError(
+                "PROACTIVE_CONVERSATION_LIMITS",
+                "は「件数/秒」をカンマで並べた形式です"
+                f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）",
+            ) from None
 
         clock_text = text("BOT_CLOCK_START")
         clock_start = None
@@ -226,8 +234,10 @@ class Settings:
             except ValueError:
                 clock_start = None
             if clock_start is None or clock_start.tzinfo is None:
-                raise SettingsError("BOT_CLOCK_START", "はタイムゾーン付きの日時です"
-                                                       f"（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）")
+                raise SettingsError(
+                    "BOT_CLOCK_START",
+                    f"はタイムゾーン付きの日時です（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）",
+                )
 
         return cls(
             app_id=app_id,

@@ -19,7 +19,10 @@ from services.online_procedures.service import OnlineProceduresError, OnlineProc
 from services.people.identity import system_actor
 from storage.base import TableStore
 
-NOT_SEEDED = "初期データがまだありません。先に make run（または .venv/bin/python app.py --seed）で一度起動してください。"
+NOT_SEEDED = (
+    "初期データがまだありません。"
+    "先に make run（または .venv/bin/python app.py --seed）で一度起動してください。"
+)
 
 
 def _date(text: str) -> date:
@@ -30,8 +33,10 @@ def _date(text: str) -> date:
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="python -m services.online_procedures",
-                            description="行政手続きオンライン化: Excel の出力・取込、遅れ通知の確認")
+    parser = ArgumentParser(
+        prog="python -m services.online_procedures",
+        description="行政手続きオンライン化: Excel の出力・取込、遅れ通知の確認",
+    )
     parser.add_argument("--as-of", help="基準日 YYYY-MM-DD（既定: 今日、日本時間）")
     sub = parser.add_subparsers(dest="command", required=True, title="コマンド", metavar="COMMAND")
     export = sub.add_parser("export", help="表を Excel（.xlsx）に書き出す")
@@ -47,8 +52,11 @@ def _open(settings: Settings) -> TableStore:
     from storage import StoreMissing, open_store
 
     try:
-        return open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string,
-                          create=False)
+        return open_store(
+            data_dir=settings.data_dir,
+            azure_connection_string=settings.azure_tables_connection_string,
+            create=False,
+        )
     except StoreMissing as missing:
         raise CliError(f"{NOT_SEEDED}（{missing.path} がありません）") from None
 
@@ -66,7 +74,8 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
         if not any(True for _ in store.query(SEED_TABLE, "online_procedures")):
             raise CliError(NOT_SEEDED)
         service = OnlineProceduresService(
-            store, lambda: datetime.now(TIMEZONE),
+            store,
+            lambda: datetime.now(TIMEZONE),
             alert_days=settings.online_procedures_alert_days,
             escalation_days=settings.online_procedures_escalation_days,
         )
@@ -100,6 +109,8 @@ def _run(args: argparse.Namespace, service: OnlineProceduresService, as_of: date
         return 0
     for alert in service.due_alerts(as_of):
         kind = "エスカレーション" if alert.escalation else "遅れ通知"
-        print(f"{alert.due_on} {kind} {alert.bureau} {alert.period.label} 遅れ {alert.delayed}件 "
-              f"key={'|'.join(alert.key)}")
+        print(
+            f"{alert.due_on} {kind} {alert.bureau} {alert.period.label} 遅れ {alert.delayed}件 "
+            f"key={'|'.join(alert.key)}"
+        )
     return 0

@@ -759,14 +759,15 @@ class OnlineProceduresService:
                           if ledger.source is Source.PROCEDURES else ())
             current = projected.cells[projected.current_index()].period
             shortfall = last.closure.shortfall if last.closure else 0
-            common = dict(bureau=ledger.bureau, period=last.period, delayed=late, shortfall=shortfall,
-                          source=ledger.source, delayed_procedures=procedures, current=current)
-            alerts.append(DelayAlert(JOB_DELAY, due_on=alert_day, escalation=False,
-                                     target=AlertTarget.DX_PRO_CHANNEL, **common))
+            alert = DelayAlert(JOB_DELAY, bureau=ledger.bureau, period=last.period, due_on=alert_day,
+                               escalation=False, target=AlertTarget.DX_PRO_CHANNEL, delayed=late,
+                               shortfall=shortfall, source=ledger.source, delayed_procedures=procedures,
+                               current=current)
+            alerts.append(alert)
             escalate_on = add_business_days(alert_day, self.escalation_days)
             if escalate_on <= as_of:
-                alerts.append(DelayAlert(JOB_ESCALATION, due_on=escalate_on, escalation=True,
-                                         target=AlertTarget.MANAGER, **common))
+                alerts.append(replace(alert, job=JOB_ESCALATION, due_on=escalate_on, escalation=True,
+                                      target=AlertTarget.MANAGER))
         return alerts
 
     # --- writing whole ledgers (the Excel import) ------------------------------------------------------

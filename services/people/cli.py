@@ -44,7 +44,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="python -m services.people",
         description="ICT推進ボットの組織・名簿・ロール・監査ログ（アプリと同じ設定 DATA_DIR / "
-                    "AZURE_TABLES_CONNECTION_STRING を使います）",
+        "AZURE_TABLES_CONNECTION_STRING を使います）",
     )
     sub = parser.add_subparsers(dest="command", required=True, title="コマンド", metavar="COMMAND")
     p = sub.add_parser("import-org", help="組織ファイル（CSV/.xlsx、列: 局,部,課・室）を取り込む")
@@ -73,8 +73,13 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None,
-         clock: Callable[[], datetime] | None = None, graph_session: Any = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    store: TableStore | None = None,
+    clock: Callable[[], datetime] | None = None,
+    graph_session: Any = None,
+) -> int:
     from services.kernel.settings import TIMEZONE, settings_or_report
 
     args = build_parser().parse_args(argv)
@@ -85,7 +90,9 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None,
     if store is None:
         from storage import open_store
 
-        store = open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string)
+        store = open_store(
+            data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
+        )
     clock = clock or (lambda: datetime.now(TIMEZONE))
     people = PeopleService(store, clock)
     actor = _cli_actor()
@@ -94,7 +101,10 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None,
     except CliError as error:
         return report(error)
     except ImportRejected as error:
-        print(f"取り込めませんでした（何も変更していません）: {len(error.issues)}件の問題\n{error}", file=sys.stderr)
+        print(
+            f"取り込めませんでした（何も変更していません）: {len(error.issues)}件の問題\n{error}",
+            file=sys.stderr,
+        )
         return 1
     except (PeopleError, ValueError) as error:
         print(f"エラー: {error}", file=sys.stderr)
@@ -104,7 +114,9 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None,
             store.close()
 
 
-def _run(args: argparse.Namespace, people: PeopleService, actor: Actor, settings: Any, graph_session: Any) -> int:
+def _run(
+    args: argparse.Namespace, people: PeopleService, actor: Actor, settings: Any, graph_session: Any
+) -> int:
     admin = actor.person
     if args.command in ("import-org", "import-roster"):
         data = read_input(args.file)
@@ -125,19 +137,33 @@ def _run(args: argparse.Namespace, people: PeopleService, actor: Actor, settings
             print(f"{person.object_id}\t{person.name}\t{unit}\t{person.roles_label}")
         return 0
     if args.command == "grant":
-        person = people.grant(actor, args.object_id, RoleGrant(parse_role(args.role), _parse_scope(args.scope)),
-                              etag=None, reason=args.reason, create_name=args.name)
+        person = people.grant(
+            actor,
+            args.object_id,
+            RoleGrant(parse_role(args.role), _parse_scope(args.scope)),
+            etag=None,
+            reason=args.reason,
+            create_name=args.name,
+        )
         print(f"{person.name}（{person.object_id}）: {person.roles_label}")
         return 0
     if args.command == "revoke":
-        person = people.revoke(actor, args.object_id, parse_role(args.role), _parse_scope(args.scope),
-                               etag=None, reason=args.reason)
+        person = people.revoke(
+            actor,
+            args.object_id,
+            parse_role(args.role),
+            _parse_scope(args.scope),
+            etag=None,
+            reason=args.reason,
+        )
         print(f"{person.name}（{person.object_id}）: {person.roles_label}")
         return 0
     if args.command == "requests":
         for request in people.pending_requests(admin):
-            print(f"{request.object_id}\t{request.name}\t{request.requested_unit}\t"
-                  f"{request.requested_at.isoformat(timespec='minutes')}\t{request.message}")
+            print(
+                f"{request.object_id}\t{request.name}\t{request.requested_unit}\t"
+                f"{request.requested_at.isoformat(timespec='minutes')}\t{request.message}"
+            )
         return 0
     if args.command == "export-audit":
         count = people.audit.export_xlsx(admin, args.start, args.end, args.out)
@@ -147,7 +173,10 @@ def _run(args: argparse.Namespace, people: PeopleService, actor: Actor, settings
         from services.people.graph_sync import GraphDirectory
 
         if not settings.graph_enabled:
-            print("エラー: GRAPH_TENANT_ID・GRAPH_CLIENT_ID・GRAPH_CLIENT_SECRET を設定してください。", file=sys.stderr)
+            print(
+                "エラー: GRAPH_TENANT_ID・GRAPH_CLIENT_ID・GRAPH_CLIENT_SECRET を設定してください。",
+                file=sys.stderr,
+            )
             return 2
         directory = GraphDirectory.from_settings(settings, session=graph_session)
         report = people.apply_directory(actor, directory.users())

@@ -31,8 +31,10 @@ class SyncReport:
     without_manager: int = 0
 
     def summary(self) -> str:
-        text = (f"Graph から {self.seen}人を読み込みました: 新規 {self.created}人・更新 {self.updated}人・"
-                f"変更なし {self.unchanged}人・対象外 {self.skipped}人・上司なし {self.without_manager}人")
+        text = (
+            f"Graph から {self.seen}人を読み込みました: 新規 {self.created}人・更新 {self.updated}人・"
+            f"変更なし {self.unchanged}人・対象外 {self.skipped}人・上司なし {self.without_manager}人"
+        )
         if self.unresolved:
             text += f"。組織に見つからない所属: {'、'.join(self.unresolved[:10])}"
         return text + "。"

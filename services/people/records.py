@@ -34,7 +34,8 @@ class ConcurrentEdit(PeopleError):
 
     def __init__(self, current: Person | RegistrationRequest | None, message: str = ""):
         super().__init__(
-            message or "ほかの管理者が同時にこの内容を変更しました。最新の状態を確認して、もう一度実行してください。"
+            message
+            or "ほかの管理者が同時にこの内容を変更しました。最新の状態を確認して、もう一度実行してください。"
         )
         self.current = current
 
@@ -70,8 +71,12 @@ def snapshot(person: Person | None) -> dict[str, Any] | None:
 def request_snapshot(request: RegistrationRequest | None) -> dict[str, Any] | None:
     if request is None:
         return None
-    return {"name": request.name, "requested_unit": request.requested_unit, "message": request.message,
-            "status": request.status.value}
+    return {
+        "name": request.name,
+        "requested_unit": request.requested_unit,
+        "message": request.message,
+        "status": request.status.value,
+    }
 
 
 def _unit_props(unit: OrgUnit | None) -> dict[str, str]:
@@ -100,17 +105,26 @@ def person_from(entity: Entity) -> Person:
     unit = OrgUnit(bureau, entity.get("department", ""), entity.get("section", "")) if bureau else None
     grants = tuple(RoleGrant.from_dict(d) for d in json.loads(entity.get("grants_json", "[]")))
     return Person(
-        object_id=entity["object_id"], name=entity.get("name", ""), unit=unit, grants=grants,
-        registered=True, job_title=entity.get("job_title", ""), manager_id=entity.get("manager_id", ""),
+        object_id=entity["object_id"],
+        name=entity.get("name", ""),
+        unit=unit,
+        grants=grants,
+        registered=True,
+        job_title=entity.get("job_title", ""),
+        manager_id=entity.get("manager_id", ""),
         etag=entity.etag,
     )
 
 
 def request_from(entity: Entity) -> RegistrationRequest:
     return RegistrationRequest(
-        object_id=entity["object_id"], name=entity.get("name", ""), requested_unit=entity.get("requested_unit", ""),
-        message=entity.get("message", ""), requested_at=entity["requested_at"],
-        status=RequestStatus(entity.get("status", RequestStatus.PENDING)), decided_by=entity.get("decided_by", ""),
+        object_id=entity["object_id"],
+        name=entity.get("name", ""),
+        requested_unit=entity.get("requested_unit", ""),
+        message=entity.get("message", ""),
+        requested_at=entity["requested_at"],
+        status=RequestStatus(entity.get("status", RequestStatus.PENDING)),
+        decided_by=entity.get("decided_by", ""),
         etag=entity.etag,
     )
 

@@ -44,10 +44,15 @@ class ImportResult:
         if self.what == "組織":
             if not self.changed:
                 return f"組織ファイルを確認しました。変更はありません（{self.unchanged}件）。"
-            return f"組織を取り込みました: 追加 {self.created}件・削除 {self.removed}件・変更なし {self.unchanged}件。"
+            return (
+                f"組織を取り込みました: 追加 {self.created}件・削除 {self.removed}件・"
+                f"変更なし {self.unchanged}件。"
+            )
         if not self.changed:
             return f"名簿ファイルを確認しました。変更はありません（{self.unchanged}人）。"
-        text = f"名簿を取り込みました: 新規 {self.created}人・更新 {self.updated}人・変更なし {self.unchanged}人"
+        text = (
+            f"名簿を取り込みました: 新規 {self.created}人・更新 {self.updated}人・変更なし {self.unchanged}人"
+        )
         if self.revoked:
             text += f"・取り消したロール {self.revoked}件"
         return text + "。"
@@ -83,7 +88,11 @@ def parse_roster(data: bytes, filename: str, org: Organisation) -> dict[str, Des
         if not oid:
             issue("オブジェクトIDが空です", c_id)
         elif not is_object_id(oid):
-            issue(f"オブジェクトIDは GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で書いてください（\"{raw_id}\"）", c_id)
+            issue(
+                "オブジェクトIDは GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で"
+                f'書いてください（"{raw_id}"）',
+                c_id,
+            )
         if not name:
             issue("氏名が空です", c_name)
         unit: OrgUnit | None = None
@@ -106,13 +115,16 @@ def parse_roster(data: bytes, filename: str, org: Organisation) -> dict[str, Des
             try:
                 role = parse_role(raw_role)
             except ValueError:
-                issue(f"ロールは {_ROLE_CHOICES} のいずれかです（\"{raw_role}\"）", c_role)
+                issue(f'ロールは {_ROLE_CHOICES} のいずれかです（"{raw_role}"）', c_role)
         scope: OrgUnit | None = None
         if raw_scope:
             try:
                 scope = OrgUnit.parse(raw_scope)
             except ValueError:
-                issue(f"ロール対象は「局」「局/部」「局/部/課・室」の形で書いてください（\"{raw_scope}\"）", c_scope)
+                issue(
+                    f'ロール対象は「局」「局/部」「局/部/課・室」の形で書いてください（"{raw_scope}"）',
+                    c_scope,
+                )
             else:
                 if scope not in org:
                     issue(f"ロール対象「{scope.path}」は組織にありません", c_scope)
@@ -122,7 +134,10 @@ def parse_roster(data: bytes, filename: str, org: Organisation) -> dict[str, Des
         if not raw_scope:
             if role is Role.DX_PRO:
                 if not unit.department:
-                    issue("DX PRO のロール対象が空で、部も空です（ロール対象に「局/部」を書いてください）", c_scope)
+                    issue(
+                        "DX PRO のロール対象が空で、部も空です（ロール対象に「局/部」を書いてください）",
+                        c_scope,
+                    )
                     continue
                 scope = OrgUnit(unit.bureau, unit.department)
             elif role in (Role.BUREAU_CONTACT, Role.MANAGER):
@@ -137,10 +152,16 @@ def parse_roster(data: bytes, filename: str, org: Organisation) -> dict[str, Des
             first = desired[oid] = Desired(number, name, unit)
         else:
             if first.name != name:
-                issue(f"{first.row}行目と氏名が違います（同じオブジェクトIDの行は同じ氏名・所属で書いてください）", c_name)
+                issue(
+                    f"{first.row}行目と氏名が違います（同じオブジェクトIDの行は同じ氏名・所属で書いてください）",
+                    c_name,
+                )
                 continue
             if first.unit != unit:
-                issue(f"{first.row}行目と所属が違います（同じオブジェクトIDの行は同じ氏名・所属で書いてください）", c_bureau)
+                issue(
+                    f"{first.row}行目と所属が違います（同じオブジェクトIDの行は同じ氏名・所属で書いてください）",
+                    c_bureau,
+                )
                 continue
         key = (oid, grant.key)
         if key in seen_grants:

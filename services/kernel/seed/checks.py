@@ -67,7 +67,7 @@ ONLINE_ANNOTATION_COLUMNS: tuple[str, ...] = tuple(
 
 def bureau_rows(online: pd.DataFrame) -> pd.DataFrame:
     """The bureau rows of the online-procedures frame, without the 総計 row."""
-    return online[online[BUREAU] != TOTAL_LABEL]
+    return online.loc[[bureau != TOTAL_LABEL for bureau in online[BUREAU]]]
 
 
 def check_online_procedures(df: pd.DataFrame) -> list[SeedIssue]:
@@ -93,7 +93,7 @@ def check_online_procedures(df: pd.DataFrame) -> list[SeedIssue]:
             )
     bureaus = bureau_rows(df)
     for name in ONLINE_FIGURE_COLUMNS:
-        column_sum = int(bureaus[name].sum())
+        column_sum = int(bureaus[name].to_numpy().sum())
         stated = int(df[name].iloc[-1])
         if column_sum != stated:
             issues.append(
@@ -125,7 +125,7 @@ def check_survey(df: pd.DataFrame) -> list[SeedIssue]:
             sheet_row(i),
             "回答情報数",
         )
-        for i, row in df.iterrows()
+        for i, row in enumerate(df.to_dict("records"))
         if row["回答情報数"] > row["対象情報数"]
     ]
 
@@ -144,10 +144,10 @@ def check_classification(df: pd.DataFrame) -> list[SeedIssue]:
 
 
 def check_dx_programme(df: pd.DataFrame) -> list[SeedIssue]:
-    rows = df.index[df["項目"] == DX_SELECTION_MEETING].tolist()
+    rows = [i for i, item in enumerate(df["項目"]) if item == DX_SELECTION_MEETING]
     if len(rows) != 1:
         return [SeedIssue("dx_programme.csv", f"「項目」=「{DX_SELECTION_MEETING}」の行が1行必要です")]
-    value = df.at[rows[0], "数値"]
+    value = df["数値"].iloc[rows[0]]
     if pd.isna(value) or int(value) != DX_DEPARTMENTS:
         return [
             SeedIssue(
@@ -164,7 +164,7 @@ def date_order(file: str, start: str, end: str) -> Callable[[pd.DataFrame], list
     def check(df: pd.DataFrame) -> list[SeedIssue]:
         return [
             SeedIssue(file, f"「{start}」{row[start]} より前です ({row[end]})", sheet_row(i), end)
-            for i, row in df.iterrows()
+            for i, row in enumerate(df.to_dict("records"))
             if row[start] is not None and row[end] is not None and row[end] < row[start]
         ]
 
@@ -193,8 +193,6 @@ def check_facts_against_table(frames: Mapping[str, pd.DataFrame]) -> list[SeedIs
         stated = int(facts.at[i, "件数"])
         if stated != value:
             issues.append(
-                SeedIssue(
-                    file, f"オンライン化の表の総計からは {value} です ({stated})", sheet_row(i), "件数"
-                )
+                SeedIssue(file, f"オンライン化の表の総計からは {value} です ({stated})", sheet_row(i), "件数")
             )
     return issues

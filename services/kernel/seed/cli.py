@@ -13,10 +13,14 @@ from services.kernel.seed.model import DEFAULT_DATA_DIR, SeedError
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="python -m services.kernel.seed", description="初期データ（data/ の CSV）の確認")
+    parser = ArgumentParser(
+        prog="python -m services.kernel.seed", description="初期データ（data/ の CSV）の確認"
+    )
     sub = parser.add_subparsers(dest="command", required=True, title="コマンド", metavar="COMMAND")
     check = sub.add_parser("check", help="すべての CSV を検証し、1行の要約を表示する")
-    check.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA_DIR), help="CSV のフォルダ（既定: data/）")
+    check.add_argument(
+        "data_dir", nargs="?", default=str(DEFAULT_DATA_DIR), help="CSV のフォルダ（既定: data/）"
+    )
     return parser
 
 

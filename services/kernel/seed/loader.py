@@ -207,7 +207,9 @@ def load_seed(data_dir: str | Path = DEFAULT_DATA_DIR) -> SeedData:
         if path.stem not in SCHEMA_BY_NAME:
             issues.append(
                 SeedIssue(
-                    path.name, "スキーマにないファイルです（services/kernel/seed/schemas.py の SCHEMAS に追加してください）"
+                    path.name,
+                    "スキーマにないファイルです"
+                    "（services/kernel/seed/schemas.py の SCHEMAS に追加してください）",
                 )
             )
     for needs, check in CROSS_CHECKS:

@@ -125,7 +125,7 @@ def dx_selection_departments(store: TableStore) -> int | None:
         frame = read_seed_frame(store, "dx_programme")
     except SeedError:
         return None
-    rows = frame[frame["項目"] == DX_SELECTION_MEETING]
-    if rows.empty or pd.isna(rows["数値"].iloc[0]):
+    values = [v for item, v in zip(frame["項目"], frame["数値"], strict=True) if item == DX_SELECTION_MEETING]
+    if not values or pd.isna(values[0]):
         return None
-    return int(rows["数値"].iloc[0])
+    return int(values[0])
