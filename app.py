@@ -135,7 +135,10 @@ def import_startup_files(settings: Settings, store: TableStore, clock: Callable[
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the time of every line carries its zone (the server's; the jobs' own times are Asia/Tokyo, +09:00)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S%z"
+    )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # bot.scheduler logs the jobs and next runs
 

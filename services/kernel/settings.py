@@ -92,6 +92,7 @@ class Settings:
     proactive_max_attempts: int = 6
     delivery_lease_seconds: int = 120
     delivery_recovery_minutes: int = 5
+    delivery_retention_days: int = 180
     # 行政手続きオンライン化: a quarter closes (and delay alerts are due) N business days after it
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
@@ -268,6 +269,7 @@ class Settings:
             proactive_max_attempts=integer("PROACTIVE_MAX_ATTEMPTS", 6, 1, 20),
             delivery_lease_seconds=integer("DELIVERY_LEASE_SECONDS", 120, 30, 3600),
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
+            delivery_retention_days=integer("DELIVERY_RETENTION_DAYS", 180, 30, 3650),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
             clock_start=clock_start,
