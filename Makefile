@@ -24,7 +24,7 @@ FORMATTED := storage services/proactive services/audit services/kernel/seed serv
 	bot/scheduler.py bot/proactive.py manifest bench tests/manifest tests/test_app_main.py \
 	tests/test_makefile.py tests/services/test_pacing.py tests/services/test_dispatch.py \
 	tests/services/test_deliveries.py tests/services/test_jobs.py tests/services/test_schedule.py \
-	tests/cards/test_proactive.py tests/test_docs.py
+	tests/cards/test_proactive.py tests/test_docs.py tests/test_import_cycles.py
 
 .PHONY: help run demo playground test test-fast test-e2e lint package bench screenshots check-seed \
 	reset clean

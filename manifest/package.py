@@ -27,7 +27,6 @@ development dependencies.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
@@ -228,7 +227,9 @@ def _bot_id_from_environment(dotenv_path: Path = Path(".env")) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    from services.kernel.cli import ArgumentParser  # help and usage errors in Japanese, like every CLI
+
+    parser = ArgumentParser(
         prog="python -m manifest.package",
         description="ICT推進ボットの Teams アプリパッケージ（zip）を作成します。",
     )
