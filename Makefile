@@ -20,7 +20,9 @@ SETTING = $(BIN)/python -c 'from services.kernel.settings import Settings; print
 FORMATTED := storage services/proactive services/audit services/kernel/seed services/kernel/cli.py \
 	services/kernel/calendar.py services/kernel/privacy.py services/kernel/programmes.py \
 	services/kernel/tabular.py services/people/cli.py services/people/records.py \
-	services/people/directory.py services/people/roster_file.py services/online_procedures/cli.py \
+	services/people/directory.py services/people/roster_file.py services/people/service.py \
+	services/people/graph_sync.py services/people/__main__.py services/online_procedures/cli.py \
+	services/online_procedures/__main__.py tests/services/test_people_cli.py tests/services/test_seed.py \
 	bot/scheduler.py bot/proactive.py manifest bench tests/manifest tests/test_app_main.py \
 	tests/test_makefile.py tests/services/test_pacing.py tests/services/test_dispatch.py \
 	tests/services/test_deliveries.py tests/services/test_jobs.py tests/services/test_schedule.py \

@@ -1,4 +1,5 @@
-"""``python -m services.online_procedures``: the command-line interface (:mod:`services.online_procedures.cli`)."""
+"""``python -m services.online_procedures``: the command-line interface
+(:mod:`services.online_procedures.cli`)."""
 
 import sys
 

@@ -168,15 +168,29 @@ class PeopleService:
                 self.audit.apply(actor, changes, lambda ops=operations: self._store.batch(TABLE, ops))
             except BatchFailed as exc:
                 if isinstance(exc.cause, ETagMismatch | EntityExists | EntityNotFound):
-                    raise ConcurrentEdit(None, "同じ時刻にほかの変更がありました。もう一度実行してください"
-                                               "（同じファイルは何度取り込んでも結果は同じです）。") from exc
+                    raise ConcurrentEdit(
+                        None,
+                        "同じ時刻にほかの変更がありました。もう一度実行してください"
+                        "（同じファイルは何度取り込んでも結果は同じです）。",
+                    ) from exc
                 raise
 
-    def _save(self, actor: Actor, before: Person | None, after: Person, operation: str, reason: str,
-              extra: Sequence[tuple[Change, BatchOperation]] = ()) -> Person:
+    def _save(
+        self,
+        actor: Actor,
+        before: Person | None,
+        after: Person,
+        operation: str,
+        reason: str,
+        extra: Sequence[tuple[Change, BatchOperation]] = (),
+    ) -> Person:
         now = self._clock()
         entity = person_entity(after, now, actor)
-        op = BatchOperation("insert", entity) if before is None else BatchOperation("upsert", entity, before.etag)
+        op = (
+            BatchOperation("insert", entity)
+            if before is None
+            else BatchOperation("upsert", entity, before.etag)
+        )
         change = Change("person", after.object_id, operation, snapshot(before), snapshot(after), reason)
         try:
             self._write_people(actor, [(change, op), *extra])
@@ -193,8 +207,16 @@ class PeopleService:
         if grant.scope is not None and grant.scope not in org:
             raise InvalidChange(f"「{grant.scope.path}」は組織にありません。")
 
-    def grant(self, actor: Actor, object_id: str, grant: RoleGrant, *, etag: str | None, reason: str = "",
-              create_name: str = "") -> Person:
+    def grant(
+        self,
+        actor: Actor,
+        object_id: str,
+        grant: RoleGrant,
+        *,
+        etag: str | None,
+        reason: str = "",
+        create_name: str = "",
+    ) -> Person:
         """Give ``object_id`` a role. ``etag`` is the person's ETag as the admin saw it (None with
         ``create_name`` to create a new person); a stale one raises :class:`ConcurrentEdit`."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
@@ -205,8 +227,12 @@ class PeopleService:
             if not create_name:
                 raise PersonNotFound(oid)
             if not is_object_id(oid):
-                raise InvalidChange("オブジェクトID は GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください。")
-            after = Person(oid, clean_name(create_name), grants=(grant,) if grant.role is not Role.STAFF else ())
+                raise InvalidChange(
+                    "オブジェクトID は GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください。"
+                )
+            after = Person(
+                oid, clean_name(create_name), grants=(grant,) if grant.role is not Role.STAFF else ()
+            )
             return self._save(actor, None, after, "grant", reason)
         if etag is not None and person.etag != etag:
             raise ConcurrentEdit(person)
@@ -215,8 +241,16 @@ class PeopleService:
         after = replace(person, grants=tuple(sorted((*person.grants, grant))))
         return self._save(actor, person, after, "grant", reason)
 
-    def revoke(self, actor: Actor, object_id: str, role: Role, scope: OrgUnit | None, *, etag: str | None,
-               reason: str = "") -> Person:
+    def revoke(
+        self,
+        actor: Actor,
+        object_id: str,
+        role: Role,
+        scope: OrgUnit | None,
+        *,
+        etag: str | None,
+        reason: str = "",
+    ) -> Person:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         oid = normalise_object_id(object_id)
         person = self._load(oid)
@@ -229,7 +263,9 @@ class PeopleService:
         if len(remaining) == len(person.grants):
             return person
         if role is Role.ADMIN and set(self.admin_ids()) <= {oid}:
-            raise InvalidChange("最後の管理者のロールは取り消せません。先にほかの方に管理者を付与してください。")
+            raise InvalidChange(
+                "最後の管理者のロールは取り消せません。先にほかの方に管理者を付与してください。"
+            )
         return self._save(actor, person, replace(person, grants=remaining), "revoke", reason)
 
     # --- the organisation import ---------------------------------------------------------------
@@ -238,7 +274,8 @@ class PeopleService:
         usage = {}
         for unit in units:
             count = sum(
-                1 for p in people
+                1
+                for p in people
                 if (p.unit is not None and unit.contains(p.unit))
                 or any(g.scope is not None and unit.contains(g.scope) for g in p.grants)
             )
@@ -256,11 +293,15 @@ class PeopleService:
         removed = sorted(current.imported - new_units)
         usage = self._usage(removed, self._everyone())
         if usage:
-            raise ImportRejected([
-                ImportIssue(f"「{u.path}」はファイルにありませんが、{n}人の所属またはロール対象なので削除できません"
-                            "（先に名簿を更新してください）")
-                for u, n in sorted(usage.items())
-            ])
+            raise ImportRejected(
+                [
+                    ImportIssue(
+                        f"「{u.path}」はファイルにありませんが、{n}人の所属またはロール対象なので削除できません"
+                        "（先に名簿を更新してください）"
+                    )
+                    for u, n in sorted(usage.items())
+                ]
+            )
         unchanged = len(declared) - len([u for u in added if u in declared])
         if not added and not removed:
             return ImportResult("組織", unchanged=unchanged)
@@ -277,14 +318,17 @@ class PeopleService:
         try:
             self.audit.apply(actor, changes, write)
         except (ETagMismatch, EntityExists, EntityNotFound):
-            raise ConcurrentEdit(None, "ほかの管理者が同時に組織を更新しました。もう一度取り込んでください。") from None
+            raise ConcurrentEdit(
+                None, "ほかの管理者が同時に組織を更新しました。もう一度取り込んでください。"
+            ) from None
         details = []
         if added:
             details.append(f"追加: {describe_units(added)}")
         if removed:
             details.append(f"削除: {describe_units(removed)}")
-        return ImportResult("組織", created=len(added), removed=len(removed), unchanged=unchanged,
-                            details=tuple(details))
+        return ImportResult(
+            "組織", created=len(added), removed=len(removed), unchanged=unchanged, details=tuple(details)
+        )
 
     # --- the roster import ---------------------------------------------------------------------
 
@@ -302,8 +346,14 @@ class PeopleService:
             before = existing.get(oid)
             kept = [g for g in (before.grants if before else ()) if g.source is RoleSource.GRAPH]
             grants = merge_grants(want.grants, kept)
-            after = Person(oid, want.name, want.unit, grants, job_title=before.job_title if before else "",
-                           manager_id=before.manager_id if before else "")
+            after = Person(
+                oid,
+                want.name,
+                want.unit,
+                grants,
+                job_title=before.job_title if before else "",
+                manager_id=before.manager_id if before else "",
+            )
             if same_person(before, after):
                 unchanged += 1
                 continue
@@ -315,8 +365,14 @@ class PeopleService:
                 revoked += len({g.key for g in before.grants} - {g.key for g in grants})
         self._write_people(actor, items)
         untouched = len(set(existing) - set(desired))
-        return ImportResult("名簿", created=created, updated=updated, unchanged=unchanged, revoked=revoked,
-                            untouched=untouched)
+        return ImportResult(
+            "名簿",
+            created=created,
+            updated=updated,
+            unchanged=unchanged,
+            revoked=revoked,
+            untouched=untouched,
+        )
 
     # --- either file ---------------------------------------------------------------------------
 
@@ -330,9 +386,15 @@ class PeopleService:
             return self.import_roster(actor, data, filename)
         if header == [clean_name(c) for c in ORG_COLUMNS]:
             return self.import_organisation(actor, data, filename)
-        raise ImportRejected([ImportIssue(
-            f"1行目の見出しが、組織ファイル（{','.join(ORG_COLUMNS)}）とも名簿ファイル（{','.join(ROSTER_COLUMNS)}）"
-            "とも違います", 1)])
+        raise ImportRejected(
+            [
+                ImportIssue(
+                    f"1行目の見出しが、組織ファイル（{','.join(ORG_COLUMNS)}）とも名簿ファイル（{','.join(ROSTER_COLUMNS)}）"
+                    "とも違います",
+                    1,
+                )
+            ]
+        )
 
     # --- registration requests -----------------------------------------------------------------
 
@@ -346,26 +408,33 @@ class PeopleService:
             return None
         return request_from(entity) if entity else None
 
-    def request_registration(self, actor: Actor, requested_unit: str, message: str = "") -> tuple[RegistrationRequest, bool]:
+    def request_registration(
+        self, actor: Actor, requested_unit: str, message: str = ""
+    ) -> tuple[RegistrationRequest, bool]:
         """Ask the administrators to put ``actor`` on the roster. Returns the request and whether
         it is new (asking twice while a request is pending changes nothing)."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.REGISTRATION, owner=actor.object_id))
         if actor.person.registered:
             raise InvalidChange("すでに名簿に登録されています。")
         if not actor.object_id:
-            raise InvalidChange("Teams の利用者ID（オブジェクトID）が届いていないため、依頼を受け付けられません。")
+            raise InvalidChange(
+                "Teams の利用者ID（オブジェクトID）が届いていないため、依頼を受け付けられません。"
+            )
         existing = self.registration_of(actor)
         if existing is not None and existing.status is RequestStatus.PENDING:
             return existing, False
         now = self._clock()
         request = RegistrationRequest(
-            object_id=actor.object_id, name=mask_my_number(clean_name(actor.name))[:100],
+            object_id=actor.object_id,
+            name=mask_my_number(clean_name(actor.name))[:100],
             requested_unit=mask_my_number(clean_name(requested_unit))[:200],
-            message=mask_my_number(message.strip())[:500], requested_at=now,
+            message=mask_my_number(message.strip())[:500],
+            requested_at=now,
         )
         entity = self._request_entity(request)
-        change = Change("registration", actor.object_id, "request", request_snapshot(existing),
-                        request_snapshot(request))
+        change = Change(
+            "registration", actor.object_id, "request", request_snapshot(existing), request_snapshot(request)
+        )
 
         def write() -> None:
             if existing is None:
@@ -387,9 +456,14 @@ class PeopleService:
     @staticmethod
     def _request_entity(request: RegistrationRequest) -> Entity:
         props = {
-            "kind": "request", "object_id": request.object_id, "name": request.name,
-            "requested_unit": request.requested_unit, "message": request.message,
-            "requested_at": request.requested_at, "status": request.status.value, "decided_by": request.decided_by,
+            "kind": "request",
+            "object_id": request.object_id,
+            "name": request.name,
+            "requested_unit": request.requested_unit,
+            "message": request.message,
+            "requested_at": request.requested_at,
+            "status": request.status.value,
+            "decided_by": request.decided_by,
         }
         return Entity(PARTITION, request_row(request.object_id), {k: v for k, v in props.items() if v != ""})
 
@@ -409,8 +483,16 @@ class PeopleService:
             raise ConcurrentEdit(request)
         return request
 
-    def approve(self, actor: Actor, object_id: str, *, grant: RoleGrant, unit: OrgUnit | None,
-                etag: str | None, reason: str = "") -> Person:
+    def approve(
+        self,
+        actor: Actor,
+        object_id: str,
+        *,
+        grant: RoleGrant,
+        unit: OrgUnit | None,
+        etag: str | None,
+        reason: str = "",
+    ) -> Person:
         """Put the requester on the roster with ``grant`` (staff: no extra role). Person and request
         are written in one batch."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
@@ -427,20 +509,36 @@ class PeopleService:
             after = replace(before, unit=unit or before.unit, grants=merge_grants(before.grants, extra))
         decided = replace(request, status=RequestStatus.APPROVED, decided_by=actor.object_id)
         request_item = (
-            Change("registration", request.object_id, "approve", request_snapshot(request),
-                   request_snapshot(decided), reason),
+            Change(
+                "registration",
+                request.object_id,
+                "approve",
+                request_snapshot(request),
+                request_snapshot(decided),
+                reason,
+            ),
             BatchOperation("upsert", self._request_entity(decided), request.etag),
         )
         return self._save(actor, before, after, "approve", reason, extra=[request_item])
 
-    def reject(self, actor: Actor, object_id: str, *, etag: str | None, reason: str = "") -> RegistrationRequest:
+    def reject(
+        self, actor: Actor, object_id: str, *, etag: str | None, reason: str = ""
+    ) -> RegistrationRequest:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         request = self._pending(object_id, etag)
         decided = replace(request, status=RequestStatus.REJECTED, decided_by=actor.object_id)
-        change = Change("registration", request.object_id, "reject", request_snapshot(request),
-                        request_snapshot(decided), reason)
+        change = Change(
+            "registration",
+            request.object_id,
+            "reject",
+            request_snapshot(request),
+            request_snapshot(decided),
+            reason,
+        )
         try:
-            self._write_people(actor, [(change, BatchOperation("upsert", self._request_entity(decided), request.etag))])
+            self._write_people(
+                actor, [(change, BatchOperation("upsert", self._request_entity(decided), request.etag))]
+            )
         except ConcurrentEdit:
             raise ConcurrentEdit(None, "この登録依頼はほかの管理者が処理しました。") from None
         return decided
@@ -473,8 +571,14 @@ class PeopleService:
                 unit = before.unit if before else None
             kept = [g for g in (before.grants if before else ()) if g.source is not RoleSource.GRAPH]
             grants = merge_grants(kept, graph_grants(user.job_title, unit))
-            after = Person(oid, name, unit, grants, job_title=clean_name(user.job_title),
-                           manager_id=normalise_object_id(user.manager_id))
+            after = Person(
+                oid,
+                name,
+                unit,
+                grants,
+                job_title=clean_name(user.job_title),
+                manager_id=normalise_object_id(user.manager_id),
+            )
             if same_person(before, after):
                 unchanged += 1
                 continue
@@ -484,4 +588,6 @@ class PeopleService:
             else:
                 updated += 1
         self._write_people(actor, items)
-        return SyncReport(len(users), created, updated, unchanged, skipped, tuple(unresolved), without_manager)
+        return SyncReport(
+            len(users), created, updated, unchanged, skipped, tuple(unresolved), without_manager
+        )

@@ -292,7 +292,8 @@ def test_every_broken_file_is_reported_and_nothing_is_loaded(data_copy, monkeypa
         "mynumber_classification.csv: 業務数の合計が 48 です（資料では 47）",
         "cashless_done.csv: ファイルがありません",
         'dx_training_menu.csv 4行目 「DX PRO」: 「○」か空欄で書いてください ("x")',
-        "extra.csv: スキーマにないファイルです（services/kernel/seed/schemas.py の SCHEMAS に追加してください）",
+        "extra.csv: スキーマにないファイルです"
+        "（services/kernel/seed/schemas.py の SCHEMAS に追加してください）",
     ]
     assert built == []
 
@@ -532,8 +533,13 @@ def test_literacy_and_digital_divide_figures(seed):
 
 
 def test_the_documented_command_runs_the_check():
-    result = subprocess.run([sys.executable, "-m", "services.kernel.seed", "check", str(DEFAULT_DATA_DIR)],
-                            cwd=DEFAULT_DATA_DIR.parent, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "services.kernel.seed", "check", str(DEFAULT_DATA_DIR)],
+        cwd=DEFAULT_DATA_DIR.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and result.stdout.startswith("シードデータ OK: 17 ファイル")
 
 
