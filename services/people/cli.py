@@ -18,6 +18,10 @@ from services.people.records import PeopleError
 from services.people.service import PeopleService
 from storage.base import TableStore
 
+#: Commands that only read: on a store that does not exist yet they say so instead of creating it.
+READ_ONLY = frozenset({"list", "requests", "export-audit"})
+NO_STORE_HINT = "先に make run で一度起動するか、import-org / import-roster で取り込んでください。"
+
 
 def _cli_actor() -> Actor:
     import getpass
@@ -88,11 +92,16 @@ def main(
         return 2
     own_store = store is None
     if store is None:
-        from storage import open_store
+        from storage import StoreMissing, open_store
 
-        store = open_store(
-            data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
-        )
+        try:
+            store = open_store(
+                data_dir=settings.data_dir,
+                azure_connection_string=settings.azure_tables_connection_string,
+                create=args.command not in READ_ONLY,  # reading never leaves an empty database behind
+            )
+        except StoreMissing as missing:
+            return report(CliError(f"名簿がまだありません（{missing.path} がありません）。{NO_STORE_HINT}"))
     clock = clock or (lambda: datetime.now(TIMEZONE))
     people = PeopleService(store, clock)
     actor = _cli_actor()

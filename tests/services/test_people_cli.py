@@ -139,3 +139,17 @@ def test_wrong_usage_is_reported_in_japanese(capsys):
         main(["grant"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "エラー: 次の引数が必要です: object_id, role" in err and "使い方:" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list"],
+        ["requests"],
+        ["export-audit", "--from", "2026-01-01", "--to", "2026-01-31", "--out", "a.xlsx"],
+    ],
+)
+def test_reading_a_store_that_does_not_exist_says_so_and_creates_nothing(capsys, data_dir, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.startswith("エラー: 名簿がまだありません") and err.count("\n") == 1
+    assert not data_dir.exists()
