@@ -153,7 +153,7 @@ class JobSpec:
 
 @dataclass(frozen=True)
 class JobTimes:
-    """The settings that place the jobs in the week (see ``services/settings.py``)."""
+    """The settings that place the jobs in the week (see ``services/kernel/settings.py``)."""
 
     delay_alerts: Any  # datetime.time
     training_reminders: Any
