@@ -26,7 +26,10 @@ FORMATTED := storage services/proactive services/audit services/kernel/seed serv
 	bot/scheduler.py bot/proactive.py manifest bench tests/manifest tests/test_app_main.py \
 	tests/test_makefile.py tests/services/test_pacing.py tests/services/test_dispatch.py \
 	tests/services/test_deliveries.py tests/services/test_jobs.py tests/services/test_schedule.py \
-	tests/cards/test_proactive.py tests/test_docs.py tests/test_import_cycles.py
+	tests/cards/test_proactive.py tests/test_docs.py tests/test_import_cycles.py tests/storage \
+	tests/bot/test_proactive.py tests/bot/test_proactive_settings.py tests/bot/test_proactive_azurite.py \
+	tests/support/proactive.py tests/cards/proactive_samples.py tests/http/test_proactive_flows.py \
+	tests/services/test_channels_snoozes.py tests/services/test_conversations.py tests/services/test_calendar.py
 
 .PHONY: help run demo playground test test-fast test-e2e lint package bench screenshots check-seed \
 	reset clean
