@@ -21,6 +21,7 @@ FORMATTED := storage services/proactive services/audit services/kernel/seed serv
 	services/kernel/calendar.py services/kernel/privacy.py services/kernel/programmes.py \
 	services/kernel/tabular.py services/people/cli.py services/people/records.py \
 	services/people/directory.py services/people/roster_file.py services/people/service.py \
+	services/people/base.py services/people/imports.py services/people/registrations.py \
 	services/people/graph_sync.py services/people/__main__.py services/online_procedures/cli.py \
 	services/online_procedures/__main__.py tests/services/test_people_cli.py tests/services/test_seed.py \
 	bot/scheduler.py bot/proactive.py manifest bench tests/manifest tests/test_app_main.py \
