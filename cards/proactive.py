@@ -10,6 +10,7 @@ tighter until the card fits.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,6 +45,7 @@ SNOOZE_INPUT = "snooze_until"
 UNIT_INPUT = "unit"
 MAX_SNOOZE_DAYS = 90
 _SIZE_BUDGET = MAX_CARD_BYTES - 2048  # leave room for the activity envelope
+logger = logging.getLogger(__name__)
 
 
 def _time(value: datetime) -> str:
@@ -290,7 +292,32 @@ def digest_card(digest: Digest, *, max_items: int = 8, max_rows: int = 20) -> di
         elif charts:
             charts = False
         else:
-            return card  # a single line per section: nothing more to cut (the test proves it fits)
+            # Nothing more to cut and still too large (a programme's text is huge): Teams would refuse
+            # it (413), so say so loudly and send the short card instead.
+            logger.error(
+                "digest card %r (%s) is %d bytes even cut to one line per section (limit %d): "
+                "sending the short fallback card",
+                digest.title,
+                digest.period_label,
+                card_size_bytes(card),
+                _SIZE_BUDGET,
+            )
+            return digest_fallback_card(digest, actions)
+
+
+def digest_fallback_card(digest: Digest, actions: Sequence[dict] = ()) -> dict:
+    """The short card sent when the digest cannot fit: which programmes need attention, and where to look."""
+    attention = [line for line in digest.lines if line.level in (StatusLevel.DELAYED, StatusLevel.OVERDUE)]
+    names = "、".join(line.title[:40] for line in attention[:10]) or "なし"
+    body: list[dict] = [*header(digest.title[:80], digest.period_label[:80], "📊")]
+    body.append(fact_set([("基準日", japanese_date(digest.as_of)), ("対応が必要な取組", names)]))
+    body.append(
+        notice(
+            "内容が多すぎて、このダイジェストを1枚のカードでお届けできませんでした。"
+            "メニューから各取組の画面を開いて状況をご確認ください。"
+        )
+    )
+    return adaptive_card(body, [*actions, menu_action("メニュー")])
 
 
 def digest_summary(digest: Digest) -> str:

@@ -92,6 +92,7 @@ class Settings:
     proactive_max_attempts: int = 6
     delivery_lease_seconds: int = 120
     delivery_recovery_minutes: int = 5
+    delivery_retention_days: int = 180
     # 行政手続きオンライン化: a quarter closes (and delay alerts are due) N business days after it
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
@@ -155,11 +156,13 @@ class Settings:
 
         app_id = text("MicrosoftAppId")
         if app_id and not _GUID.match(app_id):
-            raise SettingsError("MicrosoftAppId", "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
+            raise SettingsError("MicrosoftAppId",
+                                "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
         app_password = text("MicrosoftAppPassword")
         app_type = text("MicrosoftAppType", "MultiTenant")
         if app_type not in _APP_TYPES:
-            raise SettingsError("MicrosoftAppType", f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
+            raise SettingsError("MicrosoftAppType",
+                                f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
         tenant = text("MicrosoftAppTenantId")
         if app_id and app_type == "MultiTenant" and not app_password:
             raise SettingsError("MicrosoftAppPassword", "が空です（MicrosoftAppId を指定した場合は必須）")
@@ -176,7 +179,8 @@ class Settings:
             raise SettingsError("MAX_BODY_BYTES", f"は 1024 以上の整数です（指定値: {body_text}）")
         level = text("LOG_LEVEL", "INFO").upper()
         if level not in _LOG_LEVELS:
-            raise SettingsError("LOG_LEVEL", f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
+            raise SettingsError("LOG_LEVEL",
+                                f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
         connection = text("AZURE_TABLES_CONNECTION_STRING")
         if connection and "=" not in connection:
             raise SettingsError("AZURE_TABLES_CONNECTION_STRING", "が接続文字列の形式ではありません")
@@ -199,7 +203,8 @@ class Settings:
             raise SettingsError("GRAPH_BASE_URL", f"は https:// で始まる URL です（指定値: {graph_base}）")
         authority = text("GRAPH_AUTHORITY_HOST", DEFAULT_GRAPH_AUTHORITY_HOST).rstrip("/")
         if not _HTTPS_URL.match(authority):
-            raise SettingsError("GRAPH_AUTHORITY_HOST", f"は https:// で始まる URL です（指定値: {authority}）")
+            raise SettingsError("GRAPH_AUTHORITY_HOST",
+                                f"は https:// で始まる URL です（指定値: {authority}）")
 
         def existing_file(name: str) -> Path | None:
             value = text(name)
@@ -236,13 +241,17 @@ class Settings:
             raise SettingsError("WEEKLY_DIGEST_DAY", f"は {'/'.join(WEEKDAY_CODES[:5])} のいずれかです"
                                                      f"（指定値: {weekday_text}）") from None
         if weekly_day > 4:
-            raise SettingsError("WEEKLY_DIGEST_DAY", f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
+            raise SettingsError("WEEKLY_DIGEST_DAY",
+                                f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
         limits_text = text("PROACTIVE_CONVERSATION_LIMITS", "7/1,8/2,60/30,1800/3600")
         try:
             limits = parse_windows(limits_text)
         except ValueError:
-            raise SettingsError("PROACTIVE_CONVERSATION_LIMITS", "は「件数/秒」をカンマで並べた形式です"
-                                                                f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）") from None
+            raise SettingsError(
+                "PROACTIVE_CONVERSATION_LIMITS",
+                "は「件数/秒」をカンマで並べた形式です"
+                f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）",
+            ) from None
 
         clock_text = text("BOT_CLOCK_START")
         clock_start = None
@@ -252,8 +261,10 @@ class Settings:
             except ValueError:
                 clock_start = None
             if clock_start is None or clock_start.tzinfo is None:
-                raise SettingsError("BOT_CLOCK_START", "はタイムゾーン付きの日時です"
-                                                       f"（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）")
+                raise SettingsError(
+                    "BOT_CLOCK_START",
+                    f"はタイムゾーン付きの日時です（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）",
+                )
 
         # --- mynumber ---
         def iso_date(name: str, default: str) -> date:
@@ -300,6 +311,7 @@ class Settings:
             proactive_max_attempts=integer("PROACTIVE_MAX_ATTEMPTS", 6, 1, 20),
             delivery_lease_seconds=integer("DELIVERY_LEASE_SECONDS", 120, 30, 3600),
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
+            delivery_retention_days=integer("DELIVERY_RETENTION_DAYS", 180, 30, 3650),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
             file_offer_hours=integer("FILE_OFFER_HOURS", 24, 1, 168),

@@ -48,7 +48,6 @@ from services.audit.models import Change as AuditChange
 from services.audit.trail import AuditLog
 from services.kernel.calendar import add_business_days
 from services.kernel.privacy import mask_my_number
-from services.kernel.settings import TIMEZONE
 from services.online_procedures.excel import (
     CellIssue,
     ImportRefused,
@@ -760,14 +759,15 @@ class OnlineProceduresService:
                           if ledger.source is Source.PROCEDURES else ())
             current = projected.cells[projected.current_index()].period
             shortfall = last.closure.shortfall if last.closure else 0
-            common = dict(bureau=ledger.bureau, period=last.period, delayed=late, shortfall=shortfall,
-                          source=ledger.source, delayed_procedures=procedures, current=current)
-            alerts.append(DelayAlert(JOB_DELAY, due_on=alert_day, escalation=False,
-                                     target=AlertTarget.DX_PRO_CHANNEL, **common))
+            alert = DelayAlert(JOB_DELAY, bureau=ledger.bureau, period=last.period, due_on=alert_day,
+                               escalation=False, target=AlertTarget.DX_PRO_CHANNEL, delayed=late,
+                               shortfall=shortfall, source=ledger.source, delayed_procedures=procedures,
+                               current=current)
+            alerts.append(alert)
             escalate_on = add_business_days(alert_day, self.escalation_days)
             if escalate_on <= as_of:
-                alerts.append(DelayAlert(JOB_ESCALATION, due_on=escalate_on, escalation=True,
-                                         target=AlertTarget.MANAGER, **common))
+                alerts.append(replace(alert, job=JOB_ESCALATION, due_on=escalate_on, escalation=True,
+                                      target=AlertTarget.MANAGER))
         return alerts
 
     # --- writing whole ledgers (the Excel import) ------------------------------------------------------
@@ -1119,65 +1119,3 @@ class OnlineProceduresStatus:
 def _headline(p: Any) -> str:
     rate = f"{p.done / p.forms_total * 100:.0f}%" if p.forms_total else "－"
     return f"帳票数 {p.forms_total:,}件のうち {p.done:,}件 完了（{rate}）・遅れ {p.delayed:,}件"
-
-
-# --- CLI -----------------------------------------------------------------------------------------
-
-
-def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) -> int:
-    """``python -m services.online_procedures export|import|alerts``: the Excel files and the due
-    alerts from a shell, as an administrator (recorded in the audit trail as the CLI)."""
-    import argparse
-    import sys
-    from pathlib import Path
-
-    from services.kernel.calendar import today_jst
-    from services.kernel.settings import settings_or_report
-    from services.people.identity import system_actor
-
-    parser = argparse.ArgumentParser(prog="python -m services.online_procedures",
-                                     description="行政手続きオンライン化: Excel の出力・取込、遅れ通知の確認")
-    parser.add_argument("--as-of", type=date.fromisoformat, help="基準日（既定: 今日、日本時間）")
-    sub = parser.add_subparsers(dest="command", required=True)
-    export = sub.add_parser("export", help="write the table (.xlsx)")
-    export.add_argument("out", type=Path)
-    export.add_argument("--seed", action="store_true", help="the meeting material's table (2023-08-08)")
-    load = sub.add_parser("import", help="import an updated table (.xlsx)")
-    load.add_argument("file", type=Path)
-    sub.add_parser("alerts", help="list the delay alerts due on the date")
-    args = parser.parse_args(argv)
-    settings = settings_or_report()
-    if settings is None:
-        return 2
-    if store is None:
-        from storage import open_store
-
-        store = open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string)
-    as_of = args.as_of or today_jst()
-    service = OnlineProceduresService(
-        store, lambda: datetime.now(TIMEZONE),
-        alert_days=getattr(settings, "online_procedures_alert_days", DEFAULT_ALERT_DAYS),
-        escalation_days=getattr(settings, "online_procedures_escalation_days", DEFAULT_ESCALATION_DAYS),
-    )
-    actor = system_actor("オンライン化 CLI", "cli")
-    if args.command == "export":
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(service.export_xlsx(actor.person, as_of, seed=args.seed))
-        print(f"出力しました: {args.out}")
-        return 0
-    if args.command == "import":
-        try:
-            result = service.import_xlsx(actor, args.file.read_bytes(), as_of, args.file.name)
-        except (ImportRefused, OnlineProceduresError) as error:
-            print(f"取り込めませんでした（何も変更していません）:\n{error}", file=sys.stderr)
-            return 1
-        print(result.summary)
-        return 0
-    for alert in service.due_alerts(as_of):
-        kind = "エスカレーション" if alert.escalation else "遅れ通知"
-        print(f"{alert.due_on} {kind} {alert.bureau} {alert.period.label} 遅れ {alert.delayed}件 key={'|'.join(alert.key)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -181,17 +181,19 @@ def _matches(person: Person, relation: Relation, resource: Resource) -> str:
         if relation is Relation.MANAGER and grant.role is Role.MANAGER:
             if not scope.department or not resource.department or scope.department == resource.department:
                 return grant.label
-        elif relation is Relation.BUREAU_CONTACT and grant.role is Role.BUREAU_CONTACT or relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO:
-            return grant.label
         elif relation is Relation.UNIT_CONTACT and grant.role is Role.BUREAU_CONTACT:  # a wider scope covers its units
             department = resource.department or ""
             if scope.contains(OrgUnit(resource.bureau, department, resource.section or "" if department else "")):
                 return grant.label
         elif (
-            relation is Relation.DX_PRO_OF_DEPARTMENT
-            and grant.role is Role.DX_PRO
-            and resource.department
-            and scope.department == resource.department
+            (relation is Relation.BUREAU_CONTACT and grant.role is Role.BUREAU_CONTACT)
+            or (relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO)
+            or (
+                relation is Relation.DX_PRO_OF_DEPARTMENT
+                and grant.role is Role.DX_PRO
+                and resource.department
+                and scope.department == resource.department
+            )
         ):
             return grant.label
     return ""

@@ -208,5 +208,3 @@ async def test_the_admin_lists_known_channels_and_registers_one_from_the_list(cl
 async def say_admin(client, connector, text: str) -> dict:
     await post(client, personal_message(connector.url, text, user_aad=fx.ADMIN))
     return connector.cards()[-1]
-
-
