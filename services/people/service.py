@@ -8,7 +8,14 @@ Every public method that reads or changes somebody else's data takes the acting
 Storage: table ``People``, one partition ``people``; row ``person-<object id>`` per person (roles
 as JSON in the entity, so a grant is one ETag-checked write) and ``request-<object id>`` per
 registration request (same partition, so approving writes the person and the request in one
-batch). Imports write up to 100 people per batch; each batch and its audit entries are all or
+batch).
+
+**Rules across records.** "At least one administrator" spans every person, and an ETag on the one
+person changed cannot protect it: two admins revoking each other at once would each see the other
+still there. So the rule has a record of its own, ``guard-admins``, and every change that makes
+somebody an administrator or not rewrites it under its ETag *in the same batch* as the people it
+changes. The check reads the guard first, then the administrators; of two such changes at once,
+one batch fails on the guard, and is checked again against what the other saved. Imports write up to 100 people per batch; each batch and its audit entries are all or
 nothing, validation is all or nothing for the whole file, and an import is idempotent, so a file
 whose writing was interrupted is completed by importing it again.
 
@@ -102,11 +109,18 @@ class InvalidChange(PeopleError):
     pass
 
 
+LAST_ADMIN = "最後の管理者のロールは取り消せません。先にほかの方に管理者を付与してください。"
+
+
 # --- rows ↔ models -----------------------------------------------------------------------------
 
 
 def person_row(object_id: str) -> str:
     return f"person-{object_id}"
+
+
+ADMIN_GUARD_ROW = "guard-admins"  # rewritten (under its ETag) by every change of who is an admin
+_RETRIES = 3
 
 
 def request_row(object_id: str) -> str:
@@ -351,12 +365,44 @@ class PeopleService:
 
     # --- writing people, audited -----------------------------------------------------------------
 
-    def _write_people(self, actor: Actor, items: Sequence[tuple[Change, BatchOperation]]) -> None:
-        """Audit first, then write, in batches of up to 100 (one partition): each all or nothing."""
-        for start in range(0, len(items), MAX_BATCH_OPERATIONS):
-            chunk = items[start : start + MAX_BATCH_OPERATIONS]
+    # --- the guard of "at least one administrator" ----------------------------------------------------
+
+    def _admin_guard(self) -> Entity | None:
+        """Read this BEFORE reading who the administrators are (see the module docstring)."""
+        return self._store.get(TABLE, PARTITION, ADMIN_GUARD_ROW)
+
+    def _admin_guard_op(self, guard: Entity | None, admins_after: Iterable[str],
+                        now: datetime) -> BatchOperation:
+        entity = Entity(PARTITION, ADMIN_GUARD_ROW, {
+            "kind": "guard", "rule": "at least one administrator", "admins": len(set(admins_after)),
+            "updated_at": now,
+        })
+        if guard is None:
+            return BatchOperation("insert", entity)
+        return BatchOperation("upsert", entity, guard.etag)
+
+    @staticmethod
+    def _admins_after(people: Iterable[Person], changed: Iterable[Person]) -> set[str]:
+        admins = {p.object_id for p in people if p.is_admin}
+        for person in changed:
+            (admins.add if person.is_admin else admins.discard)(person.object_id)
+        return admins
+
+    def _write_people(self, actor: Actor, items: Sequence[tuple[Change, BatchOperation]],
+                      guard_op: BatchOperation | None = None) -> None:
+        """Audit first, then write, in batches of up to 100 (one partition): each all or nothing.
+        ``guard_op`` (the admin guard) goes in the first batch: put the items that change who is an
+        administrator first."""
+        first = MAX_BATCH_OPERATIONS - (1 if guard_op is not None else 0)
+        starts = [0, *range(first, len(items), MAX_BATCH_OPERATIONS)]
+        for n, start in enumerate(starts):
+            chunk = items[start : first if n == 0 else start + MAX_BATCH_OPERATIONS]
             changes = [c for c, _ in chunk]
             operations = [op for _, op in chunk]
+            if n == 0 and guard_op is not None:
+                operations.append(guard_op)
+            if not operations:
+                continue
             try:
                 self.audit.apply(actor, changes, lambda ops=operations: self._store.batch(TABLE, ops))
             except BatchFailed as exc:
@@ -365,14 +411,48 @@ class PeopleService:
                                                "（同じファイルは何度取り込んでも結果は同じです）。") from exc
                 raise
 
+    def _guarded(self, existing: dict[str, Person], items: list[tuple[Change, BatchOperation]],
+                 afters: Sequence[Person], guard: Entity | None,
+                 now: datetime) -> tuple[list[tuple[Change, BatchOperation]], BatchOperation | None]:
+        """For a bulk write (``items``, one per person of ``afters``): refuse it if it would leave
+        no administrator, and when it changes who is one, put those people first and return the
+        guard operation for their batch."""
+        def flips(person: Person) -> bool:
+            before = existing.get(person.object_id)
+            return (before is not None and before.is_admin) != person.is_admin
+
+        flipped = [i for i, person in enumerate(afters) if flips(person)]
+        if not flipped:
+            return items, None
+        admins_before = {oid for oid, p in existing.items() if p.is_admin}
+        admins_after = self._admins_after(existing.values(), afters)
+        if admins_before and not admins_after:
+            raise InvalidChange("この内容を取り込むと管理者が1人もいなくなるため、取り込めません。"
+                                "管理者のロールを持つ方を1人以上残してください。")
+        if len(flipped) >= MAX_BATCH_OPERATIONS:
+            raise InvalidChange(
+                f"管理者の付与・取り消しは、1回の取り込みで{MAX_BATCH_OPERATIONS - 1}人までです。")
+        order = flipped + [i for i in range(len(items)) if i not in set(flipped)]
+        return [items[i] for i in order], self._admin_guard_op(guard, admins_after, now)
+
     def _save(self, actor: Actor, before: Person | None, after: Person, operation: str, reason: str,
-              extra: Sequence[tuple[Change, BatchOperation]] = ()) -> Person:
+              extra: Sequence[tuple[Change, BatchOperation]] = (), *, guard: Entity | None = None,
+              guard_read: bool = False) -> Person:
+        """Write one person (and ``extra``). A change of who is an administrator also rewrites the
+        admin guard: a removal must pass the ``guard`` it read before its check (``guard_read``)."""
         now = self._clock()
         entity = person_entity(after, now, actor)
         op = BatchOperation("insert", entity) if before is None else BatchOperation("upsert", entity, before.etag)
         change = Change("person", after.object_id, operation, snapshot(before), snapshot(after), reason)
+        guard_op = None
+        if (before is not None and before.is_admin) != after.is_admin:
+            if not guard_read:
+                if not after.is_admin:
+                    raise AssertionError("removing an administrator needs the guard read before the check")
+                guard = self._admin_guard()
+            guard_op = self._admin_guard_op(guard, self._admins_after(self._everyone(), [after]), now)
         try:
-            self._write_people(actor, [(change, op), *extra])
+            self._write_people(actor, [(change, op), *extra], guard_op)
         except ConcurrentEdit:
             raise ConcurrentEdit(self._load(after.object_id)) from None
         saved = self._load(after.object_id)
@@ -412,18 +492,29 @@ class PeopleService:
                reason: str = "") -> Person:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         oid = normalise_object_id(object_id)
-        person = self._load(oid)
-        if person is None:
-            raise PersonNotFound(oid)
-        if etag is not None and person.etag != etag:
-            raise ConcurrentEdit(person)
-        key = (role.value, scope.path if scope else "")
-        remaining = tuple(g for g in person.grants if g.key != key)
-        if len(remaining) == len(person.grants):
-            return person
-        if role is Role.ADMIN and set(self.admin_ids()) <= {oid}:
-            raise InvalidChange("最後の管理者のロールは取り消せません。先にほかの方に管理者を付与してください。")
-        return self._save(actor, person, replace(person, grants=remaining), "revoke", reason)
+        for attempt in range(_RETRIES):
+            guard = self._admin_guard()  # first: any admin change after this read fails our batch
+            person = self._load(oid)
+            if person is None:
+                raise PersonNotFound(oid)
+            if etag is not None and person.etag != etag:
+                raise ConcurrentEdit(person)
+            key = (role.value, scope.path if scope else "")
+            remaining = tuple(g for g in person.grants if g.key != key)
+            if len(remaining) == len(person.grants):
+                return person
+            after = replace(person, grants=remaining)
+            if person.is_admin and not after.is_admin and set(self.admin_ids()) <= {oid}:
+                raise InvalidChange(LAST_ADMIN)
+            try:
+                return self._save(actor, person, after, "revoke", reason, guard=guard, guard_read=True)
+            except ConcurrentEdit as conflict:
+                # Only the guard moved (another admin change landed): check the rule again.
+                unchanged = conflict.current is not None and conflict.current.etag == person.etag
+                if attempt + 1 < _RETRIES and (unchanged or etag is None):
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
     # --- the organisation import ---------------------------------------------------------------
 
@@ -574,9 +665,11 @@ class PeopleService:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         org = load_organisation(self._store)
         desired = self._parse_roster(data, filename, org)
+        guard = self._admin_guard()  # before reading who the administrators are
         existing = {p.object_id: p for p in self._everyone()}
         now = self._clock()
         items: list[tuple[Change, BatchOperation]] = []
+        afters: list[Person] = []
         created = updated = unchanged = revoked = 0
         for oid, want in desired.items():
             before = existing.get(oid)
@@ -588,12 +681,14 @@ class PeopleService:
                 unchanged += 1
                 continue
             items.append(_import_write(before, after, now, actor))
+            afters.append(after)
             if before is None:
                 created += 1
             else:
                 updated += 1
                 revoked += len({g.key for g in before.grants} - {g.key for g in grants})
-        self._write_people(actor, items)
+        items, guard_op = self._guarded(existing, items, afters, guard, now)
+        self._write_people(actor, items, guard_op)
         untouched = len(set(existing) - set(desired))
         return ImportResult("名簿", created=created, updated=updated, unchanged=unchanged, revoked=revoked,
                             untouched=untouched)
@@ -732,9 +827,11 @@ class PeopleService:
         roles Graph implies (:func:`graph_grants`). Roles from the roster or admins are kept."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         org = load_organisation(self._store)
+        guard = self._admin_guard()  # before reading who the administrators are
         existing = {p.object_id: p for p in self._everyone()}
         now = self._clock()
         items: list[tuple[Change, BatchOperation]] = []
+        afters: list[Person] = []
         created = updated = unchanged = skipped = without_manager = 0
         unresolved: list[str] = []
         for user in users:
@@ -759,11 +856,13 @@ class PeopleService:
                 unchanged += 1
                 continue
             items.append(_import_write(before, after, now, actor))
+            afters.append(after)
             if before is None:
                 created += 1
             else:
                 updated += 1
-        self._write_people(actor, items)
+        items, guard_op = self._guarded(existing, items, afters, guard, now)
+        self._write_people(actor, items, guard_op)
         return SyncReport(len(users), created, updated, unchanged, skipped, tuple(unresolved), without_manager)
 
 
