@@ -24,6 +24,7 @@ from cards.common import (
     japanese_date,
     menu_action,
     notice,
+    shared_card,
     submit_action,
     text_block,
 )
@@ -560,7 +561,7 @@ class CardRenderer:
         else:
             icon, title = self._titles.get(alert.programme, ("🔔", ""))
             card = alert_card(alert, today=today, where=where, programme_title=title, icon=icon)
-        return {"card": card, "summary": alert_summary(alert)}
+        return {"card": shared_card(card), "summary": alert_summary(alert)}
 
     def digest(self, digest: Digest) -> dict[str, Any]:
-        return {"card": digest_card(digest), "summary": digest_summary(digest)}
+        return {"card": shared_card(digest_card(digest)), "summary": digest_summary(digest)}

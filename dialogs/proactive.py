@@ -56,6 +56,35 @@ def is_jobs_command(text: str) -> bool:
     return normalise(text).replace(" ", "") in {normalise(k) for k in JOBS_KEYWORDS}
 
 
+def _listed(labels: list[str], limit: int = 5) -> str:
+    shown = "、".join(labels[:limit])
+    return shown + (f" ほか{len(labels) - limit}件" if len(labels) > limit else "")
+
+
+def run_message(title: str, s: Any) -> str:
+    """What 「今すぐ実行」 says: messages with no registered destination are not failures (nothing
+    is broken); say which they are and how to register a channel."""
+    parts = [f"送信 {s.sent}件"]
+    if s.send_failures:
+        parts.append(f"送信に失敗 {s.send_failures}件（月次ダイジェストとログで確認できます）")
+    parts.append(f"送信済みまたは保留中 {s.skipped}件")
+    lines = [f"「{title}」を実行しました: {'・'.join(parts)}。"]
+    undeliverable = list(getattr(s, "undeliverable", ()))
+    channels = [label for kind, label, _ in undeliverable if kind == "channel"]
+    if channels:
+        units = [label.removesuffix(" の DX PRO チャネル") for label in channels]
+        lines.append(
+            f"DX PRO チャネルが登録されていないため送らなかった局・部: {len(channels)}件（{_listed(units)}）。"
+            "送り先にするには、そのチャネルで @ICT推進ボット に「このチャネルを登録」と送るか、"
+            "管理メニューの「チャネル登録」から局・部を選んでください。"
+        )
+    others = [(label, reason) for kind, label, reason in undeliverable if kind != "channel"]
+    for reason in dict.fromkeys(r for _, r in others):
+        labels = [label for label, r in others if r == reason]
+        lines.append(f"送り先がないため送らなかったもの（{reason}）: {len(labels)}件（{_listed(labels)}）。")
+    return "\n\n".join(lines)
+
+
 def _text(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     return value.strip() if isinstance(value, str) else ""
@@ -150,11 +179,7 @@ class ProactiveDialog:
                 actor, error=f"「{title}」の実行中に問題が発生しました。ログを確認してください。"
             )
         else:
-            s = outcome.summary
-            message = (
-                f"「{title}」を実行しました: 送信 {s.sent}件・送信できなかったもの {s.failed}件・"
-                f"送信済みまたは保留中 {s.skipped}件。"
-            )
+            message = run_message(title, outcome.summary)
         return await self.jobs(actor, message=message)
 
     # --- channels -------------------------------------------------------------------------------

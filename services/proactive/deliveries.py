@@ -377,9 +377,17 @@ class RunRecord:
 class RunSummary:
     planned: int = 0
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # includes the undeliverable ones
     skipped: int = 0  # already sent, in flight elsewhere, or snoozed
     note: str = ""
+    # (kind, label, reason) of each message that had nowhere to go (kind: channel, manager, person,
+    # office), so that 「今すぐ実行」 can say "no channel registered" instead of "failed"
+    undeliverable: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def send_failures(self) -> int:
+        """Messages that had a destination and still could not be sent."""
+        return max(0, self.failed - len(self.undeliverable))
 
 
 def _run_record(entity: Entity) -> RunRecord:

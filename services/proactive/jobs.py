@@ -511,6 +511,10 @@ class JobRunner:
                 failed=report.failed + len(plan.undeliverable),
                 skipped=plan.skipped + enqueued.already_sent + enqueued.already_failed + enqueued.in_flight,
                 note="; ".join(plan.notes),
+                undeliverable=tuple(
+                    (u.target.split(":")[1] if u.target.count(":") else u.target, u.label, u.reason)
+                    for u in plan.undeliverable
+                ),
             )
         except Exception:
             logger.exception("job %s for %s failed", name, period)
