@@ -1,0 +1,225 @@
+"""Several people on ONE card in a channel, for every write verb (issue 9).
+
+In a channel every member sees the same card, with the same submission id and the same ETag. For
+each write verb, two members send from that one card: the same values or different ones, one after
+the other or at once (both read before either writes: ``tests.support.racing``). Whatever happens,
+each person's answer is either "saved" or the conflict card with the latest state and THEIR values
+kept. Nobody is ever told "already saved" for something that was not theirs, and what is stored is
+what one of them saved.
+
+A programme adds its write verbs with one :class:`SharedVerb` entry in ``VERBS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from app import create_app
+from cards import online_procedures as op_cards
+from cards import people as people_cards
+from services.kernel.seed import load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from services.online_procedures.service import OnlineProceduresService
+from services.people.identity import OrgUnit, Role, RoleGrant, system_actor
+from services.people.service import PeopleService
+from storage.base import TableStore
+from tests.support import people as fx
+from tests.support.activities import channel_mention
+from tests.support.cards import action_data, inputs_by_id
+from tests.support.cards import card_json as text_of
+from tests.support.racing import RacingStore
+
+SETUP = system_actor("テスト準備", "test-setup")
+SECOND_DX_HEALTH = "00000000-0000-4000-8000-000000000022"
+SECOND_ADMIN = "00000000-0000-4000-8000-0000000000a2"
+CHANNEL = "19:dxpro-channel@thread.tacv2"
+HEALTH = "健康福祉局"
+
+
+@dataclass(frozen=True)
+class SharedVerb:
+    """One write verb on a card a channel shares.
+
+    - ``members``: two people allowed to write with it;
+    - ``prepare(store)``: data the case needs beyond the seed and the test roster;
+    - ``open``: the verb and data that put the card in the channel (its answer is the shared card);
+    - ``submit``: the write verb, sent with the card's action data plus one of ``values`` (two
+      different, valid sets of inputs);
+    - ``saved`` / ``conflict`` / ``duplicate``: what an answer card says;
+    - ``stored(store)``: the values as stored now (comparable with ``values``);
+    - ``table``: the table the write's batch goes to (for "at once").
+    """
+
+    name: str
+    members: tuple[str, str]
+    table: str
+    open: tuple[str, dict[str, Any]]
+    submit: str
+    values: tuple[dict[str, str], dict[str, str]]
+    saved: Callable[[dict], bool]
+    conflict: Callable[[dict], bool]
+    duplicate: Callable[[dict], bool]
+    stored: Callable[[TableStore], dict[str, str]]
+    prepare: Callable[[TableStore], None] = lambda store: None
+    kept: Callable[[dict, dict[str, str]], bool] = field(
+        default=lambda card, values: all(inputs_by_id(card)[k].get("value") == v for k, v in values.items()))
+
+
+# --- the verbs ------------------------------------------------------------------------------------------
+
+
+def _second_dx_pro(store: TableStore) -> None:
+    PeopleService(store, fx.Clock()).grant(
+        SETUP, SECOND_DX_HEALTH, RoleGrant(Role.DX_PRO, OrgUnit(HEALTH, "健康部")), etag=None,
+        create_name="健康 二郎")
+
+
+def _health_report(store: TableStore) -> dict[str, str]:
+    service = OnlineProceduresService(store, fx.Clock())
+    report = service.bureau_summary(SETUP.person, HEALTH, datetime(2023, 9, 20).date()).current.report
+    if report is None:
+        return {}
+    return {"done": str(report.done), "delayed": str(report.delayed), "reason": report.reason}
+
+
+def _second_admin(store: TableStore) -> None:
+    PeopleService(store, fx.Clock()).grant(SETUP, SECOND_ADMIN, RoleGrant(Role.ADMIN), etag=None,
+                                           create_name="情報 次郎")
+
+
+def _staff_roles(store: TableStore) -> dict[str, str]:
+    person = PeopleService(store, fx.Clock()).resolve(fx.STAFF)
+    granted = [g for g in person.grants if g.role is not Role.STAFF]
+    if not granted:
+        return {}
+    return {"role": granted[-1].role.value, "scope": granted[-1].scope.path if granted[-1].scope else ""}
+
+
+VERBS = [
+    SharedVerb(
+        name="online_procedures.submit",
+        members=(fx.DX_HEALTH, SECOND_DX_HEALTH),
+        table="OnlineProcedures",
+        prepare=_second_dx_pro,
+        open=(op_cards.UPDATE_VERB, {op_cards.BUREAU_INPUT: HEALTH}),
+        submit=op_cards.SUBMIT_VERB,
+        values=({"done": "38", "delayed": "36", "reason": ""},
+                {"done": "30", "delayed": "30", "reason": "委託先との調整"}),
+        saved=lambda card: "保存しました" in text_of(card),
+        conflict=lambda card: "ほかの方が" in text_of(card),
+        duplicate=lambda card: "すでに保存されています" in text_of(card),
+        stored=_health_report,
+        kept=lambda card, values: all(
+            str(inputs_by_id(card)[k].get("value", "")) == v for k, v in values.items()),
+    ),
+    SharedVerb(
+        name="admin.grant",
+        members=(fx.ADMIN, SECOND_ADMIN),
+        table="People",
+        prepare=_second_admin,
+        open=(people_cards.ADMIN_PERSON, {"object_id": fx.STAFF}),
+        submit=people_cards.ADMIN_GRANT,
+        values=({"role": "dx_pro", "scope": "建設局/土木部"}, {"role": "manager", "scope": "建設局"}),
+        saved=lambda card: "を付与しました" in text_of(card),
+        conflict=lambda card: "ほかの管理者が" in text_of(card),
+        duplicate=lambda card: "すでに" in text_of(card) and "付与しました" in text_of(card),
+        stored=_staff_roles,
+    ),
+]
+
+
+# --- the scenarios -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    sends: tuple[tuple[int, int], ...]  # (member, values) in order
+    at_once: bool = False
+
+
+SCENARIOS = [
+    Scenario("two members, the same values, one after the other", ((0, 0), (1, 0))),
+    Scenario("two members, different values, one after the other", ((0, 0), (1, 1))),
+    Scenario("two members, the same values, at once", ((0, 0), (1, 0)), at_once=True),
+    Scenario("two members, different values, at once", ((0, 0), (1, 1)), at_once=True),
+]
+
+
+@pytest.fixture
+def clock():
+    return fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+
+
+def channel_invoke(url: str, user: str, verb: str, data: dict[str, Any]) -> dict:
+    activity = channel_mention(url, "")
+    activity["from"] = {"id": f"29:{user}", "name": "利用者", "aadObjectId": user}
+    action = {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}}
+    activity.update(type="invoke", name="adaptiveCard/action", value={"action": action})
+    activity.pop("text")
+    activity.pop("entities")
+    return activity
+
+
+async def click(client, connector, user: str, verb: str, data: dict[str, Any]) -> dict:
+    response = await client.post("/api/messages", json=channel_invoke(connector.url, user, verb, data))
+    assert response.status == 200
+    body = await response.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive", body
+    return body["value"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+@pytest.mark.parametrize("verb", VERBS, ids=lambda v: v.name)
+async def test_each_member_on_a_shared_card_is_saved_or_sees_the_conflict_with_their_values(
+        verb, scenario, serve, settings, store, connector, clock):
+    seed_store(store, load_seed())
+    fx.load_fixtures(store, clock)
+    verb.prepare(store)
+    racing = RacingStore(store, verb.table)
+    client = await serve(create_app(settings, store=racing, clock=clock))
+    shared = await click(client, connector, verb.members[0], *verb.open)  # the card in the channel
+    base = action_data(shared, verb.submit)
+
+    def send(member: int, values: int):
+        return click(client, connector, verb.members[member], verb.submit, {**base, **verb.values[values]})
+
+    if scenario.at_once:
+        racing.arm(len(scenario.sends))
+        answers = await asyncio.gather(*(send(m, v) for m, v in scenario.sends))
+    else:
+        answers = [await send(m, v) for m, v in scenario.sends]
+
+    saved_values = []
+    for (member, values), answer in zip(scenario.sends, answers, strict=True):
+        assert not verb.duplicate(answer), (member, text_of(answer))  # never "already saved" for another's
+        if verb.saved(answer):
+            saved_values.append(verb.values[values])
+        else:
+            assert verb.conflict(answer), (member, text_of(answer))
+            assert verb.kept(answer, verb.values[values]), (member, text_of(answer))
+    assert saved_values, "somebody's write must be saved"
+    stored = verb.stored(store)
+    assert any(all(stored.get(k, "") == v for k, v in values.items()) for values in saved_values), stored
+
+
+@pytest.mark.parametrize("verb", VERBS, ids=lambda v: v.name)
+async def test_the_same_member_sending_the_same_values_again_is_told_it_is_already_saved_or_conflicts(
+        verb, serve, settings, store, connector, clock):
+    """A retry of one's own: a duplicate where the verb keeps submission markers, else the conflict
+    card; never a second write."""
+    seed_store(store, load_seed())
+    fx.load_fixtures(store, clock)
+    verb.prepare(store)
+    client = await serve(create_app(settings, store=store, clock=clock))
+    shared = await click(client, connector, verb.members[0], *verb.open)
+    data = {**action_data(shared, verb.submit), **verb.values[0]}
+    first = await click(client, connector, verb.members[0], verb.submit, data)
+    again = await click(client, connector, verb.members[0], verb.submit, data)
+    assert verb.saved(first) and (verb.duplicate(again) or verb.conflict(again)), text_of(again)
