@@ -8,16 +8,24 @@ Every public method that reads or changes somebody else's data takes the acting
 Storage: table ``People``, one partition ``people``; row ``person-<object id>`` per person (roles
 as JSON in the entity, so a grant is one ETag-checked write) and ``request-<object id>`` per
 registration request (same partition, so approving writes the person and the request in one
-batch).
+batch). Imports write up to 100 people per batch; each batch and its audit entries are all or
+nothing, validation is all or nothing for the whole file, and an import is idempotent, so a file
+whose writing was interrupted is completed by importing it again.
 
 **Rules across records.** "At least one administrator" spans every person, and an ETag on the one
 person changed cannot protect it: two admins revoking each other at once would each see the other
 still there. So the rule has a record of its own, ``guard-admins``, and every change that makes
 somebody an administrator or not rewrites it under its ETag *in the same batch* as the people it
 changes. The check reads the guard first, then the administrators; of two such changes at once,
-one batch fails on the guard, and is checked again against what the other saved. Imports write up to 100 people per batch; each batch and its audit entries are all or
-nothing, validation is all or nothing for the whole file, and an import is idempotent, so a file
-whose writing was interrupted is completed by importing it again.
+one batch fails on the guard, and is checked again against what the other saved.
+
+"A unit in use cannot be removed from the organisation" spans two tables (``Organisation`` and
+``People``), which no batch can. Its record is ``guard-units`` in the People partition: an
+organisation import first *claims* the units it removes there (under the guard's ETag), then
+checks that nobody uses them, writes the organisation, and releases the claim. Every change that
+gives somebody a unit or a scope reads the guard before the organisation, treats claimed units
+as gone, and rewrites the guard under its ETag in the same batch: so either it lands first and
+the import sees the new use, or the claim lands first and the change fails and is checked again.
 
 CLI (same settings as the app): ``python -m services.people --help``.
 """
@@ -29,7 +37,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +128,21 @@ def person_row(object_id: str) -> str:
 
 
 ADMIN_GUARD_ROW = "guard-admins"  # rewritten (under its ETag) by every change of who is an admin
+UNITS_GUARD_ROW = "guard-units"  # units an organisation import is removing; rewritten by unit uses
+CLAIM_TTL = timedelta(minutes=10)  # a claim older than this (its import crashed) is ignored
 _RETRIES = 3
+_NOT_READ: Any = object()
+_BUSY = "同じ時刻に名簿の変更がありました。もう一度取り込んでください。"
+
+
+def _units_of(person: Person | None) -> set[OrgUnit]:
+    if person is None:
+        return set()
+    return ({person.unit} if person.unit else set()) | {g.scope for g in person.grants if g.scope is not None}
+
+
+def _adds_units(before: Person | None, after: Person) -> bool:
+    return bool(_units_of(after) - _units_of(before))
 
 
 def request_row(object_id: str) -> str:
@@ -381,6 +403,57 @@ class PeopleService:
             return BatchOperation("insert", entity)
         return BatchOperation("upsert", entity, guard.etag)
 
+    def _units_guard(self) -> tuple[Entity | None, frozenset[OrgUnit]]:
+        """The units guard and the units an organisation import is removing right now."""
+        entity = self._store.get(TABLE, PARTITION, UNITS_GUARD_ROW)
+        if entity is None:
+            return None, frozenset()
+        claimed_at = entity.get("claimed_at")
+        if claimed_at is None or claimed_at + CLAIM_TTL < self._clock():
+            return entity, frozenset()
+        return entity, frozenset(OrgUnit.parse(p) for p in json.loads(entity.get("removing") or "[]"))
+
+    def _org_for_people(self) -> tuple[Organisation, Entity | None]:
+        """The organisation as people's units and scopes may use it: the units guard is read
+        first, then the organisation, without the units an import is removing."""
+        guard, removing = self._units_guard()
+        org = load_organisation(self._store)
+        return (replace(org, units=org.units - removing) if removing else org), guard
+
+    def _units_guard_op(self, guard: Entity | None, now: datetime) -> BatchOperation:
+        """Rewrite the units guard as it was read (same claim), under its ETag."""
+        props = dict(guard.properties) if guard is not None else {"kind": "guard", "removing": "[]"}
+        props.update(kind="guard", rule="a unit in use is not removed", touched_at=now)
+        entity = Entity(PARTITION, UNITS_GUARD_ROW, props)
+        if guard is None:
+            return BatchOperation("insert", entity)
+        return BatchOperation("upsert", entity, guard.etag)
+
+    def _claim_units(self, removed: frozenset[OrgUnit], release: bool = False) -> None:
+        """Add (or, with ``release``, take away) ``removed`` to the units an import is removing."""
+        for _ in range(_RETRIES):
+            guard, removing = self._units_guard()
+            now = self._clock()
+            claimed = (removing - removed) if release else (removing | removed)
+            text = json.dumps(sorted(u.path for u in claimed), ensure_ascii=False)
+            if len(text) > 30_000:
+                raise InvalidChange(
+                    "一度に削除する部・課・室が多すぎます。ファイルを分けて取り込んでください。")
+            props = {"kind": "guard", "rule": "a unit in use is not removed", "removing": text,
+                     "claimed_at": now if claimed else None, "touched_at": now}
+            entity = Entity(PARTITION, UNITS_GUARD_ROW, {k: v for k, v in props.items() if v is not None})
+            try:
+                if guard is None:
+                    self._store.insert(TABLE, entity)
+                else:
+                    self._store.upsert(TABLE, entity, etag=guard.etag)
+                return
+            except (ETagMismatch, EntityExists, EntityNotFound):
+                if not release:
+                    raise ConcurrentEdit(None, _BUSY) from None
+        if not release:
+            raise ConcurrentEdit(None, _BUSY)
+
     @staticmethod
     def _admins_after(people: Iterable[Person], changed: Iterable[Person]) -> set[str]:
         admins = {p.object_id for p in people if p.is_admin}
@@ -389,22 +462,29 @@ class PeopleService:
         return admins
 
     def _write_people(self, actor: Actor, items: Sequence[tuple[Change, BatchOperation]],
-                      guard_op: BatchOperation | None = None) -> None:
+                      guard_op: BatchOperation | None = None, units_op: BatchOperation | None = None) -> None:
         """Audit first, then write, in batches of up to 100 (one partition): each all or nothing.
         ``guard_op`` (the admin guard) goes in the first batch: put the items that change who is an
-        administrator first."""
-        first = MAX_BATCH_OPERATIONS - (1 if guard_op is not None else 0)
-        starts = [0, *range(first, len(items), MAX_BATCH_OPERATIONS)]
+        administrator first. ``units_op`` (the units guard) goes in every batch, each under the
+        ETag the previous one left."""
+        per_batch = MAX_BATCH_OPERATIONS - (1 if units_op is not None else 0)
+        first = per_batch - (1 if guard_op is not None else 0)
+        starts = [0, *range(first, len(items), per_batch)]
         for n, start in enumerate(starts):
-            chunk = items[start : first if n == 0 else start + MAX_BATCH_OPERATIONS]
+            chunk = items[start : first if n == 0 else start + per_batch]
             changes = [c for c, _ in chunk]
             operations = [op for _, op in chunk]
             if n == 0 and guard_op is not None:
                 operations.append(guard_op)
+            if units_op is not None and operations:
+                operations.append(units_op)
             if not operations:
                 continue
             try:
-                self.audit.apply(actor, changes, lambda ops=operations: self._store.batch(TABLE, ops))
+                written = self.audit.apply(actor, changes,
+                                           lambda ops=operations: self._store.batch(TABLE, ops))
+                if units_op is not None:
+                    units_op = BatchOperation("upsert", units_op.entity, written[-1].etag)
             except BatchFailed as exc:
                 if isinstance(exc.cause, ETagMismatch | EntityExists | EntityNotFound):
                     raise ConcurrentEdit(None, "同じ時刻にほかの変更がありました。もう一度実行してください"
@@ -437,9 +517,11 @@ class PeopleService:
 
     def _save(self, actor: Actor, before: Person | None, after: Person, operation: str, reason: str,
               extra: Sequence[tuple[Change, BatchOperation]] = (), *, guard: Entity | None = None,
-              guard_read: bool = False) -> Person:
+              guard_read: bool = False, units_guard: Any = _NOT_READ) -> Person:
         """Write one person (and ``extra``). A change of who is an administrator also rewrites the
-        admin guard: a removal must pass the ``guard`` it read before its check (``guard_read``)."""
+        admin guard: a removal must pass the ``guard`` it read before its check (``guard_read``).
+        A change that gives a unit or scope rewrites the units guard it read (``units_guard``,
+        from :meth:`_org_for_people`, before checking the units)."""
         now = self._clock()
         entity = person_entity(after, now, actor)
         op = BatchOperation("insert", entity) if before is None else BatchOperation("upsert", entity, before.etag)
@@ -451,8 +533,13 @@ class PeopleService:
                     raise AssertionError("removing an administrator needs the guard read before the check")
                 guard = self._admin_guard()
             guard_op = self._admin_guard_op(guard, self._admins_after(self._everyone(), [after]), now)
+        units_op = None
+        if _adds_units(before, after):
+            if units_guard is _NOT_READ:
+                raise AssertionError("giving a unit or scope needs the units guard read before the check")
+            units_op = self._units_guard_op(units_guard, now)
         try:
-            self._write_people(actor, [(change, op), *extra], guard_op)
+            self._write_people(actor, [(change, op), *extra], guard_op, units_op)
         except ConcurrentEdit:
             raise ConcurrentEdit(self._load(after.object_id)) from None
         saved = self._load(after.object_id)
@@ -472,21 +559,31 @@ class PeopleService:
         ``create_name`` to create a new person); a stale one raises :class:`ConcurrentEdit`."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         oid = normalise_object_id(object_id)
-        self._check_grant(grant, load_organisation(self._store))
-        person = self._load(oid)
-        if person is None:
-            if not create_name:
-                raise PersonNotFound(oid)
-            if not is_object_id(oid):
-                raise InvalidChange("オブジェクトID は GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください。")
-            after = Person(oid, clean_name(create_name), grants=(grant,) if grant.role is not Role.STAFF else ())
-            return self._save(actor, None, after, "grant", reason)
-        if etag is not None and person.etag != etag:
-            raise ConcurrentEdit(person)
-        if grant.role is Role.STAFF or any(g.key == grant.key for g in person.grants):
-            return person  # nothing to change: no write, no entry
-        after = replace(person, grants=tuple(sorted((*person.grants, grant))))
-        return self._save(actor, person, after, "grant", reason)
+        for attempt in range(_RETRIES):
+            org, units_guard = self._org_for_people()
+            self._check_grant(grant, org)
+            person = self._load(oid)
+            if person is None:
+                if not create_name:
+                    raise PersonNotFound(oid)
+                if not is_object_id(oid):
+                    raise InvalidChange("オブジェクトID は GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください。")
+                after = Person(oid, clean_name(create_name), grants=(grant,) if grant.role is not Role.STAFF else ())
+                return self._save(actor, None, after, "grant", reason, units_guard=units_guard)
+            if etag is not None and person.etag != etag:
+                raise ConcurrentEdit(person)
+            if grant.role is Role.STAFF or any(g.key == grant.key for g in person.grants):
+                return person  # nothing to change: no write, no entry
+            after = replace(person, grants=tuple(sorted((*person.grants, grant))))
+            try:
+                return self._save(actor, person, after, "grant", reason, units_guard=units_guard)
+            except ConcurrentEdit as conflict:
+                # Only a guard moved (an organisation import, an admin change): check again.
+                unchanged = conflict.current is not None and conflict.current.etag == person.etag
+                if attempt + 1 < _RETRIES and unchanged:
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
     def revoke(self, actor: Actor, object_id: str, role: Role, scope: OrgUnit | None, *, etag: str | None,
                reason: str = "") -> Person:
@@ -538,6 +635,20 @@ class PeopleService:
         new_units = frozenset(declared) | seed_organisation().units
         added = sorted(new_units - current.units)
         removed = sorted(current.imported - new_units)
+        unchanged = len(declared) - len([u for u in added if u in declared])
+        if not added and not removed:
+            return ImportResult("組織", unchanged=unchanged)
+        if removed:
+            self._refuse_units_in_use(removed)  # the plain case: refused without writing anything
+            # claim them: from now on nobody is given them; then check again (module docstring)
+            self._claim_units(frozenset(removed))
+        try:
+            return self._write_organisation(actor, current, new_units, added, removed, unchanged)
+        finally:
+            if removed:
+                self._claim_units(frozenset(removed), release=True)
+
+    def _refuse_units_in_use(self, removed: Sequence[OrgUnit]) -> None:
         usage = self._usage(removed, self._everyone())
         if usage:
             raise ImportRejected([
@@ -545,9 +656,10 @@ class PeopleService:
                             "（先に名簿を更新してください）")
                 for u, n in sorted(usage.items())
             ])
-        unchanged = len(declared) - len([u for u in added if u in declared])
-        if not added and not removed:
-            return ImportResult("組織", unchanged=unchanged)
+
+    def _write_organisation(self, actor: Actor, current: Organisation, new_units: frozenset[OrgUnit],
+                            added: list[OrgUnit], removed: list[OrgUnit], unchanged: int) -> ImportResult:
+        self._refuse_units_in_use(removed)  # after the claim: nobody can start using them now
         changes = [Change("org_unit", u.path, "create", None, {"level": u.level_label}) for u in added]
         changes += [Change("org_unit", u.path, "delete", {"level": u.level_label}, None) for u in removed]
         entity = organisation_entity(new_units - seed_organisation().units, self._clock())
@@ -663,7 +775,7 @@ class PeopleService:
         """Bring the roster in line with the file: names, units and each listed person's roles
         (a role missing from the file is revoked; roles from Graph stay). All or nothing."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
-        org = load_organisation(self._store)
+        org, units_guard = self._org_for_people()
         desired = self._parse_roster(data, filename, org)
         guard = self._admin_guard()  # before reading who the administrators are
         existing = {p.object_id: p for p in self._everyone()}
@@ -688,7 +800,8 @@ class PeopleService:
                 updated += 1
                 revoked += len({g.key for g in before.grants} - {g.key for g in grants})
         items, guard_op = self._guarded(existing, items, afters, guard, now)
-        self._write_people(actor, items, guard_op)
+        adds = any(_adds_units(existing.get(p.object_id), p) for p in afters)
+        self._write_people(actor, items, guard_op, self._units_guard_op(units_guard, now) if adds else None)
         untouched = len(set(existing) - set(desired))
         return ImportResult("名簿", created=created, updated=updated, unchanged=unchanged, revoked=revoked,
                             untouched=untouched)
@@ -790,7 +903,7 @@ class PeopleService:
         are written in one batch."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         request = self._pending(object_id, etag)
-        org = load_organisation(self._store)
+        org, units_guard = self._org_for_people()
         self._check_grant(grant, org)
         if unit is not None and unit not in org:
             raise InvalidChange(f"「{unit.path}」は組織にありません。")
@@ -806,7 +919,8 @@ class PeopleService:
                    _request_snapshot(decided), reason),
             BatchOperation("upsert", self._request_entity(decided), request.etag),
         )
-        return self._save(actor, before, after, "approve", reason, extra=[request_item])
+        return self._save(actor, before, after, "approve", reason, extra=[request_item],
+                          units_guard=units_guard)
 
     def reject(self, actor: Actor, object_id: str, *, etag: str | None, reason: str = "") -> RegistrationRequest:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
@@ -826,7 +940,7 @@ class PeopleService:
         """Update the roster from Microsoft Graph: names, units, job titles, managers, and the
         roles Graph implies (:func:`graph_grants`). Roles from the roster or admins are kept."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
-        org = load_organisation(self._store)
+        org, units_guard = self._org_for_people()
         guard = self._admin_guard()  # before reading who the administrators are
         existing = {p.object_id: p for p in self._everyone()}
         now = self._clock()
@@ -862,7 +976,8 @@ class PeopleService:
             else:
                 updated += 1
         items, guard_op = self._guarded(existing, items, afters, guard, now)
-        self._write_people(actor, items, guard_op)
+        adds = any(_adds_units(existing.get(p.object_id), p) for p in afters)
+        self._write_people(actor, items, guard_op, self._units_guard_op(units_guard, now) if adds else None)
         return SyncReport(len(users), created, updated, unchanged, skipped, tuple(unresolved), without_manager)
 
 

@@ -10,7 +10,6 @@ A programme that adds a rule across records adds one :class:`Race` to ``RACES``.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,36 +17,18 @@ from typing import Any
 
 import pytest
 
-from services.people.identity import Role, RoleGrant, system_actor
+from services.kernel.tabular import ImportRejected
+from services.people.identity import OrgUnit, Role, RoleGrant, system_actor
+from services.people.organisation import TABLE as ORG_TABLE
+from services.people.organisation import load_organisation
 from services.people.service import TABLE as PEOPLE_TABLE
 from services.people.service import ConcurrentEdit, InvalidChange, PeopleService
 from storage.base import TableStore
 from tests.support import people as fx
+from tests.support.racing import RacingStore
 
 SETUP = system_actor("テスト準備", "test-setup")
 SECOND_ADMIN = fx.CONTACT
-
-
-class RacingStore:
-    """The store, except that the first batch of ``table`` in each of two threads waits until the
-    other thread has reached its own: both writers have done all their reads before either writes."""
-
-    def __init__(self, store: TableStore, table: str):
-        self._store = store
-        self._table = table
-        self._barrier = threading.Barrier(2)
-        self._local = threading.local()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def batch(self, table: str, operations):
-        if table == self._table and not getattr(self._local, "waited", False):
-            self._local.waited = True
-            # the other writer may stop before writing (it was refused): then go on alone
-            with contextlib.suppress(threading.BrokenBarrierError):
-                self._barrier.wait(timeout=10)
-        return self._store.batch(table, operations)
 
 
 def at_once(*writers: Callable[[], Any]) -> list[Any]:
@@ -102,10 +83,40 @@ def _import_without(store: TableStore, by: str, whom: str) -> Callable[[], Any]:
     return lambda: people.import_roster(actor, data, "roster.csv")
 
 
+ORG_WITH_SPARE = fx.ORGANISATION_CSV.read_text(encoding="utf-8").rstrip("\n") + "\n環境局,環境保全部,\n"
+SPARE = "環境局/環境保全部"
+
+
+def _spare_unit(store: TableStore) -> None:
+    people = fx.load_fixtures(store)
+    people.import_organisation(SETUP, ORG_WITH_SPARE.encode("utf-8"), "org.csv")
+
+
+def _drop_spare(store: TableStore) -> Callable[[], Any]:
+    people = PeopleService(store, fx.Clock())
+    actor = fx.actor_of(people, fx.ADMIN)
+    return lambda: people.import_organisation(actor, fx.ORGANISATION_CSV.read_bytes(), "org.csv")
+
+
+def _grant_spare(store: TableStore) -> Callable[[], Any]:
+    people = PeopleService(store, fx.Clock())
+    actor = fx.actor_of(people, fx.ADMIN)
+    grant = RoleGrant(Role.DX_PRO, OrgUnit.parse(SPARE))
+    return lambda: people.grant(actor, fx.STAFF, grant, etag=None)
+
+
+def _units_exist(store: TableStore) -> bool:
+    org = load_organisation(store)
+    return all(
+        (p.unit is None or p.unit in org) and all(g.scope is None or g.scope in org for g in p.grants)
+        for p in PeopleService(store, fx.Clock())._everyone()
+    )
+
+
 @dataclass(frozen=True)
 class Race:
     name: str
-    table: str
+    tables: tuple[str, ...]
     setup: Callable[[TableStore], None]
     writers: Callable[[TableStore], tuple[Callable[[], Any], ...]]
     holds: Callable[[TableStore], bool]
@@ -113,18 +124,24 @@ class Race:
 
 
 RACES = [
-    Race("two admins revoke each other", PEOPLE_TABLE, _two_admins,
+    Race("two admins revoke each other", (PEOPLE_TABLE,), _two_admins,
          lambda p: (_revoke(p, fx.ADMIN, SECOND_ADMIN), _revoke(p, SECOND_ADMIN, fx.ADMIN)),
          lambda store: len(_admins(store)) >= 1, (InvalidChange, ConcurrentEdit)),
-    Race("a roster import and a revoke take away the two admins", PEOPLE_TABLE, _two_admins,
+    Race("a roster import and a revoke take away the two admins", (PEOPLE_TABLE,), _two_admins,
          lambda p: (_import_without(p, fx.ADMIN, SECOND_ADMIN), _revoke(p, SECOND_ADMIN, fx.ADMIN)),
          lambda store: len(_admins(store)) >= 1, (InvalidChange, ConcurrentEdit)),
+    Race("an organisation import drops a unit while an admin gives it as a scope", (PEOPLE_TABLE, ORG_TABLE),
+         _spare_unit, lambda store: (_drop_spare(store), _grant_spare(store)),
+         _units_exist, (InvalidChange, ConcurrentEdit, ImportRejected)),
 ]
 
 
 def _check(race: Race, store: TableStore) -> None:
     race.setup(store)
-    results = at_once(*race.writers(RacingStore(store, race.table)))
+    racing = RacingStore(store, *race.tables)
+    writers = race.writers(racing)
+    racing.arm(len(writers))
+    results = at_once(*writers)
     assert race.holds(store), (race.name, results)
     refused = [r for r in results if isinstance(r, Exception)]
     assert all(isinstance(r, race.refusals) for r in refused), results
@@ -149,7 +166,7 @@ def test_a_rule_across_records_holds_with_two_writers_at_once_on_azurite(race, a
 
     store = AzureTableStore(azurite_connection_string)
     try:
-        for table in (race.table, "Organisation"):  # the session's Azurite is shared between tests
+        for table in {*race.tables, PEOPLE_TABLE, ORG_TABLE}:  # the session's Azurite is shared
             for entity in list(store.query(table)):
                 store.delete(table, entity.partition_key, entity.row_key)
         _check(race, store)

@@ -12,15 +12,16 @@ BARRIER_SECONDS = 10.0  # only reached when a writer stops before writing (it wa
 
 
 class RacingStore:
-    """The store, except that while armed (:meth:`arm`), the next ``parties`` batches on ``table``
-    wait for each other: every writer has done all its reads before any of them writes.
+    """The store, except that while armed (:meth:`arm`), the next ``parties`` writes (batch, insert
+    or upsert) on ``tables`` wait for each other: every writer has done all its reads before any
+    of them writes.
 
     A writer refused before it writes never reaches the barrier; the others then go on alone after
     :data:`BARRIER_SECONDS` (no assertion depends on that time)."""
 
-    def __init__(self, store: TableStore, table: str):
+    def __init__(self, store: TableStore, *tables: str):
         self._store = store
-        self._table = table
+        self._tables = set(tables)
         self._lock = threading.Lock()
         self._barrier: threading.Barrier | None = None
         self._left = 0
@@ -33,13 +34,24 @@ class RacingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def batch(self, table: str, operations):
+    def _wait(self, table: str) -> None:
         barrier = None
         with self._lock:
-            if table == self._table and self._barrier is not None and self._left > 0:
+            if table in self._tables and self._barrier is not None and self._left > 0:
                 self._left -= 1
                 barrier = self._barrier
         if barrier is not None:
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=BARRIER_SECONDS)
+
+    def batch(self, table: str, operations):
+        self._wait(table)
         return self._store.batch(table, operations)
+
+    def insert(self, table: str, entity):
+        self._wait(table)
+        return self._store.insert(table, entity)
+
+    def upsert(self, table: str, entity, etag=None):
+        self._wait(table)
+        return self._store.upsert(table, entity, etag=etag)
