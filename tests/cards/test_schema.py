@@ -16,7 +16,14 @@ import pytest
 from bot.programmes import PROGRAMMES
 from cards.common import MAX_CARD_BYTES, card_size_bytes, error_banner, fact_set, header, submit_action
 from cards.common import adaptive_card as build_card
-from cards.menu import error_card, files_help_card, menu_card, not_allowed_card, preparing_card, unknown_command_hint
+from cards.menu import (
+    error_card,
+    files_help_card,
+    menu_card,
+    not_allowed_card,
+    preparing_card,
+    unknown_command_hint,
+)
 from tests.cards import online_procedures_samples, people_samples, proactive_samples
 from tests.support.cards import actions as _actions
 
