@@ -422,7 +422,7 @@ class PeopleService:
 
     def _units_guard_op(self, guard: Entity | None, now: datetime) -> BatchOperation:
         """Rewrite the units guard as it was read (same claim), under its ETag."""
-        props = dict(guard.properties) if guard is not None else {"kind": "guard", "removing": "[]"}
+        props: dict[str, Any] = dict(guard.properties) if guard is not None else {"removing": "[]"}
         props.update(kind="guard", rule="a unit in use is not removed", touched_at=now)
         entity = Entity(PARTITION, UNITS_GUARD_ROW, props)
         if guard is None:
@@ -483,8 +483,9 @@ class PeopleService:
             try:
                 written = self.audit.apply(actor, changes,
                                            lambda ops=operations: self._store.batch(TABLE, ops))
-                if units_op is not None:
-                    units_op = BatchOperation("upsert", units_op.entity, written[-1].etag)
+                last = written[-1]
+                if units_op is not None and last is not None:
+                    units_op = BatchOperation("upsert", units_op.entity, last.etag)
             except BatchFailed as exc:
                 if isinstance(exc.cause, ETagMismatch | EntityExists | EntityNotFound):
                     raise ConcurrentEdit(None, "同じ時刻にほかの変更がありました。もう一度実行してください"
