@@ -42,6 +42,7 @@ MAP_CHANNEL_VERB = "proactive.map_channel"
 UNMAP_CHANNEL_VERB = "proactive.unmap_channel"
 OFFICE_CHOICE = "@office"
 SNOOZE_INPUT = "snooze_until"
+SEEN_SNOOZE = "seen_snooze"  # the snooze a conflict form showed (ETag): sending again replaces it
 UNIT_INPUT = "unit"
 MAX_SNOOZE_DAYS = 90
 _SIZE_BUDGET = MAX_CARD_BYTES - 2048  # leave room for the activity envelope
@@ -168,12 +169,14 @@ def snooze_form_card(data: dict[str, str], today: date, *, value: str = "", erro
     )
 
 
-def snoozed_card(data: dict[str, str], until: date, by_name: str) -> dict:
+def snoozed_card(data: dict[str, str], until: date, by_name: str, *, already: bool = False) -> dict:
+    """``already``: the sender had snoozed it to this very date (their own, sent again): nothing changed."""
     escalation = "管理職へのエスカレーションも、それまで行いません。" if not data.get("escalation") else ""
+    done = "すでに保留しています" if already else "この通知を保留しました"
     body = [
         *header(data.get("title") or "通知を保留しました", data.get("bureau") or None, "🔕"),
         notice(
-            f"{japanese_date(until)}まで、この通知を保留しました（{by_name} さん）。{escalation}"
+            f"{japanese_date(until)}まで、{done}（{by_name} さん）。{escalation}"
             "その日になっても対応が必要な場合は、もう一度お知らせします。"
         ),
         text_block("保留したことは変更履歴に記録されています。", isSubtle=True, size="Small"),

@@ -33,7 +33,7 @@ from services.proactive.channels import ChannelMap, ChannelRole, channel_root
 from services.proactive.conversations import ConversationDirectory
 from services.proactive.deliveries import Outbox
 from services.proactive.jobs import JOB_TITLES
-from services.proactive.snoozes import SnoozeBook, SnoozeError, parse_snooze_date
+from services.proactive.snoozes import SnoozeBook, SnoozeConflict, SnoozeError, parse_snooze_date
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +307,14 @@ class ProactiveDialog:
         except (SnoozeError, DateParseError) as error:
             return cards.snooze_form_card(fields, today, value=chosen, error=str(error))
         before = await self._run(self.snoozes.get, fields["subject"])
+        # an expired snooze counts as none: the alert came again, as if never snoozed
+        before_shown = before if before is not None and before.active_on(today) else None
+        seen = _text(data, cards.SEEN_SNOOZE)  # the snooze the conflict form showed (its ETag)
+        if before_shown is not None and not (seen and seen == before_shown.etag):
+            # The alert card showed no snooze: this one is new to the sender (a shared card).
+            if before_shown.by_id == actor.object_id and before_shown.until == until:
+                return cards.snoozed_card(fields, until, actor.name, already=True)  # their own, again
+            return self._snooze_conflict(fields, today, chosen, before_shown, actor)
         after = {
             "until": until.isoformat(),
             "alert_key": fields["alert_key"],
@@ -331,7 +339,27 @@ class ProactiveDialog:
                 bureau=fields["bureau"],
                 by_id=actor.object_id,
                 by_name=actor.name,
+                expected=before,
             )
 
-        await self._run(self.deps.people.audit.apply, actor, [change], write)
+        try:
+            await self._run(self.deps.people.audit.apply, actor, [change], write)
+        except SnoozeConflict as conflict:  # another member snoozed it at the same moment
+            current = conflict.current
+            if current is not None and current.by_id == actor.object_id and current.until == until:
+                return cards.snoozed_card(fields, until, actor.name, already=True)
+            return self._snooze_conflict(fields, today, chosen, current, actor)
         return cards.snoozed_card(fields, until, actor.name)
+
+    @staticmethod
+    def _snooze_conflict(fields: dict[str, str], today: date, chosen: str, current: Any, actor: Actor) -> dict:
+        """The snooze form again, with the snooze somebody else saved first and the sender's date kept."""
+        if current is None:
+            return cards.snooze_form_card(fields, today, value=chosen,
+                                          error="ほかの方が同時にこの通知の保留を変更しました。もう一度お試しください。")
+        who = "あなた" if current.by_id == actor.object_id else f"{current.by_name} さん"
+        return cards.snooze_form_card(
+            {**fields, cards.SEEN_SNOOZE: current.etag or ""}, today, value=chosen,
+            error=(f"この通知は、{who}が先に{current.until.month}月{current.until.day}日まで保留しています。"
+                   "選んだ日付に変える場合は、もう一度「この日まで保留する」を押してください。"),
+        )

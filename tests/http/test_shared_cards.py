@@ -4,8 +4,8 @@ In a channel every member sees the same card, with the same submission id and th
 each write verb, two members send from that one card: the same values or different ones, one after
 the other or at once (both read before either writes: ``tests.support.racing``). Whatever happens,
 each person's answer is either "saved" or the conflict card with the latest state and THEIR values
-kept. Nobody is ever told "already saved" for something that was not theirs, and what is stored is
-what one of them saved.
+kept. Nobody is ever told "already saved" for something that was not theirs; exactly one of them is
+saved (one card shows one state), and what is stored is what that one saved.
 
 A programme adds its write verbs with one :class:`SharedVerb` entry in ``VERBS``.
 """
@@ -13,26 +13,30 @@ A programme adds its write verbs with one :class:`SharedVerb` entry in ``VERBS``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from app import create_app
+from app import RUNTIME_KEY, create_app
 from cards import online_procedures as op_cards
 from cards import people as people_cards
+from cards import proactive as proactive_cards
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.online_procedures.service import OnlineProceduresService
 from services.people.identity import OrgUnit, Role, RoleGrant, system_actor
 from services.people.service import PeopleService
+from services.proactive.alerts import StaticAlerts
+from services.proactive.snoozes import SnoozeBook
 from storage.base import TableStore
 from tests.support import people as fx
 from tests.support.activities import channel_mention
 from tests.support.cards import action_data, inputs_by_id
 from tests.support.cards import card_json as text_of
+from tests.support.proactive import delay_alert
 from tests.support.racing import RacingStore
 
 SETUP = system_actor("テスト準備", "test-setup")
@@ -48,7 +52,8 @@ class SharedVerb:
 
     - ``members``: two people allowed to write with it;
     - ``prepare(store)``: data the case needs beyond the seed and the test roster;
-    - ``open``: the verb and data that put the card in the channel (its answer is the shared card);
+    - ``open``: the verb and data that put the card in the channel (its answer is the shared card),
+      or ``post(client, connector, app)``: how the card comes to the channel otherwise (a job);
     - ``submit``: the write verb, sent with the card's action data plus one of ``values`` (two
       different, valid sets of inputs);
     - ``saved`` / ``conflict`` / ``duplicate``: what an answer card says;
@@ -59,7 +64,7 @@ class SharedVerb:
     name: str
     members: tuple[str, str]
     table: str
-    open: tuple[str, dict[str, Any]]
+    open: tuple[str, dict[str, Any]] | None
     submit: str
     values: tuple[dict[str, str], dict[str, str]]
     saved: Callable[[dict], bool]
@@ -67,6 +72,7 @@ class SharedVerb:
     duplicate: Callable[[dict], bool]
     stored: Callable[[TableStore], dict[str, str]]
     prepare: Callable[[TableStore], None] = lambda store: None
+    post: Callable[[Any, Any, Any], Awaitable[dict]] | None = None
     kept: Callable[[dict, dict[str, str]], bool] = field(
         default=lambda card, values: all(inputs_by_id(card)[k].get("value") == v for k, v in values.items()))
 
@@ -101,6 +107,28 @@ def _staff_roles(store: TableStore) -> dict[str, str]:
     return {"role": granted[-1].role.value, "scope": granted[-1].scope.path if granted[-1].scope else ""}
 
 
+ALERT = delay_alert(HEALTH, department="健康部")
+
+
+async def _alert_in_the_channel(client, connector, app) -> dict:
+    """An admin registers the DX PRO channel and runs the delay alerts: the alert card is posted."""
+    from tests.http.test_proactive_flows import register_channel
+
+    await register_channel(client, connector)
+    app[RUNTIME_KEY].proactive.planner.alert_sources = [StaticAlerts("online_procedures", [ALERT])]
+    before = len(connector.activities)
+    response = await client.post("/api/messages", json={
+        **channel_invoke(connector.url, fx.ADMIN, proactive_cards.RUN_JOB_VERB, {"job": "delay_alerts"})})
+    assert response.status == 200
+    [posted] = [a for a in connector.activities[before:] if a.get("attachments")]
+    return posted["attachments"][0]["content"]
+
+
+def _snoozed_until(store: TableStore) -> dict[str, str]:
+    snooze = SnoozeBook(store, fx.Clock()).get(ALERT.snooze_subject)
+    return {} if snooze is None else {proactive_cards.SNOOZE_INPUT: snooze.until.isoformat()}
+
+
 VERBS = [
     SharedVerb(
         name="online_procedures.submit",
@@ -130,6 +158,20 @@ VERBS = [
         conflict=lambda card: "ほかの管理者が" in text_of(card),
         duplicate=lambda card: "すでに" in text_of(card) and "付与しました" in text_of(card),
         stored=_staff_roles,
+    ),
+    SharedVerb(
+        name="proactive.snooze",
+        members=(fx.DX_HEALTH, SECOND_DX_HEALTH),
+        table="AlertSnoozes",
+        prepare=_second_dx_pro,
+        open=None,
+        post=_alert_in_the_channel,
+        submit=proactive_cards.SNOOZE_VERB,
+        values=({proactive_cards.SNOOZE_INPUT: "2023-10-02"}, {proactive_cards.SNOOZE_INPUT: "2023-10-09"}),
+        saved=lambda card: "この通知を保留しました" in text_of(card),
+        conflict=lambda card: "先に" in text_of(card) and "保留しています" in text_of(card),
+        duplicate=lambda card: "すでに保留しています" in text_of(card),
+        stored=_snoozed_until,
     ),
 ]
 
@@ -168,11 +210,25 @@ def channel_invoke(url: str, user: str, verb: str, data: dict[str, Any]) -> dict
 
 
 async def click(client, connector, user: str, verb: str, data: dict[str, Any]) -> dict:
+    """The answer to ``user``'s click: the card in the invoke response, or, for a card the whole
+    channel shares (an alert), the new reply the bot posted to them (the shared card stays)."""
+    before = len(connector.activities)
     response = await client.post("/api/messages", json=channel_invoke(connector.url, user, verb, data))
     assert response.status == 200
     body = await response.json()
+    if body["type"] == "application/vnd.microsoft.activity.message":
+        [reply] = [a for a in connector.activities[before:]
+                   if a.get("attachments") and (a.get("recipient") or {}).get("aadObjectId") == user]
+        return reply["attachments"][0]["content"]
     assert body["type"] == "application/vnd.microsoft.card.adaptive", body
     return body["value"]
+
+
+async def shared_card(verb: SharedVerb, client, connector, app) -> dict:
+    if verb.post is not None:
+        return await verb.post(client, connector, app)
+    assert verb.open is not None
+    return await click(client, connector, verb.members[0], *verb.open)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
@@ -183,8 +239,9 @@ async def test_each_member_on_a_shared_card_is_saved_or_sees_the_conflict_with_t
     fx.load_fixtures(store, clock)
     verb.prepare(store)
     racing = RacingStore(store, verb.table)
-    client = await serve(create_app(settings, store=racing, clock=clock))
-    shared = await click(client, connector, verb.members[0], *verb.open)  # the card in the channel
+    app = create_app(settings, store=racing, clock=clock)
+    client = await serve(app)
+    shared = await shared_card(verb, client, connector, app)  # the one card in the channel
     base = action_data(shared, verb.submit)
 
     def send(member: int, values: int):
@@ -204,7 +261,8 @@ async def test_each_member_on_a_shared_card_is_saved_or_sees_the_conflict_with_t
         else:
             assert verb.conflict(answer), (member, text_of(answer))
             assert verb.kept(answer, verb.values[values]), (member, text_of(answer))
-    assert saved_values, "somebody's write must be saved"
+    # one card shows one state: only one write can be made over it; the other meets the conflict
+    assert len(saved_values) == 1, [text_of(a) for a in answers]
     stored = verb.stored(store)
     assert any(all(stored.get(k, "") == v for k, v in values.items()) for values in saved_values), stored
 
@@ -217,8 +275,9 @@ async def test_the_same_member_sending_the_same_values_again_is_told_it_is_alrea
     seed_store(store, load_seed())
     fx.load_fixtures(store, clock)
     verb.prepare(store)
-    client = await serve(create_app(settings, store=store, clock=clock))
-    shared = await click(client, connector, verb.members[0], *verb.open)
+    app = create_app(settings, store=store, clock=clock)
+    client = await serve(app)
+    shared = await shared_card(verb, client, connector, app)
     data = {**action_data(shared, verb.submit), **verb.values[0]}
     first = await click(client, connector, verb.members[0], verb.submit, data)
     again = await click(client, connector, verb.members[0], verb.submit, data)
