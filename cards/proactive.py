@@ -43,6 +43,7 @@ UNMAP_CHANNEL_VERB = "proactive.unmap_channel"
 OFFICE_CHOICE = "@office"
 SNOOZE_INPUT = "snooze_until"
 SEEN_SNOOZE = "seen_snooze"  # the snooze a conflict form showed (ETag): sending again replaces it
+SEEN_MAPPING = "seen_mapping"  # the registration the channel form showed (ETag, "" for none)
 UNIT_INPUT = "unit"
 MAX_SNOOZE_DAYS = 90
 _SIZE_BUDGET = MAX_CARD_BYTES - 2048  # leave room for the activity envelope
@@ -415,7 +416,8 @@ def channel_form_card(
     if value:
         picker["value"] = value
     body.append(picker)
-    data = {"conversation_id": conversation_id, "channel_name": channel_name}
+    data = {"conversation_id": conversation_id, "channel_name": channel_name,
+            SEEN_MAPPING: (current.etag or "") if current is not None else ""}
     actions = [submit_action("登録する", MAP_CHANNEL_VERB, data)]
     if current is not None:
         actions.append(submit_action("登録を解除する", UNMAP_CHANNEL_VERB, data))
@@ -423,8 +425,11 @@ def channel_form_card(
     return adaptive_card(body, actions)
 
 
-def channel_mapped_card(mapping: ChannelMapping, *, removed: bool = False) -> dict:
-    if removed:
+def channel_mapped_card(mapping: ChannelMapping, *, removed: bool = False, already: bool = False) -> dict:
+    """``already``: the sender had registered it so themselves (the same card sent again)."""
+    if already:
+        text = f"このチャネルは、すでに{mapping.label}として登録されています（変更はありません）。"
+    elif removed:
         text = f"{mapping.label}の登録を解除しました。このチャネルには定時の通知が届かなくなります。"
     elif mapping.role is ChannelRole.OFFICE:
         text = f"{mapping.label}として登録しました。毎月の第1営業日に全庁の月次ダイジェストが届きます。"

@@ -29,7 +29,7 @@ from services.kernel.calendar import JST, DateParseError
 from services.kernel.programmes import normalise
 from services.people.identity import Actor, OrgUnit
 from services.people.permissions import Action, Resource, ResourceKind, require
-from services.proactive.channels import ChannelMap, ChannelRole, channel_root
+from services.proactive.channels import ChannelConflict, ChannelMap, ChannelRole, channel_root
 from services.proactive.conversations import ConversationDirectory
 from services.proactive.deliveries import Outbox
 from services.proactive.jobs import JOB_TITLES
@@ -244,6 +244,17 @@ class ProactiveDialog:
             role = ChannelRole.DX_PRO
         record = await self._run(self.directory.get, conversation_id)
         before = await self._run(self.channels.get, conversation_id)
+        seen = data.get(cards.SEEN_MAPPING)  # absent on cards sent before this check existed
+        wanted = (role, unit.bureau if unit else "", unit.department if unit else "")
+
+        def same(mapping: Any) -> bool:
+            return (mapping is not None and mapping.mapped_by_id == actor.object_id
+                    and (mapping.role, mapping.bureau, mapping.department) == wanted)
+
+        if isinstance(seen, str) and seen != ((before.etag or "") if before is not None else ""):
+            if same(before):  # their own registration, sent again from the same card
+                return cards.channel_mapped_card(before, already=True)
+            return await self._mapping_conflict(actor, conversation_id, channel_name, choice, before)
         after = {
             "role": role.value,
             "bureau": unit.bureau if unit else "",
@@ -267,10 +278,28 @@ class ProactiveDialog:
                 channel_name=channel_name or (record.channel_name if record else ""),
                 team_id=record.team_id if record else "",
                 mapped_by=actor.name,
+                mapped_by_id=actor.object_id,
+                **({"expected": before} if isinstance(seen, str) else {}),
             )
 
-        _, mapping = await self._run(self.deps.people.audit.apply, actor, [change], write)
+        try:
+            _, mapping = await self._run(self.deps.people.audit.apply, actor, [change], write)
+        except ChannelConflict as conflict:  # another admin registered it at the same moment
+            if same(conflict.current):
+                return cards.channel_mapped_card(conflict.current, already=True)
+            return await self._mapping_conflict(actor, conversation_id, channel_name, choice, conflict.current)
         return cards.channel_mapped_card(mapping)
+
+    async def _mapping_conflict(self, actor: Actor, conversation_id: str, channel_name: str, choice: str,
+                                current: Any) -> dict:
+        """The form again, with the registration somebody else made first and the sender's choice kept."""
+        if current is None:
+            error = ("ほかの管理者がこのチャネルの登録を先に解除しました。この内容で登録する場合は、"
+                     "もう一度「登録する」を押してください。")
+        else:
+            error = (f"ほかの管理者（{current.mapped_by or '不明'}）が先に、このチャネルを{current.label}として"
+                     "登録しました。選んだ内容に変える場合は、もう一度「登録する」を押してください。")
+        return await self._form(actor, conversation_id, channel_name, value=choice, error=error)
 
     async def _unmap(self, actor: Actor, data: dict[str, Any]) -> dict:
         require(actor.person, Action.WRITE, Resource(ResourceKind.CHANNELS))
@@ -278,10 +307,19 @@ class ProactiveDialog:
         before = await self._run(self.channels.get, conversation_id)
         if before is None:
             return await self._channels(actor, message="そのチャネルは登録されていません。")
+        seen = data.get(cards.SEEN_MAPPING)
+        if isinstance(seen, str) and seen != (before.etag or ""):
+            return await self._form(actor, conversation_id, before.channel_name, error=(
+                "ほかの管理者がこのチャネルの登録を先に変更しました。下の現在の登録を確認し、解除する場合は"
+                "もう一度「登録を解除する」を押してください。"))
         change = Change("channel_mapping", conversation_id, "delete", before.as_dict(), None)
-        await self._run(
-            self.deps.people.audit.apply, actor, [change], lambda: self.channels.unmap(conversation_id)
-        )
+        expected = {"expected": before} if isinstance(seen, str) else {}
+        try:
+            await self._run(self.deps.people.audit.apply, actor, [change],
+                            lambda: self.channels.unmap(conversation_id, **expected))
+        except ChannelConflict:
+            return await self._form(actor, conversation_id, before.channel_name, error=(
+                "ほかの管理者が同時にこのチャネルの登録を変更しました。下の現在の登録を確認してください。"))
         return cards.channel_mapped_card(before, removed=True)
 
     # --- snooze ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from services.online_procedures.service import OnlineProceduresService
 from services.people.identity import OrgUnit, Role, RoleGrant, system_actor
 from services.people.service import PeopleService
 from services.proactive.alerts import StaticAlerts
+from services.proactive.channels import ChannelMap, ChannelRole
 from services.proactive.snoozes import SnoozeBook
 from storage.base import TableStore
 from tests.support import people as fx
@@ -124,6 +125,23 @@ async def _alert_in_the_channel(client, connector, app) -> dict:
     return posted["attachments"][0]["content"]
 
 
+async def _channel_form_in_the_channel(client, connector, app) -> dict:
+    """An admin @mentions the bot with 「このチャネルを登録」: the form is posted to the channel."""
+    activity = channel_mention(connector.url, "このチャネルを登録")
+    activity["from"] = {"id": f"29:{fx.ADMIN}", "name": "情報 太郎", "aadObjectId": fx.ADMIN}
+    response = await client.post("/api/messages", json=activity)
+    assert response.status in (200, 201)
+    return connector.cards()[-1]
+
+
+def _channel_unit(store: TableStore) -> dict[str, str]:
+    mapping = ChannelMap(store, fx.Clock()).get(CHANNEL)
+    if mapping is None:
+        return {}
+    return {proactive_cards.UNIT_INPUT: proactive_cards.OFFICE_CHOICE if mapping.role is ChannelRole.OFFICE
+            else mapping.unit_path}
+
+
 def _snoozed_until(store: TableStore) -> dict[str, str]:
     snooze = SnoozeBook(store, fx.Clock()).get(ALERT.snooze_subject)
     return {} if snooze is None else {proactive_cards.SNOOZE_INPUT: snooze.until.isoformat()}
@@ -172,6 +190,20 @@ VERBS = [
         conflict=lambda card: "先に" in text_of(card) and "保留しています" in text_of(card),
         duplicate=lambda card: "すでに保留しています" in text_of(card),
         stored=_snoozed_until,
+    ),
+    SharedVerb(
+        name="proactive.map_channel",
+        members=(fx.ADMIN, SECOND_ADMIN),
+        table="ChannelMappings",
+        prepare=_second_admin,
+        open=None,
+        post=_channel_form_in_the_channel,
+        submit=proactive_cards.MAP_CHANNEL_VERB,
+        values=({proactive_cards.UNIT_INPUT: "健康福祉局/健康部"}, {proactive_cards.UNIT_INPUT: "健康福祉局"}),
+        saved=lambda card: "として登録しました。" in text_of(card) and "先に" not in text_of(card),
+        conflict=lambda card: "が先に" in text_of(card),
+        duplicate=lambda card: "すでに" in text_of(card),
+        stored=_channel_unit,
     ),
 ]
 
