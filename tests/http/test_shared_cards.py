@@ -7,7 +7,9 @@ each person's answer is either "saved" or the conflict card with the latest stat
 kept. Nobody is ever told "already saved" for something that was not theirs; exactly one of them is
 saved (one card shows one state), and what is stored is what that one saved.
 
-A programme adds its write verbs with one :class:`SharedVerb` entry in ``VERBS``.
+A programme adds its write verbs with one :class:`SharedVerb` entry in ``VERBS``. Not here, because
+no two people share what they write: ``register.submit`` (each person's own registration request)
+and ``proactive.run`` (a job run, idempotent by its natural keys).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from app import RUNTIME_KEY, create_app
 from cards import online_procedures as op_cards
 from cards import people as people_cards
 from cards import proactive as proactive_cards
+from services.audit.trail import AuditLog
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.online_procedures.service import OnlineProceduresService
@@ -45,6 +48,7 @@ SECOND_DX_HEALTH = "00000000-0000-4000-8000-000000000022"
 SECOND_ADMIN = "00000000-0000-4000-8000-0000000000a2"
 CHANNEL = "19:dxpro-channel@thread.tacv2"
 HEALTH = "健康福祉局"
+NOW = datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,27 @@ def _health_report(store: TableStore) -> dict[str, str]:
 def _second_admin(store: TableStore) -> None:
     PeopleService(store, fx.Clock()).grant(SETUP, SECOND_ADMIN, RoleGrant(Role.ADMIN), etag=None,
                                            create_name="情報 次郎")
+
+
+def _last_revoke_reason(store: TableStore) -> dict[str, str]:
+    entries = AuditLog(store, fx.Clock(NOW)).recent(SETUP.person, "person", fx.DX_HEALTH)
+    revokes = [e for e in entries if e.operation == "revoke"]
+    return {"reason": revokes[0].reason} if revokes else {}
+
+
+def _a_request_and_a_second_admin(store: TableStore) -> None:
+    _second_admin(store)
+    people = PeopleService(store, fx.Clock())
+    people.request_registration(fx.actor_of(people, fx.UNREGISTERED), "建設局/土木部", "よろしくお願いします")
+
+
+def _approved_roles(store: TableStore) -> dict[str, str]:
+    person = PeopleService(store, fx.Clock()).resolve(fx.UNREGISTERED)
+    granted = [g for g in person.grants if g.role is not Role.STAFF]
+    if not person.registered or not granted:
+        return {}
+    return {"unit": person.unit.path if person.unit else "", "role": granted[-1].role.value,
+            "scope": granted[-1].scope.path if granted[-1].scope else ""}
 
 
 def _staff_roles(store: TableStore) -> dict[str, str]:
@@ -178,6 +203,35 @@ VERBS = [
         stored=_staff_roles,
     ),
     SharedVerb(
+        name="admin.revoke",
+        members=(fx.ADMIN, SECOND_ADMIN),
+        table="People",
+        prepare=_second_admin,
+        open=(people_cards.ADMIN_PERSON, {"object_id": fx.DX_HEALTH}),
+        submit=people_cards.ADMIN_REVOKE,  # the first 取り消す button: DX PRO 健康福祉局/健康部
+        values=({"reason": "異動のため"}, {"reason": "退職のため"}),
+        saved=lambda card: "を取り消しました" in text_of(card),
+        conflict=lambda card: "ほかの管理者が" in text_of(card),
+        duplicate=lambda card: "すでに" in text_of(card),
+        stored=_last_revoke_reason,
+    ),
+    SharedVerb(
+        name="admin.approve",
+        members=(fx.ADMIN, SECOND_ADMIN),
+        table="People",
+        prepare=_a_request_and_a_second_admin,
+        open=(people_cards.ADMIN_REVIEW, {"object_id": fx.UNREGISTERED}),
+        submit=people_cards.ADMIN_APPROVE,
+        values=({"unit": "建設局/土木部", "role": "dx_pro", "scope": "建設局/土木部"},
+                {"unit": "建設局/土木部", "role": "manager", "scope": "建設局"}),
+        saved=lambda card: "さんを登録しました" in text_of(card),
+        conflict=lambda card: "ほかの管理者が先に" in text_of(card),
+        duplicate=lambda card: "すでに登録" in text_of(card) and "先に" not in text_of(card),
+        stored=_approved_roles,
+        kept=lambda card, values: all(
+            inputs_by_id(card)[k].get("value") == values[k] for k in ("role", "scope")),
+    ),
+    SharedVerb(
         name="proactive.snooze",
         members=(fx.DX_HEALTH, SECOND_DX_HEALTH),
         table="AlertSnoozes",
@@ -228,7 +282,7 @@ SCENARIOS = [
 
 @pytest.fixture
 def clock():
-    return fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+    return fx.Clock(NOW)
 
 
 def channel_invoke(url: str, user: str, verb: str, data: dict[str, Any]) -> dict:
