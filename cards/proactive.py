@@ -345,8 +345,10 @@ def jobs_card(
                 facts.append(
                     (
                         "前回の結果",
-                        f"送信 {view.last_sent}件・失敗 {view.last_failed}件・"
-                        f"送信済みまたは保留 {view.last_skipped}件",
+                        f"送信 {view.last_sent}件・失敗 {view.last_failed - view.last_undeliverable}件・"
+                        + (f"送り先（チャネルなど）が未登録 {view.last_undeliverable}件・"
+                           if view.last_undeliverable else "")
+                        + f"送信済みまたは保留 {view.last_skipped}件",
                     )
                 )
         items: list[dict] = [

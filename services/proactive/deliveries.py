@@ -371,6 +371,7 @@ class RunRecord:
     failed: int = 0
     skipped: int = 0
     note: str = ""
+    undeliverable: int = 0  # of ``failed``: messages with no registered destination
 
 
 @dataclass(frozen=True)
@@ -403,6 +404,7 @@ def _run_record(entity: Entity) -> RunRecord:
         lease_until=entity.get("lease_until", NEVER),
         planned=int(entity.get("planned", 0)),
         sent=int(entity.get("sent", 0)),
+        undeliverable=int(entity.get("undeliverable", 0)),
         failed=int(entity.get("failed", 0)),
         skipped=int(entity.get("skipped", 0)),
         note=entity.get("note", ""),
@@ -480,6 +482,7 @@ class RunLedger:
             planned=summary.planned,
             sent=summary.sent,
             failed=summary.failed,
+            undeliverable=len(summary.undeliverable),
             skipped=summary.skipped,
             note=summary.note[:1000],
         )

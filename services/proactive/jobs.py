@@ -167,6 +167,7 @@ class JobView:
     last_sent: int = 0
     last_failed: int = 0
     last_skipped: int = 0
+    last_undeliverable: int = 0  # of last_failed: no registered destination (not a failure to send)
     runnable: bool = True
 
 
@@ -184,6 +185,7 @@ def job_view(spec: JobSpec, next_run: datetime | None, last: RunRecord | None) -
         last_sent=last.sent,
         last_failed=last.failed,
         last_skipped=last.skipped,
+        last_undeliverable=last.undeliverable,
     )
 
 

@@ -47,6 +47,7 @@ async def test_bureaus_without_a_channel_are_reported_as_such_with_how_to_regist
     assert "送信できなかったもの" not in jobs and "送信に失敗" not in jobs
     assert "DX PRO チャネルが登録されていないため送らなかった局・部: 2件" in jobs
     assert "健康福祉局/健康部" in jobs and "財政局" in jobs and "このチャネルを登録" in jobs
+    assert "失敗 0件・送り先（チャネルなど）が未登録 2件" in jobs  # the job's last result, too
 
 
 async def test_every_button_of_a_delay_alert_in_a_channel_leaves_the_alert_for_everyone(
