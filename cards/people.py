@@ -21,7 +21,7 @@ from cards.common import (
     submit_action,
     text_block,
 )
-from cards.menu import ADMIN_VERB, REGISTER_VERB
+from cards.menu import ACTIONS_PER_SET, ADMIN_VERB, REGISTER_VERB
 from cards.proactive import CHANNELS_VERB, JOBS_VERB
 from services.audit.models import AuditEntry
 from services.people.identity import ROLE_LABELS, OrgUnit, Person, RegistrationRequest, Role
@@ -137,7 +137,10 @@ def admin_home_card(
         submit_action("チャネル登録", CHANNELS_VERB),
         menu_action(),
     ]
-    body.append({"type": "ActionSet", "actions": actions, "separator": True})
+    # Teams shows at most six actions of a set and hides the rest behind "…" (see cards.menu).
+    for start in range(0, len(actions), ACTIONS_PER_SET):
+        body.append({"type": "ActionSet", "actions": actions[start:start + ACTIONS_PER_SET],
+                     "separator": start == 0})
     return adaptive_card(body)
 
 

@@ -10,17 +10,19 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from cards.common import MENU_VERB
-from cards.menu import menu_card, not_allowed_card, unknown_command_hint
+from cards.menu import SMALL_TALK_REPLIES, files_help_card, menu_card, not_allowed_card, unknown_command_hint
 from dialogs.base import DialogDeps, IncomingFile, ProgrammeDialog
 from dialogs.people import AdminDialog, RegistrationDialog
 from dialogs.proactive import ProactiveDialog, is_channel_command, is_jobs_command
-from services.kernel.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise
+from services.kernel.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise, small_talk
 from services.people.identity import Actor
 from services.people.permissions import Forbidden
 
 logger = logging.getLogger(__name__)
 
 ADMIN_KEYWORDS = ("管理", "admin", "管理メニュー")
+#: The files the admin menu takes (a programme's dialog lists its own in ``accepted_files``).
+ADMIN_FILES = (("組織ファイル・名簿ファイル（CSV（UTF-8）または Excel）", "管理者"),)
 
 
 class MainDialog:
@@ -54,6 +56,9 @@ class MainDialog:
             return await self._guarded(lambda: self._proactive.jobs(actor))
         key = match_programme(text, self._programmes)
         if key is None:
+            kind = small_talk(text)
+            if kind is not None:
+                return await self.menu(actor, SMALL_TALK_REPLIES[kind])
             return await self.menu(actor, unknown_command_hint(text.strip()))
         return await self._guarded(lambda: self._dialogs[key].open(turn, actor))
 
@@ -79,8 +84,14 @@ class MainDialog:
         """Files attached in a 1:1 chat, for administrators: a file a programme recognises (its
         ``claims_file(name, data)``, e.g. the online-procedures table) goes to that programme's
         ``on_file``; anything else is an organisation or roster import. Nothing is downloaded for
-        anybody else."""
-        if actor.person.is_admin and files:
+        anybody else: they are told which files the bot takes, and from whom (each dialog's
+        ``accepted_files``: pairs of what and who)."""
+        if not actor.person.is_admin:
+            accepted = [*ADMIN_FILES]
+            for dialog in self._dialogs.values():
+                accepted += list(getattr(dialog, "accepted_files", ()))
+            return files_help_card(accepted)
+        if files:
             try:
                 data = await files[0].read()
             except Exception:  # the admin import downloads again and reports the error

@@ -191,6 +191,13 @@ class AdminDialog:
             person = await self._run(self.people.approve, actor, object_id, grant=grant, unit=_unit(form["unit"]),
                                      etag=_text(data, "etag") or None, reason=form["reason"])
         except ConcurrentEdit as conflict:
+            person = await self._run(self.people.get, actor.person, object_id)
+            if person is not None and person.registered:
+                # Another admin approved it first: show what they saved, with this admin's choice kept.
+                return cards.person_card(
+                    person, await self._units(actor.person), form=form,
+                    error=f"{conflict} ほかの管理者が先に承認し、下の内容で登録されています。ロールを追加する場合は、"
+                          "下のフォームから付与してください（まだ何も変更していません）。")
             return await self._requests(turn, actor, data, error=str(conflict))
         except (PeopleError, ValueError) as error:
             return await self._review(turn, actor, data, error=_message(error), form=form)

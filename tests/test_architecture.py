@@ -27,6 +27,8 @@ CARDS_MAY_IMPORT_FROM_SERVICES = ("services.kernel.programmes", "services.people
                                   "services.dx.models",
                                   "services.standardization.models",
                                   )
+                                  "services.online_procedures.models")
+CARDS_MAY_IMPORT_FROM_SERVICES += ("services.kernel.numbers",)  # pure parsing: show a value as the service reads it
 
 
 def imports_of(path: Path) -> list[str]:

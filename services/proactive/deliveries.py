@@ -415,7 +415,7 @@ class RunRecord:
     failed: int = 0
     skipped: int = 0
     note: str = ""
-    undeliverable: int = 0
+    undeliverable: int = 0  # messages with nowhere to go yet (not counted in ``failed``)
 
 
 @dataclass(frozen=True)
@@ -425,12 +425,19 @@ class RunSummary:
     failed: int = 0  # sends that failed (not counting messages with nowhere to go)
     skipped: int = 0  # already sent, in flight elsewhere, or snoozed
     note: str = ""
-    undeliverable: int = 0  # nowhere to go yet: no channel registered, bot not installed (not a failure)
+    # (kind, label, reason) of each message that had nowhere to go yet: no channel registered, bot not
+    # installed (kind: channel, manager, person, office). Not a failure: 「今すぐ実行」 says so.
+    undeliverable: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def send_failures(self) -> int:
+        """Messages that had a destination and still could not be sent."""
+        return self.failed
 
     def describe(self) -> str:
         text = (
             f"planned={self.planned} sent={self.sent} failed={self.failed} skipped={self.skipped} "
-            f"undeliverable={self.undeliverable}"
+            f"undeliverable={len(self.undeliverable)}"
         )
         return f"{text} ({self.note})" if self.note else text
 
@@ -448,10 +455,10 @@ def _run_record(entity: Entity) -> RunRecord:
         lease_until=entity.get("lease_until", NEVER),
         planned=int(entity.get("planned", 0)),
         sent=int(entity.get("sent", 0)),
+        undeliverable=int(entity.get("undeliverable", 0)),
         failed=int(entity.get("failed", 0)),
         skipped=int(entity.get("skipped", 0)),
         note=entity.get("note", ""),
-        undeliverable=int(entity.get("undeliverable", 0)),
     )
 
 
@@ -526,8 +533,8 @@ class RunLedger:
             planned=summary.planned,
             sent=summary.sent,
             failed=summary.failed,
+            undeliverable=len(summary.undeliverable),
             skipped=summary.skipped,
-            undeliverable=summary.undeliverable,
             note=summary.note[:1000],
         )
 

@@ -561,7 +561,10 @@ class JobRunner:
                 failed=report.failed,
                 skipped=plan.skipped + enqueued.already_sent + enqueued.already_failed + enqueued.in_flight,
                 note="; ".join(plan.notes),
-                undeliverable=len(plan.undeliverable),
+                undeliverable=tuple(
+                    (u.target.split(":")[1] if u.target.count(":") else u.target, u.label, u.reason)
+                    for u in plan.undeliverable
+                ),
             )
         except Exception:
             logger.exception("job %s for %s failed", name, period)

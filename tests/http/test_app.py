@@ -45,7 +45,7 @@ async def test_programme_keyword_opens_that_programme(client, connector):
 
 
 async def test_unknown_text_gets_the_menu_with_a_hint(client, connector):
-    await post(client, personal_message(connector.url, "こんにちは"))
+    await post(client, personal_message(connector.url, "天気を教えて"))
     text = card_texts(connector.cards()[0])
     assert "見つかりませんでした" in text and "マイナンバー情報総点検" in text
 

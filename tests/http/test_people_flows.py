@@ -228,5 +228,5 @@ async def test_a_file_from_a_non_admin_is_not_even_downloaded(client, connector,
     served["roster.csv"] = fx.ROSTER_CSV.read_bytes()
     before = people_tables(store)
     card = await say(client, connector, fx.DX_HEALTH, "", **file_message(f"{base}/roster.csv", "roster.csv"))
-    assert "操作できません" in text_of(card)
+    assert "ファイルは受け取っていません" in text_of(card) and "管理者から" in text_of(card)
     assert hits == [] and people_tables(store) == before

@@ -216,7 +216,8 @@ def test_input_numbers_arrive_as_strings():
     assert parse_count("3.0", required=True) == (3, "")
     assert parse_count("", required=False) == (0, "")
     assert parse_count("", required=True)[1] == "入力してください"
-    for bad in ("-1", "1.5", "abc", "12件"):
+    assert parse_count("12件", required=True) == (12, "")  # as people write it
+    for bad in ("-1", "1.5", "abc", "12個", "٣", "1" * 7, "9" * 5000):
         value, error = parse_count(bad, required=True)
         assert value is None and error, bad
 
