@@ -1,24 +1,43 @@
-# ICT推進ボット — the two commands are `make run` and `make test`; see README.md.
+# ICT推進ボット — start with `make help`; the README's quick start says which target to use when.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-BOT_PORT ?= 3978
 PLAYGROUND_PORT ?= 56150
 PLAYGROUND_USER ?= admin
-DATA_DIR ?= var
+# The meeting day of the seed material: `make demo` starts the bot's clock here.
+DEMO_CLOCK_START ?= 2023-08-08T09:00:00+09:00
 
-.PHONY: run test test-fast test-e2e playground package bench screenshots check-seed clean help
+# BOT_PORT, DATA_DIR and every other setting are read by the app itself: the environment first, then
+# .env, then its defaults (3978, var). The Makefile sets none of them, so .env is never overridden;
+# `make run BOT_PORT=4000` still works (make exports command-line variables to the app).
+# SETTING prints one effective setting as the app sees it (for the targets that need the port or folder).
+SETTING = $(BIN)/python -c 'from services.kernel.settings import Settings; print(Settings.from_env().$(1))'
 
-help:
-	@echo "make run         install, seed the embedded store and start the bot on 127.0.0.1:$(BOT_PORT)"
-	@echo "make test        install everything (Python, npm) and run the whole test suite"
-	@echo "make playground  open the Microsoft 365 Agents Playground against the running bot"
-	@echo "                 (PLAYGROUND_USER=dx_health|dx_child|manager|contact|staff to be another test user)"
-	@echo "make test-e2e    only the end-to-end tests (Agents Playground in headless Chromium)"
-	@echo "make screenshots regenerate docs/screenshots/*.png from the Playground"
-	@echo "make package     build the Teams app package (build/ict-bot.zip) with MicrosoftAppId"
-	@echo "make bench       run the benchmarks under bench/"
+# Paths already in `ruff format` style: `make lint` checks their format and line length (E501).
+# The rest of the tree is checked for every other rule. After the branches are merged the lead
+# formats the whole tree and sets this to `.`.
+FORMATTED := storage services/proactive services/audit services/kernel/seed services/kernel/cli.py \
+	services/kernel/calendar.py services/kernel/privacy.py services/kernel/programmes.py \
+	services/kernel/tabular.py services/people/cli.py services/people/records.py \
+	services/people/directory.py services/people/roster_file.py services/people/service.py \
+	services/people/base.py services/people/imports.py services/people/registrations.py \
+	services/people/graph_sync.py services/people/__main__.py services/online_procedures/cli.py \
+	services/online_procedures/__main__.py tests/services/test_people_cli.py tests/services/test_seed.py \
+	bot/scheduler.py bot/proactive.py manifest bench tests/manifest tests/test_app_main.py \
+	tests/test_makefile.py tests/services/test_pacing.py tests/services/test_dispatch.py \
+	tests/services/test_deliveries.py tests/services/test_jobs.py tests/services/test_schedule.py \
+	tests/cards/test_proactive.py tests/test_docs.py tests/test_import_cycles.py tests/storage \
+	tests/bot/test_proactive.py tests/bot/test_proactive_settings.py tests/bot/test_proactive_azurite.py \
+	tests/support/proactive.py tests/cards/proactive_samples.py tests/http/test_proactive_flows.py \
+	tests/services/test_channels_snoozes.py tests/services/test_conversations.py tests/services/test_calendar.py
+
+.PHONY: help run demo playground test test-fast test-e2e lint package bench screenshots check-seed \
+	reset clean
+
+help:  ## this list
+	@echo "ICT推進ボット: make <target>"
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
 
 # --- installation (stamp files make repeated runs cheap) -----------------------------------
 $(BIN)/python:
@@ -36,46 +55,65 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# --- the two commands ---------------------------------------------------------------------
-run: $(VENV)/.runtime
-	DATA_DIR=$(DATA_DIR) BOT_PORT=$(BOT_PORT) $(BIN)/python app.py --seed
+# --- running the bot ------------------------------------------------------------------------
+run: $(VENV)/.runtime  ## install, seed the store and start the bot (127.0.0.1:3978 unless .env says otherwise); Ctrl+C stops it
+	$(BIN)/python app.py --seed
 
-test: $(VENV)/.dev node_modules/.installed
-	$(BIN)/python -m pytest
+demo: $(VENV)/.runtime  ## like run, with the clock at the meeting day (2023-08-08 09:00 JST) and its own store (DATA_DIR/demo)
+	BOT_CLOCK_START=$(DEMO_CLOCK_START) DATA_DIR="$$($(call SETTING,data_dir))/demo" $(BIN)/python app.py --seed
 
-test-fast: $(VENV)/.dev node_modules/.installed
-	$(BIN)/python -m pytest -m "not e2e"
-
-test-e2e: $(VENV)/.dev node_modules/.installed
-	$(BIN)/python -m pytest tests/e2e -q
-
-# --- tools ----------------------------------------------------------------------------------
 # The Playground runs in a scratch copy (it writes devTools/ where it runs) of the committed
 # config playground/.m365agentsplayground.yml: the test tenant, team and users of tests/e2e.
 # If PLAYGROUND_PORT is busy it silently takes another port: use the address it prints.
-playground: node_modules/.installed
-	@rm -rf $(DATA_DIR)/playground && mkdir -p $(DATA_DIR)/playground
-	@if [ "$(PLAYGROUND_USER)" = admin ]; then \
-		cp playground/.m365agentsplayground.yml $(DATA_DIR)/playground/; \
+playground: node_modules/.installed $(VENV)/.runtime  ## chat with the running bot in the Agents Playground (PLAYGROUND_USER=dx_health|dx_child|manager|contact|staff)
+	@set -e; port=$$($(call SETTING,port)); data=$$($(call SETTING,data_dir)); \
+	rm -rf "$$data/playground" && mkdir -p "$$data/playground"; \
+	if [ "$(PLAYGROUND_USER)" = admin ]; then \
+		cp playground/.m365agentsplayground.yml "$$data/playground/"; \
 	else \
-		$(BIN)/python -m tests.support.playground $(PLAYGROUND_USER) > $(DATA_DIR)/playground/.m365agentsplayground.yml; \
-	fi
-	@echo "ブラウザで下に表示される http://localhost:<ポート> を開いてください（ボットは make run で起動しておきます）。"
-	cd $(DATA_DIR)/playground && TEAMSAPPTESTER_BROWSER=none $(CURDIR)/node_modules/.bin/agentsplayground \
-		-e http://127.0.0.1:$(BOT_PORT)/api/messages -c msteams -p $(PLAYGROUND_PORT) --disable-telemetry
+		$(BIN)/python -m tests.support.playground $(PLAYGROUND_USER) > "$$data/playground/.m365agentsplayground.yml"; \
+	fi; \
+	echo "ブラウザで下に表示される http://localhost:<ポート> を開いてください（ボットは make run で起動しておきます）。"; \
+	cd "$$data/playground" && TEAMSAPPTESTER_BROWSER=none $(CURDIR)/node_modules/.bin/agentsplayground \
+		-e http://127.0.0.1:$$port/api/messages -c msteams -p $(PLAYGROUND_PORT) --disable-telemetry
 
-package: $(VENV)/.runtime
+reset: $(VENV)/.runtime  ## delete the local SQLite store (and the demo's and the Playground's scratch copy); the next run re-seeds
+	@set -e; data=$$($(call SETTING,data_dir)); \
+	for f in "$$data"/ict-bot.sqlite3{,-wal,-shm} "$$data"/demo/ict-bot.sqlite3{,-wal,-shm}; do \
+		if [ -e "$$f" ]; then rm -f "$$f" && echo "削除しました: $$f"; fi; \
+	done; \
+	rm -rf "$$data/playground"; \
+	echo "ローカルのデータを消しました（$$data）。次の make run で初期データから始まります。"
+
+# --- tests and checks -----------------------------------------------------------------------
+test: lint  ## lint and type checks, then the whole test suite (installs everything first)
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev node_modules/.installed  ## ruff check, ruff format --check (FORMATTED paths) and pyright
+	$(BIN)/ruff check --extend-ignore E501 .
+	$(BIN)/ruff check --select E501 $(FORMATTED)
+	$(BIN)/ruff format --check $(FORMATTED)
+	node_modules/.bin/pyright
+
+test-fast: $(VENV)/.dev node_modules/.installed  ## the suite without the browser end-to-end tests (no lint)
+	$(BIN)/python -m pytest -m "not e2e"
+
+test-e2e: $(VENV)/.dev node_modules/.installed  ## only the end-to-end tests (Agents Playground in headless Chromium)
+	$(BIN)/python -m pytest tests/e2e -q
+
+check-seed: $(VENV)/.runtime  ## validate the CSV files under data/ and print a one-line summary
+	$(BIN)/python -m services.kernel.seed check data
+
+# --- tools ----------------------------------------------------------------------------------
+package: $(VENV)/.runtime  ## the Teams app package build/ict-bot.zip (MicrosoftAppId and TEAMS_APP_*_URL from the environment or .env)
 	$(BIN)/python -m manifest.package --out build/ict-bot.zip
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev  ## run the benchmarks under bench/ (they print figures)
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/fanout.py
 
-screenshots: $(VENV)/.dev node_modules/.installed
+screenshots: $(VENV)/.dev node_modules/.installed  ## regenerate docs/screenshots/*.png from the Playground
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider
 
-check-seed: $(VENV)/.runtime
-	$(BIN)/python -m services.kernel.seed check data
-
-clean:
+clean:  ## remove build/, test-artifacts/ and caches (not the local store: see reset)
 	rm -rf build .pytest_cache test-artifacts

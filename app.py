@@ -9,10 +9,11 @@ optionally seeds the store, and serves:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import errno
 import json
 import logging
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -114,7 +115,9 @@ def create_app(
     return app
 
 
-def import_startup_files(settings: Settings, store: TableStore, clock: Callable[[], datetime] = now_jst) -> list[str]:
+def import_startup_files(
+    settings: Settings, store: TableStore, clock: Callable[[], datetime] = now_jst
+) -> list[str]:
     """Import ``ORGANISATION_FILE`` then ``ROSTER_FILE`` (either optional) as the system; both
     imports are idempotent, so restarting with the same files changes nothing. Returns one summary
     line per file; raises ``ImportRejected`` / ``PeopleError`` (nothing of that file imported)."""
@@ -135,24 +138,59 @@ def import_startup_files(settings: Settings, store: TableStore, clock: Callable[
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the time of every line carries its zone (the server's; the jobs' own times are Asia/Tokyo, +09:00)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S%z"
+    )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # bot.scheduler logs the jobs and next runs
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """A one-line Japanese reason when ``host:port`` cannot be listened on (checked before anything
+    is opened or seeded), else None."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.create_server((host, port), family=family):
+            return None
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return (
+                f"ポート {port} はほかのプログラムが使っています（{host}）。起動中のボットを止めるか"
+                "（make run の端末で Ctrl+C）、.env か環境変数の BOT_PORT で別のポートを指定してください。"
+            )
+        reason = error.strerror or error
+        return f"{host}:{port} で待ち受けできません（{reason}）。BOT_HOST と BOT_PORT を確認してください。"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="ICT推進ボット")
-    parser.add_argument("--seed", action="store_true", help="load data/ into an empty store before starting")
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data", help="seed data folder")
+    from services.kernel.cli import ArgumentParser
+
+    parser = ArgumentParser(
+        prog="python app.py", description="ICT推進ボットを起動します（設定は環境変数と .env）"
+    )
+    parser.add_argument(
+        "--seed", action="store_true", help="起動の前に data/ の初期データを入れる（足りない分のみ）"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).parent / "data", help="初期データのフォルダ"
+    )
     args = parser.parse_args(argv)
     settings = settings_or_report()
     if settings is None:
         return 2
+    problem = port_in_use(settings.host, settings.port)
+    if problem:
+        print(f"エラー: {problem}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     clock = running_clock(settings.clock_start) if settings.clock_start else now_jst
     if settings.clock_start:
-        logger.warning("BOT_CLOCK_START: the bot's clock starts at %s, not the real time", settings.clock_start)
-    store = open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string)
+        start = settings.clock_start.isoformat()
+        logger.warning("BOT_CLOCK_START: the bot's clock starts at %s, not the real time", start)
+    store = open_store(
+        data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
+    )
     if args.seed:
         from services.kernel.seed import SeedError, load_seed, seed_store
 
@@ -180,7 +218,13 @@ def main(argv: list[str] | None = None) -> int:
         "Microsoft 365 Agents Playground で会話できます。",
         flush=True,
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    except OSError as error:  # taken between the check and the start
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"エラー: {port_in_use(settings.host, settings.port) or error}", file=sys.stderr)
+        return 2
     return 0
 
 

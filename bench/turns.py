@@ -125,8 +125,10 @@ def report(results: list[Result]) -> None:
         base = by[("echo (msrest as shipped)", conc)]
         for r in results:
             if r.concurrency == conc and r is not base:
-                print(f"concurrency {conc:>2}: {r.name} / echo (msrest as shipped) = "
-                      f"{r.per_second / base.per_second:.2f}x turns/s")
+                print(
+                    f"concurrency {conc:>2}: {r.name} / echo (msrest as shipped) = "
+                    f"{r.per_second / base.per_second:.2f}x turns/s"
+                )
 
 
 async def main() -> None:
@@ -145,7 +147,10 @@ async def main() -> None:
         for conc in (1, 16):
             results.append(await drive("ict-bot menu turn", ict_app(Path(tmp)), "メニュー", args.turns, conc))
     report(results)
-    print(f"\nmedian latency over all runs: {statistics.median(l for r in results for l in r.latencies) * 1000:.1f} ms")
+    print(
+        "\nmedian latency over all runs: "
+        f"{statistics.median(t for r in results for t in r.latencies) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ from botbuilder.core import CardFactory, ConversationState, MessageFactory, Turn
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount, InvokeResponse
 from botbuilder.schema.teams import FileConsentCardResponse
+from msrest.serialization import Model
 
 from bot.files import file_attachments
 from bot.references import capture, forget
-from cards.common import CONTENT_TYPE
+from cards.common import CONTENT_TYPE, SHARED_CARD_KEY
 from dialogs.base import IncomingFile
 from dialogs.menu import MainDialog
 from services.people.identity import Actor
@@ -58,6 +59,43 @@ def strip_bot_mention(activity: Activity) -> str:
 
 def card_activity(card: dict) -> Activity:
     return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+
+MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
+SHARED_ANSWER = "この会話に返信しました（通知のカードはそのまま残ります）。"
+
+
+def answers_with_new_reply(activity: Activity, data: dict[str, Any]) -> bool:
+    """A button on a card that everybody in a channel or group chat shares (an alert, a digest):
+    answer with a new reply, never by replacing the card for every member."""
+    conversation = activity.conversation
+    shared_conversation = conversation is not None and (
+        conversation.conversation_type in ("channel", "groupChat") or bool(conversation.is_group)
+    )
+    return shared_conversation and bool(data.get(SHARED_CARD_KEY))
+
+
+class MessageInvokeBody(Model):
+    """The body of an ``adaptiveCard/action`` answer of type message: the card stays as it is and
+    the client shows ``value`` (text) to the person who clicked. ``AdaptiveCardInvokeResponse``
+    types ``value`` as an object, which msrest cannot serialise from a string (DESIGN §11)."""
+
+    _attribute_map = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, *, value: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.status_code = int(HTTPStatus.OK)
+        self.type = MESSAGE_CONTENT_TYPE
+        self.value = value
+
+
+def message_invoke_response(text: str) -> InvokeResponse:
+    """An Action.Execute answer that leaves the card as it is and shows ``text`` to the clicker."""
+    return InvokeResponse(status=int(HTTPStatus.OK), body=MessageInvokeBody(value=text))
 
 
 def invoke_response(card: dict) -> InvokeResponse:
@@ -128,7 +166,7 @@ class IctBot(TeamsActivityHandler):
         card = await self._main.on_action(turn_context, actor, verb, data)
         reply = card_activity(card)
         original_id = turn_context.activity.reply_to_id
-        if original_id:
+        if original_id and not answers_with_new_reply(turn_context.activity, data):
             reply.id = original_id
             try:
                 await turn_context.update_activity(reply)
@@ -149,6 +187,9 @@ class IctBot(TeamsActivityHandler):
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         verb = action.get("verb") or data.get("verb") or ""
         card = await self._main.on_action(turn_context, await self.actor(turn_context), verb, data)
+        if answers_with_new_reply(turn_context.activity, data):
+            await turn_context.send_activity(card_activity(card))
+            return message_invoke_response(SHARED_ANSWER)
         return invoke_response(card)
 
     # --- file consent (DESIGN §4b): always answered 200, every outcome a message --------------

@@ -96,8 +96,9 @@ class ProactiveSender:
         if record is None:
             raise SendError(404, "no conversation reference is stored", code="ConversationNotFound")
         if not record.active:
-            raise SendError(404, "the conversation no longer takes the bot's messages",
-                            code="ConversationInactive")
+            raise SendError(
+                404, "the conversation no longer takes the bot's messages", code="ConversationInactive"
+            )
         reference = ConversationReference().deserialize(record.reference)
         reference.activity_id = None
         activity = card_activity(payload["card"])

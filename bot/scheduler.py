@@ -5,7 +5,8 @@ planner, runner) over the app's store, with :class:`~bot.proactive.ProactiveSend
 transport, and owns one APScheduler ``AsyncIOScheduler`` on the app's event loop in Asia/Tokyo.
 
 - ``start()`` (aiohttp ``on_startup``): when ``SCHEDULER_ENABLED``, registers every job of
-  ``services.proactive.jobs.build_jobs`` (one trigger per job, computed by ``services.proactive.schedule``, so the
+  ``services.proactive.jobs.build_jobs`` (one trigger per job, computed by
+  ``services.proactive.schedule``, so the
   next run time shown is holiday-aware), starts the scheduler, and in the background resumes
   what a previous process left pending and runs today's missed firings.
 - ``stop()`` (aiohttp ``on_cleanup``): stops the scheduler, lets sends on the wire finish and
@@ -159,8 +160,9 @@ class ProactiveRuntime:
             settings.weekly_digest_time,
             settings.monthly_digest_time,
             timedelta(minutes=settings.delivery_recovery_minutes),
+            settings.delivery_retention_days,
         )
-        self.jobs: dict[str, JobSpec] = build_jobs(self.planner, times)
+        self.jobs: dict[str, JobSpec] = build_jobs(self.planner, times, self.runs)
         self.runner = JobRunner(self.jobs, self.runs, self.outbox, self.dispatcher, self.clock)
         self.scheduler: AsyncIOScheduler | None = None
         self._startup: asyncio.Task[Any] | None = None
@@ -193,7 +195,9 @@ class ProactiveRuntime:
         logger.info(
             "scheduler started (%s): %s",
             self.owner,
-            ", ".join(f"{j.id} at {j.next_run_time:%Y-%m-%d %H:%M}" for j in scheduler.get_jobs()),
+            ", ".join(
+                f"{j.id} at {j.next_run_time.isoformat(timespec='minutes')}" for j in scheduler.get_jobs()
+            ),
         )
         self._startup = asyncio.ensure_future(self._resume())
 

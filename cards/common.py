@@ -92,3 +92,32 @@ def fiscal_label(fiscal_year: int, quarter: int | None = None) -> str:
     reiwa = fiscal_year - 2018
     year = "令和元年度" if reiwa == 1 else f"令和{reiwa}年度"
     return f"{year} 第{quarter}四半期" if quarter else year
+
+
+# --- cards shared by everyone in a channel --------------------------------------------------------
+
+#: Set in the data of every action of a card that everybody in a conversation shares (a delay alert
+#: or a digest posted to a channel). The bot answers such a button with a NEW reply instead of
+#: replacing the card, which in a channel would replace it for every member (and the alert and its
+#: snooze field would be gone for everyone).
+SHARED_CARD_KEY = "shared_card"
+
+
+def shared_card(card: dict) -> dict:
+    """A copy of ``card`` whose actions (fallbacks included) carry :data:`SHARED_CARD_KEY`."""
+    import copy
+
+    result = copy.deepcopy(card)
+
+    def mark(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action.") and isinstance(node.get("data"), dict):
+                node["data"][SHARED_CARD_KEY] = "1"
+            for value in node.values():
+                mark(value)
+        elif isinstance(node, list):
+            for value in node:
+                mark(value)
+
+    mark(result)
+    return result

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cards.common import adaptive_card, header, menu_action, notice, submit_action, text_block
+from collections.abc import Sequence
+
+from cards.common import adaptive_card, fact_set, header, menu_action, notice, submit_action, text_block
 from services.kernel.programmes import ProgrammeInfo
 
 GREETING = "こんにちは。ICT推進ボットです。堺市 ICT戦略推進本部の7つの取組の状況確認や更新ができます。"
@@ -58,6 +60,26 @@ def menu_card(
     for start in range(0, len(actions), ACTIONS_PER_SET):
         body.append({"type": "ActionSet", "actions": actions[start:start + ACTIONS_PER_SET]})
     return adaptive_card(body)
+
+
+SMALL_TALK_REPLIES = {  # services.kernel.programmes.small_talk kinds
+    "greeting": "こんにちは！ご用件を下のボタンから選ぶか、「オンライン化」などのキーワードを送ってください。",
+    "thanks": "どういたしまして。ほかにもご用があれば、下のボタンから選んでください。",
+    "goodbye": "お疲れさまでした。いつでも「メニュー」と送ると、この画面を開けます。",
+}
+
+
+def files_help_card(accepted: Sequence[tuple[str, str]]) -> dict:
+    """For someone who sent a file the bot does not take from them: what files it takes, from whom."""
+    body = [
+        *header("ファイルは受け取っていません", icon="📎"),
+        text_block("お送りいただいたファイルは開いておらず、保存もしていません。"
+                   "このボットがファイルを受け取るのは、ボットとの個人チャットに添付された次のファイルだけです。"),
+        fact_set([(what, f"{who}から") for what, who in accepted]),
+        text_block("名簿・組織や表の変更が必要な場合は、ICTイノベーション推進室（管理者）にご相談ください。"
+                   "取組の状況の確認や入力は、メニューのボタンから行えます。", isSubtle=True),
+    ]
+    return adaptive_card(body, [menu_action()])
 
 
 def preparing_card(programme: ProgrammeInfo) -> dict:

@@ -19,6 +19,7 @@ from cards.common import (
     submit_action,
     text_block,
 )
+from services.kernel.numbers import parse_count
 from services.online_procedures.models import (
     BureauSummary,
     CitySummary,
@@ -332,11 +333,12 @@ def _number(field: str, label: str, form: UpdateForm, *, required: bool = False)
     if required:
         element.update(isRequired=True, errorMessage="0以上の整数を入力してください")
     raw = form.values.get(field, "")
-    if raw.strip().isdigit():
-        element["value"] = int(raw.strip())
+    value, problem = parse_count(raw, required=True)  # the service's reading: 「12件」 is 12
+    if value is not None:
+        element["value"] = value
     items = [element]
     if field in form.errors:
-        typed = f"（入力: {raw}）" if raw and not raw.strip().isdigit() else ""
+        typed = f"（入力: {raw}）" if raw and problem else ""
         items.append(text_block(f"⚠️ {form.errors[field]}{typed}", color="Attention", size="Small", spacing="None"))
     return items
 
@@ -388,7 +390,7 @@ def update_card(form: UpdateForm) -> dict:
     body.append(reason)
     if "reason" in form.errors:
         body.append(text_block(f"⚠️ {form.errors['reason']}", color="Attention", size="Small", spacing="None"))
-    body.append(text_block("同じカードから2回送信しても、記録されるのは1回です。", isSubtle=True, size="Small"))
+    body.append(text_block("同じ方が同じ内容を2回送信しても、記録されるのは1回です。", isSubtle=True, size="Small"))
     data = {"bureau": form.bureau, "period": status.period.key, "etag": form.etag,
             "submission": form.submission_id, "mode": form.source.value}
     return adaptive_card(body, [
@@ -401,7 +403,7 @@ def confirmation_card(result: SubmitResult, as_of: date) -> dict:
     title = "この内容はすでに保存されています" if result.duplicate else "保存しました"
     body = [*header(f"{title}: {result.bureau}", f"{result.period.label}・{japanese_date(as_of)}", ICON)]
     if result.duplicate:
-        body.append(notice("同じカードからの送信は1回だけ記録されます。今回の送信では何も変更していません。"))
+        body.append(notice("あなたが同じカードから同じ内容をすでに送信しています。今回の送信では何も変更していません。"))
     body.append({
         "type": "Table",
         "columns": [{"width": 3}, {"width": 3}, {"width": 3}],

@@ -21,7 +21,7 @@ from cards.common import (
     submit_action,
     text_block,
 )
-from cards.menu import ADMIN_VERB, REGISTER_VERB
+from cards.menu import ACTIONS_PER_SET, ADMIN_VERB, REGISTER_VERB
 from cards.proactive import CHANNELS_VERB, JOBS_VERB
 from services.audit.models import AuditEntry
 from services.people.identity import ROLE_LABELS, OrgUnit, Person, RegistrationRequest, Role
@@ -93,9 +93,14 @@ def _reason_input(input_id: str = "reason", value: str = "") -> dict:
 # --- the admin menu ------------------------------------------------------------------------------
 
 
+def _of_target(count: int, target: int | None) -> str:
+    """``12 / 72部署``: the target is the seed's count of DX selection meetings (none without the seed)."""
+    return f"{count} / {target}部署" if target is not None else f"{count}部署"
+
+
 def admin_home_card(
     people: Sequence[Person], requests: Sequence[RegistrationRequest], *,
-    dx_department_target: int, message: str | None = None, error: str | None = None,
+    dx_department_target: int | None, message: str | None = None, error: str | None = None,
 ) -> dict:
     counts = {role: sum(1 for p in people if p.has(role)) for role in GRANTABLE}
     dx_departments = {s.path for p in people for s in p.scopes(Role.DX_PRO)}
@@ -107,7 +112,7 @@ def admin_home_card(
     body.append(fact_set([
         ("名簿の登録者", f"{len(people)}人"),
         *[(ROLE_LABELS[r], f"{counts[r]}人") for r in GRANTABLE],
-        ("DX PRO のいる部", f"{len(dx_departments)} / {dx_department_target}部署"),
+        ("DX PRO のいる部", _of_target(len(dx_departments), dx_department_target)),
         ("未処理の登録依頼", f"{len(requests)}件"),
     ]))
     if requests:
@@ -132,7 +137,10 @@ def admin_home_card(
         submit_action("チャネル登録", CHANNELS_VERB),
         menu_action(),
     ]
-    body.append({"type": "ActionSet", "actions": actions, "separator": True})
+    # Teams shows at most six actions of a set and hides the rest behind "…" (see cards.menu).
+    for start in range(0, len(actions), ACTIONS_PER_SET):
+        body.append({"type": "ActionSet", "actions": actions[start:start + ACTIONS_PER_SET],
+                     "separator": start == 0})
     return adaptive_card(body)
 
 
@@ -197,7 +205,7 @@ def requests_card(requests: Sequence[RegistrationRequest], *,
 # --- roles and people ----------------------------------------------------------------------------
 
 
-def roles_card(people: Sequence[Person], *, dx_department_target: int) -> dict:
+def roles_card(people: Sequence[Person], *, dx_department_target: int | None) -> dict:
     body: list[dict] = [*header("ロール一覧", "誰がどのロールを持っているか", "👥")]
     for role in GRANTABLE:
         holders = [(p, g) for p in people for g in p.grants if g.role is role]
@@ -212,7 +220,7 @@ def roles_card(people: Sequence[Person], *, dx_department_target: int) -> dict:
             body.append(text_block(f"ほか {len(holders) - _SHOWN_PER_ROLE}件（CLI の `list --role {role.value}` で全件）",
                                    isSubtle=True))
     dx = {s.path for p in people for s in p.scopes(Role.DX_PRO)}
-    body.append(text_block(f"DX PRO のいる部: {len(dx)} / {dx_department_target}部署", isSubtle=True))
+    body.append(text_block(f"DX PRO のいる部: {_of_target(len(dx), dx_department_target)}", isSubtle=True))
     body.append(text_block("ロールを変更するには、管理メニューの「職員を探す」から職員を開いてください。", isSubtle=True))
     return adaptive_card(body, [submit_action("管理メニュー", ADMIN_OPEN), menu_action()])
 

@@ -10,6 +10,7 @@ tighter until the card fits.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from cards.common import (
     japanese_date,
     menu_action,
     notice,
+    shared_card,
     submit_action,
     text_block,
 )
@@ -41,9 +43,12 @@ MAP_CHANNEL_VERB = "proactive.map_channel"
 UNMAP_CHANNEL_VERB = "proactive.unmap_channel"
 OFFICE_CHOICE = "@office"
 SNOOZE_INPUT = "snooze_until"
+SEEN_SNOOZE = "seen_snooze"  # the snooze a conflict form showed (ETag): sending again replaces it
+SEEN_MAPPING = "seen_mapping"  # the registration the channel form showed (ETag, "" for none)
 UNIT_INPUT = "unit"
 MAX_SNOOZE_DAYS = 90
 _SIZE_BUDGET = MAX_CARD_BYTES - 2048  # leave room for the activity envelope
+logger = logging.getLogger(__name__)
 
 
 def _time(value: datetime) -> str:
@@ -167,12 +172,14 @@ def snooze_form_card(data: dict[str, str], today: date, *, value: str = "", erro
     )
 
 
-def snoozed_card(data: dict[str, str], until: date, by_name: str) -> dict:
+def snoozed_card(data: dict[str, str], until: date, by_name: str, *, already: bool = False) -> dict:
+    """``already``: the sender had snoozed it to this very date (their own, sent again): nothing changed."""
     escalation = "管理職へのエスカレーションも、それまで行いません。" if not data.get("escalation") else ""
+    done = "すでに保留しています" if already else "この通知を保留しました"
     body = [
         *header(data.get("title") or "通知を保留しました", data.get("bureau") or None, "🔕"),
         notice(
-            f"{japanese_date(until)}まで、この通知を保留しました（{by_name} さん）。{escalation}"
+            f"{japanese_date(until)}まで、{done}（{by_name} さん）。{escalation}"
             "その日になっても対応が必要な場合は、もう一度お知らせします。"
         ),
         text_block("保留したことは変更履歴に記録されています。", isSubtle=True, size="Small"),
@@ -290,7 +297,32 @@ def digest_card(digest: Digest, *, max_items: int = 8, max_rows: int = 20) -> di
         elif charts:
             charts = False
         else:
-            return card  # a single line per section: nothing more to cut (the test proves it fits)
+            # Nothing more to cut and still too large (a programme's text is huge): Teams would refuse
+            # it (413), so say so loudly and send the short card instead.
+            logger.error(
+                "digest card %r (%s) is %d bytes even cut to one line per section (limit %d): "
+                "sending the short fallback card",
+                digest.title,
+                digest.period_label,
+                card_size_bytes(card),
+                _SIZE_BUDGET,
+            )
+            return digest_fallback_card(digest, actions)
+
+
+def digest_fallback_card(digest: Digest, actions: Sequence[dict] = ()) -> dict:
+    """The short card sent when the digest cannot fit: which programmes need attention, and where to look."""
+    attention = [line for line in digest.lines if line.level in (StatusLevel.DELAYED, StatusLevel.OVERDUE)]
+    names = "、".join(line.title[:40] for line in attention[:10]) or "なし"
+    body: list[dict] = [*header(digest.title[:80], digest.period_label[:80], "📊")]
+    body.append(fact_set([("基準日", japanese_date(digest.as_of)), ("対応が必要な取組", names)]))
+    body.append(
+        notice(
+            "内容が多すぎて、このダイジェストを1枚のカードでお届けできませんでした。"
+            "メニューから各取組の画面を開いて状況をご確認ください。"
+        )
+    )
+    return adaptive_card(body, [*actions, menu_action("メニュー")])
 
 
 def digest_summary(digest: Digest) -> str:
@@ -341,7 +373,9 @@ def jobs_card(
                     (
                         "前回の結果",
                         f"送信 {view.last_sent}件・失敗 {view.last_failed}件・"
-                        f"送信済みまたは保留 {view.last_skipped}件",
+                        + (f"送り先（チャネルなど）が未登録 {view.last_undeliverable}件・"
+                           if view.last_undeliverable else "")
+                        + f"送信済みまたは保留 {view.last_skipped}件",
                     )
                 )
         items: list[dict] = [
@@ -411,7 +445,8 @@ def channel_form_card(
     if value:
         picker["value"] = value
     body.append(picker)
-    data = {"conversation_id": conversation_id, "channel_name": channel_name}
+    data = {"conversation_id": conversation_id, "channel_name": channel_name,
+            SEEN_MAPPING: (current.etag or "") if current is not None else ""}
     actions = [submit_action("登録する", MAP_CHANNEL_VERB, data)]
     if current is not None:
         actions.append(submit_action("登録を解除する", UNMAP_CHANNEL_VERB, data))
@@ -419,8 +454,11 @@ def channel_form_card(
     return adaptive_card(body, actions)
 
 
-def channel_mapped_card(mapping: ChannelMapping, *, removed: bool = False) -> dict:
-    if removed:
+def channel_mapped_card(mapping: ChannelMapping, *, removed: bool = False, already: bool = False) -> dict:
+    """``already``: the sender had registered it so themselves (the same card sent again)."""
+    if already:
+        text = f"このチャネルは、すでに{mapping.label}として登録されています（変更はありません）。"
+    elif removed:
         text = f"{mapping.label}の登録を解除しました。このチャネルには定時の通知が届かなくなります。"
     elif mapping.role is ChannelRole.OFFICE:
         text = f"{mapping.label}として登録しました。毎月の第1営業日に全庁の月次ダイジェストが届きます。"
@@ -560,7 +598,7 @@ class CardRenderer:
         else:
             icon, title = self._titles.get(alert.programme, ("🔔", ""))
             card = alert_card(alert, today=today, where=where, programme_title=title, icon=icon)
-        return {"card": card, "summary": alert_summary(alert)}
+        return {"card": shared_card(card), "summary": alert_summary(alert)}
 
     def digest(self, digest: Digest) -> dict[str, Any]:
-        return {"card": digest_card(digest), "summary": digest_summary(digest)}
+        return {"card": shared_card(digest_card(digest)), "summary": digest_summary(digest)}

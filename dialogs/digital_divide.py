@@ -69,6 +69,10 @@ def export_classes(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) ->
 
 
 class DigitalDivideDialog(ProgrammeDialog):
+    accepted_files = (
+        ("スマホ教室の記録（ボットで出力した Excel に書き込んだもの）", "管理者・スマホ教室の連携先の担当者"),
+    )
+
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)

@@ -11,17 +11,19 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from cards.common import MENU_VERB
-from cards.menu import menu_card, not_allowed_card, unknown_command_hint
+from cards.menu import SMALL_TALK_REPLIES, files_help_card, menu_card, not_allowed_card, unknown_command_hint
 from dialogs.base import DialogDeps, IncomingFile, ProgrammeDialog
 from dialogs.people import AdminDialog, RegistrationDialog
 from dialogs.proactive import ProactiveDialog, is_channel_command, is_jobs_command
-from services.kernel.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise
+from services.kernel.programmes import ProgrammeInfo, is_menu_request, match_programme, normalise, small_talk
 from services.people.identity import Actor
 from services.people.permissions import Forbidden
 
 logger = logging.getLogger(__name__)
 
 ADMIN_KEYWORDS = ("管理", "admin", "管理メニュー")
+#: The files the admin menu takes (a programme's dialog lists its own in ``accepted_files``).
+ADMIN_FILES = (("組織ファイル・名簿ファイル（CSV（UTF-8）または Excel）", "管理者"),)
 
 
 class MainDialog:
@@ -55,6 +57,9 @@ class MainDialog:
             return await self._guarded(lambda: self._proactive.jobs(actor))
         key = match_programme(text, self._programmes)
         if key is None:
+            kind = small_talk(text)
+            if kind is not None:
+                return await self.menu(actor, SMALL_TALK_REPLIES[kind])
             return await self.menu(actor, unknown_command_hint(text.strip()))
         return await self._guarded(lambda: self._dialogs[key].open(turn, actor))
 
@@ -81,10 +86,12 @@ class MainDialog:
         ``claims_file(name, data)``, e.g. the online-procedures table) goes to that programme's
         ``on_file``; anything else is an organisation or roster import. Somebody else is served only by
         a programme whose ``accepts_files_from(person)`` says yes (e.g. a partner contact's smartphone
-        classes), and only with a file that programme claims. Nothing is downloaded for anybody else."""
-        senders = [d for d in self._dialogs.values() if getattr(d, "accepts_files_from", None) is not None]
-        if not actor.person.is_admin and files:
-            mine = [d for d in senders if await asyncio.to_thread(d.accepts_files_from, actor.person)]
+        classes), and only with a file that programme claims. Nothing is downloaded for anybody else:
+        they are told which files the bot takes, and from whom (each dialog's ``accepted_files``: pairs
+        of what and who)."""
+        if not actor.person.is_admin:
+            senders = [d for d in self._dialogs.values() if getattr(d, "accepts_files_from", None) is not None]
+            mine = [d for d in senders if files and await asyncio.to_thread(d.accepts_files_from, actor.person)]
             try:
                 data = await files[0].read() if mine else None
             except Exception:
@@ -93,7 +100,11 @@ class MainDialog:
                 if data is not None and dialog.claims_file(files[0].name, data):
                     name = files[0].name
                     return await self._guarded(lambda d=dialog, b=data: d.on_file(turn, actor, name, b))
-        if actor.person.is_admin and files:
+            accepted = [*ADMIN_FILES]
+            for dialog in self._dialogs.values():
+                accepted += list(getattr(dialog, "accepted_files", ()))
+            return files_help_card(accepted)
+        if files:
             try:
                 data = await files[0].read()
             except Exception:  # the admin import downloads again and reports the error

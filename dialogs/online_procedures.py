@@ -106,6 +106,9 @@ def looks_like_table(name: str, data: bytes) -> bool:
 
 
 class OnlineProceduresDialog(ProgrammeDialog):
+    #: what files this dialog takes (``claims_file``), and from whom: told to anybody else who sends one
+    accepted_files = (("行政手続きオンライン化の表（ボットで出力した Excel に書き込んだもの）", "管理者"),)
+
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)

@@ -20,7 +20,6 @@ from cards import people as cards
 from dialogs.base import DialogDeps, FileOffer, IncomingFile
 from services.kernel.tabular import ImportRejected
 from services.people.identity import Actor, OrgUnit, Person, RequestStatus, Role, RoleGrant
-from services.people.organisation import DX_PRO_DEPARTMENT_TARGET
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.people.roster_export import export_roster as roster_xlsx
 from services.people.service import ConcurrentEdit, PeopleError
@@ -81,7 +80,8 @@ class AdminDialog:
         viewer = actor.person
         everyone = await self._run(self.people.everyone, viewer)
         requests = await self._run(self.people.pending_requests, viewer)
-        return cards.admin_home_card(everyone, requests, dx_department_target=DX_PRO_DEPARTMENT_TARGET,
+        target = await self._run(self.people.dx_department_target)
+        return cards.admin_home_card(everyone, requests, dx_department_target=target,
                                      message=message, error=error)
 
     async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
@@ -115,7 +115,8 @@ class AdminDialog:
 
     async def _roles(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         everyone = await self._run(self.people.everyone, actor.person)
-        return cards.roles_card(everyone, dx_department_target=DX_PRO_DEPARTMENT_TARGET)
+        target = await self._run(self.people.dx_department_target)
+        return cards.roles_card(everyone, dx_department_target=target)
 
     async def _find(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         query = _text(data, "query")
@@ -190,6 +191,13 @@ class AdminDialog:
             person = await self._run(self.people.approve, actor, object_id, grant=grant, unit=_unit(form["unit"]),
                                      etag=_text(data, "etag") or None, reason=form["reason"])
         except ConcurrentEdit as conflict:
+            person = await self._run(self.people.get, actor.person, object_id)
+            if person is not None and person.registered:
+                # Another admin approved it first: show what they saved, with this admin's choice kept.
+                return cards.person_card(
+                    person, await self._units(actor.person), form=form,
+                    error=f"{conflict} ほかの管理者が先に承認し、下の内容で登録されています。ロールを追加する場合は、"
+                          "下のフォームから付与してください（まだ何も変更していません）。")
             return await self._requests(turn, actor, data, error=str(conflict))
         except (PeopleError, ValueError) as error:
             return await self._review(turn, actor, data, error=_message(error), form=form)

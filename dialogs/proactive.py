@@ -29,11 +29,11 @@ from services.kernel.calendar import JST, DateParseError
 from services.kernel.programmes import normalise
 from services.people.identity import Actor, OrgUnit
 from services.people.permissions import Action, Resource, ResourceKind, require
-from services.proactive.channels import ChannelMap, ChannelRole, channel_root
+from services.proactive.channels import ChannelConflict, ChannelMap, ChannelRole, channel_root
 from services.proactive.conversations import ConversationDirectory
 from services.proactive.deliveries import Outbox
 from services.proactive.jobs import JOB_TITLES
-from services.proactive.snoozes import SnoozeBook, SnoozeError, parse_snooze_date
+from services.proactive.snoozes import SnoozeBook, SnoozeConflict, SnoozeError, parse_snooze_date
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,35 @@ def is_channel_command(text: str) -> bool:
 
 def is_jobs_command(text: str) -> bool:
     return normalise(text).replace(" ", "") in {normalise(k) for k in JOBS_KEYWORDS}
+
+
+def _listed(labels: list[str], limit: int = 5) -> str:
+    shown = "、".join(labels[:limit])
+    return shown + (f" ほか{len(labels) - limit}件" if len(labels) > limit else "")
+
+
+def run_message(title: str, s: Any) -> str:
+    """What 「今すぐ実行」 says: messages with no registered destination are not failures (nothing
+    is broken); say which they are and how to register a channel."""
+    parts = [f"送信 {s.sent}件"]
+    if s.send_failures:
+        parts.append(f"送信に失敗 {s.send_failures}件（月次ダイジェストとログで確認できます）")
+    parts.append(f"送信済みまたは保留中 {s.skipped}件")
+    lines = [f"「{title}」を実行しました: {'・'.join(parts)}。"]
+    undeliverable = list(getattr(s, "undeliverable", ()))
+    channels = [label for kind, label, _ in undeliverable if kind == "channel"]
+    if channels:
+        units = [label.removesuffix(" の DX PRO チャネル") for label in channels]
+        lines.append(
+            f"DX PRO チャネルが登録されていないため送らなかった局・部: {len(channels)}件（{_listed(units)}）。"
+            "送り先にするには、そのチャネルで @ICT推進ボット に「このチャネルを登録」と送るか、"
+            "管理メニューの「チャネル登録」から局・部を選んでください。"
+        )
+    others = [(label, reason) for kind, label, reason in undeliverable if kind != "channel"]
+    for reason in dict.fromkeys(r for _, r in others):
+        labels = [label for label, r in others if r == reason]
+        lines.append(f"送り先がないため送らなかったもの（{reason}）: {len(labels)}件（{_listed(labels)}）。")
+    return "\n\n".join(lines)
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -150,11 +179,7 @@ class ProactiveDialog:
                 actor, error=f"「{title}」の実行中に問題が発生しました。ログを確認してください。"
             )
         else:
-            s = outcome.summary
-            message = (
-                f"「{title}」を実行しました: 送信 {s.sent}件・送信できなかったもの {s.failed}件・"
-                f"送信済みまたは保留中 {s.skipped}件。"
-            )
+            message = run_message(title, outcome.summary)
         return await self.jobs(actor, message=message)
 
     # --- channels -------------------------------------------------------------------------------
@@ -219,6 +244,17 @@ class ProactiveDialog:
             role = ChannelRole.DX_PRO
         record = await self._run(self.directory.get, conversation_id)
         before = await self._run(self.channels.get, conversation_id)
+        seen = data.get(cards.SEEN_MAPPING)  # absent on cards sent before this check existed
+        wanted = (role, unit.bureau if unit else "", unit.department if unit else "")
+
+        def same(mapping: Any) -> bool:
+            return (mapping is not None and mapping.mapped_by_id == actor.object_id
+                    and (mapping.role, mapping.bureau, mapping.department) == wanted)
+
+        if isinstance(seen, str) and seen != ((before.etag or "") if before is not None else ""):
+            if same(before):  # their own registration, sent again from the same card
+                return cards.channel_mapped_card(before, already=True)
+            return await self._mapping_conflict(actor, conversation_id, channel_name, choice, before)
         after = {
             "role": role.value,
             "bureau": unit.bureau if unit else "",
@@ -242,10 +278,28 @@ class ProactiveDialog:
                 channel_name=channel_name or (record.channel_name if record else ""),
                 team_id=record.team_id if record else "",
                 mapped_by=actor.name,
+                mapped_by_id=actor.object_id,
+                **({"expected": before} if isinstance(seen, str) else {}),
             )
 
-        _, mapping = await self._run(self.deps.people.audit.apply, actor, [change], write)
+        try:
+            _, mapping = await self._run(self.deps.people.audit.apply, actor, [change], write)
+        except ChannelConflict as conflict:  # another admin registered it at the same moment
+            if same(conflict.current):
+                return cards.channel_mapped_card(conflict.current, already=True)
+            return await self._mapping_conflict(actor, conversation_id, channel_name, choice, conflict.current)
         return cards.channel_mapped_card(mapping)
+
+    async def _mapping_conflict(self, actor: Actor, conversation_id: str, channel_name: str, choice: str,
+                                current: Any) -> dict:
+        """The form again, with the registration somebody else made first and the sender's choice kept."""
+        if current is None:
+            error = ("ほかの管理者がこのチャネルの登録を先に解除しました。この内容で登録する場合は、"
+                     "もう一度「登録する」を押してください。")
+        else:
+            error = (f"ほかの管理者（{current.mapped_by or '不明'}）が先に、このチャネルを{current.label}として"
+                     "登録しました。選んだ内容に変える場合は、もう一度「登録する」を押してください。")
+        return await self._form(actor, conversation_id, channel_name, value=choice, error=error)
 
     async def _unmap(self, actor: Actor, data: dict[str, Any]) -> dict:
         require(actor.person, Action.WRITE, Resource(ResourceKind.CHANNELS))
@@ -253,10 +307,19 @@ class ProactiveDialog:
         before = await self._run(self.channels.get, conversation_id)
         if before is None:
             return await self._channels(actor, message="そのチャネルは登録されていません。")
+        seen = data.get(cards.SEEN_MAPPING)
+        if isinstance(seen, str) and seen != (before.etag or ""):
+            return await self._form(actor, conversation_id, before.channel_name, error=(
+                "ほかの管理者がこのチャネルの登録を先に変更しました。下の現在の登録を確認し、解除する場合は"
+                "もう一度「登録を解除する」を押してください。"))
         change = Change("channel_mapping", conversation_id, "delete", before.as_dict(), None)
-        await self._run(
-            self.deps.people.audit.apply, actor, [change], lambda: self.channels.unmap(conversation_id)
-        )
+        expected = {"expected": before} if isinstance(seen, str) else {}
+        try:
+            await self._run(self.deps.people.audit.apply, actor, [change],
+                            lambda: self.channels.unmap(conversation_id, **expected))
+        except ChannelConflict:
+            return await self._form(actor, conversation_id, before.channel_name, error=(
+                "ほかの管理者が同時にこのチャネルの登録を変更しました。下の現在の登録を確認してください。"))
         return cards.channel_mapped_card(before, removed=True)
 
     # --- snooze ---------------------------------------------------------------------------------
@@ -282,6 +345,14 @@ class ProactiveDialog:
         except (SnoozeError, DateParseError) as error:
             return cards.snooze_form_card(fields, today, value=chosen, error=str(error))
         before = await self._run(self.snoozes.get, fields["subject"])
+        # an expired snooze counts as none: the alert came again, as if never snoozed
+        before_shown = before if before is not None and before.active_on(today) else None
+        seen = _text(data, cards.SEEN_SNOOZE)  # the snooze the conflict form showed (its ETag)
+        if before_shown is not None and not (seen and seen == before_shown.etag):
+            # The alert card showed no snooze: this one is new to the sender (a shared card).
+            if before_shown.by_id == actor.object_id and before_shown.until == until:
+                return cards.snoozed_card(fields, until, actor.name, already=True)  # their own, again
+            return self._snooze_conflict(fields, today, chosen, before_shown, actor)
         after = {
             "until": until.isoformat(),
             "alert_key": fields["alert_key"],
@@ -306,7 +377,27 @@ class ProactiveDialog:
                 bureau=fields["bureau"],
                 by_id=actor.object_id,
                 by_name=actor.name,
+                expected=before,
             )
 
-        await self._run(self.deps.people.audit.apply, actor, [change], write)
+        try:
+            await self._run(self.deps.people.audit.apply, actor, [change], write)
+        except SnoozeConflict as conflict:  # another member snoozed it at the same moment
+            current = conflict.current
+            if current is not None and current.by_id == actor.object_id and current.until == until:
+                return cards.snoozed_card(fields, until, actor.name, already=True)
+            return self._snooze_conflict(fields, today, chosen, current, actor)
         return cards.snoozed_card(fields, until, actor.name)
+
+    @staticmethod
+    def _snooze_conflict(fields: dict[str, str], today: date, chosen: str, current: Any, actor: Actor) -> dict:
+        """The snooze form again, with the snooze somebody else saved first and the sender's date kept."""
+        if current is None:
+            return cards.snooze_form_card(fields, today, value=chosen,
+                                          error="ほかの方が同時にこの通知の保留を変更しました。もう一度お試しください。")
+        who = "あなた" if current.by_id == actor.object_id else f"{current.by_name} さん"
+        return cards.snooze_form_card(
+            {**fields, cards.SEEN_SNOOZE: current.etag or ""}, today, value=chosen,
+            error=(f"この通知は、{who}が先に{current.until.month}月{current.until.day}日まで保留しています。"
+                   "選んだ日付に変える場合は、もう一度「この日まで保留する」を押してください。"),
+        )

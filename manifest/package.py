@@ -7,8 +7,10 @@ bot reads), or from ``MicrosoftAppId`` in ``.env`` in the current directory; the
 wins over the file. A missing or non-GUID id stops the build with one line on stderr (exit 2).
 
 ``manifest.json`` in this folder is a template: ``id`` and ``bots[0].botId`` hold the placeholder
-``${{BOT_ID}}``. The build loads the JSON, sets those fields and dumps it again; it never edits the
-JSON text.
+``${{BOT_ID}}``, and the developer's pages hold ``${{TEAMS_APP_WEBSITE_URL}}``,
+``${{TEAMS_APP_PRIVACY_URL}}`` and ``${{TEAMS_APP_TERMS_URL}}``, filled from the settings of the same
+names (environment, then ``.env``; https URLs). The build loads the JSON, fills the fields and dumps it
+again; it never edits the JSON text. A placeholder left unfilled stops the build, naming the setting.
 
 App id: by default the Teams app ``id`` equals the bot's Microsoft App ID. Both are GUIDs, a bot-only
 app needs no other identity, and a fixed id lets Teams treat a new package as an update of the
@@ -21,20 +23,17 @@ colour 192x192, outline 32x32. The schema itself is validated in the tests (see
 ``tests/manifest/test_manifest.py``), because ``jsonschema`` and the schema files from npm are
 development dependencies.
 
-The developer URLs (``https://www.city.sakai.lg.jp/ict-bot/...``) are placeholders; replace them in
-``manifest.json`` with the city's published pages before distributing the app.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
 import re
 import sys
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,10 @@ DEFAULT_MANIFEST_DIR = Path(__file__).resolve().parent
 MANIFEST_FILE = "manifest.json"
 BOT_ID_PLACEHOLDER = "${{BOT_ID}}"
 BOT_ID_ENV = "MicrosoftAppId"
+#: Settings whose values fill the template's ``${{NAME}}`` placeholders of the developer's pages.
+URL_SETTINGS = ("TEAMS_APP_WEBSITE_URL", "TEAMS_APP_PRIVACY_URL", "TEAMS_APP_TERMS_URL")
+HTTPS_URL = re.compile(r"^https://[^\s/?#]+(?:/[^\s]*)?$")
+_PLACEHOLDER = re.compile(r"\$\{\{([A-Z_]+)\}\}")
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
@@ -93,17 +96,34 @@ def _placeholders(value: Any, path: str = "$") -> list[str]:
     return []
 
 
+def _fill(value: Any, values: Mapping[str, str]) -> Any:
+    """``value`` with every ``${{NAME}}`` whose NAME is in ``values`` replaced (others left as they are)."""
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, values) for v in value]
+    return value
+
+
 def render_manifest(
     template: dict[str, Any],
     bot_id: str,
     *,
     app_id: str | None = None,
     app_version: str | None = None,
+    urls: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A copy of ``template`` with the bot id (and app id, and optionally version) filled in."""
+    """A copy of ``template`` with the bot id (and app id, optionally version, and the developer's
+    page URLs from :data:`URL_SETTINGS`) filled in. Anything left unfilled is an error."""
     bot_id = _require_guid(bot_id, "ボットの ID")
+    given = {name: value.strip() for name, value in (urls or {}).items() if value and value.strip()}
+    for name, value in given.items():
+        if not HTTPS_URL.match(value):
+            raise PackageError(f"{name} は https:// で始まる URL で指定してください（指定値: {value}）。")
     app_id = _require_guid(app_id, "アプリの ID") if app_id is not None else bot_id
-    manifest = copy.deepcopy(template)
+    manifest = _fill(copy.deepcopy(template), given)
     manifest["id"] = app_id
     bots = manifest.get("bots") or []
     if not bots:
@@ -116,8 +136,17 @@ def render_manifest(
         manifest["version"] = app_version
     left = _placeholders(manifest)
     if left:
-        raise PackageError(f"置き換えられていないプレースホルダーがあります: {', '.join(left)}")
+        names = sorted({m for p in left for m in _PLACEHOLDER.findall(_at(manifest, p))} - {"BOT_ID"})
+        hint = f"（{'・'.join(names)} を設定してください）" if names else ""
+        raise PackageError(f"置き換えられていないプレースホルダーがあります: {', '.join(left)}{hint}")
     return manifest
+
+
+def _at(document: Any, path: str) -> str:
+    """The string at a JSON path of :func:`_placeholders` (``$.a.b[0]``)."""
+    for key in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path):
+        document = document[key[0]] if key[0] else document[int(key[1])]
+    return str(document)
 
 
 def _check_icon(path: Path, kind: str) -> None:
@@ -149,13 +178,16 @@ def build_package(
     *,
     app_id: str | None = None,
     app_version: str | None = None,
+    urls: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the Teams app package to ``out_path`` and return it.
 
     The zip holds ``manifest.json`` and the icons at its root. The app id defaults to the bot id.
     """
     manifest_dir = Path(manifest_dir)
-    manifest = render_manifest(load_template(manifest_dir), bot_id, app_id=app_id, app_version=app_version)
+    manifest = render_manifest(
+        load_template(manifest_dir), bot_id, app_id=app_id, app_version=app_version, urls=urls
+    )
 
     icons: dict[str, bytes] = {}
     for kind in ICON_SIZES:
@@ -178,19 +210,26 @@ def build_package(
     return out_path
 
 
-def _bot_id_from_environment(dotenv_path: Path = Path(".env")) -> str:
-    value = os.environ.get(BOT_ID_ENV, "").strip()
+def _from_environment(name: str, dotenv_path: Path = Path(".env")) -> str:
+    """A setting as the bot reads it: the environment, else ``.env`` in the current directory."""
+    value = os.environ.get(name, "").strip()
     if value or not dotenv_path.is_file():
         return value
     try:
         from dotenv import dotenv_values
     except ImportError:  # pragma: no cover - python-dotenv is a runtime requirement
         return ""
-    return (dotenv_values(dotenv_path).get(BOT_ID_ENV) or "").strip()
+    return (dotenv_values(dotenv_path).get(name) or "").strip()
+
+
+def _bot_id_from_environment(dotenv_path: Path = Path(".env")) -> str:
+    return _from_environment(BOT_ID_ENV, dotenv_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    from services.kernel.cli import ArgumentParser  # help and usage errors in Japanese, like every CLI
+
+    parser = ArgumentParser(
         prog="python -m manifest.package",
         description="ICT推進ボットの Teams アプリパッケージ（zip）を作成します。",
     )
@@ -206,13 +245,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot_id = (args.bot_id or "").strip() or _bot_id_from_environment()
     if not bot_id:
         print(
-            f"エラー: ボットの ID がありません。--bot-id を指定するか、環境変数 {BOT_ID_ENV} を設定してください。",
+            "エラー: ボットの ID がありません。"
+            f"--bot-id を指定するか、環境変数 {BOT_ID_ENV} を設定してください。",
             file=sys.stderr,
         )
         return 2
     try:
+        urls = {name: _from_environment(name) for name in URL_SETTINGS}
         out = build_package(
-            bot_id, args.out, args.manifest_dir, app_id=args.app_id, app_version=args.app_version
+            bot_id, args.out, args.manifest_dir, app_id=args.app_id, app_version=args.app_version, urls=urls
         )
     except PackageError as exc:
         print(f"エラー: {exc}", file=sys.stderr)

@@ -9,11 +9,21 @@ from storage.base import TableStore
 SQLITE_FILE_NAME = "ict-bot.sqlite3"
 
 
-def open_store(*, data_dir: Path, azure_connection_string: str = "") -> TableStore:
+class StoreMissing(Exception):
+    """``open_store(create=False)`` found no embedded store to open; ``path`` is where it would be."""
+
+    def __init__(self, path: Path):
+        super().__init__(str(path))
+        self.path = path
+
+
+def open_store(*, data_dir: Path, azure_connection_string: str = "", create: bool = True) -> TableStore:
     """Azure Table Storage when a connection string is given, else SQLite in ``data_dir``.
 
     The backends are imported here, not at module level, so the SQLite path never loads the
-    Azure SDK. Nothing is contacted yet: Azure tables are created on first use.
+    Azure SDK. Nothing is contacted yet: Azure tables are created on first use. With
+    ``create=False`` (commands that only read) a missing SQLite file raises :class:`StoreMissing`
+    instead of leaving an empty database behind.
     """
     if azure_connection_string.strip():
         from storage.azure import AzureTableStore
@@ -23,5 +33,7 @@ def open_store(*, data_dir: Path, azure_connection_string: str = "") -> TableSto
     from storage.sqlite import SqliteTableStore
 
     data_dir = Path(data_dir)
+    if not create and not (data_dir / SQLITE_FILE_NAME).is_file():
+        raise StoreMissing(data_dir / SQLITE_FILE_NAME)
     data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteTableStore(data_dir / SQLITE_FILE_NAME)

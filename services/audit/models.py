@@ -14,8 +14,16 @@ ENTITY_LABELS: dict[str, str] = {
     "org_unit": "組織",
     "registration": "登録依頼",
     "online_procedures": "オンライン化の実績",
+    "cashless": "キャッシュレスの債権",
+    "standardization": "業務システムの標準化",
     "channel_mapping": "チャネル登録",
     "alert_snooze": "通知の保留",
+    # --- dx ---
+    "dx_plan": "DX実行計画",
+    "dx_participation": "DX参加部署",
+    "dx_session": "DX研修の日程",
+    "dx_enrolment": "DX研修の受講",
+    "dx_academy": "データアカデミー",
     # --- literacy / digital_divide ---
     "literacy_assessment": "ICTリテラシーの自己評価",
     "literacy_needs": "所管に必要な人材",

@@ -21,6 +21,7 @@ that did not happen — the trail can over-report, but never misses a change.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Callable, Iterator, Sequence
@@ -130,7 +131,9 @@ class AuditLog:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def record(self, actor: Actor, changes: Sequence[Change], *, compensates: Sequence[str] = ()) -> list[AuditEntry]:
+    def record(
+        self, actor: Actor, changes: Sequence[Change], *, compensates: Sequence[str] = ()
+    ) -> list[AuditEntry]:
         """Append one entry per change (atomically for up to 100 changes) and return them."""
         if not changes:
             return []
@@ -140,8 +143,11 @@ class AuditLog:
         for _ in range(5):
             tail = secrets.token_hex(4)
             entities = [
-                Entity(partition, f"{stamp}-{i:04d}-{tail}", self._properties(actor, now, change,
-                       compensates[i] if i < len(compensates) else ""))
+                Entity(
+                    partition,
+                    f"{stamp}-{i:04d}-{tail}",
+                    self._properties(actor, now, change, compensates[i] if i < len(compensates) else ""),
+                )
                 for i, change in enumerate(changes)
             ]
             try:
@@ -176,8 +182,14 @@ class AuditLog:
     def compensate(self, actor: Actor, entries: Sequence[AuditEntry], error: str) -> list[AuditEntry]:
         """Append a note for each entry whose change was not saved after all."""
         notes = [
-            Change(e.entity_kind, e.entity_id, "compensation", None, None,
-                   f"この変更は保存されませんでした（{error}）")
+            Change(
+                e.entity_kind,
+                e.entity_id,
+                "compensation",
+                None,
+                None,
+                f"この変更は保存されませんでした（{error}）",
+            )
             for e in entries
         ]
         return self.record(actor, notes, compensates=[e.entry_id for e in entries])
@@ -188,17 +200,21 @@ class AuditLog:
         try:
             return write()
         except BaseException as exc:
-            try:
+            # the original error matters more; if compensating fails too, the entries stay (over-reporting)
+            with contextlib.suppress(Exception):
                 self.compensate(actor, entries, type(exc).__name__)
-            except Exception:  # the original error matters more; the entries stay, over-reporting
-                pass
             raise
 
     # --- reading (administrators only) ------------------------------------------------------
 
     def recent(
-        self, viewer: Person, entity_kind: str | None = None, entity_id: str | None = None,
-        *, limit: int = 20, months: int = 24,
+        self,
+        viewer: Person,
+        entity_kind: str | None = None,
+        entity_id: str | None = None,
+        *,
+        limit: int = 20,
+        months: int = 24,
     ) -> list[AuditEntry]:
         """The newest entries (of one entity, when given), newest first."""
         require(viewer, Action.READ, Resource(ResourceKind.AUDIT))
@@ -245,19 +261,32 @@ class AuditLog:
 
         entries = self.between(viewer, start, end)
         workbook = Workbook()
-        sheet = workbook.active
+        sheet = workbook.worksheets[0]  # a new workbook has one sheet (``active`` is typed Optional)
         sheet.title = "変更履歴"
         sheet.append(list(EXPORT_COLUMNS))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for e in entries:
-            sheet.append([
-                e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor_id, e.actor_name, e.conversation_id,
-                ENTITY_LABELS.get(e.entity_kind, e.entity_kind), e.entity_id, e.operation_label,
-                _cell(e.before), _cell(e.after), e.reason, e.compensates, e.entry_id,
-            ])
+            sheet.append(
+                [
+                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor_id,
+                    e.actor_name,
+                    e.conversation_id,
+                    ENTITY_LABELS.get(e.entity_kind, e.entity_kind),
+                    e.entity_id,
+                    e.operation_label,
+                    _cell(e.before),
+                    _cell(e.after),
+                    e.reason,
+                    e.compensates,
+                    e.entry_id,
+                ]
+            )
         sheet.freeze_panes = "A2"
-        for column, width in zip("ABCDEFGHIJKL", (20, 38, 16, 24, 10, 38, 14, 50, 50, 30, 30, 34), strict=True):
+        for column, width in zip(
+            "ABCDEFGHIJKL", (20, 38, 16, 24, 10, 38, 14, 50, 50, 30, 30, 34), strict=True
+        ):
             sheet.column_dimensions[column].width = width
         buffer = io.BytesIO()
         workbook.save(buffer)
@@ -265,8 +294,18 @@ class AuditLog:
 
 
 EXPORT_COLUMNS = (
-    "日時（日本時間）", "操作者ID", "操作者", "会話", "対象の種類", "対象", "操作",
-    "変更前", "変更後", "理由", "取消対象", "記録ID",
+    "日時（日本時間）",
+    "操作者ID",
+    "操作者",
+    "会話",
+    "対象の種類",
+    "対象",
+    "操作",
+    "変更前",
+    "変更後",
+    "理由",
+    "取消対象",
+    "記録ID",
 )
 
 

@@ -59,12 +59,18 @@ class FiscalQuarter:
         return self.next().start - timedelta(days=1)
 
     def next(self) -> FiscalQuarter:
-        return FiscalQuarter(self.fiscal_year + 1, 1) if self.quarter == 4 else FiscalQuarter(
-            self.fiscal_year, self.quarter + 1)
+        return (
+            FiscalQuarter(self.fiscal_year + 1, 1)
+            if self.quarter == 4
+            else FiscalQuarter(self.fiscal_year, self.quarter + 1)
+        )
 
     def previous(self) -> FiscalQuarter:
-        return FiscalQuarter(self.fiscal_year - 1, 4) if self.quarter == 1 else FiscalQuarter(
-            self.fiscal_year, self.quarter - 1)
+        return (
+            FiscalQuarter(self.fiscal_year - 1, 4)
+            if self.quarter == 1
+            else FiscalQuarter(self.fiscal_year, self.quarter - 1)
+        )
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
@@ -143,7 +149,9 @@ def business_days_between(start: date, end: date) -> int:
 
 # --- Japanese dates ----------------------------------------------------------------------------
 
-_WAREKI = re.compile(r"^(令和|平成|昭和|大正|明治|[RHSTM])\s*(元|\d{1,2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
+_WAREKI = re.compile(
+    r"^(令和|平成|昭和|大正|明治|[RHSTM])\s*(元|\d{1,2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$"
+)
 _SEIREKI = re.compile(r"^(\d{4})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
 
 

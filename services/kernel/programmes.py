@@ -5,7 +5,8 @@ to its dialog lives in ``bot/programmes.py``.
 
 Keyword matching works on normalised text (NFKC, lower case, no spaces or punctuation) and on
 whole words or prefixes. When several keywords match, the longest one wins, so the result never
-depends on the order in which keywords are tested.
+depends on the order in which keywords are tested. A programme's title is always one of its
+keywords (people type what the menu button says), whatever its registry line lists.
 """
 
 from __future__ import annotations
@@ -51,6 +52,27 @@ def is_menu_request(text: str) -> bool:
     return any(w in {_compact(k) for k in MENU_KEYWORDS if _compact(k)} for w in words(text))
 
 
+#: Small talk the bot answers kindly (whole messages only), by kind.
+SMALL_TALK: dict[str, tuple[str, ...]] = {
+    "greeting": ("こんにちは", "こんにちわ", "おはよう", "おはようございます", "こんばんは", "こんばんわ",
+                 "はじめまして", "よろしく", "よろしくお願いします", "よろしくお願いいたします", "hello", "hi"),
+    "thanks": ("ありがとう", "ありがとうございます", "ありがとうございました", "どうもありがとう", "助かりました",
+               "助かります", "thanks", "thank you", "サンキュー"),
+    "goodbye": ("さようなら", "またね", "お疲れさま", "お疲れ様", "お疲れさまです", "お疲れ様です", "おつかれさま",
+                "おつかれさまです", "失礼します", "bye"),
+}
+
+
+def small_talk(text: str) -> str | None:
+    """The kind of small talk the whole message is (``greeting``, ``thanks``, ``goodbye``), or None.
+    Trailing punctuation, marks and repeated long vowels do not matter (「ありがとう！」「こんにちは〜」)."""
+    compact = _compact(text).rstrip("~〜ー-♪☆★")
+    for kind, phrases in SMALL_TALK.items():
+        if compact and compact in {_compact(p) for p in phrases}:
+            return kind
+    return None
+
+
 def match_programme(text: str, programmes: Iterable[ProgrammeInfo]) -> str | None:
     """The key of the programme the message asks for, or None.
 
@@ -58,10 +80,10 @@ def match_programme(text: str, programmes: Iterable[ProgrammeInfo]) -> str | Non
     words) starts with it: ``マイナンバー総点検`` and ``DX研修`` match, ``ABCDX`` does not.
     """
     candidates: list[tuple[int, str]] = []
-    message_words = words(text)
+    message_words = [w for w in words(text) if any(c.isalnum() for c in w)]  # no lone icons (📱)
     compact = "".join(message_words)
     for programme in programmes:
-        for keyword in programme.keywords:
+        for keyword in (programme.title, *programme.keywords):
             kw = _compact(keyword)
             if not kw:
                 continue

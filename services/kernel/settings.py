@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -92,12 +92,37 @@ class Settings:
     proactive_max_attempts: int = 6
     delivery_lease_seconds: int = 120
     delivery_recovery_minutes: int = 5
+    delivery_retention_days: int = 180
     # 行政手続きオンライン化: a quarter closes (and delay alerts are due) N business days after it
     # ends; a bureau still late M business days later is escalated to its manager
     online_procedures_alert_days: int = 5
     online_procedures_escalation_days: int = 10
     # Files delivered in Teams (file consent): an offer not accepted within this many hours expires
     file_offer_hours: int = 24
+    # --- mynumber --- マイナンバー情報総点検: the record-count threshold of the matrix, the survey due date,
+    # the interim report and completion dates of ①②③ (the seed's: 7月中, 8月, 秋), and how many business
+    # days before the survey due date its contacts are reminded
+    mynumber_threshold: int = 100
+    mynumber_survey_due: date = date(2023, 7, 31)
+    mynumber_interim_report: date = date(2023, 8, 31)
+    mynumber_completion: date = date(2023, 11, 30)
+    mynumber_survey_warn_days: int = 5
+    # --- cashless ---
+    # キャッシュレス: the policy thresholds (targets from N cases a year; QR below a unit price in yen),
+    # the lead time of the 指定管理者 switching-year reminder (months before the 公募 year), the goals (%)
+    cashless_target_min_cases: int = 3000
+    cashless_qr_max_unit_price: int = 500
+    cashless_tender_lead_months: int = 6
+    cashless_goal_2025_percent: int = 40
+    cashless_goal_2030_percent: int = 65
+    # --- dx ---
+    # 堺市DX: training reminders go N business days before a session; a plan waiting for the ICT
+    # office's review longer than M business days is an alert
+    dx_training_reminder_days: int = 3
+    dx_review_alert_days: int = 5
+    # --- standardization ---
+    # 業務システムの標準化: a step is "due soon" (and alerted) within N business days of its end
+    standardization_alert_days: int = 5
     # --- literacy ---
     # ICTリテラシー: the tools whose levels staff assess (admins add more through the card), and how
     # many days ahead a planned move makes a department "at risk" of losing a skill it needs
@@ -143,11 +168,13 @@ class Settings:
 
         app_id = text("MicrosoftAppId")
         if app_id and not _GUID.match(app_id):
-            raise SettingsError("MicrosoftAppId", "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
+            raise SettingsError("MicrosoftAppId",
+                                "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
         app_password = text("MicrosoftAppPassword")
         app_type = text("MicrosoftAppType", "MultiTenant")
         if app_type not in _APP_TYPES:
-            raise SettingsError("MicrosoftAppType", f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
+            raise SettingsError("MicrosoftAppType",
+                                f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
         tenant = text("MicrosoftAppTenantId")
         if app_id and app_type == "MultiTenant" and not app_password:
             raise SettingsError("MicrosoftAppPassword", "が空です（MicrosoftAppId を指定した場合は必須）")
@@ -164,7 +191,8 @@ class Settings:
             raise SettingsError("MAX_BODY_BYTES", f"は 1024 以上の整数です（指定値: {body_text}）")
         level = text("LOG_LEVEL", "INFO").upper()
         if level not in _LOG_LEVELS:
-            raise SettingsError("LOG_LEVEL", f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
+            raise SettingsError("LOG_LEVEL",
+                                f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
         connection = text("AZURE_TABLES_CONNECTION_STRING")
         if connection and "=" not in connection:
             raise SettingsError("AZURE_TABLES_CONNECTION_STRING", "が接続文字列の形式ではありません")
@@ -187,7 +215,8 @@ class Settings:
             raise SettingsError("GRAPH_BASE_URL", f"は https:// で始まる URL です（指定値: {graph_base}）")
         authority = text("GRAPH_AUTHORITY_HOST", DEFAULT_GRAPH_AUTHORITY_HOST).rstrip("/")
         if not _HTTPS_URL.match(authority):
-            raise SettingsError("GRAPH_AUTHORITY_HOST", f"は https:// で始まる URL です（指定値: {authority}）")
+            raise SettingsError("GRAPH_AUTHORITY_HOST",
+                                f"は https:// で始まる URL です（指定値: {authority}）")
 
         def existing_file(name: str) -> Path | None:
             value = text(name)
@@ -224,13 +253,17 @@ class Settings:
             raise SettingsError("WEEKLY_DIGEST_DAY", f"は {'/'.join(WEEKDAY_CODES[:5])} のいずれかです"
                                                      f"（指定値: {weekday_text}）") from None
         if weekly_day > 4:
-            raise SettingsError("WEEKLY_DIGEST_DAY", f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
+            raise SettingsError("WEEKLY_DIGEST_DAY",
+                                f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
         limits_text = text("PROACTIVE_CONVERSATION_LIMITS", "7/1,8/2,60/30,1800/3600")
         try:
             limits = parse_windows(limits_text)
         except ValueError:
-            raise SettingsError("PROACTIVE_CONVERSATION_LIMITS", "は「件数/秒」をカンマで並べた形式です"
-                                                                f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）") from None
+            raise SettingsError(
+                "PROACTIVE_CONVERSATION_LIMITS",
+                "は「件数/秒」をカンマで並べた形式です"
+                f"（例: 7/1,8/2,60/30,1800/3600、指定値: {limits_text}）",
+            ) from None
 
         # --- literacy ---
         def name_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -239,10 +272,14 @@ class Settings:
                 return default
             items = tuple(dict.fromkeys(" ".join(p.split()) for p in value.split(",") if p.strip()))
             if not items or any(len(i) > 40 or "|" in i for i in items) or len(items) > 20:
-                raise SettingsError(name, f"はカンマ区切りの名前（各40文字以内・20件まで、「|」不可）です（指定値: {value}）")
+                raise SettingsError(
+                    name, f"はカンマ区切りの名前（各40文字以内・20件まで、「|」不可）です（指定値: {value}）"
+                )
             return items
 
-        literacy_tools = name_list("LITERACY_TOOLS", ("Teams", "Microsoft 365", "RPA", "データベース・Power Platform"))
+        literacy_tools = name_list(
+            "LITERACY_TOOLS", ("Teams", "Microsoft 365", "RPA", "データベース・Power Platform")
+        )
         literacy_at_risk_days = integer("LITERACY_AT_RISK_DAYS", 90, 1, 730)
         # --- digital_divide ---
         plans_text = text("DIGITAL_DIVIDE_PLANS")
@@ -251,10 +288,16 @@ class Settings:
             year, _, figures = part.partition("=")
             classes, _, people = figures.partition("/")
             numbers = (year.strip(), classes.strip(), people.strip())
-            if not all(n.isdigit() and len(n) <= 8 for n in numbers) or not 2000 <= int(numbers[0]) <= 2100 \
-                    or int(numbers[0]) in {p[0] for p in digital_divide_plans}:
-                raise SettingsError("DIGITAL_DIVIDE_PLANS", "は「年度=回数/人数」をカンマで並べた形式です"
-                                                            f"（例: 2024=180/1850、指定値: {plans_text}）")
+            if (
+                not all(n.isdigit() and len(n) <= 8 for n in numbers)
+                or not 2000 <= int(numbers[0]) <= 2100
+                or int(numbers[0]) in {p[0] for p in digital_divide_plans}
+            ):
+                raise SettingsError(
+                    "DIGITAL_DIVIDE_PLANS",
+                    "は「年度=回数/人数」をカンマで並べた形式です"
+                    f"（例: 2024=180/1850、指定値: {plans_text}）",
+                )
             digital_divide_plans.append((int(numbers[0]), int(numbers[1]), int(numbers[2])))
         digital_divide_partners = name_list("DIGITAL_DIVIDE_PARTNERS", ("大学", "社会福祉協議会"))
         digital_divide_attendance_days = integer("DIGITAL_DIVIDE_ATTENDANCE_DAYS", 3, 1, 30)
@@ -267,8 +310,26 @@ class Settings:
             except ValueError:
                 clock_start = None
             if clock_start is None or clock_start.tzinfo is None:
-                raise SettingsError("BOT_CLOCK_START", "はタイムゾーン付きの日時です"
-                                                       f"（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）")
+                raise SettingsError(
+                    "BOT_CLOCK_START",
+                    f"はタイムゾーン付きの日時です（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）",
+                )
+
+        # --- mynumber ---
+        def iso_date(name: str, default: str) -> date:
+            value = text(name, default)
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise SettingsError(name, f"は YYYY-MM-DD 形式の日付です（指定値: {value}）") from None
+
+        mynumber_dates = (iso_date("MYNUMBER_SURVEY_DUE", "2023-07-31"),
+                          iso_date("MYNUMBER_INTERIM_REPORT_DATE", "2023-08-31"),
+                          iso_date("MYNUMBER_COMPLETION_DATE", "2023-11-30"))
+        if not mynumber_dates[1] <= mynumber_dates[2]:
+            raise SettingsError("MYNUMBER_COMPLETION_DATE", "は MYNUMBER_INTERIM_REPORT_DATE 以降の日付です"
+                                                            f"（指定値: {mynumber_dates[2].isoformat()}）")
+        # --- end mynumber ---
 
         return cls(
             app_id=app_id,
@@ -299,11 +360,31 @@ class Settings:
             proactive_max_attempts=integer("PROACTIVE_MAX_ATTEMPTS", 6, 1, 20),
             delivery_lease_seconds=integer("DELIVERY_LEASE_SECONDS", 120, 30, 3600),
             delivery_recovery_minutes=integer("DELIVERY_RECOVERY_MINUTES", 5, 1, 60),
+            delivery_retention_days=integer("DELIVERY_RETENTION_DAYS", 180, 30, 3650),
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
             file_offer_hours=integer("FILE_OFFER_HOURS", 24, 1, 168),
+            # --- mynumber ---
+            mynumber_threshold=integer("MYNUMBER_THRESHOLD", 100, 1, 100_000_000),
+            mynumber_survey_due=mynumber_dates[0],
+            mynumber_interim_report=mynumber_dates[1],
+            mynumber_completion=mynumber_dates[2],
+            mynumber_survey_warn_days=integer("MYNUMBER_SURVEY_WARN_DAYS", 5, 0, 60),
+            # --- cashless ---
+            cashless_target_min_cases=integer("CASHLESS_TARGET_MIN_CASES", 3000, 1, 10_000_000),
+            cashless_qr_max_unit_price=integer("CASHLESS_QR_MAX_UNIT_PRICE", 500, 0, 10_000_000),
+            cashless_tender_lead_months=integer("CASHLESS_TENDER_LEAD_MONTHS", 6, 0, 24),
+            cashless_goal_2025_percent=integer("CASHLESS_GOAL_2025_PERCENT", 40, 1, 100),
+            cashless_goal_2030_percent=integer("CASHLESS_GOAL_2030_PERCENT", 65, 1, 100),
+            # --- dx ---
+            dx_training_reminder_days=integer("DX_TRAINING_REMINDER_DAYS", 3, 1, 20),
+            dx_review_alert_days=integer("DX_REVIEW_ALERT_DAYS", 5, 1, 60),
+            # --- standardization ---
+            standardization_alert_days=integer("STANDARDIZATION_ALERT_DAYS", 5, 1, 20),
+            # --- literacy ---
             literacy_tools=literacy_tools,
             literacy_at_risk_days=literacy_at_risk_days,
+            # --- digital_divide ---
             digital_divide_plans=tuple(digital_divide_plans),
             digital_divide_partners=digital_divide_partners,
             digital_divide_attendance_days=digital_divide_attendance_days,

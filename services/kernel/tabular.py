@@ -65,7 +65,9 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportRejected([ImportIssue(f"Excel ファイルとして読めません（{type(exc).__name__}）")]) from None
+        raise ImportRejected(
+            [ImportIssue(f"Excel ファイルとして読めません（{type(exc).__name__}）")]
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         rows = []
@@ -86,7 +88,9 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportRejected([ImportIssue("文字コードが読めません。「CSV UTF-8（コンマ区切り）」で保存してください")])
+        raise ImportRejected(
+            [ImportIssue("文字コードが読めません。「CSV UTF-8（コンマ区切り）」で保存してください")]
+        )
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -99,14 +103,18 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 def read_table(data: bytes, filename: str = "") -> list[list[str]]:
     """The rows of a CSV or .xlsx file as text cells (not yet trimmed). Raises ImportRejected."""
     if len(data) > MAX_FILE_BYTES:
-        raise ImportRejected([ImportIssue(f"ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024} MB まで）")])
+        raise ImportRejected(
+            [ImportIssue(f"ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024} MB まで）")]
+        )
     if not data.strip():
         raise ImportRejected([ImportIssue("空のファイルです")])
     lower = filename.lower()
     if data[:4] == b"PK\x03\x04" or lower.endswith(".xlsx"):
         return _xlsx_rows(data)
     if lower.endswith(".xls"):
-        raise ImportRejected([ImportIssue("古い Excel 形式（.xls）は読めません。.xlsx か CSV で保存してください")])
+        raise ImportRejected(
+            [ImportIssue("古い Excel 形式（.xls）は読めません。.xlsx か CSV で保存してください")]
+        )
     return _csv_rows(data)
 
 
@@ -124,7 +132,9 @@ def split_header(rows: list[list[str]], expected: Sequence[str]) -> list[tuple[i
         header.pop()  # empty columns Excel leaves on the right
     wanted = [clean_name(h) for h in expected]
     if header != wanted:
-        issues = [ImportIssue("列がありません", 1, name) for name in expected if clean_name(name) not in header]
+        issues = [
+            ImportIssue("列がありません", 1, name) for name in expected if clean_name(name) not in header
+        ]
         issues += [ImportIssue("想定外の列です", 1, name) for name in header if name not in wanted]
         if not issues:
             issues.append(ImportIssue(f"列の順番が違います（正: {','.join(expected)}）", 1))

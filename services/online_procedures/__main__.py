@@ -1,7 +1,8 @@
-"""``python -m services.online_procedures``: the command-line interface."""
+"""``python -m services.online_procedures``: the command-line interface
+(:mod:`services.online_procedures.cli`)."""
 
 import sys
 
-from services.online_procedures.service import main
+from services.online_procedures.cli import main
 
 sys.exit(main())

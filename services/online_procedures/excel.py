@@ -214,7 +214,7 @@ def workbook_bytes(table: TableView, procedures: Mapping[str, Sequence[Procedure
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook has one sheet (``active`` is typed Optional)
     sheet.title = SHEET_TABLE
     thin = Side(style="thin", color="808080")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)

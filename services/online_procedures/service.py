@@ -26,8 +26,10 @@ what alerts are due.
 
 - ``bureau|<局>``: one entity per bureau, its whole ledger as JSON (procedure records included),
   split over properties; its ETag is the bureau's version, carried in every update card;
-- ``submission|<id>``: one per saved card submission, inserted (insert-if-absent) in the same
-  batch as the bureau's write, so submitting the same card twice saves once;
+- ``submission|<digest>``: one per saved card submission (``services.kernel.submissions``: the
+  card's id, the sender, the bureau and the values), inserted in the same batch as the bureau's
+  write, so the same person sending the same card again saves once; anybody else, or other
+  values, is a new submission that meets the bureau's ETag check;
 - ``import|<id>``: one per imported workbook, in the same batch as every bureau it replaced.
 
 One partition makes every write a single all-or-nothing batch: a card submission (marker + bureau,
@@ -37,7 +39,6 @@ with the bureau's ETag) and a whole-table import (marker + every bureau, each wi
 from __future__ import annotations
 
 import json
-import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -47,8 +48,10 @@ from typing import Any
 from services.audit.models import Change as AuditChange
 from services.audit.trail import AuditLog
 from services.kernel.calendar import add_business_days
+from services.kernel.numbers import parse_count as parse_number
 from services.kernel.privacy import mask_my_number
 from services.kernel.settings import TIMEZONE
+from services.kernel.submissions import Submission, SubmissionMarkers, new_submission_id, valid_submission_id
 from services.online_procedures.excel import (
     CellIssue,
     ImportRefused,
@@ -163,12 +166,8 @@ class FormRejected(OnlineProceduresError):
         self.form = form
 
 
-def new_submission_id() -> str:
-    return secrets.token_hex(16)
-
-
 def _valid_submission_id(text: str) -> bool:
-    return isinstance(text, str) and len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+    return valid_submission_id(text)
 
 
 def fiscal_year_of(day: date) -> int:
@@ -308,21 +307,10 @@ def ledger_from_seed_row(row: Mapping[str, Any], order: int) -> Ledger:
 
 
 def parse_count(text: Any, *, required: bool) -> tuple[int | None, str]:
-    """An ``Input.Number`` value (it arrives as a string): a whole number, 0 or more.
-    Returns ``(value, "")`` or ``(None, Japanese error)``."""
-    raw = unicodedata.normalize("NFKC", "" if text is None else str(text)).strip().replace(",", "")
-    if raw == "":
-        return (None, "入力してください") if required else (0, "")
-    if raw.endswith(".0"):
-        raw = raw[:-2]  # some clients send 12.0 for 12
-    if raw.startswith("-"):
-        return None, "0以上の整数で入力してください"
-    if not raw.isdigit():
-        return None, "整数（0以上の半角数字）で入力してください"
-    value = int(raw)
-    if value > MAX_COUNT:
-        return None, f"{MAX_COUNT:,}以下で入力してください"
-    return value, ""
+    """An ``Input.Number`` value (it arrives as a string): a whole number, 0 or more, up to
+    :data:`MAX_COUNT` (the shared parser: ``12件`` and ``１２`` are 12). Returns ``(value, "")``
+    or ``(None, Japanese error)``."""
+    return parse_number(text, required=required, max_digits=len(str(MAX_COUNT)), maximum=MAX_COUNT)
 
 
 def clean_reason(text: Any) -> str:
@@ -561,12 +549,13 @@ class OnlineProceduresService:
         if not _valid_submission_id(submission_id):
             raise NotReportable("このカードは古いか壊れています。もう一度「実績を入力」から開いてください。")
         ledger = self.ledger(bureau)
-        duplicate = self._duplicate(submission_id, ledger, actor.person, as_of)
+        values = {k: str(data.get(k) if data.get(k) is not None else "") for k in FIELDS}
+        submission = self._submission(actor, submission_id, bureau, period_key, values)
+        duplicate = self._duplicate(submission, ledger, as_of)
         if duplicate is not None:
             return duplicate
         projected = project(ledger, as_of, self.alert_days)
         i = self._reportable_index(actor.person, projected, period_key, as_of)
-        values = {k: str(data.get(k) if data.get(k) is not None else "") for k in FIELDS}
         if shown_etag != (ledger.etag or ""):
             raise FormRejected(self._form(
                 ledger, projected, i, as_of, submission_id, values=values,
@@ -579,13 +568,32 @@ class OnlineProceduresService:
         if errors:
             raise FormRejected(self._form(ledger, projected, i, as_of, submission_id, values=values, errors=errors))
         assert new_ledger is not None
-        return self._save(actor, ledger, projected, new_ledger, i, submission_id, values, as_of)
+        return self._save(actor, ledger, projected, new_ledger, i, submission, values, as_of)
 
-    def _duplicate(self, submission_id: str, ledger: Ledger, person: Person, as_of: date) -> SubmitResult | None:
-        marker = self._store.get(TABLE, PARTITION, SUBMISSION_PREFIX + submission_id)
+    @property
+    def _markers(self) -> SubmissionMarkers:
+        return SubmissionMarkers(self._store, TABLE, PARTITION, SUBMISSION_PREFIX)
+
+    @staticmethod
+    def _submission(actor: Actor, submission_id: str, bureau: str, period_key: str,
+                    values: Mapping[str, str]) -> Submission:
+        """This sending of the card (``services.kernel.submissions``): the record is the bureau,
+        the values are the period and the fields (counts as the parser reads them, procedures as a set)."""
+        normal: dict[str, Any] = {"period": period_key, FIELD_REASON: clean_reason(values.get(FIELD_REASON))}
+        for name in (FIELD_DONE, FIELD_DELAYED, FIELD_ADVANCED):
+            count, error = parse_count(values.get(name), required=False)
+            normal[name] = values.get(name, "") if error else count
+        chosen = {x.strip() for x in values.get(FIELD_PROCEDURES, "").split(",")}
+        normal[FIELD_PROCEDURES] = sorted(chosen - {""})
+        return Submission(submission_id, actor.object_id, bureau, normal)
+
+    def _duplicate(self, submission: Submission, ledger: Ledger, as_of: date) -> SubmitResult | None:
+        """The stored answer when ``submission`` is a retry of one already saved: the same person,
+        the same bureau and the same values. A marker of anybody or anything else is never used."""
+        marker = self._markers.find(submission)
         if marker is None:
             return None
-        stored = json.loads(marker.get("result", "{}"))
+        stored = json.loads(marker.result)
         changes = tuple(Change(c["label"], c["before"], c["after"]) for c in stored.get("changes", []))
         return SubmitResult(ledger.bureau, Period.from_key(stored["period"]), changes,
                             bureau_summary(ledger, as_of, self.alert_days), duplicate=True)
@@ -687,8 +695,9 @@ class OnlineProceduresService:
         return work, {}
 
     def _save(self, actor: Actor, ledger: Ledger, projected: Ledger, new_ledger: Ledger, i: int,
-              submission_id: str, values: Mapping[str, str], as_of: date) -> SubmitResult:
+              submission: Submission, values: Mapping[str, str], as_of: date) -> SubmitResult:
         period = projected.cells[i].period
+        submission_id = submission.card_id
         before = bureau_summary(ledger, as_of, self.alert_days)
         stored = new_ledger
         stored.version = ledger.version + 1
@@ -696,12 +705,9 @@ class OnlineProceduresService:
         after = bureau_summary(stored, as_of, self.alert_days)
         changes = _changes(before, after, period)
         now = self._clock()
-        marker = Entity(PARTITION, SUBMISSION_PREFIX + submission_id, {
-            "kind": "submission", "bureau": ledger.bureau, "period": period.key, "at": now,
-            "by": actor.object_id,
-            "result": json.dumps({"period": period.key, "changes": [asdict(c) for c in changes]},
-                                 ensure_ascii=False),
-        })
+        result = json.dumps({"period": period.key, "changes": [asdict(c) for c in changes]}, ensure_ascii=False)
+        marker = self._markers.insert(submission, result, now, bureau=ledger.bureau, period=period.key,
+                                      by=actor.object_id)
         entity = ledger_entity(stored, now, actor.name)
         reason = clean_reason(values.get(FIELD_REASON, ""))
         operation = "correct" if projected.cells[i].closed else "update"
@@ -711,14 +717,14 @@ class OnlineProceduresService:
         )
 
         def write() -> None:
-            self._store.batch(TABLE, [BatchOperation("insert", marker),
-                                      BatchOperation("upsert", entity, etag=ledger.etag)])
+            self._store.batch(TABLE, [marker, BatchOperation("upsert", entity, etag=ledger.etag)])
 
         try:
             self._audit.apply(actor, [audit], write)
         except BatchFailed as exc:
-            if isinstance(exc.cause, EntityExists):
-                duplicate = self._duplicate(submission_id, self.ledger(ledger.bureau), actor.person, as_of)
+            if isinstance(exc.cause, EntityExists | ETagMismatch | EntityNotFound):
+                # the same retry saved at the same moment (its marker won): answer it as saved
+                duplicate = self._duplicate(submission, self.ledger(ledger.bureau), as_of)
                 if duplicate is not None:
                     return duplicate
             if isinstance(exc.cause, ETagMismatch | EntityNotFound):
@@ -760,14 +766,15 @@ class OnlineProceduresService:
                           if ledger.source is Source.PROCEDURES else ())
             current = projected.cells[projected.current_index()].period
             shortfall = last.closure.shortfall if last.closure else 0
-            common = dict(bureau=ledger.bureau, period=last.period, delayed=late, shortfall=shortfall,
-                          source=ledger.source, delayed_procedures=procedures, current=current)
-            alerts.append(DelayAlert(JOB_DELAY, due_on=alert_day, escalation=False,
-                                     target=AlertTarget.DX_PRO_CHANNEL, **common))
+            alert = DelayAlert(JOB_DELAY, bureau=ledger.bureau, period=last.period, due_on=alert_day,
+                               escalation=False, target=AlertTarget.DX_PRO_CHANNEL, delayed=late,
+                               shortfall=shortfall, source=ledger.source, delayed_procedures=procedures,
+                               current=current)
+            alerts.append(alert)
             escalate_on = add_business_days(alert_day, self.escalation_days)
             if escalate_on <= as_of:
-                alerts.append(DelayAlert(JOB_ESCALATION, due_on=escalate_on, escalation=True,
-                                         target=AlertTarget.MANAGER, **common))
+                alerts.append(replace(alert, job=JOB_ESCALATION, due_on=escalate_on, escalation=True,
+                                      target=AlertTarget.MANAGER))
         return alerts
 
     # --- writing whole ledgers (the Excel import) ------------------------------------------------------
@@ -1119,65 +1126,3 @@ class OnlineProceduresStatus:
 def _headline(p: Any) -> str:
     rate = f"{p.done / p.forms_total * 100:.0f}%" if p.forms_total else "－"
     return f"帳票数 {p.forms_total:,}件のうち {p.done:,}件 完了（{rate}）・遅れ {p.delayed:,}件"
-
-
-# --- CLI -----------------------------------------------------------------------------------------
-
-
-def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) -> int:
-    """``python -m services.online_procedures export|import|alerts``: the Excel files and the due
-    alerts from a shell, as an administrator (recorded in the audit trail as the CLI)."""
-    import argparse
-    import sys
-    from pathlib import Path
-
-    from services.kernel.calendar import today_jst
-    from services.kernel.settings import settings_or_report
-    from services.people.identity import system_actor
-
-    parser = argparse.ArgumentParser(prog="python -m services.online_procedures",
-                                     description="行政手続きオンライン化: Excel の出力・取込、遅れ通知の確認")
-    parser.add_argument("--as-of", type=date.fromisoformat, help="基準日（既定: 今日、日本時間）")
-    sub = parser.add_subparsers(dest="command", required=True)
-    export = sub.add_parser("export", help="write the table (.xlsx)")
-    export.add_argument("out", type=Path)
-    export.add_argument("--seed", action="store_true", help="the meeting material's table (2023-08-08)")
-    load = sub.add_parser("import", help="import an updated table (.xlsx)")
-    load.add_argument("file", type=Path)
-    sub.add_parser("alerts", help="list the delay alerts due on the date")
-    args = parser.parse_args(argv)
-    settings = settings_or_report()
-    if settings is None:
-        return 2
-    if store is None:
-        from storage import open_store
-
-        store = open_store(data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string)
-    as_of = args.as_of or today_jst()
-    service = OnlineProceduresService(
-        store, lambda: datetime.now(TIMEZONE),
-        alert_days=getattr(settings, "online_procedures_alert_days", DEFAULT_ALERT_DAYS),
-        escalation_days=getattr(settings, "online_procedures_escalation_days", DEFAULT_ESCALATION_DAYS),
-    )
-    actor = system_actor("オンライン化 CLI", "cli")
-    if args.command == "export":
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(service.export_xlsx(actor.person, as_of, seed=args.seed))
-        print(f"出力しました: {args.out}")
-        return 0
-    if args.command == "import":
-        try:
-            result = service.import_xlsx(actor, args.file.read_bytes(), as_of, args.file.name)
-        except (ImportRefused, OnlineProceduresError) as error:
-            print(f"取り込めませんでした（何も変更していません）:\n{error}", file=sys.stderr)
-            return 1
-        print(result.summary)
-        return 0
-    for alert in service.due_alerts(as_of):
-        kind = "エスカレーション" if alert.escalation else "遅れ通知"
-        print(f"{alert.due_on} {kind} {alert.bureau} {alert.period.label} 遅れ {alert.delayed}件 key={'|'.join(alert.key)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

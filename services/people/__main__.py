@@ -1,7 +1,7 @@
-"""``python -m services.people``: the command-line interface."""
+"""``python -m services.people``: the command-line interface (:mod:`services.people.cli`)."""
 
 import sys
 
-from services.people.service import main
+from services.people.cli import main
 
 sys.exit(main())

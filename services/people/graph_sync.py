@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from services.people.service import DirectoryUser
+from services.people.directory import DirectoryUser
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ class RetryPolicy:
         return backoff / 2 + random.uniform(0, backoff / 2)  # noqa: S311 - jitter, not crypto
 
 
-def retry_after_seconds(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
+def retry_after_seconds(
+    value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
     """``Retry-After`` as seconds: an integer, or an HTTP date."""
     if not value:
         return None
@@ -97,11 +99,17 @@ class GraphDirectory:
         self._app: Any = None
 
     @classmethod
-    def from_settings(cls, settings: Any, *, session: requests.Session | None = None, **kwargs: Any) -> GraphDirectory:
+    def from_settings(
+        cls, settings: Any, *, session: requests.Session | None = None, **kwargs: Any
+    ) -> GraphDirectory:
         return cls(
-            tenant_id=settings.graph_tenant_id, client_id=settings.graph_client_id,
-            client_secret=settings.graph_client_secret, base_url=settings.graph_base_url,
-            authority_host=settings.graph_authority_host, session=session, **kwargs,
+            tenant_id=settings.graph_tenant_id,
+            client_id=settings.graph_client_id,
+            client_secret=settings.graph_client_secret,
+            base_url=settings.graph_base_url,
+            authority_host=settings.graph_authority_host,
+            session=session,
+            **kwargs,
         )
 
     # --- token -----------------------------------------------------------------------------
@@ -128,7 +136,8 @@ class GraphDirectory:
             raise GraphError(f"アクセストークンを取得できません（{type(exc).__name__}: {exc}）") from exc
         if "access_token" not in result:
             raise GraphError(
-                f"アクセストークンを取得できません（{result.get('error')}: {result.get('error_description', '')[:200]}）"
+                "アクセストークンを取得できません"
+                f"（{result.get('error')}: {result.get('error_description', '')[:200]}）"
             )
         return result["access_token"]
 
@@ -168,7 +177,9 @@ class GraphDirectory:
             if response.status_code == 404 and allow_404:
                 return None
             if response.status_code >= 400:
-                raise GraphError(f"Microsoft Graph がエラーを返しました（HTTP {response.status_code}: {url}）")
+                raise GraphError(
+                    f"Microsoft Graph がエラーを返しました（HTTP {response.status_code}: {url}）"
+                )
             return response.json()
 
     def pages(self, url: str, params: dict[str, str] | None = None) -> Iterator[dict]:

@@ -29,8 +29,6 @@ TABLE = "Organisation"
 PARTITION = "org"
 ROW = "current"
 ORG_COLUMNS = ("局", "部", "課・室")
-#: The DX programme counts 72 departments that have DX PROs.
-DX_PRO_DEPARTMENT_TARGET = 72
 #: The bureaus and offices of the online-procedures table, in the material's order.
 SEED_BUREAUS: tuple[str, ...] = (
     "市長公室", "危機管理室", "総務局", "財政局", "市民人権局", "文化観光局", "環境局", "健康福祉局",

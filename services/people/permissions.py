@@ -18,7 +18,9 @@ Relations:
 - ``BUREAU_CONTACT``: a bureau contact of the resource's bureau (any unit of that bureau);
 - ``DX_PRO_OF_BUREAU``: a DX PRO of *any* department of the resource's bureau (the online-
   procedures actuals: "only the bureau's own DX PROs and admins may submit");
-- ``DX_PRO_OF_DEPARTMENT``: a DX PRO of the resource's department.
+- ``DX_PRO_OF_DEPARTMENT``: a DX PRO of the resource's department;
+- ``UNIT_CONTACT``: a bureau contact whose scope contains the resource's unit (``bureau``, ``department``,
+  ``section``): a bureau-wide contact covers the whole bureau, a section's contact only that section.
 
 A bureau- or department-scoped kind asked about without a bureau means "all bureaus": only
 ``EVERYONE`` and administrators match then. Use ``ResourceKind.GENERAL`` for city-wide summaries
@@ -43,7 +45,9 @@ class ResourceKind(enum.StrEnum):
     GENERAL = "general"  # programme summaries, schedules, help: public to staff
     ONLINE_PROCEDURES = "online_procedures"  # per bureau: plans and quarterly actuals
     MYNUMBER = "mynumber"  # per bureau: inspection records
-    STANDARDIZATION = "standardization"  # per bureau: migration steps
+    # --- standardization ---
+    STANDARDIZATION = "standardization"  # per bureau: the systems' steps, gaps and estimates
+    STANDARDIZATION_REVIEW = "standardization_review"  # the ICT office's review of gaps (admins write)
     CASHLESS = "cashless"  # per bureau: receivables
     DX = "dx"  # per department: DX plans and reports
     LITERACY = "literacy"  # per person: self-check results
@@ -55,6 +59,9 @@ class ResourceKind(enum.StrEnum):
     SETTINGS = "settings"  # bot settings
     CHANNELS = "channels"  # channel ↔ department mapping
     REGISTRATION = "registration"  # requests to be put on the roster (owner: the requester)
+    # --- dx ---
+    DX_REVIEW = "dx_review"  # the ICT office's review of DX plans (伴走), sessions, participation, academy
+    DX_ENROLMENT = "dx_enrolment"  # per person: training enrolment, attendance, videos watched
     # --- literacy / digital_divide ---
     LITERACY_NEEDS = "literacy_needs"  # per department: needed つかえる/つくれる people, planned moves
     LITERACY_TOOLS = "literacy_tools"  # the tools list (admins extend it)
@@ -69,6 +76,8 @@ class Relation(enum.Enum):
     BUREAU_CONTACT = "bureau_contact"
     DX_PRO_OF_BUREAU = "dx_pro_of_bureau"
     DX_PRO_OF_DEPARTMENT = "dx_pro_of_department"
+    # a bureau contact whose scope covers the resource's unit (down to 課・室): マイナンバー, 標準化
+    UNIT_CONTACT = "unit_contact"
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,11 @@ POLICIES: dict[ResourceKind, Policy] = {
     ResourceKind.ONLINE_PROCEDURES: _p(
         "行政手続きオンライン化の計画・実績", read=[R.MANAGER, R.BUREAU_CONTACT], write=[R.DX_PRO_OF_BUREAU]
     ),
-    ResourceKind.MYNUMBER: _p("マイナンバー情報総点検の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
-    ResourceKind.STANDARDIZATION: _p("業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
+    # --- mynumber --- records of one section: its own contacts write, managers of the bureau read
+    ResourceKind.MYNUMBER: _p("マイナンバー情報総点検の記録", read=[R.MANAGER, R.UNIT_CONTACT], write=[R.UNIT_CONTACT]),
+    # --- standardization ---
+    ResourceKind.STANDARDIZATION: _p("業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.UNIT_CONTACT]),
+    ResourceKind.STANDARDIZATION_REVIEW: _p("業務システム標準化の Gap 精査", read=_BUREAU_RECORDS),
     ResourceKind.CASHLESS: _p("キャッシュレス導入の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
     ResourceKind.DX: _p("DX実行計画・実施報告", read=[R.MANAGER], write=[R.DX_PRO_OF_DEPARTMENT]),
     ResourceKind.LITERACY: _p("ICTリテラシーの記録", read=[R.MANAGER], write=[R.OWNER]),
@@ -102,6 +114,11 @@ POLICIES: dict[ResourceKind, Policy] = {
     ResourceKind.SETTINGS: _p("ボットの設定"),
     ResourceKind.CHANNELS: _p("チャネルと部署の対応付け"),
     ResourceKind.REGISTRATION: _p("名簿登録の依頼", read=[R.OWNER], write=[R.OWNER]),
+    # --- dx ---
+    ResourceKind.DX_REVIEW: _p("DX実行計画の確認・研修とデータアカデミーの運営"),
+    ResourceKind.DX_ENROLMENT: _p(
+        "DX PRO育成プログラムの受講記録", read=[R.OWNER, R.MANAGER, R.DX_PRO_OF_DEPARTMENT], write=[R.OWNER]
+    ),
     # --- literacy / digital_divide ---
     # A class's resource names as owner the person asking when they are a contact of the class's
     # partner (services.digital_divide keeps the partner contacts); anyone else gets no owner.
@@ -119,6 +136,7 @@ class Resource:
     bureau: str | None = None
     department: str | None = None
     owner: str | None = None  # Entra object id of the person the record is about
+    section: str | None = None  # the 課・室 of a section's record (マイナンバー, a system's owning section)
 
     @classmethod
     def of(cls, kind: ResourceKind, unit: OrgUnit | None = None, *, owner: str | None = None) -> Resource:
@@ -126,7 +144,7 @@ class Resource:
 
     @property
     def place(self) -> str:
-        return "/".join(p for p in (self.bureau, self.department) if p)
+        return "/".join(p for p in (self.bureau, self.department, self.section) if p)
 
 
 @dataclass(frozen=True)
@@ -175,15 +193,19 @@ def _matches(person: Person, relation: Relation, resource: Resource) -> str:
         if relation is Relation.MANAGER and grant.role is Role.MANAGER:
             if not scope.department or not resource.department or scope.department == resource.department:
                 return grant.label
-        elif relation is Relation.BUREAU_CONTACT and grant.role is Role.BUREAU_CONTACT:
-            return grant.label
-        elif relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO:
-            return grant.label
+        elif relation is Relation.UNIT_CONTACT and grant.role is Role.BUREAU_CONTACT:  # a wider scope covers its units
+            department = resource.department or ""
+            if scope.contains(OrgUnit(resource.bureau, department, resource.section or "" if department else "")):
+                return grant.label
         elif (
-            relation is Relation.DX_PRO_OF_DEPARTMENT
-            and grant.role is Role.DX_PRO
-            and resource.department
-            and scope.department == resource.department
+            (relation is Relation.BUREAU_CONTACT and grant.role is Role.BUREAU_CONTACT)
+            or (relation is Relation.DX_PRO_OF_BUREAU and grant.role is Role.DX_PRO)
+            or (
+                relation is Relation.DX_PRO_OF_DEPARTMENT
+                and grant.role is Role.DX_PRO
+                and resource.department
+                and scope.department == resource.department
+            )
         ):
             return grant.label
     return ""
@@ -199,6 +221,7 @@ def _who(relation: Relation, resource: Resource) -> str:
         Relation.BUREAU_CONTACT: f"{bureau}の局担当（制度担当・システム所管課）",
         Relation.DX_PRO_OF_BUREAU: f"{bureau}の DX PRO",
         Relation.DX_PRO_OF_DEPARTMENT: f"{department}の DX PRO",
+        Relation.UNIT_CONTACT: f"{resource.place or bureau}を担当する局担当（制度担当・システム所管課）",
     }[relation]
 
 

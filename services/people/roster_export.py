@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from services.people.identity import Person, Role, RoleGrant, RoleSource
 from services.people.permissions import Action, Resource, ResourceKind, require
-from services.people.service import ROSTER_COLUMNS, PeopleService
+from services.people.roster_file import ROSTER_COLUMNS
+from services.people.service import PeopleService
 
 SHEET_ROSTER = "名簿"
 SHEET_GRAPH = "Graph由来のロール"

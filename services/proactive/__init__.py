@@ -1,2 +1,3 @@
 """Scheduled and proactive delivery: job plans and runs, alerts and digests, the exactly-once
-outbox, pacing to Teams' limits, channel registrations, snoozes and conversation references."""
+outbox and its retention, pacing to Teams' limits, channel registrations, snoozes and conversation
+references."""

@@ -1,6 +1,6 @@
 """The "alert source" port: what every programme tells the scheduler about due alerts.
 
-A programme (``services/online_procedures.py``, later the DX training programme) exposes
+A programme (``services/online_procedures/``, later the DX training programme) exposes
 ``due_alerts(as_of)``; the delay-alert and training-reminder jobs ask every registered source
 and deliver what comes back, once per natural key. Sources are registered in
 ``bot/programmes.py`` (one line per programme), so adding one touches nothing here.

@@ -12,21 +12,29 @@ Delay alerts about a unit go to (first rule that finds any):
 
 Channel conversation ids are kept without Teams' ``;messageid=…`` thread suffix, so a message
 goes to the channel as a new post, not into the thread that happened to mention the bot.
+
+The registration card is shared by everyone in the channel: a change is written against the
+mapping its sender saw (``expected``: none, or the one read, by its ETag); otherwise
+:class:`ChannelConflict` carries the mapping that is there now.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from services.proactive.deliveries import key_part
-from storage.base import Entity, TableStore
+from storage.base import Entity, EntityExists, EntityNotFound, ETagMismatch, TableStore
 
 TABLE = "ChannelMappings"
 PARTITION = "channel"
 _THREAD_SUFFIX = ";messageid="
+
+
+_UNCONDITIONAL: Any = object()
 
 
 class ChannelRole(enum.StrEnum):
@@ -56,6 +64,8 @@ class ChannelMapping:
     team_id: str = ""
     mapped_by: str = ""  # display name of the admin
     mapped_at: datetime | None = None
+    mapped_by_id: str = ""  # object id of the admin
+    etag: str | None = field(default=None, compare=False)
 
     @property
     def unit_path(self) -> str:
@@ -88,7 +98,17 @@ def _mapping(entity: Entity) -> ChannelMapping:
         team_id=entity.get("team_id", ""),
         mapped_by=entity.get("mapped_by", ""),
         mapped_at=entity.get("mapped_at"),
+        mapped_by_id=entity.get("mapped_by_id", ""),
+        etag=entity.etag,
     )
+
+
+class ChannelConflict(Exception):
+    """The mapping changed since it was read; ``current`` is what is stored now (or None)."""
+
+    def __init__(self, current: ChannelMapping | None):
+        super().__init__("the channel mapping changed since it was read")
+        self.current = current
 
 
 class ChannelMap:
@@ -106,14 +126,18 @@ class ChannelMap:
         channel_name: str = "",
         team_id: str = "",
         mapped_by: str = "",
+        mapped_by_id: str = "",
+        expected: Any = _UNCONDITIONAL,
     ) -> tuple[ChannelMapping | None, ChannelMapping]:
-        """Give the channel its role; returns (the mapping it replaced, the new one)."""
+        """Give the channel its role; returns (the mapping it replaced, the new one). With
+        ``expected`` (None: there was none; or the mapping read) only over that state, else
+        :class:`ChannelConflict`."""
         root = channel_root(conversation_id)
         if role is ChannelRole.DX_PRO and not bureau:
             raise ValueError("a DX PRO channel needs a bureau")
         if role is ChannelRole.OFFICE:
             bureau = department = ""
-        before = self.get(root)
+        before = self.get(root) if expected is _UNCONDITIONAL else expected
         props = {
             "conversation_id": root,
             "role": role.value,
@@ -122,15 +146,29 @@ class ChannelMap:
             "channel_name": channel_name or (before.channel_name if before else ""),
             "team_id": team_id or (before.team_id if before else ""),
             "mapped_by": mapped_by,
+            "mapped_by_id": mapped_by_id,
             "mapped_at": self._clock(),
         }
-        self._store.upsert(TABLE, Entity(PARTITION, key_part(root), props))
-        return before, _mapping(Entity(PARTITION, key_part(root), props))
+        entity = Entity(PARTITION, key_part(root), props)
+        try:
+            if expected is _UNCONDITIONAL:
+                written = self._store.upsert(TABLE, entity)
+            elif expected is None:
+                written = self._store.insert(TABLE, entity)
+            else:
+                written = self._store.upsert(TABLE, entity, etag=expected.etag)
+        except (EntityExists, ETagMismatch, EntityNotFound):
+            raise ChannelConflict(self.get(root)) from None
+        return before, _mapping(written)
 
-    def unmap(self, conversation_id: str) -> ChannelMapping | None:
-        before = self.get(conversation_id)
+    def unmap(self, conversation_id: str, expected: Any = _UNCONDITIONAL) -> ChannelMapping | None:
+        before = self.get(conversation_id) if expected is _UNCONDITIONAL else expected
         if before is not None:
-            self._store.delete(TABLE, PARTITION, key_part(channel_root(conversation_id)))
+            etag = None if expected is _UNCONDITIONAL else before.etag
+            try:
+                self._store.delete(TABLE, PARTITION, key_part(channel_root(conversation_id)), etag=etag)
+            except (ETagMismatch, EntityNotFound):
+                raise ChannelConflict(self.get(conversation_id)) from None
         return before
 
     def get(self, conversation_id: str) -> ChannelMapping | None:

@@ -36,7 +36,9 @@ class ConversationRecord:
 
 def row_key(conversation_id: str) -> str:
     """Conversation ids may contain key-forbidden characters; escape them reversibly."""
-    escaped = "".join(ch if ch.isprintable() else f"%{ord(ch):02X}" for ch in conversation_id.translate(_FORBIDDEN))
+    escaped = "".join(
+        ch if ch.isprintable() else f"%{ord(ch):02X}" for ch in conversation_id.translate(_FORBIDDEN)
+    )
     return escaped[:500]
 
 

@@ -18,6 +18,12 @@ the app within its 30 requests/s), and a run whose owner died is resumed by whoe
 expired lease: at start-up, or by the recovery sweep. Re-running a period is harmless: every
 message it would send is already in the outbox.
 
+**Retention.** Rows older than the retention (``DELIVERY_RETENTION_DAYS``, 180 days) are removed by a
+daily job (:func:`clean_up`), except what exactly-once still needs: a delivery in progress (``pending``)
+and a key still planned within the retention (a plan that finds its key already sent or failed stamps
+it ``seen_at``, at most once a day, so an alert that stays due for months keeps its key), and for runs,
+one still running and the last run of each job.
+
 The one window this cannot close: a process killed *during* an HTTP send, after Teams accepted
 the message but before ``sent`` was written, leaves a ``pending`` row that is sent again later.
 A graceful stop waits for in-flight sends, so only a hard crash can cause that one duplicate.
@@ -41,6 +47,8 @@ RUNS = "JobRuns"
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 _FORBIDDEN = str.maketrans({c: f"%{ord(c):02X}" for c in "/\\#?%|"})
 _MAX_KEY = 480
+#: A key found again by a plan is stamped ``seen_at`` at most this often (retention counts from it).
+SEEN_EVERY = timedelta(days=1)
 
 
 class DeliveryState(enum.StrEnum):
@@ -199,8 +207,10 @@ class Outbox:
             state = existing.get("state")
             if state == DeliveryState.SENT:
                 sent += 1
+                self._seen(existing)
             elif state == DeliveryState.FAILED:
                 failed += 1
+                self._seen(existing)
             else:
                 adopted = self._adopt(existing)
                 if adopted is None:
@@ -208,6 +218,18 @@ class Outbox:
                 else:
                     claims.append(adopted)
         return EnqueueResult(claims, sent, failed, in_flight)
+
+    def _seen(self, entity: Entity) -> None:
+        """Stamp a settled key that a plan wanted again (at most once a day), so that retention keeps
+        it as long as it is still planned. Losing the race to another writer is fine."""
+        now = self._clock()
+        if _last_touched(entity) > now - SEEN_EVERY:
+            return
+        props = {**entity.properties, "seen_at": now}
+        with contextlib.suppress(ETagMismatch, EntityNotFound):
+            self._store.upsert(
+                DELIVERIES, Entity(entity.partition_key, entity.row_key, props), etag=entity.etag
+            )
 
     def adopt_stale(self, busy: Callable[[str, str], bool] | None = None) -> list[Claim]:
         """Take over every pending delivery whose owner's lease has run out (recovery).
@@ -317,6 +339,9 @@ class Outbox:
             self._store.insert(DELIVERIES, Entity(job, delivery_row_key(period, target), props))
             return True
         except EntityExists:
+            existing = self._store.get(DELIVERIES, job, delivery_row_key(period, target))
+            if existing is not None and existing.get("state") != DeliveryState.PENDING:
+                self._seen(existing)
             return False
 
     # --- reading --------------------------------------------------------------------------------
@@ -341,6 +366,25 @@ class Outbox:
 
     def pending_count(self) -> int:
         return sum(1 for _ in self._store.query(DELIVERIES, None, {"state": DeliveryState.PENDING.value}))
+
+    # --- retention ------------------------------------------------------------------------------
+
+    def remove_older_than(self, cutoff: datetime) -> int:
+        """Delete settled deliveries (sent or failed) last written or planned before ``cutoff``.
+        Pending ones stay whatever their age: their key is what keeps a send from happening twice."""
+        removed = 0
+        for entity in list(self._store.query(DELIVERIES, None)):
+            if entity.get("state") == DeliveryState.PENDING or _last_touched(entity) >= cutoff:
+                continue
+            with contextlib.suppress(ETagMismatch, EntityNotFound):  # touched meanwhile: keep it
+                self._store.delete(DELIVERIES, entity.partition_key, entity.row_key, etag=entity.etag)
+                removed += 1
+        return removed
+
+
+def _last_touched(entity: Entity) -> datetime:
+    """When a delivery was last written, or last found again by a plan."""
+    return max(entity.get("updated_at", NEVER), entity.get("seen_at", NEVER), entity.get("created_at", NEVER))
 
 
 # --- job runs -------------------------------------------------------------------------------------
@@ -371,15 +415,31 @@ class RunRecord:
     failed: int = 0
     skipped: int = 0
     note: str = ""
+    undeliverable: int = 0  # messages with nowhere to go yet (not counted in ``failed``)
 
 
 @dataclass(frozen=True)
 class RunSummary:
     planned: int = 0
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # sends that failed (not counting messages with nowhere to go)
     skipped: int = 0  # already sent, in flight elsewhere, or snoozed
     note: str = ""
+    # (kind, label, reason) of each message that had nowhere to go yet: no channel registered, bot not
+    # installed (kind: channel, manager, person, office). Not a failure: 「今すぐ実行」 says so.
+    undeliverable: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def send_failures(self) -> int:
+        """Messages that had a destination and still could not be sent."""
+        return self.failed
+
+    def describe(self) -> str:
+        text = (
+            f"planned={self.planned} sent={self.sent} failed={self.failed} skipped={self.skipped} "
+            f"undeliverable={len(self.undeliverable)}"
+        )
+        return f"{text} ({self.note})" if self.note else text
 
 
 def _run_record(entity: Entity) -> RunRecord:
@@ -395,6 +455,7 @@ def _run_record(entity: Entity) -> RunRecord:
         lease_until=entity.get("lease_until", NEVER),
         planned=int(entity.get("planned", 0)),
         sent=int(entity.get("sent", 0)),
+        undeliverable=int(entity.get("undeliverable", 0)),
         failed=int(entity.get("failed", 0)),
         skipped=int(entity.get("skipped", 0)),
         note=entity.get("note", ""),
@@ -472,6 +533,7 @@ class RunLedger:
             planned=summary.planned,
             sent=summary.sent,
             failed=summary.failed,
+            undeliverable=len(summary.undeliverable),
             skipped=summary.skipped,
             note=summary.note[:1000],
         )
@@ -496,3 +558,27 @@ class RunLedger:
     def get(self, job: str, period: str) -> RunRecord | None:
         entity = self._store.get(RUNS, job, key_part(period))
         return _run_record(entity) if entity else None
+
+    def remove_older_than(self, cutoff: datetime) -> int:
+        """Delete finished runs that started before ``cutoff``, except the last run of each job (the
+        admin card's 「前回」 and the start-up catch-up read it); a running one always stays."""
+        by_job: dict[str, list[Entity]] = {}
+        for entity in self._store.query(RUNS, None):
+            by_job.setdefault(entity.partition_key, []).append(entity)
+        removed = 0
+        for entities in by_job.values():
+            latest = max(entities, key=lambda e: e.get("started_at", NEVER))
+            for entity in entities:
+                if entity is latest or entity.get("state") != RunState.DONE:
+                    continue
+                if entity.get("started_at", NEVER) >= cutoff:
+                    continue
+                with contextlib.suppress(ETagMismatch, EntityNotFound):
+                    self._store.delete(RUNS, entity.partition_key, entity.row_key, etag=entity.etag)
+                    removed += 1
+        return removed
+
+
+def clean_up(outbox: Outbox, runs: RunLedger, cutoff: datetime) -> tuple[int, int]:
+    """The retention job's work: (deliveries removed, runs removed) before ``cutoff``."""
+    return outbox.remove_older_than(cutoff), runs.remove_older_than(cutoff)

@@ -233,8 +233,10 @@ def office_digest(
         as_of=as_of,
         period_label=period_label,
         title="全庁 月次ダイジェスト",
-        why=(f"このチャネルが ICTイノベーション推進室のチャネルとして登録されているため、"
-             f"{schedule_text}にお送りしています。"),
+        why=(
+            f"このチャネルが ICTイノベーション推進室のチャネルとして登録されているため、"
+            f"{schedule_text}にお送りしています。"
+        ),
         next_step="".join(steps) or "対応が必要な事項はありません。",
         lines=lines,
         problems=tuple(problems),

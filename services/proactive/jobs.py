@@ -2,13 +2,19 @@
 
 - ``delay_alerts`` (business days, ``DELAY_ALERTS_TIME``): every programme's ``due_alerts(as_of)``;
   alerts to DX PRO channels, escalations to the bureau's managers;
-- ``training_reminders`` (business days, ``TRAINING_REMINDERS_TIME``): the training programme's
-  reminders (no source registered yet);
+- ``training_reminders`` (business days, ``TRAINING_REMINDERS_TIME``): the training programmes'
+  reminders (``reminders=`` of the registry: 堺市DX's session reminders and video follow-ups);
 - ``weekly_digest`` (``WEEKLY_DIGEST_DAY`` ``WEEKLY_DIGEST_TIME``, or the next business day): each
   manager's bureau digest, to their 1:1 chat;
 - ``monthly_digest`` (first business day of the month, ``MONTHLY_DIGEST_TIME``): the city-wide digest
   with delivery problems, to the office channel;
-- ``delivery_recovery`` (every few minutes): resumes runs and deliveries whose owner stopped or died.
+- ``delivery_recovery`` (every few minutes): resumes runs and deliveries whose owner stopped or died;
+- ``retention`` (every day, ``RETENTION_TIME``): removes ``Deliveries`` and ``JobRuns`` rows older than
+  ``DELIVERY_RETENTION_DAYS``, keeping what exactly-once still needs (see ``deliveries.clean_up``).
+
+A message with nowhere to go yet (no DX PRO channel registered, the bot not installed by a manager) is
+not a failed send: the run counts it as ``undeliverable`` and logs the reasons; the monthly office
+digest lists it.
 
 A job's *plan* is a plain function of the firing time: it returns the messages to send
 (:class:`~services.proactive.deliveries.Outgoing`, each with its natural key) and the ones that have
@@ -25,9 +31,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from services.kernel.calendar import JST
@@ -46,6 +53,7 @@ from services.proactive.deliveries import (
     RunRecord,
     RunState,
     RunSummary,
+    clean_up,
 )
 from services.proactive.digest import (
     DeliveryProblem,
@@ -58,6 +66,7 @@ from services.proactive.digest import (
 from services.proactive.dispatch import Blocking, Clock, Dispatcher, DispatchReport
 from services.proactive.schedule import (
     BusinessDaily,
+    Daily,
     Every,
     MonthlyFirstBusinessDay,
     Schedule,
@@ -76,6 +85,9 @@ TRAINING_REMINDERS = "training_reminders"
 WEEKLY_DIGEST = "weekly_digest"
 MONTHLY_DIGEST = "monthly_digest"
 RECOVERY = "delivery_recovery"
+RETENTION = "retention"
+RETENTION_TIME = time(3, 0)
+DEFAULT_RETENTION_DAYS = 180
 WEEKDAYS = "月火水木金土日"
 
 
@@ -135,12 +147,13 @@ class JobSpec:
     description: str  # Japanese: what it sends to whom
     schedule: Schedule
     period: Callable[[datetime], str]
-    plan: Callable[[datetime], Plan] | None  # None: internal (recovery)
+    plan: Callable[[datetime], Plan] | None  # None: internal (recovery, housekeeping)
+    housekeeping: Callable[[datetime], RunSummary] | None = None  # sends nothing; one run per period
 
 
 @dataclass(frozen=True)
 class JobTimes:
-    """The settings that place the jobs in the week (see ``services/settings.py``)."""
+    """The settings that place the jobs in the week (see ``services/kernel/settings.py``)."""
 
     delay_alerts: Any  # datetime.time
     training_reminders: Any
@@ -148,6 +161,7 @@ class JobTimes:
     weekly_digest: Any
     monthly_digest: Any
     recovery_interval: timedelta = timedelta(minutes=5)
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -167,13 +181,15 @@ class JobView:
     last_sent: int = 0
     last_failed: int = 0
     last_skipped: int = 0
+    last_undeliverable: int = 0  # nowhere to go yet (no channel registered, bot not installed)
+    last_note: str = ""
     runnable: bool = True
 
 
 def job_view(spec: JobSpec, next_run: datetime | None, last: RunRecord | None) -> JobView:
     shown = (spec.name, spec.title, spec.description, spec.schedule.describe(), next_run)
     if last is None:
-        return JobView(*shown, runnable=spec.plan is not None or spec.name == RECOVERY)
+        return JobView(*shown, runnable=_runnable(spec))
     return JobView(
         *shown,
         last_period=last.period,
@@ -184,7 +200,14 @@ def job_view(spec: JobSpec, next_run: datetime | None, last: RunRecord | None) -
         last_sent=last.sent,
         last_failed=last.failed,
         last_skipped=last.skipped,
+        last_undeliverable=last.undeliverable,
+        last_note=last.note,
+        runnable=_runnable(spec),
     )
+
+
+def _runnable(spec: JobSpec) -> bool:
+    return spec.plan is not None or spec.housekeeping is not None or spec.name == RECOVERY
 
 
 @dataclass(frozen=True)
@@ -391,6 +414,7 @@ JOB_TITLES = {
     WEEKLY_DIGEST: "管理職向け週次ダイジェスト",
     MONTHLY_DIGEST: "推進室向け月次ダイジェスト",
     RECOVERY: "未送信メッセージの再送",
+    RETENTION: "古い配信記録の削除",
 }
 
 
@@ -410,7 +434,17 @@ def _conversation_label(record: Any) -> str:
     return f"グループチャット（{record.conversation_id}）"
 
 
-def build_jobs(planner: ProactivePlanner, times: JobTimes) -> dict[str, JobSpec]:
+def retention_run(outbox: Outbox, runs: RunLedger, fire_time: datetime, days: int) -> RunSummary:
+    """The retention job: remove what is older than ``days`` before the firing (see ``clean_up``)."""
+    cutoff = fire_time - timedelta(days=days)
+    deliveries, old_runs = clean_up(outbox, runs, cutoff)
+    return RunSummary(note=f"{cutoff:%Y-%m-%d} より前の配信記録 {deliveries}件・実行記録 {old_runs}件を削除")
+
+
+def build_jobs(
+    planner: ProactivePlanner, times: JobTimes, runs: RunLedger | None = None
+) -> dict[str, JobSpec]:
+    """Every job; the retention job joins when the run ledger it cleans is given."""
     weekly = WeeklyOnBusinessDay(times.weekly_digest_day, times.weekly_digest)
     monthly = MonthlyFirstBusinessDay(times.monthly_digest)
     jobs = [
@@ -425,7 +459,8 @@ def build_jobs(planner: ProactivePlanner, times: JobTimes) -> dict[str, JobSpec]
         JobSpec(
             TRAINING_REMINDERS,
             JOB_TITLES[TRAINING_REMINDERS],
-            "研修の受講期限が近い職員・DX PRO にお知らせします（研修の取組の公開後に有効になります）。",
+            "研修の日程が近づいたら DX PRO チャネルへ、視聴期限を過ぎた研修動画は"
+            "未視聴の方の個人チャットへお知らせします。",
             BusinessDaily(times.training_reminders),
             day_period,
             lambda at: planner.plan_alerts(TRAINING_REMINDERS, planner.reminder_sources, at),
@@ -455,6 +490,19 @@ def build_jobs(planner: ProactivePlanner, times: JobTimes) -> dict[str, JobSpec]
             None,
         ),
     ]
+    if runs is not None:
+        jobs.append(
+            JobSpec(
+                RETENTION,
+                JOB_TITLES[RETENTION],
+                f"{times.retention_days}日より古い配信記録・実行記録を削除します"
+                "（送信中のものと、各ジョブの前回の記録は残します）。",
+                Daily(RETENTION_TIME),
+                day_period,
+                None,
+                housekeeping=lambda at: retention_run(planner.outbox, runs, at, times.retention_days),
+            )
+        )
     return {job.name: job for job in jobs}
 
 
@@ -483,6 +531,8 @@ class JobRunner:
         self, name: str, fire_time: datetime | None = None, *, trigger: str = "schedule"
     ) -> RunOutcome:
         spec = self.jobs[name]
+        if spec.housekeeping is not None:
+            return await self._housekeep(spec, fire_time or self.clock.now(), trigger)
         if spec.plan is None:
             report = await self.recover()
             return RunOutcome(
@@ -508,9 +558,13 @@ class JobRunner:
             summary = RunSummary(
                 planned=len(plan.outgoing) + len(plan.undeliverable),
                 sent=report.sent,
-                failed=report.failed + len(plan.undeliverable),
+                failed=report.failed,
                 skipped=plan.skipped + enqueued.already_sent + enqueued.already_failed + enqueued.in_flight,
                 note="; ".join(plan.notes),
+                undeliverable=tuple(
+                    (u.target.split(":")[1] if u.target.count(":") else u.target, u.label, u.reason)
+                    for u in plan.undeliverable
+                ),
             )
         except Exception:
             logger.exception("job %s for %s failed", name, period)
@@ -529,8 +583,48 @@ class JobRunner:
             await self._blocking(self.runs.finish, run, summary)
         except LeaseLost:
             logger.warning("run %s/%s was taken over before it finished", name, period)
-        logger.info("job %s for %s: %s", name, period, summary)
+        logger.info(
+            "job %s for %s (fired %s): %s",
+            name,
+            period,
+            fire_time.isoformat(timespec="minutes"),
+            summary.describe(),
+        )
+        if plan.undeliverable:
+            reasons = Counter(item.reason for item in plan.undeliverable)
+            logger.info(
+                "job %s for %s: %d with nowhere to go yet (not failures; listed in the monthly digest): %s",
+                name,
+                period,
+                len(plan.undeliverable),
+                "; ".join(f"{reason} × {count}" for reason, count in reasons.most_common()),
+            )
         return RunOutcome(name, period, "done", summary, report)
+
+    async def _housekeep(self, spec: JobSpec, fire_time: datetime, trigger: str) -> RunOutcome:
+        """A job that sends nothing (retention): claimed like any run, so one instance does it."""
+        assert spec.housekeeping is not None
+        period = spec.period(fire_time)
+        try:
+            run = await self._blocking(self.runs.start, spec.name, period, fire_time, trigger)
+        except RunInProgress:
+            return RunOutcome(spec.name, period, "in_progress")
+        try:
+            summary = await self._blocking(spec.housekeeping, fire_time)
+        except Exception:
+            logger.exception("job %s for %s failed", spec.name, period)
+            await self._blocking(self.runs.release, run)
+            return RunOutcome(spec.name, period, "failed")
+        with contextlib.suppress(LeaseLost):
+            await self._blocking(self.runs.finish, run, summary)
+        logger.info(
+            "job %s for %s (fired %s): %s",
+            spec.name,
+            period,
+            fire_time.isoformat(timespec="minutes"),
+            summary.describe(),
+        )
+        return RunOutcome(spec.name, period, "done", summary)
 
     def run_in_background(self, name: str, *, trigger: str = "manual") -> asyncio.Task[RunOutcome]:
         task = asyncio.ensure_future(self.run(name, trigger=trigger))
@@ -551,7 +645,8 @@ class JobRunner:
         """Resume runs whose owner stopped or died, then deliveries left pending."""
         report = DispatchReport()
         for record in await self._blocking(self.runs.stale):
-            if record.job in self.jobs and self.jobs[record.job].plan is not None:
+            spec = self.jobs.get(record.job)
+            if spec is not None and (spec.plan is not None or spec.housekeeping is not None):
                 logger.info("resuming run %s/%s", record.job, record.period)
                 outcome = await self.run(record.job, record.fire_time, trigger="recovery")
                 if outcome.report:
@@ -572,7 +667,7 @@ class JobRunner:
         now = now or self.clock.now()
         outcomes = []
         for spec in self.jobs.values():
-            if spec.plan is None:
+            if spec.plan is None and spec.housekeeping is None:
                 continue
             fire = latest_fire(spec.schedule, now)
             if fire is None:

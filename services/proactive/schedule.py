@@ -126,6 +126,22 @@ class MonthlyFirstBusinessDay:
 
 
 @dataclass(frozen=True)
+class Daily:
+    """Every day, holidays included (housekeeping that sends nothing)."""
+
+    at: time
+
+    def fires_on(self, day: date) -> bool:
+        return True
+
+    def next_fire(self, after: datetime) -> datetime:
+        return _next_matching(self.fires_on, self.at, after)
+
+    def describe(self) -> str:
+        return f"毎日 {_hhmm(self.at)}"
+
+
+@dataclass(frozen=True)
 class Every:
     interval: timedelta
 
@@ -144,7 +160,7 @@ class Every:
         return f"{minutes}分ごと"
 
 
-Schedule = BusinessDaily | WeeklyOnBusinessDay | MonthlyFirstBusinessDay | Every
+Schedule = BusinessDaily | WeeklyOnBusinessDay | MonthlyFirstBusinessDay | Daily | Every
 
 
 def _next_matching(fires_on, at: time, after: datetime) -> datetime:

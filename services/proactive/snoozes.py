@@ -7,17 +7,22 @@ delivery key carries the snooze date) and escalation may follow.
 
 Only somebody in a conversation the alert was delivered to may snooze it; the bot edge checks
 that against the outbox. Every snooze is also written to the audit trail by the caller.
+
+In a channel the alert is one card for every member. A snooze is written against the state its
+sender saw (``expected``: no snooze, or the one read, by its ETag), so of two members snoozing at
+once one is saved and the other gets :class:`SnoozeConflict` with the snooze that won.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from services.kernel.calendar import parse_japanese_date
 from services.proactive.deliveries import key_part
-from storage.base import Entity, TableStore
+from storage.base import Entity, EntityExists, EntityNotFound, ETagMismatch, TableStore
 
 TABLE = "AlertSnoozes"
 PARTITION = "snooze"
@@ -26,6 +31,17 @@ MAX_SNOOZE_DAYS = 90
 
 class SnoozeError(ValueError):
     """The chosen date cannot be used. ``str(error)`` is Japanese, for the card."""
+
+
+class SnoozeConflict(Exception):
+    """Somebody changed the snooze since it was read; ``current`` is what is stored now."""
+
+    def __init__(self, current: Snooze | None):
+        super().__init__("the snooze changed since it was read")
+        self.current = current
+
+
+_UNCONDITIONAL: Any = object()
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,7 @@ class Snooze:
     by_id: str
     by_name: str
     at: datetime
+    etag: str | None = field(default=None, compare=False)
 
     def active_on(self, day: date) -> bool:
         return day < self.until
@@ -71,6 +88,7 @@ def _snooze(entity: Entity) -> Snooze:
         by_id=entity.get("by_id", ""),
         by_name=entity.get("by_name", ""),
         at=entity["at"],
+        etag=entity.etag,
     )
 
 
@@ -89,9 +107,12 @@ class SnoozeBook:
         bureau: str,
         by_id: str,
         by_name: str,
+        expected: Any = _UNCONDITIONAL,
     ) -> tuple[Snooze | None, Snooze]:
-        """Record the snooze; returns (the snooze it replaced, the new one)."""
-        before = self.get(subject)
+        """Record the snooze; returns (the snooze it replaced, the new one). With ``expected``
+        (``None``: there was none; or the :class:`Snooze` read), only over that state, else
+        :class:`SnoozeConflict`."""
+        before = self.get(subject) if expected is _UNCONDITIONAL else expected
         props = {
             "subject": subject,
             "until": until.isoformat(),
@@ -103,8 +124,16 @@ class SnoozeBook:
             "at": self._clock(),
         }
         entity = Entity(PARTITION, key_part(subject), props)
-        self._store.upsert(TABLE, entity)
-        return before, _snooze(entity)
+        try:
+            if expected is _UNCONDITIONAL:
+                written = self._store.upsert(TABLE, entity)
+            elif expected is None:
+                written = self._store.insert(TABLE, entity)
+            else:
+                written = self._store.upsert(TABLE, entity, etag=expected.etag)
+        except (EntityExists, ETagMismatch, EntityNotFound):
+            raise SnoozeConflict(self.get(subject)) from None
+        return before, _snooze(written)
 
     def get(self, subject: str) -> Snooze | None:
         entity = self._store.get(TABLE, PARTITION, key_part(subject))

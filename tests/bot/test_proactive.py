@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +19,14 @@ from services.kernel.calendar import JST
 from services.people.service import PeopleService
 from services.proactive.conversations import ConversationDirectory
 from services.proactive.dispatch import SendError
-from services.proactive.jobs import DELAY_ALERTS, MONTHLY_DIGEST, RECOVERY, TRAINING_REMINDERS, WEEKLY_DIGEST
+from services.proactive.jobs import (
+    DELAY_ALERTS,
+    MONTHLY_DIGEST,
+    RECOVERY,
+    RETENTION,
+    TRAINING_REMINDERS,
+    WEEKLY_DIGEST,
+)
 from services.proactive.schedule import BusinessDaily, WeeklyOnBusinessDay, parse_time_of_day
 from tests.fakes import InMemoryTableStore
 from tests.support.activities import channel_mention
@@ -185,13 +193,19 @@ async def test_no_scheduler_unless_enabled(store, tmp_path):
     await proactive.stop()
 
 
-async def test_the_scheduler_registers_every_job_with_its_next_business_day_run(store, tmp_path):
+async def test_the_scheduler_registers_every_job_with_its_next_business_day_run(store, tmp_path, caplog):
     proactive = runtime(store, tmp_path, scheduler_enabled=True)
-    await proactive.start()
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        await proactive.start()
     try:
         assert proactive.scheduler_running
         jobs = {j.id: j for j in proactive.scheduler.get_jobs()}
-        assert set(jobs) == {DELAY_ALERTS, TRAINING_REMINDERS, WEEKLY_DIGEST, MONTHLY_DIGEST, RECOVERY}
+        expected = {DELAY_ALERTS, TRAINING_REMINDERS, WEEKLY_DIGEST, MONTHLY_DIGEST, RECOVERY, RETENTION}
+        assert set(jobs) == expected
+        [started] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("scheduler started")]
+        next_alerts = jobs[DELAY_ALERTS].next_run_time.isoformat(timespec="minutes")
+        assert f"{DELAY_ALERTS} at {next_alerts}" in started
+        assert started.count("+09:00") == len(expected)  # every time in the log carries its zone
         now = datetime.now(JST)
         for name in (DELAY_ALERTS, WEEKLY_DIGEST, MONTHLY_DIGEST):
             assert jobs[name].next_run_time == proactive.jobs[name].schedule.next_fire(now)

@@ -151,6 +151,7 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield "proactive:digest-largest-bureau", lambda: cards.digest_card(_manager_digest())
     yield "proactive:digest-office", lambda: cards.digest_card(_office_digest())
     yield "proactive:digest-office-quiet", lambda: cards.digest_card(_office_digest(0, 0))
+    yield "proactive:digest-fallback", lambda: cards.digest_fallback_card(_manager_digest())
     yield (
         "proactive:jobs",
         lambda: cards.jobs_card(

@@ -171,3 +171,45 @@ def test_digests_from_the_registered_status_sources_fit_for_every_seed_bureau():
     assert card_size_bytes(digest_card(office)) < MAX_CARD_BYTES and "Chart.HorizontalBar" in text_of(
         digest_card(office)
     )
+
+
+def _oversized_digest():
+    """A digest one programme's text makes too large even cut to one line per section."""
+    from dataclasses import replace
+
+    digest = manager_digest(
+        bureau=largest_bureau(),
+        recipient_name="管理 一郎",
+        as_of=TODAY,
+        period_label="2026年7月13日（月）からの週",
+        schedule_text="毎週月曜 9:00（休日の場合は翌営業日）",
+        sources=[SeedOnlineProceduresStatus()],
+        infos=INFOS,
+    )
+    huge = replace(digest.lines[1], headline="遅れ" * 15_000)  # 60 KB of UTF-16 in one sentence
+    return replace(digest, lines=(digest.lines[0], huge, *digest.lines[2:]))
+
+
+def test_a_digest_that_cannot_fit_fails_loudly_with_a_short_card(caplog):
+    digest = _oversized_digest()
+    with caplog.at_level("ERROR", logger="cards.proactive"):
+        card = digest_card(digest)
+    assert card_size_bytes(card) < MAX_CARD_BYTES // 4
+    text = text_of(card)
+    assert "1枚のカードでお届けできませんでした" in text and digest.title in text
+    assert digest.lines[1].title in text  # the programme that needs attention is still named
+    [record] = caplog.records
+    assert (
+        record.levelname == "ERROR"
+        and "fallback" in record.getMessage()
+        and digest.title in record.getMessage()
+    )
+
+
+def test_a_digest_that_fits_logs_nothing(caplog):
+    from dataclasses import replace
+
+    oversized = _oversized_digest()
+    with caplog.at_level("ERROR", logger="cards.proactive"):
+        card = digest_card(replace(oversized, lines=oversized.lines[:1]))
+    assert caplog.records == [] and "1枚のカードでお届けできませんでした" not in text_of(card)

@@ -16,14 +16,25 @@ import pytest
 from bot.programmes import PROGRAMMES
 from cards.common import MAX_CARD_BYTES, card_size_bytes, error_banner, fact_set, header, submit_action
 from cards.common import adaptive_card as build_card
-from cards.menu import error_card, menu_card, not_allowed_card, preparing_card, unknown_command_hint
+from cards.menu import (
+    error_card,
+    files_help_card,
+    menu_card,
+    not_allowed_card,
+    preparing_card,
+    unknown_command_hint,
+)
 from tests.cards import (
+    cashless_samples,
     digital_divide_samples,
+    dx_samples,
     files_samples,
     literacy_samples,
+    mynumber_samples,
     online_procedures_samples,
     people_samples,
     proactive_samples,
+    standardization_samples,
 )
 from tests.support.cards import actions as _actions
 
@@ -40,12 +51,17 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield "menu+registration-pending", lambda: menu_card(INFOS, registration="登録依頼を受け付けています（11月26日）。")
     yield from people_samples.cards()
     yield from online_procedures_samples.samples()
+    yield from mynumber_samples.samples()
     yield from proactive_samples.samples()
     yield from files_samples.samples()
+    yield from cashless_samples.samples()
+    yield from dx_samples.samples()
+    yield from standardization_samples.samples()
     yield from literacy_samples.samples()
     yield from digital_divide_samples.samples()
     yield "not_allowed", lambda: not_allowed_card("四半期実績の更新", "その局の DX PRO と ICTイノベーション推進室")
     yield "error", lambda: error_card("入力内容を確認してください。")
+    yield "files-help", lambda: files_help_card([("組織ファイル・名簿ファイル", "管理者"), ("オンライン化の表", "管理者")])
     yield "building-blocks", lambda: build_card(
         [*header("見出し", "補足"), fact_set([("完了", "10件")]), error_banner("エラー")],
         [submit_action("送信", "demo.submit", {"x": 1})],

@@ -51,9 +51,11 @@ def test_register_run_now_alert_snooze_and_the_managers_digest(api):
     assert alert.from_bot and alert.post_conversation_id  # a new post in the channel
     assert "この通知が届いた理由" in card_text(alert.card) and "再通知する日" in card_text(alert.card)
 
-    # a DX PRO in the channel snoozes it for a week: confirmed in place, and nothing is sent again
+    # a DX PRO in the channel snoozes it for a week: the alert is shared by the channel, so it stays
+    # as it is for everyone and the confirmation comes as a new reply; nothing is sent again
     snooze = buttons(alert.card)["この日まで保留する"]
     until = date.today() + timedelta(days=7)
+    replies = api.stream()
     snoozed = api.execute(
         alert,
         snooze["verb"],
@@ -61,8 +63,9 @@ def test_register_run_now_alert_snooze_and_the_managers_digest(api):
         as_user="dx_health",
         conversation=alert.post_conversation_id,
     )
-    assert f"{until.month}月{until.day}日" in card_text(snoozed["value"])
-    assert "この通知を保留しました" in card_text(snoozed["value"])
+    assert snoozed["type"] == "application/vnd.microsoft.activity.message"
+    confirmation = replies.next(conversation=CHANNEL_ID, containing="この通知を保留しました")
+    assert f"{until.month}月{until.day}日" in card_text(confirmation.card)
     again = api.stream()
     ran_again = api.execute(jobs, proactive.RUN_JOB_VERB, {"job": DELAY_ALERTS})
     assert "送信 0件" in card_text(ran_again["value"])

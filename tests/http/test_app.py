@@ -45,7 +45,7 @@ async def test_programme_keyword_opens_that_programme(client, connector):
 
 
 async def test_unknown_text_gets_the_menu_with_a_hint(client, connector):
-    await post(client, personal_message(connector.url, "こんにちは"))
+    await post(client, personal_message(connector.url, "天気を教えて"))
     text = card_texts(connector.cards()[0])
     assert "見つかりませんでした" in text and "マイナンバー情報総点検" in text
 
@@ -70,7 +70,7 @@ async def test_action_execute_returns_the_next_card_in_the_invoke_response(clien
     body = await response.json()
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
-    assert "キャッシュレス" in card_texts(body["value"])
+    assert "キャッシュレス" in card_texts(body["value"]) and "区分別・導入状況別の債権数" in card_texts(body["value"])
     assert connector.activities == []  # the card was updated in place, not posted
 
 

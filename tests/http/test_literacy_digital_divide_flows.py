@@ -156,4 +156,5 @@ async def test_a_partner_contact_sends_classes_and_staff_files_are_not_read(
     before = len(hits)
     await client.post("/api/messages", json=_attach(connector, base, "教室.xlsx", fx.STAFF))
     assert len(hits) == before  # nothing downloaded for staff
-    assert "操作できません" in text(connector.cards()[-1])
+    help_card = text(connector.cards()[-1])  # what the bot takes, and from whom
+    assert "ファイルは受け取っていません" in help_card and "スマホ教室の連携先の担当者" in help_card

@@ -70,6 +70,17 @@ async def invoke(client, activity) -> dict:
     return (await response.json())["value"]
 
 
+async def reply_to_shared(client, connector, activity) -> dict:
+    """A button on a card the whole channel shares: the invoke answers with a message (the card
+    stays), and the answer comes as a new reply in the channel."""
+    before = len(connector.activities)
+    body = await (await post(client, activity)).json()
+    assert body["type"] == "application/vnd.microsoft.activity.message" and isinstance(body["value"], str)
+    [reply] = connector.activities[before:]
+    assert reply["_conversation_id"].startswith(CHANNEL)
+    return reply["attachments"][0]["content"]
+
+
 async def register_channel(client, connector, unit="健康福祉局/健康部") -> dict:
     await post(client, in_channel(channel_mention(connector.url, "このチャネルを登録"), fx.ADMIN))
     form = connector.cards()[-1]
@@ -129,10 +140,11 @@ async def test_admin_runs_the_delay_alerts_now_and_the_alert_appears_in_the_chan
     assert "令和8年度 第2四半期のオンライン化実績が未提出です" in text_of(card)
     assert "この通知が届いた理由" in text_of(card)
 
-    # someone in the channel snoozes it: recorded, audited, and confirmed on the card
+    # someone in the channel snoozes it: recorded, audited, and confirmed in a new reply (the
+    # alert is shared by the whole channel: it stays as it is for everyone)
     data = next(a["data"] for a in _actions(card) if a.get("data", {}).get("verb") == SNOOZE_VERB)
-    snoozed = await invoke(
-        client, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-12-10"})
+    snoozed = await reply_to_shared(
+        client, connector, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-12-10"})
     )
     assert "2026年12月10日（木）まで、この通知を保留しました" in text_of(snoozed)
     assert SnoozeBook(store, clock).get(alert.snooze_subject).until.isoformat() == "2026-12-10"
@@ -140,8 +152,8 @@ async def test_admin_runs_the_delay_alerts_now_and_the_alert_appears_in_the_chan
     assert entries[0].actor_id == fx.DX_HEALTH and entries[0].after["until"] == "2026-12-10"
 
     # a date in the past is refused on the same card, and somebody elsewhere cannot snooze it
-    again = await invoke(
-        client, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-11-01"})
+    again = await reply_to_shared(
+        client, connector, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-11-01"})
     )
     assert "明日以降" in text_of(again)
     elsewhere = await invoke(
@@ -208,5 +220,3 @@ async def test_the_admin_lists_known_channels_and_registers_one_from_the_list(cl
 async def say_admin(client, connector, text: str) -> dict:
     await post(client, personal_message(connector.url, text, user_aad=fx.ADMIN))
     return connector.cards()[-1]
-
-

@@ -36,6 +36,11 @@ SCHEMA_ROOT = REPO / "node_modules" / "@microsoft" / "app-manifest" / "build" / 
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v{version}/MicrosoftTeams.schema.json"
 
 BOT_ID = "3f2a9c1e-5b7d-4e0a-9c61-2d8e4b7f1a05"
+URLS = {
+    "TEAMS_APP_WEBSITE_URL": "https://example.org/ict-bot/",
+    "TEAMS_APP_PRIVACY_URL": "https://example.org/ict-bot/privacy.html",
+    "TEAMS_APP_TERMS_URL": "https://example.org/ict-bot/terms.html",
+}
 OTHER_ID = "a1b2c3d4-e5f6-4711-8899-aabbccddeeff"
 
 SCOPES = ["personal", "team", "groupChat"]
@@ -102,7 +107,7 @@ def errors_of(validator: Draft7Validator, manifest: dict[str, Any]) -> list[str]
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_package(BOT_ID, tmp_path_factory.mktemp("pkg") / "ict-bot.zip")
+    return build_package(BOT_ID, tmp_path_factory.mktemp("pkg") / "ict-bot.zip", urls=URLS)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +153,7 @@ def test_schema_url_matches_manifest_version(schema_root: Path, manifest: dict[s
 
 
 def test_build_is_reproducible(tmp_path: Path, package: Path) -> None:
-    again = build_package(BOT_ID, tmp_path / "again.zip")
+    again = build_package(BOT_ID, tmp_path / "again.zip", urls=URLS)
     assert again.read_bytes() == package.read_bytes()
 
 
@@ -162,7 +167,7 @@ def test_bot_id_and_app_id_are_filled_in(manifest: dict[str, Any]) -> None:
 
 
 def test_app_id_and_version_can_be_set(tmp_path: Path, schema_root: Path) -> None:
-    out = build_package(BOT_ID, tmp_path / "p.zip", app_id=OTHER_ID, app_version="1.2.3")
+    out = build_package(BOT_ID, tmp_path / "p.zip", app_id=OTHER_ID, app_version="1.2.3", urls=URLS)
     with zipfile.ZipFile(out) as zf:
         data = json.loads(zf.read("manifest.json"))
     assert (data["id"], data["bots"][0]["botId"], data["version"]) == (OTHER_ID, BOT_ID, "1.2.3")
@@ -234,7 +239,7 @@ def test_names_descriptions_and_language(manifest: dict[str, Any]) -> None:
     developer = manifest["developer"]
     assert developer["name"] == "堺市 ICTイノベーション推進室"
     for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):
-        assert developer[key].startswith("https://www.city.sakai.lg.jp/"), key
+        assert developer[key].startswith("https://"), key
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
 
@@ -370,7 +375,7 @@ def test_build_rejects_a_wrong_size_icon(tmp_path: Path) -> None:
     src = _copy_manifest_dir(tmp_path)
     png.write_rgba(src / "outline.png", 16, 16, [(255, 255, 255, 0)] * 256)
     with pytest.raises(PackageError, match="32×32"):
-        build_package(BOT_ID, tmp_path / "p.zip", src)
+        build_package(BOT_ID, tmp_path / "p.zip", src, urls=URLS)
 
 
 # ---------------------------------------------------------------------------------------- CLI
@@ -378,8 +383,11 @@ def test_build_rejects_a_wrong_size_icon(tmp_path: Path) -> None:
 
 @pytest.fixture
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run the CLI in an empty directory without MicrosoftAppId in the environment."""
+    """Run the CLI in an empty directory without MicrosoftAppId in the environment (the developer's
+    page URLs are set)."""
     monkeypatch.delenv("MicrosoftAppId", raising=False)
+    for name, value in URLS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -435,3 +443,83 @@ def test_cli_errors_are_one_line(
     lines = captured.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("エラー: ") and expected in lines[0], captured.err
     assert not (clean_env / "p.zip").exists()
+
+
+# ------------------------------------------------------------------------- the developer's pages
+
+
+def test_the_developer_urls_come_from_the_settings(manifest: dict[str, Any]) -> None:
+    assert manifest["developer"]["websiteUrl"] == URLS["TEAMS_APP_WEBSITE_URL"]
+    assert manifest["developer"]["privacyUrl"] == URLS["TEAMS_APP_PRIVACY_URL"]
+    assert manifest["developer"]["termsOfUseUrl"] == URLS["TEAMS_APP_TERMS_URL"]
+
+
+def test_the_template_holds_no_made_up_url() -> None:
+    developer = load_template()["developer"]
+    assert developer["websiteUrl"] == "${{TEAMS_APP_WEBSITE_URL}}"
+    assert all(url.startswith("${{") for url in (developer["privacyUrl"], developer["termsOfUseUrl"]))
+
+
+def test_the_package_step_refuses_to_build_with_a_placeholder_left(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TEAMS_APP_PRIVACY_URL")
+    assert main(["--bot-id", BOT_ID, "--out", "p.zip"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1
+        and "$.developer.privacyUrl" in err
+        and "TEAMS_APP_PRIVACY_URL を設定してください" in err
+    )
+    assert not (clean_env / "p.zip").exists()
+
+
+def test_the_urls_may_come_from_dotenv_and_must_be_https(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TEAMS_APP_TERMS_URL")
+    (clean_env / ".env").write_text("TEAMS_APP_TERMS_URL=https://example.org/terms\n", encoding="utf-8")
+    assert main(["--bot-id", BOT_ID, "--out", "p.zip"]) == 0
+    assert _cli_manifest(clean_env / "p.zip")["developer"]["termsOfUseUrl"] == "https://example.org/terms"
+    monkeypatch.setenv("TEAMS_APP_WEBSITE_URL", "http://example.org/")
+    assert main(["--bot-id", BOT_ID, "--out", "q.zip"]) == 2
+    assert "TEAMS_APP_WEBSITE_URL は https:// で始まる URL" in capsys.readouterr().err
+    assert not (clean_env / "q.zip").exists()
+
+
+# --------------------------------------------------------------------------- what is live
+
+
+def _live_and_preparing() -> tuple[list[str], list[str]]:
+    """The programmes' titles, from the registry: live (a dialog of its own) and preparing."""
+    from bot.programmes import PROGRAMMES
+    from dialogs.base import PreparingDialog
+
+    live = [p.info.title for p in PROGRAMMES if p.dialog is not PreparingDialog]
+    preparing = [p.info.title for p in PROGRAMMES if p.dialog is PreparingDialog]
+    return live, preparing
+
+
+def test_the_description_says_which_programmes_are_live(manifest: dict[str, Any]) -> None:
+    live, preparing = _live_and_preparing()
+    lines = manifest["description"]["full"].splitlines()
+    available = next(line for line in lines if line.startswith("ご利用いただける取組: "))
+    assert available.removeprefix("ご利用いただける取組: ").split("、") == live
+    coming = next((line for line in lines if line.startswith("準備中の取組: ")), "準備中の取組: ")
+    assert coming.removeprefix("準備中の取組: ").removesuffix("（順次公開します）").split("、") == (
+        preparing or [""]
+    )
+
+
+def test_a_command_of_a_preparing_programme_says_so(manifest: dict[str, Any]) -> None:
+    from bot.programmes import PROGRAMMES
+    from dialogs.base import PreparingDialog
+    from services.kernel.programmes import match_programme
+
+    infos = [p.info for p in PROGRAMMES]
+    preparing = {p.info.key for p in PROGRAMMES if p.dialog is PreparingDialog}
+    for command_list in manifest["bots"][0]["commandLists"]:
+        for command in command_list["commands"]:
+            key = match_programme(command["title"], infos)
+            if key is not None:
+                assert ("準備中" in command["description"]) == (key in preparing), command

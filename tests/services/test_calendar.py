@@ -15,8 +15,14 @@ from services.kernel.calendar import (
 
 @pytest.mark.parametrize(
     ("day", "fy", "q"),
-    [(date(2023, 4, 1), 2023, 1), (date(2023, 6, 30), 2023, 1), (date(2023, 7, 1), 2023, 2),
-     (date(2023, 12, 31), 2023, 3), (date(2024, 1, 1), 2023, 4), (date(2024, 3, 31), 2023, 4)],
+    [
+        (date(2023, 4, 1), 2023, 1),
+        (date(2023, 6, 30), 2023, 1),
+        (date(2023, 7, 1), 2023, 2),
+        (date(2023, 12, 31), 2023, 3),
+        (date(2024, 1, 1), 2023, 4),
+        (date(2024, 3, 31), 2023, 4),
+    ],
 )
 def test_fiscal_quarter_of(day, fy, q):
     assert FiscalQuarter.of(day) == FiscalQuarter(fy, q)
@@ -59,10 +65,20 @@ def test_business_days_after_a_quarter_end():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2023-04-01", date(2023, 4, 1)), ("2023/4/1", date(2023, 4, 1)), ("2023年4月1日", date(2023, 4, 1)),
-     ("令和5年4月1日", date(2023, 4, 1)), ("R5.4.1", date(2023, 4, 1)), ("r5.4.1", date(2023, 4, 1)),
-     ("昭和45年3月1日", date(1970, 3, 1)), ("S45.3.1", date(1970, 3, 1)), ("令和元年5月1日", date(2019, 5, 1)),
-     ("H31.4.30", date(2019, 4, 30)), ("Ｒ５．４．１", date(2023, 4, 1)), ("平成元年1月8日", date(1989, 1, 8))],
+    [
+        ("2023-04-01", date(2023, 4, 1)),
+        ("2023/4/1", date(2023, 4, 1)),
+        ("2023年4月1日", date(2023, 4, 1)),
+        ("令和5年4月1日", date(2023, 4, 1)),
+        ("R5.4.1", date(2023, 4, 1)),
+        ("r5.4.1", date(2023, 4, 1)),
+        ("昭和45年3月1日", date(1970, 3, 1)),
+        ("S45.3.1", date(1970, 3, 1)),
+        ("令和元年5月1日", date(2019, 5, 1)),
+        ("H31.4.30", date(2019, 4, 30)),
+        ("Ｒ５．４．１", date(2023, 4, 1)),
+        ("平成元年1月8日", date(1989, 1, 8)),
+    ],
 )
 def test_parse_japanese_dates(text, expected):
     assert parse_japanese_date(text) == expected

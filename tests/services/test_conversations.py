@@ -13,16 +13,24 @@ class Clock:
 
 
 def reference(conversation_id: str, service_url: str = "https://smba.trafficmanager.net/jp/") -> dict:
-    return {"conversation": {"id": conversation_id, "tenant_id": "t"}, "service_url": service_url,
-            "bot": {"id": "28:bot"}, "channel_id": "msteams"}
+    return {
+        "conversation": {"id": conversation_id, "tenant_id": "t"},
+        "service_url": service_url,
+        "bot": {"id": "28:bot"},
+        "channel_id": "msteams",
+    }
 
 
 def test_remember_then_find_personal_and_channel():
     store, clock = InMemoryTableStore(), Clock()
     directory = ConversationDirectory(store, clock)
     directory.remember(reference("a:1"), conversation_type="personal", user_aad_object_id="u1")
-    directory.remember(reference("19:c@thread.tacv2;messageid=1"), conversation_type="channel",
-                       team_id="19:t", channel_name="DX PRO")
+    directory.remember(
+        reference("19:c@thread.tacv2;messageid=1"),
+        conversation_type="channel",
+        team_id="19:t",
+        channel_name="DX PRO",
+    )
     assert directory.personal_for("u1").conversation_id == "a:1"
     assert {r.conversation_type for r in directory.all()} == {"personal", "channel"}
 
@@ -43,7 +51,9 @@ def test_unchanged_reference_is_not_rewritten_but_a_changed_one_is():
     clock.now += timedelta(minutes=5)
     directory.remember(reference("a:1"), conversation_type="personal", user_aad_object_id="u1")
     assert store.get(TABLE, "ref", row_key("a:1")).etag == first.etag
-    directory.remember(reference("a:1", "https://other/"), conversation_type="personal", user_aad_object_id="u1")
+    directory.remember(
+        reference("a:1", "https://other/"), conversation_type="personal", user_aad_object_id="u1"
+    )
     assert directory.get("a:1").service_url == "https://other/"
 
 

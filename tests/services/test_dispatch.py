@@ -6,6 +6,7 @@ Everything runs on a virtual clock: no test sleeps, even through a minute of Ret
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from bisect import bisect_right
 from datetime import datetime, timedelta
@@ -214,10 +215,8 @@ async def test_a_worker_that_swallows_one_cancellation_is_still_stopped():
     from services.proactive.dispatch import _cancel_all
 
     async def stubborn():
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # swallowed, as wait_for does in that race
             await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            pass  # swallowed, as wait_for does in that race
         await asyncio.sleep(3600)
 
     task = asyncio.ensure_future(stubborn())

@@ -8,9 +8,9 @@ import time
 import msal.application
 import pytest
 
+from services.people.cli import main as people_cli
 from services.people.graph_sync import GraphDirectory, GraphError, RetryPolicy, retry_after_seconds
 from services.people.identity import Role
-from services.people.service import main as people_cli
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 from tests.support.graph_standin import CLIENT_ID, CLIENT_SECRET, TENANT, GraphStandIn

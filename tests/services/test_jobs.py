@@ -6,6 +6,7 @@ Every test runs on a virtual clock with an in-memory store and a scripted sender
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from services.proactive.dispatch import SendError
 from services.proactive.jobs import (
     DELAY_ALERTS,
     MONTHLY_DIGEST,
+    RETENTION,
     TRAINING_REMINDERS,
     WEEKLY_DIGEST,
     ManagerContact,
@@ -121,7 +123,8 @@ async def test_the_weekly_digest_reaches_each_installed_manager_once(store, cloc
     outcome = await stack.runner.run(WEEKLY_DIGEST, MONDAY_9)
     again = await stack.runner.run(WEEKLY_DIGEST, MONDAY_9 + timedelta(hours=3), trigger="manual")
     assert stack.sender.delivered == [chat] and outcome.period == "2026-W29"
-    assert (outcome.summary.sent, outcome.summary.failed, again.summary.sent) == (1, 1, 0)
+    summary = outcome.summary
+    assert (summary.sent, summary.failed, summary.undeliverable, again.summary.sent) == (1, 0, 1, 0)
     card = str(cards_to(stack.sender, chat)[0]["card"])
     assert (
         "財政局 週次ダイジェスト" in card and "財政 一郎 さんが財政局の管理職として登録されているため" in card
@@ -155,7 +158,24 @@ async def test_the_monthly_digest_lists_delivery_problems_and_inactive_conversat
 async def test_the_monthly_digest_without_an_office_channel_is_recorded(store, clock):
     stack = make_stack(store, clock)
     outcome = await stack.runner.run(MONTHLY_DIGEST, datetime(2026, 7, 1, 9, tzinfo=JST))
-    assert outcome.summary.failed == 1 and stack.sender.calls == []
+    assert (outcome.summary.failed, outcome.summary.undeliverable) == (0, 1) and stack.sender.calls == []
+    [problem] = stack.outbox.failures_since(datetime(2026, 6, 30, tzinfo=JST))
+    assert problem.last_error  # the reason stays on record for the office digest
+
+
+async def test_a_new_store_logs_why_nothing_went_out_and_counts_no_failure(store, clock, caplog):
+    """A first start: bureaus have no DX PRO channel yet. That is not a failed send."""
+    late = [delay_alert("財政局"), delay_alert("健康福祉局")]
+    stack = make_stack(store, clock, alerts=[StaticAlerts("online_procedures", late)])
+    with caplog.at_level(logging.INFO, logger="services.proactive.jobs"):
+        outcome = await stack.runner.run(DELAY_ALERTS, ALERTS_930)
+    assert outcome.summary.failed == 0 and outcome.summary.undeliverable == outcome.summary.planned > 0
+    assert stack.runs.latest(DELAY_ALERTS).failed == 0
+    assert stack.runs.latest(DELAY_ALERTS).undeliverable == outcome.summary.undeliverable
+    logged = caplog.text
+    assert "failed=0" in logged and f"undeliverable={outcome.summary.undeliverable}" in logged
+    assert "DX PRO チャネルが登録されていません × 2" in logged
+    assert f"(fired {ALERTS_930.isoformat(timespec='minutes')})" in logged and "+09:00" in logged
 
 
 async def test_training_reminders_have_no_source_yet_and_send_nothing(store, clock):
@@ -241,8 +261,69 @@ async def test_catch_up_runs_todays_missed_firings_once(store, clock):
     )
     install_channel(stack.directory, stack.channels, "19:zaisei@thread.tacv2", "財政局")
     install_personal(stack.directory, "mgr-zaisei")
-    started = datetime(2026, 7, 13, 10, 0, tzinfo=JST)  # the app was down at 9:00 and 9:30
+    started = datetime(2026, 7, 13, 10, 0, tzinfo=JST)  # the app was down at 3:00, 9:00 and 9:30
     outcomes = await stack.runner.catch_up(started)
-    assert sorted(o.job for o in outcomes) == sorted([DELAY_ALERTS, TRAINING_REMINDERS, WEEKLY_DIGEST])
+    expected = [DELAY_ALERTS, TRAINING_REMINDERS, WEEKLY_DIGEST, RETENTION]
+    assert sorted(o.job for o in outcomes) == sorted(expected)
     assert len(stack.sender.delivered) == 2
     assert await stack.runner.catch_up(started + timedelta(minutes=5)) == []
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+async def test_retention_removes_old_records_but_keeps_what_exactly_once_needs(store):
+    """Deliveries and runs older than the retention go; a pending delivery, a key still planned, and
+    the last run of each job stay."""
+    from services.proactive.deliveries import Outgoing
+
+    start = ALERTS_930 - timedelta(days=400)
+    clock = FakeClock(start)
+    still_late = StaticAlerts("online_procedures", [delay_alert("財政局")])
+    stack = make_stack(store, clock, alerts=[still_late], managers=MANAGERS)
+    channel = install_channel(stack.directory, stack.channels, "19:zaisei@thread.tacv2", "財政局")
+    install_personal(stack.directory, "mgr-zaisei")
+    await stack.runner.run(DELAY_ALERTS, start)  # the alert: sent 400 days ago, and due every day since
+    await stack.runner.run(WEEKLY_DIGEST, start.replace(hour=9, minute=0) - timedelta(days=start.weekday()))
+    weekly = sorted(d.state for d in stack.outbox.records(WEEKLY_DIGEST))
+    assert weekly == [DeliveryState.FAILED, DeliveryState.SENT]  # 健康福祉局's manager: not installed
+    # a delivery another instance claimed long ago and never settled: pending, whatever its age
+    stack.outbox.enqueue([Outgoing(WEEKLY_DIGEST, "2025-W01", "a:somewhere", {"card": {}})], "2025-W01")
+    # the alert stays due: the daily plans find its key again (stamped at most once a day)
+    for days in (100, 200, 300, 399):
+        clock.advance((start + timedelta(days=days) - clock.now()).total_seconds())
+        await stack.runner.run(DELAY_ALERTS, start + timedelta(days=days))
+    weekly_runs_before = len(list(store.query("JobRuns", WEEKLY_DIGEST)))
+
+    clock.advance((ALERTS_930 - clock.now()).total_seconds())
+    outcome = await stack.runner.run(RETENTION, ALERTS_930.replace(hour=3, minute=0))
+    assert outcome.status == "done"
+    assert "配信記録 2件・実行記録 3件を削除" in outcome.summary.note  # the digest's two; 3 alert runs
+
+    assert stack.sender.delivered == [channel, "a:personal-mgr-zaisei"]
+    assert [r.period for r in stack.outbox.records(WEEKLY_DIGEST)] == ["2025-W01"]  # the pending one
+    assert len(list(stack.outbox.records(DELAY_ALERTS))) == 1  # still planned: kept
+    await stack.runner.run(DELAY_ALERTS, ALERTS_930)
+    assert stack.sender.delivered == [channel, "a:personal-mgr-zaisei"]  # so it is not sent again
+    assert weekly_runs_before == 1 and stack.runs.latest(WEEKLY_DIGEST) is not None  # the last run stays
+    delay_runs = sorted(e.row_key for e in store.query("JobRuns", DELAY_ALERTS))
+    assert delay_runs == [
+        d.date().isoformat() for d in (start + timedelta(days=300), start + timedelta(days=399), ALERTS_930)
+    ]
+
+
+async def test_retention_is_one_daily_job_with_its_setting(store, clock):
+    from services.proactive.jobs import JobTimes, build_jobs
+    from services.proactive.schedule import parse_time_of_day
+
+    stack = make_stack(store, clock)
+    spec = stack.runner.jobs[RETENTION]
+    assert spec.schedule.describe() == "毎日 3:00" and "180日より古い" in spec.description
+    times = JobTimes(
+        *(parse_time_of_day("09:00"),) * 2, 0, *(parse_time_of_day("09:00"),) * 2, retention_days=30
+    )
+    assert "30日より古い" in build_jobs(stack.planner, times, stack.runs)[RETENTION].description
+    assert RETENTION not in build_jobs(stack.planner, times)  # no run ledger, no clean-up
+    first = await stack.runner.run(RETENTION, ALERTS_930)
+    again = await stack.runner.run(RETENTION, ALERTS_930 + timedelta(hours=1))
+    assert first.status == again.status == "done" and first.period == again.period == "2026-07-13"

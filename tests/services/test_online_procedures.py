@@ -216,7 +216,8 @@ def test_input_numbers_arrive_as_strings():
     assert parse_count("3.0", required=True) == (3, "")
     assert parse_count("", required=False) == (0, "")
     assert parse_count("", required=True)[1] == "入力してください"
-    for bad in ("-1", "1.5", "abc", "12件"):
+    assert parse_count("12件", required=True) == (12, "")  # as people write it
+    for bad in ("-1", "1.5", "abc", "12個", "٣", "1" * 7, "9" * 5000):
         value, error = parse_count(bad, required=True)
         assert value is None and error, bad
 
@@ -400,12 +401,20 @@ def edited(data: bytes, **cells) -> bytes:
 
 
 def test_an_exported_table_imports_back_unchanged_and_is_audited(service, admin, store, clock):
-    data = service.export_xlsx(admin.person, IN_Q2)
-    result = service.import_xlsx(admin, data, IN_Q2, "table.xlsx")
+    # first make the live table differ from the material (財政局 moves 2 of 1～3月's plan into 7～9月),
+    # so that a round trip that fell back to the seed, or lost the edit, would show
+    edited_table = edited(service.export_xlsx(admin.person, IN_Q2), F6=2, H6=None, F25=64, H25=511)
+    assert service.import_xlsx(admin, edited_table, IN_Q2, "edited.xlsx").changed == ("財政局",)
+    live = service.table(admin.person, IN_Q2).rows
+    assert live != service.seed_table(admin.person).rows
+
+    result = service.import_xlsx(admin, service.export_xlsx(admin.person, IN_Q2), IN_Q2, "table.xlsx")
     assert result.bureaus == 22 and result.changed == ()
     entries = AuditLog(store, clock).recent(admin.person, "online_procedures")
     assert entries[0].operation == "import" and entries[0].entity_id == "table"
-    assert service.table(admin.person, IN_Q2).rows == service.seed_table(admin.person).rows
+    assert service.table(admin.person, IN_Q2).rows == live
+    finance = next(r for r in live if r.bureau == "財政局")
+    assert finance.figures[4] == Figure(2) and finance.figures[6] == Figure(0)
 
 
 def test_an_updated_table_is_imported(service, admin):
@@ -480,7 +489,7 @@ def test_the_system_actor_can_import(service):
 
 
 def test_the_cli_exports_imports_and_lists_alerts(store, tmp_path, capsys, monkeypatch):
-    from services.online_procedures.service import main
+    from services.online_procedures.cli import main
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     out = tmp_path / "table.xlsx"
@@ -534,3 +543,27 @@ def test_the_bots_clock_can_start_at_a_fixed_instant():
     for bad in ("2023-09-20T10:00:00", "yesterday"):
         with pytest.raises(SettingsError, match="BOT_CLOCK_START"):
             Settings.from_env({"BOT_CLOCK_START": bad})
+
+
+def test_the_cli_reports_a_store_never_seeded_without_creating_one(tmp_path, capsys, monkeypatch):
+    from services.online_procedures.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.delenv("AZURE_TABLES_CONNECTION_STRING", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+    assert main(["export", str(tmp_path / "t.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("エラー: 初期データがまだありません。") and err.count("\n") == 1
+    assert not (tmp_path / "var").exists() and not (tmp_path / "t.xlsx").exists()
+    assert main(["export", str(tmp_path / "t.xlsx")], store=InMemoryTableStore()) == 2  # a store without the seed
+    assert "初期データがまだありません" in capsys.readouterr().err
+
+
+def test_the_cli_reports_a_missing_file_in_one_line(store, tmp_path, capsys, monkeypatch):
+    from services.online_procedures.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["import", str(tmp_path / "ない.xlsx")], store=store) == 2
+    assert capsys.readouterr().err == f"エラー: ファイルが見つかりません: {tmp_path / 'ない.xlsx'}\n"
+    assert main(["--as-of", "9月", "alerts"], store=store) == 2
+    assert "日付は YYYY-MM-DD で指定してください: 9月" in capsys.readouterr().err

@@ -10,10 +10,11 @@ from openpyxl import Workbook
 
 from services.kernel.seed import BUREAU, bureau_rows, load_seed
 from services.kernel.tabular import ImportRejected
+from services.people.directory import DirectoryUser, graph_grants
 from services.people.identity import OrgUnit, Role, RoleGrant, RoleSource, system_actor
 from services.people.organisation import SEED_BUREAUS, load_organisation
 from services.people.permissions import Forbidden
-from services.people.service import ConcurrentEdit, DirectoryUser, InvalidChange, PeopleService, graph_grants
+from services.people.service import ConcurrentEdit, InvalidChange, PeopleService
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 
@@ -54,7 +55,7 @@ def issues_of(excinfo) -> list[tuple[int | None, str | None]]:
 
 def test_seed_bureaus_are_the_online_procedures_table():
     bureaus = tuple(bureau_rows(load_seed().online_procedures)[BUREAU])
-    assert SEED_BUREAUS == bureaus and len(bureaus) == 22
+    assert bureaus == SEED_BUREAUS and len(bureaus) == 22
 
 
 def test_an_empty_store_has_the_22_seed_bureaus(store):

@@ -1,16 +1,17 @@
-"""The seed CSVs under data/ and their loader (services/seed.py)."""
+"""The seed CSVs under data/ and their loader (the package services/kernel/seed)."""
 
 from __future__ import annotations
 
 import csv
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from services.kernel import seed as seed_module
 from services.kernel.seed import (
     DEFAULT_DATA_DIR,
     ONLINE_ANNOTATION_COLUMNS,
@@ -20,12 +21,14 @@ from services.kernel.seed import (
     SEED_TABLE,
     SeedError,
     bureau_rows,
+    dx_selection_departments,
     load_seed,
     main,
     read_online_procedures,
     read_seed_frame,
     seed_store,
 )
+from services.kernel.seed import loader as seed_module
 from storage.base import Entity
 from tests.fakes import InMemoryTableStore
 
@@ -289,7 +292,8 @@ def test_every_broken_file_is_reported_and_nothing_is_loaded(data_copy, monkeypa
         "mynumber_classification.csv: 業務数の合計が 48 です（資料では 47）",
         "cashless_done.csv: ファイルがありません",
         'dx_training_menu.csv 4行目 「DX PRO」: 「○」か空欄で書いてください ("x")',
-        "extra.csv: スキーマにないファイルです（services/seed.py の SCHEMAS に追加してください）",
+        "extra.csv: スキーマにないファイルです"
+        "（services/kernel/seed/schemas.py の SCHEMAS に追加してください）",
     ]
     assert built == []
 
@@ -528,10 +532,28 @@ def test_literacy_and_digital_divide_figures(seed):
 # --- CLI and layering ------------------------------------------------------------------------
 
 
+def test_the_documented_command_runs_the_check():
+    result = subprocess.run(
+        [sys.executable, "-m", "services.kernel.seed", "check", str(DEFAULT_DATA_DIR)],
+        cwd=DEFAULT_DATA_DIR.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stdout.startswith(f"シードデータ OK: {len(SCHEMAS)} ファイル")
+
+
+def test_the_seed_states_the_dx_department_target(tmp_path):
+    store = InMemoryTableStore()
+    assert dx_selection_departments(store) is None
+    seed_store(store, load_seed(DEFAULT_DATA_DIR))
+    assert dx_selection_departments(store) == 72
+
+
 def test_cli_check_ok(capsys):
     assert main(["check", str(DEFAULT_DATA_DIR)]) == 0
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and out.startswith("シードデータ OK: 19 ファイル")
+    assert out.count("\n") == 1 and out.startswith(f"シードデータ OK: {len(SCHEMAS)} ファイル")
 
 
 def test_cli_check_reports_the_error_and_exits_1(data_copy, capsys):

@@ -620,7 +620,7 @@ class Recorder:
                 seen = len(self.frames)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError("no matching message from the bot within %.0f s" % timeout)
+                    raise TimeoutError(f"no matching message from the bot within {timeout:.0f} s")
                 self._condition.wait(remaining)
 
     def transcript(self, since: int = 0) -> str:

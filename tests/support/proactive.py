@@ -111,8 +111,10 @@ def delay_alert(
         bureau=bureau,
         department=department,
         title="令和8年度 第2四半期のオンライン化実績が未提出です",
-        why=(f"{bureau}の令和8年度 第2四半期の実績が、締切から5営業日を過ぎても"
-             "提出されていないためお送りしています。"),
+        why=(
+            f"{bureau}の令和8年度 第2四半期の実績が、締切から5営業日を過ぎても"
+            "提出されていないためお送りしています。"
+        ),
         next_step="「詳細を見る」から実績を入力して提出してください。",
         escalation=escalation,
         subject=subject,
@@ -224,7 +226,7 @@ def make_stack(
         parse_time_of_day("09:00"),
         parse_time_of_day("09:00"),
     )
-    runner = JobRunner(build_jobs(planner, times), runs, outbox, dispatcher, clock, blocking=run_inline)
+    runner = JobRunner(build_jobs(planner, times, runs), runs, outbox, dispatcher, clock, blocking=run_inline)
     return Stack(directory, channels, snoozes, outbox, runs, planner, dispatcher, runner, sender)
 
 

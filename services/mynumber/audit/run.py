@@ -1,0 +1,79 @@
+"""One audit run: a private working folder, the two inputs read and mapped, the engine, progress.
+
+The working folder is created with mode 0700 and removed when the run ends, on failure too: an
+uploaded file or its transcoded copy never outlives the run (:func:`private_workdir`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from services.mynumber.audit import engine, reader
+from services.mynumber.audit.normalise import variant_table
+
+Progress = Callable[[str, float], None]  # (Japanese stage label, fraction done 0..1)
+
+STAGES = (
+    ("住基データの読み込み", 0.25),
+    ("業務データの読み込み", 0.45),
+    ("正規化と照合", 0.95),
+    ("完了", 1.0),
+)
+
+
+@contextmanager
+def private_workdir(parent: Path | None = None) -> Iterator[Path]:
+    """A folder only this process's user can read, deleted with everything in it afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="mynumber-audit-", dir=parent))
+    folder.chmod(0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def inspect(path: Path, kind: str, workdir: Path) -> tuple[pl.DataFrame, reader.ColumnMapping]:
+    """The table and its detected column mapping (``kind``: ``records`` or ``registry``)."""
+    frame = reader.read_table(path, workdir)
+    return frame, reader.detect_mapping(frame.columns, kind)
+
+
+def _mapped(
+    frame: pl.DataFrame, mapping: reader.ColumnMapping, overrides: Mapping[str, str] | None
+) -> pl.DataFrame:
+    if overrides:
+        mapping = mapping.with_overrides(overrides)
+    return reader.select_mapped(frame, mapping)
+
+
+def audit_files(
+    registry: Path,
+    records: Path,
+    workdir: Path,
+    *,
+    registry_columns: Mapping[str, str] | None = None,
+    records_columns: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    variants_file: Path | None = None,
+) -> engine.AuditResult:
+    """Read, map and audit. ``*_columns`` are the user's confirmed choices (field -> header)."""
+    report = progress or (lambda stage, done: None)
+    report(STAGES[0][0], 0.0)
+    registry_frame, registry_mapping = inspect(registry, "registry", workdir)
+    report(STAGES[1][0], STAGES[0][1])
+    records_frame, records_mapping = inspect(records, "records", workdir)
+    report(STAGES[2][0], STAGES[1][1])
+    variants = variant_table(variants_file) if variants_file else variant_table()
+    result = engine.audit(
+        _mapped(records_frame, records_mapping, records_columns),
+        _mapped(registry_frame, registry_mapping, registry_columns),
+        variants,
+    )
+    report(STAGES[3][0], 1.0)
+    return result
