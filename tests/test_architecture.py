@@ -27,7 +27,6 @@ CARDS_MAY_IMPORT_FROM_SERVICES = ("services.kernel.programmes", "services.people
                                   "services.dx.models",
                                   "services.standardization.models",
                                   )
-                                  "services.online_procedures.models")
 CARDS_MAY_IMPORT_FROM_SERVICES += ("services.kernel.numbers",)  # pure parsing: show a value as the service reads it
 
 
