@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -34,6 +35,7 @@ import polars as pl  # noqa: E402
 from bench.audit_data import MISLINK_KINDS, generate  # noqa: E402
 from services.mynumber.audit import engine, reader  # noqa: E402
 from services.mynumber.audit.run import audit_files  # noqa: E402
+from services.mynumber.audit.worker import ALLOCATOR_ENVIRONMENT  # noqa: E402
 
 
 def read_floor(registry: Path, records: Path, workdir: Path) -> float:
@@ -79,6 +81,7 @@ def peak_memory_mib(registry: Path, records: Path, workdir: Path) -> float:
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(registry), str(records), str(workdir), str(ROOT)],
+        env={**os.environ, **ALLOCATOR_ENVIRONMENT},
         check=True,
         capture_output=True,
         text=True,

@@ -143,8 +143,10 @@ class MyNumberAlerts:
             due=items[0].due,
             facts=facts,
             subject="|".join((PROGRAMME_KEY, "overdue", person.object_id)),
-            why=(f"{person.name} さんが担当する事務の点検①②③または再発防止策に、"
-                 "期限を過ぎたものがあるためお知らせしています。"),
+            why=(
+                f"{person.name} さんが担当する事務の点検①②③または再発防止策に、"
+                "期限を過ぎたものがあるためお知らせしています。"
+            ),
             next_step="事務のカードから「点検①②③を更新」「再発防止策」を開き、状況と見通しを入力してください。",
             item=("overdue", [(x.operation.bureau, x.operation.id) for x in items]),
         )
@@ -165,8 +167,10 @@ class MyNumberStatus:
             snap = self.service.snapshot_progress()
             text = "事務・情報がまだ登録されていません。"
             if snap and bureau is None:
-                text += (f"（{SNAPSHOT_LABEL}: {snap.items}情報のうち {snap.answered}情報回答、"
-                         f"{snap.sections}課・室）")
+                text += (
+                    f"（{SNAPSHOT_LABEL}: {snap.items}情報のうち {snap.answered}情報回答、"
+                    f"{snap.sections}課・室）"
+                )
             return ProgrammeStatus(self.programme, self.title, self.icon, StatusLevel.NOT_TRACKED, text)
         targets = [o for o in ops if rules.is_target(o, self.service.threshold)]
         items_total = sum(len(o.items) for o in ops)

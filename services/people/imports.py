@@ -1,14 +1,19 @@
 """The organisation and roster imports and the Microsoft Graph sync: whole files or directories
-brought into the roster, validated all or nothing, written in audited batches, idempotent."""
+brought into the roster, validated all or nothing, written in audited batches, idempotent, and
+kept to the rules across records (:mod:`services.people.guards`): the roster import and the sync
+rewrite the admin guard and the units guard with the people they change; the organisation import
+claims the units it removes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from services.audit.models import Change
 from services.kernel.tabular import ImportIssue, ImportRejected, read_table
 from services.people.base import PeopleBase
 from services.people.directory import DirectoryUser, SyncReport, graph_grants, merge_grants
+from services.people.guards import adds_units, claim_units, guarded, units_guard_op
 from services.people.identity import (
     Actor,
     OrgUnit,
@@ -20,6 +25,7 @@ from services.people.identity import (
 )
 from services.people.organisation import (
     ORG_COLUMNS,
+    Organisation,
     describe_units,
     load_organisation,
     organisation_entity,
@@ -36,6 +42,7 @@ from services.people.records import (
 from services.people.roster_file import ROSTER_COLUMNS, ImportResult, parse_roster
 from storage.base import (
     BatchOperation,
+    Entity,
     EntityExists,
     EntityNotFound,
     ETagMismatch,
@@ -43,6 +50,23 @@ from storage.base import (
 
 
 class PeopleImports(PeopleBase):
+    def _write_guarded(
+        self,
+        actor: Actor,
+        existing: dict[str, Person],
+        items: list[tuple[Change, BatchOperation]],
+        afters: Sequence[Person],
+        guard: Entity | None,
+        units_guard: Entity | None,
+        now: datetime,
+    ) -> None:
+        """Write a bulk change of people (``items``, one per person of ``afters``) with the guards:
+        the admin guard (read before ``existing``) when it changes who is an administrator, the
+        units guard (read before the organisation) when it gives somebody a unit or scope."""
+        items, guard_op = guarded(existing, items, afters, guard, now)
+        adds = any(adds_units(existing.get(p.object_id), p) for p in afters)
+        self._write_people(actor, items, guard_op, units_guard_op(units_guard, now) if adds else None)
+
     # --- the organisation import ---------------------------------------------------------------
 
     def _usage(self, units: Iterable[OrgUnit], people: Sequence[Person]) -> dict[OrgUnit, int]:
@@ -66,6 +90,20 @@ class PeopleImports(PeopleBase):
         new_units = frozenset(declared) | seed_organisation().units
         added = sorted(new_units - current.units)
         removed = sorted(current.imported - new_units)
+        unchanged = len(declared) - len([u for u in added if u in declared])
+        if not added and not removed:
+            return ImportResult("組織", unchanged=unchanged)
+        if removed:
+            self._refuse_units_in_use(removed)  # the plain case: refused without writing anything
+            # claim them: from now on nobody is given them; then check again (services.people.guards)
+            claim_units(self._store, self._clock, frozenset(removed))
+        try:
+            return self._write_organisation(actor, current, new_units, added, removed, unchanged)
+        finally:
+            if removed:
+                claim_units(self._store, self._clock, frozenset(removed), release=True)
+
+    def _refuse_units_in_use(self, removed: Sequence[OrgUnit]) -> None:
         usage = self._usage(removed, self._everyone())
         if usage:
             raise ImportRejected(
@@ -77,9 +115,17 @@ class PeopleImports(PeopleBase):
                     for u, n in sorted(usage.items())
                 ]
             )
-        unchanged = len(declared) - len([u for u in added if u in declared])
-        if not added and not removed:
-            return ImportResult("組織", unchanged=unchanged)
+
+    def _write_organisation(
+        self,
+        actor: Actor,
+        current: Organisation,
+        new_units: frozenset[OrgUnit],
+        added: list[OrgUnit],
+        removed: list[OrgUnit],
+        unchanged: int,
+    ) -> ImportResult:
+        self._refuse_units_in_use(removed)  # after the claim: nobody can start using them now
         changes = [Change("org_unit", u.path, "create", None, {"level": u.level_label}) for u in added]
         changes += [Change("org_unit", u.path, "delete", {"level": u.level_label}, None) for u in removed]
         entity = organisation_entity(new_units - seed_organisation().units, self._clock())
@@ -111,11 +157,13 @@ class PeopleImports(PeopleBase):
         """Bring the roster in line with the file: names, units and each listed person's roles
         (a role missing from the file is revoked; roles from Graph stay). All or nothing."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
-        org = load_organisation(self._store)
+        org, units_guard = self._org_for_people()
         desired = parse_roster(data, filename, org)
+        guard = self._admin_guard()  # before reading who the administrators are
         existing = {p.object_id: p for p in self._everyone()}
         now = self._clock()
         items: list[tuple[Change, BatchOperation]] = []
+        afters: list[Person] = []
         created = updated = unchanged = revoked = 0
         for oid, want in desired.items():
             before = existing.get(oid)
@@ -133,12 +181,13 @@ class PeopleImports(PeopleBase):
                 unchanged += 1
                 continue
             items.append(import_write(before, after, now, actor))
+            afters.append(after)
             if before is None:
                 created += 1
             else:
                 updated += 1
                 revoked += len({g.key for g in before.grants} - {g.key for g in grants})
-        self._write_people(actor, items)
+        self._write_guarded(actor, existing, items, afters, guard, units_guard, now)
         untouched = len(set(existing) - set(desired))
         return ImportResult(
             "名簿",
@@ -177,10 +226,12 @@ class PeopleImports(PeopleBase):
         """Update the roster from Microsoft Graph: names, units, job titles, managers, and the
         roles Graph implies (:func:`graph_grants`). Roles from the roster or admins are kept."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
-        org = load_organisation(self._store)
+        org, units_guard = self._org_for_people()
+        guard = self._admin_guard()  # before reading who the administrators are
         existing = {p.object_id: p for p in self._everyone()}
         now = self._clock()
         items: list[tuple[Change, BatchOperation]] = []
+        afters: list[Person] = []
         created = updated = unchanged = skipped = without_manager = 0
         unresolved: list[str] = []
         for user in users:
@@ -211,11 +262,12 @@ class PeopleImports(PeopleBase):
                 unchanged += 1
                 continue
             items.append(import_write(before, after, now, actor))
+            afters.append(after)
             if before is None:
                 created += 1
             else:
                 updated += 1
-        self._write_people(actor, items)
+        self._write_guarded(actor, existing, items, afters, guard, units_guard, now)
         return SyncReport(
             len(users), created, updated, unchanged, skipped, tuple(unresolved), without_manager
         )

@@ -20,9 +20,6 @@ from services.people.identity import (
     clean_name,
     normalise_object_id,
 )
-from services.people.organisation import (
-    load_organisation,
-)
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.people.records import (
     PARTITION,
@@ -144,7 +141,7 @@ class Registrations(PeopleBase):
         are written in one batch."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         request = self._pending(object_id, etag)
-        org = load_organisation(self._store)
+        org, units_guard = self._org_for_people()
         self._check_grant(grant, org)
         if unit is not None and unit not in org:
             raise InvalidChange(f"「{unit.path}」は組織にありません。")
@@ -166,7 +163,9 @@ class Registrations(PeopleBase):
             ),
             BatchOperation("upsert", self._request_entity(decided), request.etag),
         )
-        return self._save(actor, before, after, "approve", reason, extra=[request_item])
+        return self._save(
+            actor, before, after, "approve", reason, extra=[request_item], units_guard=units_guard
+        )
 
     def reject(
         self, actor: Actor, object_id: str, *, etag: str | None, reason: str = ""

@@ -14,6 +14,13 @@ request in one batch). Imports write up to 100 people per batch; each batch and 
 or nothing, validation is all or nothing for the whole file (:mod:`services.people.roster_file`), and an
 import is idempotent, so a file whose writing was interrupted is completed by importing it again.
 
+**Rules across records** ("at least one administrator", "a unit in use is not removed from the
+organisation") cannot be kept by the ETag of one record: each has a guard record of its own in the
+People partition (``guard-admins``, ``guard-units``), read before the check and rewritten under its
+ETag in the same batch as the change, so that of two changes at once one fails and is checked again
+(:mod:`services.people.guards` tells how). Revoke, grant, approve, the roster import and the Graph
+sync go through them; the organisation import claims the units it removes.
+
 CLI (same settings as the app): ``.venv/bin/python -m services.people --help`` (:mod:`services.people.cli`).
 """
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.kernel.seed import dx_selection_departments
+from services.people.guards import LAST_ADMIN, RETRIES
 from services.people.identity import (
     Actor,
     OrgUnit,
@@ -49,6 +57,7 @@ from services.people.records import (
     person_row,
 )
 from services.people.registrations import Registrations
+from services.people.roster_file import ROSTER_COLUMNS
 from storage.base import (
     InvalidEntity,
     validate_key,
@@ -57,6 +66,8 @@ from storage.base import (
 __all__ = [
     "ConcurrentEdit",
     "InvalidChange",
+    "LAST_ADMIN",
+    "ROSTER_COLUMNS",
     "PeopleError",
     "PeopleService",
     "PersonNotFound",
@@ -128,25 +139,35 @@ class PeopleService(PeopleImports, Registrations):
         ``create_name`` to create a new person); a stale one raises :class:`ConcurrentEdit`."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         oid = normalise_object_id(object_id)
-        self._check_grant(grant, load_organisation(self._store))
-        person = self._load(oid)
-        if person is None:
-            if not create_name:
-                raise PersonNotFound(oid)
-            if not is_object_id(oid):
-                raise InvalidChange(
-                    "オブジェクトID は GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください。"
+        for attempt in range(RETRIES):
+            org, units_guard = self._org_for_people()
+            self._check_grant(grant, org)
+            person = self._load(oid)
+            if person is None:
+                if not create_name:
+                    raise PersonNotFound(oid)
+                if not is_object_id(oid):
+                    raise InvalidChange(
+                        "オブジェクトID は GUID（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください。"
+                    )
+                after = Person(
+                    oid, clean_name(create_name), grants=(grant,) if grant.role is not Role.STAFF else ()
                 )
-            after = Person(
-                oid, clean_name(create_name), grants=(grant,) if grant.role is not Role.STAFF else ()
-            )
-            return self._save(actor, None, after, "grant", reason)
-        if etag is not None and person.etag != etag:
-            raise ConcurrentEdit(person)
-        if grant.role is Role.STAFF or any(g.key == grant.key for g in person.grants):
-            return person  # nothing to change: no write, no entry
-        after = replace(person, grants=tuple(sorted((*person.grants, grant))))
-        return self._save(actor, person, after, "grant", reason)
+                return self._save(actor, None, after, "grant", reason, units_guard=units_guard)
+            if etag is not None and person.etag != etag:
+                raise ConcurrentEdit(person)
+            if grant.role is Role.STAFF or any(g.key == grant.key for g in person.grants):
+                return person  # nothing to change: no write, no entry
+            after = replace(person, grants=tuple(sorted((*person.grants, grant))))
+            try:
+                return self._save(actor, person, after, "grant", reason, units_guard=units_guard)
+            except ConcurrentEdit as conflict:
+                # Only a guard moved (an organisation import, an admin change): check again.
+                unchanged = conflict.current is not None and conflict.current.etag == person.etag
+                if attempt + 1 < RETRIES and unchanged:
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
     def revoke(
         self,
@@ -160,17 +181,26 @@ class PeopleService(PeopleImports, Registrations):
     ) -> Person:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
         oid = normalise_object_id(object_id)
-        person = self._load(oid)
-        if person is None:
-            raise PersonNotFound(oid)
-        if etag is not None and person.etag != etag:
-            raise ConcurrentEdit(person)
-        key = (role.value, scope.path if scope else "")
-        remaining = tuple(g for g in person.grants if g.key != key)
-        if len(remaining) == len(person.grants):
-            return person
-        if role is Role.ADMIN and set(self.admin_ids()) <= {oid}:
-            raise InvalidChange(
-                "最後の管理者のロールは取り消せません。先にほかの方に管理者を付与してください。"
-            )
-        return self._save(actor, person, replace(person, grants=remaining), "revoke", reason)
+        for attempt in range(RETRIES):
+            guard = self._admin_guard()  # first: any admin change after this read fails our batch
+            person = self._load(oid)
+            if person is None:
+                raise PersonNotFound(oid)
+            if etag is not None and person.etag != etag:
+                raise ConcurrentEdit(person)
+            key = (role.value, scope.path if scope else "")
+            remaining = tuple(g for g in person.grants if g.key != key)
+            if len(remaining) == len(person.grants):
+                return person
+            after = replace(person, grants=remaining)
+            if person.is_admin and not after.is_admin and set(self.admin_ids()) <= {oid}:
+                raise InvalidChange(LAST_ADMIN)
+            try:
+                return self._save(actor, person, after, "revoke", reason, guard=guard, guard_read=True)
+            except ConcurrentEdit as conflict:
+                # Only the guard moved (another admin change landed): check the rule again.
+                unchanged = conflict.current is not None and conflict.current.etag == person.etag
+                if attempt + 1 < RETRIES and (unchanged or etag is None):
+                    continue
+                raise
+        raise AssertionError("unreachable")

@@ -21,7 +21,8 @@ from services.online_procedures.excel import SHEET_TABLE
 from services.online_procedures.service import OnlineProceduresService
 from services.people.identity import Role, RoleGrant, system_actor
 from services.people.roster_export import SHEET_ROSTER
-from services.people.service import ROSTER_COLUMNS, PeopleService
+from services.people.roster_file import ROSTER_COLUMNS
+from services.people.service import PeopleService
 from tests.support import people as fx
 from tests.support.activities import TENANT_ID, execute_invoke, personal_message
 from tests.support.cards import action_data

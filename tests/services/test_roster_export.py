@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from services.people.identity import OrgUnit, Person, Role, RoleGrant, RoleSource
 from services.people.permissions import Forbidden
 from services.people.roster_export import SHEET_GRAPH, SHEET_ROSTER, export_roster, roster_workbook
-from services.people.service import ROSTER_COLUMNS
+from services.people.roster_file import ROSTER_COLUMNS
 from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 

@@ -7,7 +7,12 @@ unclear the command stops and asks for ``--yes`` (accept) or ``--map`` (choose).
 
 from __future__ import annotations
 
-import argparse
+import os
+
+# before polars is imported: give freed memory back at once (see worker.ALLOCATOR_ENVIRONMENT)
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+
+import argparse  # noqa: E402
 import sys
 import uuid
 from datetime import datetime

@@ -131,25 +131,16 @@ def _number(digits: pl.Expr) -> pl.Expr:
 def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
     """The engine on prepared frames. Matching works on the few columns it compares, with integer
     and hashed keys; the raw values are gathered back only for the records a person must look at."""
-    left = rec.lazy().select(
-        "row", _number(pl.col("digits")).alias("num"), "cd_ok", "active", *_MATCH_COLUMNS
-    )
-    right = (
-        reg.lazy()
-        .select(
-            "reg_row",
-            _number(pl.col("digits")).alias("num"),
-            *_MATCH_COLUMNS,
-            "given_n",
-            "kana_given_n",
-            "moved_or_died",
-        )
-        .filter(pl.col("num").is_not_null())
-        .unique("num", keep="any")
-        .rename(
-            {c: f"r_{c}" for c in ("reg_row", *_MATCH_COLUMNS, "given_n", "kana_given_n", "moved_or_died")}
-        )
-    )
+    # Eager steps on narrow frames: a lazy plan that reads ``joined`` several times keeps copies of
+    # it alive (peak memory), and membership tests (``is_in``) replace joins that would copy it.
+    left = rec.select("row", _number(pl.col("digits")).alias("num"), "cd_ok", "active", *_MATCH_COLUMNS)
+    right = reg.select(
+        pl.col("reg_row").alias("r_reg_row"),
+        _number(pl.col("digits")).alias("num"),
+        *[pl.col(c).alias(f"r_{c}") for c in (*_MATCH_COLUMNS, "given_n", "kana_given_n", "moved_or_died")],
+    ).filter(pl.col("num").is_not_null())
+    if right["num"].is_duplicated().any():  # a registry lists each number once; keep one if not
+        right = right.unique("num", keep="first", maintain_order=True)
     joined = left.join(right, on="num", how="left").with_columns(
         pl.col("r_reg_row").is_not_null().alias("found")
     )
@@ -185,37 +176,30 @@ def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
             + kana_eq.cast(pl.Int32)
         ).alias("linked_score"),
         pl.struct("name_n", "birth_n").hash().alias("person"),
-        pl.struct(*_MATCH_COLUMNS[:1], "birth_n", "sex_n", "address_n").hash().alias("person4"),
+        pl.struct("name_n", "birth_n", "sex_n", "address_n").hash().alias("person4"),
     )
     # the same number on records of different people; one person under several numbers
-    numbered = joined.filter(pl.col("num").is_not_null() & pl.col("cd_ok"))
-    shared = (
-        numbered.group_by("num")
-        .agg(pl.col("person").n_unique().alias("people"))
-        .filter(pl.col("people") > 1)
-        .select("num", pl.lit(True).alias("shared"))
+    numbered = joined.filter(pl.col("num").is_not_null() & pl.col("cd_ok")).select(
+        "num", "person", "person4", "name_n"
     )
+    shared = (
+        numbered.group_by("num").agg(pl.col("person").n_unique().alias("people")).filter(pl.col("people") > 1)
+    )["num"]
     multiple = (
         numbered.filter(pl.col("name_n") != "")
         .group_by("person4")
         .agg(pl.col("num").n_unique().alias("numbers"))
         .filter(pl.col("numbers") > 1)
-        .select("person4", pl.lit(True).alias("multiple"))
+    )["person4"]
+    del numbered
+    joined = joined.with_columns(
+        pl.col("num").is_in(shared.implode()).fill_null(False).alias("shared"),
+        pl.col("person4").is_in(multiple.implode()).alias("multiple"),
     )
-    joined = (
-        joined.join(shared, on="num", how="left")
-        .join(multiple, on="person4", how="left")
-        .with_columns(pl.col("shared").fill_null(False), pl.col("multiple").fill_null(False))
-    ).collect()
 
     candidates = _candidates(joined, reg)
-    better = (
-        candidates.filter(pl.col("beats_linked"))
-        .select("row")
-        .unique()
-        .with_columns(pl.lit(True).alias("better"))
-    )
-    joined = joined.join(better, on="row", how="left").with_columns(pl.col("better").fill_null(False))
+    better = candidates.filter(pl.col("beats_linked"))["row"].unique()
+    joined = joined.with_columns(pl.col("row").is_in(better.implode()).alias("better"))
 
     items_mislink = (
         ~pl.col("birth_eq")
@@ -264,18 +248,14 @@ def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
         .then(pl.lit("住基では転出・死亡等です"))
         .otherwise(pl.lit(""))
     )
-    verdicts = (
-        joined.lazy()
-        .sort("row")
-        .select(
-            "row",
-            "r_reg_row",
-            verdict.alias("verdict"),
-            differs.fill_null("").alias("differs"),
-            note.alias("note"),
-        )
-        .collect()
-    )
+    verdicts = joined.select(
+        "row",
+        "r_reg_row",
+        verdict.alias("verdict"),
+        differs.fill_null("").alias("differs"),
+        note.alias("note"),
+    ).sort("row")
+    del joined
     out = rec.select("row", "record_id", _masked(pl.col("digits")).alias("number_masked")).join(
         verdicts, on="row", how="left", maintain_order="left"
     )

@@ -265,7 +265,7 @@ def normalise_frame(frame: pl.DataFrame, variants: dict[str, str], side: str) ->
     for (column, outputs), distinct_count in zip(_PLAN[side].items(), distinct_share, strict=True):
         if distinct_count > 0.3 * max(
             frame.height, 1
-        ):  # mostly distinct: a join would cost more than it saves
+        ):  # mostly distinct: mapping would cost more than it saves
             direct += _column_expressions(column, outputs, variants)
             continue
         distinct = frame.select(pl.col(column).unique()).lazy()
@@ -274,7 +274,13 @@ def normalise_frame(frame: pl.DataFrame, variants: dict[str, str], side: str) ->
         distinct = distinct.with_columns(_column_expressions(column, outputs, variants)).select(
             column, *[out for out, _ in outputs]
         )
-        frame = frame.join(distinct.collect(), on=column, how="left", maintain_order="left")
+        mapped = distinct.collect(engine="in-memory")
+        # map each row's value to its normalised forms: only the new columns are built (a join
+        # would copy every column of the frame)
+        frame = frame.with_columns(
+            pl.col(column).replace_strict(mapped[column], mapped[out], default=None).alias(out)
+            for out, _ in outputs
+        )
     if any(column == "birth" for column, _ in _PLAN[side].items()) and "birth_n" not in frame.columns:
         frame = frame.with_columns(date_parts(pl.col("birth")).alias("_parts"))
     return (

@@ -71,6 +71,17 @@ def _write_progress(path: Path, stage: str, done: float) -> None:
     os.replace(tmp, path)
 
 
+# polars' allocator (jemalloc) gives freed pages back at once instead of keeping them for reuse: the
+# worker's peak memory is what a city's registry needs, not what it once touched (bench/audit.py)
+ALLOCATOR_ENVIRONMENT = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
+
+
+def worker_environment() -> None:
+    """Runs first in a new worker process, before polars is imported there."""
+    for key, value in ALLOCATOR_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+
+
 def run_in_worker(
     run_id: str,
     registry: str,
@@ -128,7 +139,9 @@ class AuditWorker:
 
     def __init__(self, *, executor_factory: Callable[[], ProcessPoolExecutor] | None = None):
         self._executor_factory = executor_factory or (
-            lambda: ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            lambda: ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=worker_environment
+            )
         )
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
