@@ -21,6 +21,7 @@ from typing import Any
 
 from services.digital_divide.models import WARDS, SmartphoneClass
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.kernel.numbers import parse_count as shared_parse_count
 
 SHEET = "スマホ教室"
 HEADERS = ("日付", "開始", "終了", "区", "会場", "連携先", "定員", "参加者数")
@@ -68,22 +69,22 @@ def parse_time(value: Any) -> time:
 
 
 def parse_count(value: Any, high: int) -> int | None:
-    """Blank is None; NFKC; a trailing 人/名 is allowed. Raises ValueError."""
+    """Blank is None; otherwise the shared parser (:func:`services.kernel.numbers.parse_count`: NFKC,
+    thousands separators, a trailing 人; here a trailing 名 too), or an Excel number. Raises ValueError."""
     if isinstance(value, bool):
         raise ValueError(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    else:
-        text = _nfkc(value).removesuffix("人").removesuffix("名").replace(",", "").strip()
-        if not text:
-            return None
-        if len(text) > 7 or not text.isascii() or not text.isdigit():
-            raise ValueError(text)
-        number = int(text)
-    if not 0 <= number <= high:
-        raise ValueError(value)
+        if not 0 <= value <= high:
+            raise ValueError(value)
+        return value
+    text = _nfkc(value).removesuffix("名").strip()
+    if not text:
+        return None
+    number, error = shared_parse_count(text, required=True, max_digits=len(str(high)), maximum=high)
+    if error or number is None:
+        raise ValueError(error)
     return number
 
 

@@ -6,6 +6,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from services.kernel.numbers import parse_count as shared_parse_count
+
 MAX_NEED = 999
 
 
@@ -27,14 +29,13 @@ class Conflict(LiteracyError):
 
 
 def parse_count(text: Any, *, high: int = MAX_NEED) -> int:
-    """A count typed in a card: NFKC, blank is 0, a trailing 人/名 is allowed. Raises ValueError."""
-    value = unicodedata.normalize("NFKC", str(text if text is not None else "")).strip()
-    value = value.removesuffix("人").removesuffix("名").strip()
-    if not value:
-        return 0
-    if len(value) > 6 or not value.isascii() or not value.isdigit() or int(value) > high:
-        raise ValueError(value)
-    return int(value)
+    """A count of people typed in a card (blank is 0): the shared parser
+    (:func:`services.kernel.numbers.parse_count`), which also takes a trailing 名. Raises ValueError."""
+    raw = unicodedata.normalize("NFKC", "" if text is None else str(text)).strip().removesuffix("名")
+    value, error = shared_parse_count(raw, required=False, max_digits=len(str(high)), maximum=high)
+    if error or value is None:
+        raise ValueError(error)
+    return value
 
 
 def clean_tool(text: str) -> str:
