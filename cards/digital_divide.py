@@ -367,8 +367,17 @@ def _class_facts(item: SmartphoneClass) -> list[tuple[str, str]]:
     ]
 
 
-def attendance_card(classes: list[SmartphoneClass], *, message: str = "", error: str = "") -> dict:
-    body: list[dict] = [*header("参加者数を入力", "実施済みで参加者数が未入力の教室", ICON)]
+def attendance_card(
+    classes: list[SmartphoneClass],
+    *,
+    message: str = "",
+    error: str = "",
+    values: dict[str, str] | None = None,
+    subtitle: str = "実施済みで参加者数が未入力の教室",
+) -> dict:
+    """The classes to enter attendance for; ``values`` (class id → typed value) fills inputs back in."""
+    values = values or {}
+    body: list[dict] = [*header("参加者数を入力", subtitle, ICON)]
     if error:
         body.append(error_banner(error))
     elif message:
@@ -386,13 +395,7 @@ def attendance_card(classes: list[SmartphoneClass], *, message: str = "", error:
                         f"{item.ward} {item.venue}（{item.partner}）",
                         weight="Bolder",
                     ),
-                    {
-                        "type": "Input.Number",
-                        "id": f"attendance|{item.id}",
-                        "label": f"参加者数（定員 {item.capacity}名）",
-                        "min": 0,
-                        "max": 1000,
-                    },
+                    _attendance_input(item, values.get(item.id, "")),
                     {
                         "type": "ActionSet",
                         "actions": [
@@ -411,6 +414,20 @@ def attendance_card(classes: list[SmartphoneClass], *, message: str = "", error:
             text_block(f"ほか {len(classes) - MAX_LISTED}件（保存すると次が表示されます）", isSubtle=True)
         )
     return adaptive_card(body, [submit_action("計画と実施を見る", SUMMARY_VERB), menu_action()])
+
+
+def _attendance_input(item: SmartphoneClass, typed: str) -> dict:
+    field: dict = {
+        "type": "Input.Number",
+        "id": f"attendance|{item.id}",
+        "label": f"参加者数（定員 {item.capacity}名）"
+        + (f"　現在の記録: {item.attendance}名" if item.attendance is not None else ""),
+        "min": 0,
+        "max": 1000,
+    }
+    if typed.isdigit():
+        field["value"] = int(typed)
+    return field
 
 
 def residents_card(classes: list[SmartphoneClass], as_of: date, ward: str = "") -> dict:

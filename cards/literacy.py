@@ -298,3 +298,15 @@ def tools_card(tools: tuple[str, ...], *, message: str = "", error: str = "", va
             menu_action(),
         ],
     )
+
+
+def personal_only_card() -> dict:
+    """In a channel or group chat: the self-assessment and the department's people are personal."""
+    body = [
+        *header(TITLE, None, ICON),
+        notice(
+            "自己評価や部署の人材の状況は個人の情報のため、チャネルやグループチャットでは表示しません。"
+            "ボットとの個人チャットで「リテラシー」と送ってください。"
+        ),
+    ]
+    return adaptive_card(body, [menu_action()])

@@ -178,17 +178,23 @@ class DigitalDivideDialog(ProgrammeDialog):
         class_id = str(data.get("class_id") or "")
         value = data.get(f"attendance|{class_id}")
         try:
-            item, _ = await self._run(
+            item, wrote = await self._run(
                 self.service.record_attendance, actor, class_id, value, str(data.get("etag") or "") or None
             )
-        except Conflict as conflict:
-            return await self.attendance(actor, error=str(conflict))
+        except Conflict as conflict:  # the latest figure, and what this person typed, to send again
+            latest = [conflict.item] if conflict.item is not None else []
+            return cards.attendance_card(
+                latest,
+                error=str(conflict),
+                values={class_id: str(value or "")},
+                subtitle="先に入力された参加者数と、あなたの入力",
+            )
         except DigitalDivideError as error:
             return await self.attendance(actor, error=str(error))
         return await self.attendance(
             actor,
             message=f"{item.day.month}月{item.day.day}日 {item.venue} の参加者数"
-            f"（{item.attendance}名）を保存しました。",
+            f"（{item.attendance}名）を{'保存しました' if wrote else 'すでに保存しています'}。",
         )
 
     async def save_outreach(self, actor: Actor, year: int, data: dict[str, Any]) -> dict:
@@ -197,8 +203,9 @@ class DigitalDivideDialog(ProgrammeDialog):
             outreach, wrote = await self._run(
                 self.service.set_outreach, actor, year, values, str(data.get("etag") or "") or None
             )
-        except Conflict as conflict:
-            return cards.outreach_card(await self._run(self.service.outreach, year), error=str(conflict))
+        except Conflict as conflict:  # the latest figures (and ETag) with what this person typed
+            latest = await self._run(self.service.outreach, year)
+            return cards.outreach_card(latest, error=str(conflict), values=values)
         except DigitalDivideError as error:
             return cards.outreach_card(
                 await self._run(self.service.outreach, year), error=str(error), values=values
@@ -221,6 +228,7 @@ class DigitalDivideDialog(ProgrammeDialog):
             if needle and is_object_id(needle) and not found:
                 what = "名簿にありません"
             return await self.partners(actor, error=f"担当者「{needle or '空欄'}」が{what}。")
+        before = {(c.partner, c.object_id) for c in await self._run(self.service.contacts)}
         try:
             contact = await self._run(
                 self.service.add_contact,
@@ -231,6 +239,10 @@ class DigitalDivideDialog(ProgrammeDialog):
             )
         except DigitalDivideError as error:
             return await self.partners(actor, error=str(error))
+        if (contact.partner, contact.object_id) in before:
+            return await self.partners(
+                actor, message=f"{contact.name} さんは、すでに {contact.partner} の担当者です。"
+            )
         return await self.partners(
             actor, message=f"{contact.partner} の担当者に {contact.name} さんを登録しました。"
         )

@@ -56,6 +56,8 @@ class LiteracyDialog(ProgrammeDialog):
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def open(self, turn: TurnContext, actor: Actor) -> dict:
+        if _shared(turn):
+            return cards.personal_only_card()
         return await self.self_card(actor)
 
     async def self_card(self, actor: Actor, **kwargs: Any) -> dict:
@@ -64,6 +66,8 @@ class LiteracyDialog(ProgrammeDialog):
 
     async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
         action = verb.partition(".")[2]
+        if _shared(turn):  # every literacy card shows someone's levels: 1:1 chats only
+            return cards.personal_only_card()
         if action in ("open", "self"):
             return await self.self_card(actor)
         if action == "save":
@@ -138,6 +142,7 @@ class LiteracyDialog(ProgrammeDialog):
         return cards.tools_card(await self._run(self.service.tools), **kwargs)
 
     async def add_tool(self, actor: Actor, name: str) -> dict:
+        before = await self._run(self.service.tools)
         try:
             tools = await self._run(self.service.add_tool, actor, name)
         except Invalid as invalid:
@@ -148,4 +153,16 @@ class LiteracyDialog(ProgrammeDialog):
             )
         except Conflict as conflict:
             return cards.tools_card(await self._run(self.service.tools), error=str(conflict), value=name)
-        return cards.tools_card(tools, message=f"ツール一覧を更新しました（{len(tools)}件）。")
+        if len(tools) == len(before):  # already listed (by this admin or another): nothing was added
+            return cards.tools_card(
+                tools, message=f"「{name.strip()}」はすでに一覧にあります（{len(tools)}件）。"
+            )
+        return cards.tools_card(tools, message=f"「{tools[-1]}」を追加しました（{len(tools)}件）。")
+
+
+def _shared(turn: TurnContext | None) -> bool:
+    """Whether the turn comes from a channel or a group chat (everybody there sees the card)."""
+    conversation = getattr(getattr(turn, "activity", None), "conversation", None)
+    if conversation is None:
+        return False
+    return conversation.conversation_type in ("channel", "groupChat") or bool(conversation.is_group)

@@ -109,6 +109,7 @@ class Outreach:
     items: tuple[OutreachItem, ...]
     note: str = ""  # e.g. 広報さかい 8月号
     etag: str | None = None
+    updated_by: str = ""  # who saved the figures last (a retry of theirs is a duplicate)
 
 
 @dataclass(frozen=True)

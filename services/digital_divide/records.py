@@ -26,8 +26,12 @@ class FormRejected(DigitalDivideError):
 
 
 class Conflict(DigitalDivideError):
-    def __init__(self, what: str = "この記録"):
-        super().__init__(f"{what}はほかの画面で先に更新されていました。最新の内容を表示しています。")
+    """Someone (another person, or the same person in another window) saved first: the answer shows
+    the latest state and keeps what this person typed. ``item``: the latest class, when a class."""
+
+    def __init__(self, what: str = "この記録", item: SmartphoneClass | None = None):
+        super().__init__(f"{what}は、先に別の入力で更新されていました。最新の内容を表示しています。")
+        self.item = item
 
 
 class NotFound(DigitalDivideError):

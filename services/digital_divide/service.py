@@ -220,18 +220,30 @@ class DigitalDivideService:
         entity = record_entity(parsed, person.object_id)
         existing = self._store.get(TABLE, CLASSES, entity.row_key)
         if existing is not None:
-            if same_class(existing.properties, entity.properties):
-                return smartphone_class(existing), False  # the same card sent again
-            message = (
-                "同じ日時・区・会場の教室がすでに記録されています。参加者数の入力は一覧から行ってください。"
-            )
-            raise FormRejected(ClassForm(shown, {"venue": message}, mine, message))
+            return self._existing_class(person, existing, entity, ClassForm(shown, {}, mine)), False
         change = Change(AUDIT_CLASS, entity.row_key, "create", None, dict(entity.properties))
         try:
             saved = self._audit.apply(actor, [change], lambda: self._store.insert(TABLE, entity))
-        except EntityExists:
-            return smartphone_class(self._store.get(TABLE, CLASSES, entity.row_key)), False  # type: ignore[arg-type]
+        except EntityExists:  # recorded at the same moment from another click
+            existing = self._store.get(TABLE, CLASSES, entity.row_key)
+            assert existing is not None
+            return self._existing_class(person, existing, entity, ClassForm(shown, {}, mine)), False
         return smartphone_class(saved), True
+
+    @staticmethod
+    def _existing_class(person: Person, existing: Entity, wanted: Entity, form: ClassForm) -> SmartphoneClass:
+        """The class is already there: the same person's same values again is a duplicate (nothing
+        written); anything else, someone else's record or other values, is refused with the values kept."""
+        if existing.get("recorded_by") == person.object_id and same_class(
+            existing.properties, wanted.properties
+        ):
+            return smartphone_class(existing)
+        other = smartphone_class(existing)
+        message = (
+            f"同じ日時・区・会場の教室は、先に記録されています（定員 {other.capacity}名・{other.partner}）。"
+            "最新の内容を確かめ、参加者数は「参加者数を入力」から入力してください。"
+        )
+        raise FormRejected(ClassForm(form.values, {"venue": message}, form.partners, message))
 
     def get_class(self, class_id: str) -> SmartphoneClass:
         entity = self._store.get(TABLE, CLASSES, class_id) if class_id and "|" not in class_id else None
@@ -254,19 +266,24 @@ class DigitalDivideService:
             raise DigitalDivideError(
                 f"{item.day.month}月{item.day.day}日の教室は、まだ実施日前です。参加者数は実施後に入力してください。"
             )
-        if item.attendance == attendance:
-            return item, False
+        entity = self._store.get(TABLE, CLASSES, item.id)
+        last_by = entity.get("attendance_by", "") if entity else ""
         if etag != item.etag:
-            raise Conflict("この教室の参加者数")
+            if item.attendance == attendance and last_by == actor.person.object_id:
+                return item, False  # the same person's same value again: a duplicate
+            raise Conflict("この教室の参加者数", item)
+        if item.attendance == attendance:
+            return item, False  # nothing to change
         before = record_entity(item, item.recorded_by)
-        after = Entity(CLASSES, item.id, {**before.properties, "attendance": attendance})
+        props = {**before.properties, "attendance": attendance, "attendance_by": actor.person.object_id}
+        after = Entity(CLASSES, item.id, props)
         change = Change(
             AUDIT_CLASS, item.id, "update", {"attendance": item.attendance}, {"attendance": attendance}
         )
         try:
             saved = self._audit.apply(actor, [change], lambda: self._store.upsert(TABLE, after, item.etag))
         except (ETagMismatch, EntityNotFound) as error:
-            raise Conflict("この教室の参加者数") from error
+            raise Conflict("この教室の参加者数", self.get_class(item.id)) from error
         return smartphone_class(saved), True
 
     def import_xlsx(self, actor: Actor, data: bytes) -> ImportResult:
@@ -339,7 +356,11 @@ class DigitalDivideService:
             for k, label, unit in OUTREACH_ITEMS
         )
         return Outreach(
-            fiscal_year, items, entity.get("note", "") if entity else "", entity.etag if entity else None
+            fiscal_year,
+            items,
+            entity.get("note", "") if entity else "",
+            entity.etag if entity else None,
+            entity.get("updated_by", "") if entity else "",
         )
 
     def set_outreach(
@@ -369,11 +390,15 @@ class DigitalDivideService:
         before = {
             i.key: [i.planned, i.actual] for i in current.items if (i.planned, i.actual) != (None, None)
         }
-        if before == figures and note == current.note:
-            return current, False
+        same = before == figures and note == current.note
         if etag != current.etag:
+            if same and current.updated_by == actor.person.object_id:
+                return current, False  # the same person's same values again: a duplicate
             raise Conflict("周知・啓発の計画と実績")
-        entity = Entity(OUTREACH, str(fiscal_year), {"figures": json.dumps(figures), "note": note or None})
+        if same:
+            return current, False  # nothing to change
+        props = {"figures": json.dumps(figures), "note": note or None, "updated_by": actor.person.object_id}
+        entity = Entity(OUTREACH, str(fiscal_year), props)
         change = Change(
             AUDIT_OUTREACH,
             str(fiscal_year),

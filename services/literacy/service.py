@@ -363,17 +363,22 @@ class LiteracyService:
             if n.use or n.build
         }
         before_moves = [[m.object_id, m.name, m.on.isoformat()] for m in current.moves]
-        if before_needs == needs and sorted(before_moves) == sorted(moves):
-            return current, False  # the same values again
-        if etag != current.etag:
-            raise Conflict()
+        same = before_needs == needs and sorted(before_moves) == sorted(moves)
         key = department_key(bureau, department)
+        if etag != current.etag:
+            stored = self._store.get(TABLE, DEPARTMENTS, key)
+            if same and stored is not None and stored.get("updated_by") == actor.person.object_id:
+                return current, False  # the same person's same values again: a duplicate
+            raise Conflict()
+        if same:
+            return current, False  # nothing to change
         entity = Entity(
             DEPARTMENTS,
             key,
             {
                 "needs": json.dumps(needs, ensure_ascii=False),
                 "moves": json.dumps(sorted(moves), ensure_ascii=False),
+                "updated_by": actor.person.object_id,
             },
         )
         change = Change(

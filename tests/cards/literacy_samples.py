@@ -121,3 +121,4 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         "literacy:tools",
         lambda: cards.tools_card(_service(MAX_TOOLS).tools(), error="ツールは20件までです。", value="x"),
     )
+    yield "literacy:personal-only", cards.personal_only_card

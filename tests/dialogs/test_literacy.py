@@ -110,7 +110,9 @@ async def test_only_admins_extend_the_tools(dialog, people):
         await dialog.act(None, fx.actor_of(people, fx.STAFF), cards.TOOLS_VERB, {})
     admin = fx.actor_of(people, fx.ADMIN)
     added = await dialog.act(None, admin, cards.ADD_TOOL_VERB, {cards.TOOL_INPUT: "kintone"})
-    assert "kintone" in text(added) and "5件" in text(added)
+    assert "「kintone」を追加しました（5件）" in text(added)
+    again = await dialog.act(None, admin, cards.ADD_TOOL_VERB, {cards.TOOL_INPUT: "kintone"})
+    assert "すでに一覧にあります" in text(again)
     staff_card = await dialog.open(None, fx.actor_of(people, fx.STAFF))
     assert "level|kintone" in inputs(staff_card)
 

@@ -158,3 +158,13 @@ async def test_a_partner_contact_sends_classes_and_staff_files_are_not_read(
     assert len(hits) == before  # nothing downloaded for staff
     help_card = text(connector.cards()[-1])  # what the bot takes, and from whom
     assert "ファイルは受け取っていません" in help_card and "スマホ教室の連携先の担当者" in help_card
+
+
+async def test_literacy_cards_stay_out_of_channels(client, connector):
+    from tests.support.activities import channel_mention
+
+    activity = channel_mention(connector.url, "リテラシー")
+    activity["from"] = {"id": f"29:{fx.DX_HEALTH}", "name": "健康 花子", "aadObjectId": fx.DX_HEALTH}
+    await client.post("/api/messages", json=activity)
+    card = text(connector.cards()[-1])
+    assert "個人チャットで「リテラシー」と送ってください" in card and "level|" not in card

@@ -9,7 +9,8 @@ saved (one card shows one state), and what is stored is what that one saved.
 
 A programme adds its write verbs with one :class:`SharedVerb` entry in ``VERBS``. Not here, because
 no two people share what they write: ``register.submit`` (each person's own registration request)
-and ``proactive.run`` (a job run, idempotent by its natural keys).
+and ``proactive.run`` (a job run, idempotent by its natural keys); nor the ``literacy.*`` verbs,
+whose cards (someone's levels, a department's people) are shown in 1:1 chats only.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import pytest
 
 from app import RUNTIME_KEY, create_app
+from cards import digital_divide as dd_cards
 from cards import online_procedures as op_cards
 from cards import people as people_cards
 from cards import proactive as proactive_cards
 from services.audit.trail import AuditLog
+from services.digital_divide.records import class_key
+from services.digital_divide.service import DigitalDivideService
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.online_procedures.service import OnlineProceduresService
@@ -133,6 +137,38 @@ def _staff_roles(store: TableStore) -> dict[str, str]:
     return {"role": granted[-1].role.value, "scope": granted[-1].scope.path if granted[-1].scope else ""}
 
 
+def _class_on_the_first(store: TableStore) -> None:
+    """A class held on 2023-09-01 whose attendance is not recorded yet (and a second admin)."""
+    _second_admin(store)
+    DigitalDivideService(store, fx.Clock()).record_class(SETUP, {**DD_CLASS, "day": "2023-09-01", "attendance": ""})
+
+
+def _stored_class(store: TableStore) -> dict[str, str]:
+    day, start = date.fromisoformat(DD_CLASS["day"]), time.fromisoformat(DD_CLASS["start"])
+    entity = store.get("DigitalDivide", "classes", class_key(day, start, DD_CLASS["ward"], DD_CLASS["venue"]))
+    if entity is None:
+        return {}
+    return {k: str(entity.get(k, "")) for k in DD_CLASS}
+
+
+def _stored_attendance(store: TableStore) -> dict[str, str]:
+    entity = store.get("DigitalDivide", "classes", DD_FIRST)
+    return {} if entity is None or entity.get("attendance") is None else {DD_ATTENDANCE: str(entity["attendance"])}
+
+
+def _stored_outreach(store: TableStore) -> dict[str, str]:
+    item = DigitalDivideService(store, fx.Clock()).outreach(2023).items[0]  # ポスター（市有施設）
+    return {"planned|poster_city": str(item.planned), "actual|poster_city": str(item.actual)}
+
+
+def _inputs_kept(card: dict, values: dict[str, str]) -> bool:
+    return all(str(inputs_by_id(card)[k].get("value", "")) == v for k, v in values.items())
+
+
+DD_CLASS = {"day": "2023-09-12", "start": "10:00", "end": "12:00", "ward": "北区", "venue": "北区役所",
+            "partner": "大学", "capacity": "12", "attendance": "10"}
+DD_FIRST = class_key(date(2023, 9, 1), time(10), "北区", "北区役所")
+DD_ATTENDANCE = f"attendance|{DD_FIRST}"
 ALERT = delay_alert(HEALTH, department="健康部")
 
 
@@ -230,6 +266,49 @@ VERBS = [
         stored=_approved_roles,
         kept=lambda card, values: all(
             inputs_by_id(card)[k].get("value") == values[k] for k in ("role", "scope")),
+    ),
+    SharedVerb(
+        name="digital_divide.record",
+        members=(fx.ADMIN, SECOND_ADMIN),
+        table="DigitalDivide",
+        prepare=_second_admin,
+        open=(dd_cards.FORM_VERB, {}),
+        submit=dd_cards.RECORD_VERB,
+        values=(DD_CLASS, {**DD_CLASS, "capacity": "20"}),  # one class (date, time, ward, venue)
+        saved=lambda card: "スマホ教室を記録しました" in text_of(card),
+        conflict=lambda card: "先に記録されています" in text_of(card),
+        duplicate=lambda card: "二重には記録していません" in text_of(card),
+        stored=_stored_class,
+        kept=_inputs_kept,
+    ),
+    SharedVerb(
+        name="digital_divide.save_attendance",
+        members=(fx.ADMIN, SECOND_ADMIN),
+        table="DigitalDivide",
+        prepare=_class_on_the_first,
+        open=(dd_cards.ATTENDANCE_VERB, {}),
+        submit=dd_cards.SAVE_ATTENDANCE_VERB,
+        values=({DD_ATTENDANCE: "9"}, {DD_ATTENDANCE: "10"}),
+        saved=lambda card: "を保存しました" in text_of(card),
+        conflict=lambda card: "先に別の入力で更新" in text_of(card),
+        duplicate=lambda card: "すでに保存しています" in text_of(card),
+        stored=_stored_attendance,
+        kept=_inputs_kept,
+    ),
+    SharedVerb(
+        name="digital_divide.save_outreach",
+        members=(fx.ADMIN, SECOND_ADMIN),
+        table="DigitalDivide",
+        prepare=_second_admin,
+        open=(dd_cards.OUTREACH_VERB, {dd_cards.YEAR_INPUT: "2023"}),
+        submit=dd_cards.SAVE_OUTREACH_VERB,
+        values=({"planned|poster_city": "200", "actual|poster_city": "198"},
+                {"planned|poster_city": "210", "actual|poster_city": "205"}),
+        saved=lambda card: "保存しました" in text_of(card) and "先に" not in text_of(card),
+        conflict=lambda card: "先に別の入力で更新" in text_of(card),
+        duplicate=lambda card: "保存済み" in text_of(card),
+        stored=_stored_outreach,
+        kept=_inputs_kept,
     ),
     SharedVerb(
         name="proactive.snooze",

@@ -201,3 +201,24 @@ def test_an_admin_extends_the_tools_and_staff_may_not(service, people):
         service.add_tool(staff, "Excel")
     with pytest.raises(Invalid):
         service.add_tool(admin, "a|b")
+
+
+def test_a_retry_is_a_duplicate_only_for_the_same_manager(service, people, store, clock):
+    from services.people.identity import OrgUnit, Role, RoleGrant, system_actor
+
+    second = "00000000-0000-4000-8000-0000000000b4"
+    people.grant(
+        system_actor("準備", "setup"),
+        second,
+        RoleGrant(Role.MANAGER, OrgUnit("健康福祉局")),
+        etag=None,
+        create_name="福祉 次長",
+    )
+    first, other = fx.actor_of(people, fx.MANAGER), fx.actor_of(people, second)
+    today = clock().date()
+    card = service.department_view(first.person, "健康福祉局", "健康部", today)  # one card, two managers
+    _, wrote = service.set_needs(first, "健康福祉局", "健康部", {"use|RPA": "2"}, card.etag, today)
+    _, again = service.set_needs(first, "健康福祉局", "健康部", {"use|RPA": "2"}, card.etag, today)
+    assert wrote and not again  # the same manager's retry
+    with pytest.raises(Conflict):
+        service.set_needs(other, "健康福祉局", "健康部", {"use|RPA": "2"}, card.etag, today)
