@@ -373,6 +373,16 @@ SCHEMAS: tuple[FileSchema, ...] = (
         checks=(_check_classification,),
     ),
     FileSchema(
+        "mynumber_variant_kanji",
+        "1 マイナンバー情報総点検: 全データ点検で同じ字とみなす異体字・旧字（事務局が追加できる対応表）",
+        (
+            _c("異体字", "variant"),
+            _c("標準字", "standard"),
+            _c("注記", "note", _K.OPT_TEXT),
+        ),
+        unique=("異体字",),
+    ),
+    FileSchema(
         "mynumber_steps",
         "1 マイナンバー情報総点検: 進め方と再発防止策",
         (
