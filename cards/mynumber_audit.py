@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from cards.common import (
+    MAX_CARD_BYTES,
     adaptive_card,
+    card_size_bytes,
     error_banner,
     fact_set,
     header,
@@ -32,7 +34,7 @@ REPORT_VERB = K + "audit_report"
 OPERATION_VERB = K + "operation"
 ROLE_LABELS = {"registry": "住基データ", "records": "業務データ"}
 NONE_CHOICE = "（使わない）"
-MAX_CHOICES = 40  # headers offered per file (the card's size); detected columns are always among them
+MIN_CHOICES = 12  # columns offered per file at the least (more when they fit the card's size)
 MAX_TOP = 10
 
 
@@ -87,10 +89,15 @@ def waiting_card(
     return adaptive_card(body, [submit_action("取りやめる", CANCEL_VERB, dict(op_data)), _back(op_data)])
 
 
-def _choices(file: AuditFileChoice) -> list[str]:
+def column_value(file: AuditFileChoice, header: str) -> str:
+    """What a choice submits for ``header``: its position in the file (short, whatever the header)."""
+    return str(file.headers.index(header)) if header in file.headers else ""
+
+
+def _choices(file: AuditFileChoice, limit: int) -> list[str]:
     chosen = [h for h in file.columns.values() if h]
     rest = [h for h in file.headers if h not in chosen]
-    return list(dict.fromkeys([*chosen, *rest]))[:MAX_CHOICES]
+    return list(dict.fromkeys([*chosen, *rest]))[:limit]
 
 
 def mapping_card(
@@ -103,8 +110,28 @@ def mapping_card(
     errors: Mapping[str, str] | None = None,
     message: str = "",
 ) -> dict:
-    """One ChoiceSet per field and file, pre-selected; unsure ones highlighted; errors in place."""
-    errors = errors or {}
+    """One ChoiceSet per field and file, pre-selected; unsure ones highlighted; errors in place.
+
+    The choices are the file's columns (the detected ones first); a very wide file offers as many as
+    fit the card's size limit, and the card says so."""
+    limit = max([len(f.headers) for f in files] + [1])
+    while True:
+        card = _mapping_card(op_name, unit_path, files, labels, op_data, errors or {}, message, limit)
+        if limit <= MIN_CHOICES or card_size_bytes(card) < MAX_CARD_BYTES - 2048:
+            return card
+        limit = max(MIN_CHOICES, limit * 3 // 4)
+
+
+def _mapping_card(
+    op_name: str,
+    unit_path: str,
+    files: Sequence[AuditFileChoice],
+    labels: Mapping[str, str],
+    op_data: Mapping[str, str],
+    errors: Mapping[str, str],
+    message: str,
+    limit: int,
+) -> dict:
     body = [*header("列の対応を確認してください", _subtitle(op_name, unit_path), ICON)]
     if message:
         body.append(error_banner(message))
@@ -127,16 +154,18 @@ def mapping_card(
                 spacing="Medium",
             )
         )
-        if len(file.headers) > MAX_CHOICES:
+        offered = _choices(file, limit)
+        if len(offered) < len(file.headers):
             body.append(
                 text_block(
-                    f"列が {len(file.headers)} あるため、選択肢は {MAX_CHOICES} 列までです。",
+                    f"列が {len(file.headers)} あるため、選択肢は {len(offered)} 列までです"
+                    "（ほかの列を使うときは、不要な列を削除したファイルを送ってください）。",
                     isSubtle=True,
                     size="Small",
                 )
             )
         options = [{"title": NONE_CHOICE, "value": ""}] + [
-            {"title": h[:60], "value": h} for h in _choices(file)
+            {"title": _cut(h), "value": column_value(file, h)} for h in offered
         ]
         for field, label in labels.items():
             key = input_id(file.role, field)
@@ -149,7 +178,7 @@ def mapping_card(
                 "label": title,
                 "style": "compact",
                 "choices": options,
-                "value": file.columns.get(field, ""),
+                "value": column_value(file, file.columns.get(field, "")),
             }
             if unsure:
                 body.append({"type": "Container", "style": "warning", "items": [element]})
@@ -163,6 +192,10 @@ def mapping_card(
         submit_action("取りやめる", CANCEL_VERB, dict(op_data)),
     ]
     return adaptive_card(body, actions)
+
+
+def _cut(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def started_card(

@@ -346,10 +346,13 @@ class AuditFlow:
             picks: dict[str, str] = {}
             for field_name, label in reader.FIELD_LABELS.items():
                 key = cards.input_id(role, field_name)
-                value = str(data.get(key) or "")
-                if value and value not in file.headers:
-                    errors[key] = "この列はファイルにありません"
-                    value = ""
+                raw = str(data.get(key) or "").strip()
+                value = ""
+                if raw:
+                    if raw.isdigit() and int(raw) < len(file.headers):
+                        value = file.headers[int(raw)]
+                    else:
+                        errors[key] = "この列はファイルにありません"
                 picks[field_name] = value
                 if not value and field_name in reader.REQUIRED[role]:
                     errors[key] = f"{label}の列を選んでください"

@@ -18,6 +18,7 @@ from cards.common import MAX_CARD_BYTES, card_size_bytes, error_banner, fact_set
 from cards.common import adaptive_card as build_card
 from cards.menu import error_card, menu_card, not_allowed_card, preparing_card, unknown_command_hint
 from tests.cards import files_samples, mynumber_samples, online_procedures_samples, people_samples, proactive_samples
+from tests.cards import mynumber_audit_samples
 from tests.support.cards import actions as _actions
 
 INFOS = [p.info for p in PROGRAMMES]
@@ -34,6 +35,7 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield from people_samples.cards()
     yield from online_procedures_samples.samples()
     yield from mynumber_samples.samples()
+    yield from mynumber_audit_samples.samples()
     yield from proactive_samples.samples()
     yield from files_samples.samples()
     yield "not_allowed", lambda: not_allowed_card("四半期実績の更新", "その局の DX PRO と ICTイノベーション推進室")

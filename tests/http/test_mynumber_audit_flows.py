@@ -141,6 +141,21 @@ def choices(card: dict) -> dict[str, str]:
     return {i["id"]: i.get("value", "") for i in inputs(card) if i["type"] == "Input.ChoiceSet"}
 
 
+def selected(card: dict) -> dict[str, str]:
+    """The column each ChoiceSet shows as selected (its choice's title)."""
+    out = {}
+    for i in inputs(card):
+        if i["type"] == "Input.ChoiceSet":
+            out[i["id"]] = next((c["title"] for c in i["choices"] if c["value"] == i.get("value", "")), "")
+    return out
+
+
+def value_of(card: dict, input_id: str, title: str) -> str:
+    """What the mapping card submits when the user picks the column ``title``."""
+    [choice_set] = [i for i in inputs(card) if i["id"] == input_id]
+    return next(c["value"] for c in choice_set["choices"] if c["title"] == title)
+
+
 async def start(client, connector, target) -> dict:
     op_card = await invoke(
         client,
@@ -211,8 +226,9 @@ async def test_a_contact_audits_an_operation_from_teams_and_gets_the_summary_the
     assert hits == ["records.csv", "registry.csv"]  # each downloaded once
     assert "列の対応を確認してください" in text(mapping)
     picked = choices(mapping)
-    assert picked["registry__number"] == "個人番号" and picked["records__record_id"] == "宛名番号"
-    assert picked["records__kana"] == "カナ氏名" and picked["registry__status"] == "住民状態"
+    shown = selected(mapping)
+    assert shown["registry__number"] == "個人番号" and shown["records__record_id"] == "宛名番号"
+    assert shown["records__kana"] == "カナ氏名" and shown["registry__status"] == "住民状態"
     [folder] = list(uploads.iterdir())
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
     assert sorted(p.name for p in folder.iterdir()) == ["records.csv", "registry.csv"]
@@ -227,7 +243,9 @@ async def test_a_contact_audits_an_operation_from_teams_and_gets_the_summary_the
     )
     responses.append(invalid)
     assert "生年月日の列を選んでください" in text(invalid)
-    assert choices(invalid)["records__name"] == "氏名"
+    assert (
+        selected(invalid)["records__name"] == "氏名" and selected(invalid)["records__birth"] == "（使わない）"
+    )
     assert client.app[RUNTIME_KEY].audit.worker.running is None
 
     started = await invoke(
@@ -406,7 +424,7 @@ async def test_the_swap_button_exchanges_the_two_files(client, connector, served
         client, connector, fx.CONTACT, cards.SWAP_VERB, action_data(mapping, cards.SWAP_VERB)
     )
     assert "住基データ: b.csv" in text(swapped) and "業務データ: a.csv" in text(swapped)
-    assert choices(swapped)["records__record_id"] == "宛名番号"
+    assert selected(swapped)["records__record_id"] == "宛名番号"
     cancelled = await invoke(
         client, connector, fx.CONTACT, cards.CANCEL_VERB, action_data(swapped, cards.CANCEL_VERB)
     )
