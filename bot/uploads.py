@@ -36,10 +36,9 @@ async def save_to(url: str, target: Path, max_bytes: int, timeout_seconds: float
     if not allowed_url(url):
         raise UploadFailed("ダウンロード用の URL が想定外の形式です。")
     written = 0
-    handle = None
+    # O_EXCL: a file already there is never overwritten (nor removed below)
+    handle = os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        handle = os.fdopen(fd, "wb")
         timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,

@@ -30,7 +30,9 @@ from dialogs.mynumber import service_for
 from services.kernel.privacy import is_valid_my_number
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE, Settings
+from services.mynumber.audit.engine import Verdict
 from services.mynumber.audit.uploads import TABLE as UPLOADS
+from services.mynumber.audit.worker import AuditWorker, RunOutcome, TopItem
 from services.mynumber.models import LinkMethod, StepStatus
 from tests.support import mynumber as mx
 from tests.support import people as fx
@@ -429,3 +431,111 @@ async def test_the_swap_button_exchanges_the_two_files(client, connector, served
         client, connector, fx.CONTACT, cards.CANCEL_VERB, action_data(swapped, cards.CANCEL_VERB)
     )
     assert "取りやめました" in text(cancelled)
+
+
+# --- the report: only its owner, only while it is kept in memory ----------------------------------------
+
+
+async def test_the_report_is_offered_to_its_owner_only_and_says_why_once_it_is_gone(
+    client, connector, target, onedrive, store
+):
+    vault = client.app[RUNTIME_KEY].audit.vault
+    vault.put("run1", fx.CONTACT, "全データ点検_テスト.xlsx", b"PK-report")
+    data = {"bureau": target.bureau, "operation": target.id, "run": "run1"}
+    somebody_else = await invoke(client, connector, fx.ADMIN, cards.REPORT_VERB, data)
+    assert "Excel を受け取れません" in text(somebody_else) and "保存期間" in text(somebody_else)
+    assert not [a for act in connector.activities for a in act.get("attachments") or []]
+
+    await invoke(client, connector, fx.CONTACT, cards.REPORT_VERB, data)
+    [consent] = [
+        a
+        for act in connector.activities
+        for a in act.get("attachments") or []
+        if a.get("contentType") == FILE_CONSENT
+    ]
+    assert consent["content"]["sizeInBytes"] == len(b"PK-report")
+    vault.discard("run1")  # expired, or the bot restarted
+    accept = personal_message(connector.url, "", user_aad=fx.CONTACT)
+    accept.pop("text")
+    accept.update(
+        type="invoke",
+        name="fileConsent/invoke",
+        value={
+            "type": "fileUpload",
+            "action": "accept",
+            "context": consent["content"]["acceptContext"],
+            "uploadInfo": {
+                "name": consent["name"],
+                "uploadUrl": onedrive.session_url("gone"),
+                "fileType": "xlsx",
+                "uniqueId": "u",
+                "contentUrl": "https://city.sharepoint.com/x.xlsx",
+            },
+        },
+    )
+    before = len(connector.activities)
+    assert (await client.post("/api/messages", json=accept)).status == 200
+    [reply] = connector.activities[before:]
+    assert "保存期間" in reply["text"] and "もう一度「全データ点検」" in reply["text"]
+    assert "gone" not in onedrive.uploads
+    assert store.snapshot().get("FileOffers") is None  # the request is not kept for a file that is gone
+
+
+# --- the progress card updates in place ------------------------------------------------------------------
+
+
+class SlowWorker(AuditWorker):
+    """Reports a stage, then waits until the test lets it finish (no real audit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release_run = asyncio.Event()
+
+    async def run(self, run_id, registry, records, workdir, **_: object) -> RunOutcome:
+        try:
+            (workdir / "progress.json").write_text(
+                json.dumps({"stage": "正規化と照合", "done": 0.5}), encoding="utf-8"
+            )
+            await self.release_run.wait()
+            top = (TopItem("A0000007", Verdict.MISLINK.value, "生年月日", "********1234"),)
+            counts = {Verdict.MATCH.value: 10, Verdict.MISLINK.value: 2}
+            return RunOutcome(run_id, counts, top, b"PK-report", records=12, registry_rows=20)
+        finally:
+            self.release(run_id)
+
+
+async def test_the_progress_card_is_updated_in_place_until_it_becomes_the_summary(
+    client, connector, served, target, uploads
+):
+    _, base = served
+    worker = SlowWorker()
+    client.app[RUNTIME_KEY].audit.worker = worker
+    await start(client, connector, target)
+    mapping = await send_files(
+        client, connector, fx.CONTACT, base, [("registry.csv", "住基.csv"), ("records.csv", "業務.csv")]
+    )
+    await invoke(
+        client,
+        connector,
+        fx.CONTACT,
+        cards.RUN_VERB,
+        {**action_data(mapping, cards.RUN_VERB), **choices(mapping)},
+    )
+    progress_id = f"reply-{len(connector.activities)}"  # the connector numbers the posts in order
+    assert "点検中です" in text(connector.cards()[-1])
+    for _ in range(3000):  # polls; the worker waits for the test, so the update must come
+        if any("正規化と照合" in text(u) and "50%" in text(u) for u in connector.updates):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the progress card was never updated")
+    assert worker.running is not None  # one run at a time: a second one now meets AuditBusy
+    worker.release_run.set()
+    summary = await finished(connector)
+    assert (
+        "点検が終わりました" in text(summary)
+        and "A0000007" in text(summary)
+        and "********1234" in text(summary)
+    )
+    assert {u["_activity_id"] for u in connector.updates} == {progress_id}
+    assert worker.running is None and list(uploads.iterdir()) == []
