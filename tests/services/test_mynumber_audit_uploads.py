@@ -103,3 +103,26 @@ def test_a_file_without_a_header_row_is_refused_in_japanese(tmp_path):
     (tmp_path / "f.xlsx").write_bytes(b"not a workbook")
     with pytest.raises(AuditInputError, match="Excel"):
         read_headers(tmp_path / "f.xlsx", tmp_path)
+
+
+def test_the_audit_settings_are_read_and_checked(tmp_path):
+    from services.kernel.settings import Settings, SettingsError
+
+    defaults = Settings.from_env({})
+    assert defaults.mynumber_audit_max_upload_mb == 120 and defaults.mynumber_audit_work_dir is None
+    assert defaults.mynumber_audit_progress_seconds == 2.0 and defaults.mynumber_audit_report_minutes == 60
+    given = Settings.from_env(
+        {
+            "MYNUMBER_AUDIT_MAX_UPLOAD_MB": "200",
+            "MYNUMBER_AUDIT_WAIT_MINUTES": "30",
+            "MYNUMBER_AUDIT_WORK_DIR": str(tmp_path),
+        }
+    )
+    assert given.mynumber_audit_max_upload_mb == 200 and given.mynumber_audit_wait_minutes == 30
+    assert given.mynumber_audit_work_dir == tmp_path
+    for name, value in (
+        ("MYNUMBER_AUDIT_MAX_UPLOAD_MB", "0"),
+        ("MYNUMBER_AUDIT_WORK_DIR", str(tmp_path / "no")),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})
