@@ -94,6 +94,20 @@ def column_value(file: AuditFileChoice, header: str) -> str:
     return str(file.headers.index(header)) if header in file.headers else ""
 
 
+def receiving_card(op_name: str, unit_path: str, names: Sequence[str], op_data: Mapping[str, str]) -> dict:
+    """Answered at once while the files download in the background."""
+    body = [
+        *header("ファイルを受け取っています", _subtitle(op_name, unit_path), ICON),
+        text_block("\n".join(f"- {n}" for n in names)),
+        text_block(
+            "大きなファイルは数分かかることがあります。受け取ると、次のカードをお送りします。",
+            isSubtle=True,
+            size="Small",
+        ),
+    ]
+    return adaptive_card(body, [submit_action("取りやめる", CANCEL_VERB, dict(op_data))])
+
+
 def _choices(file: AuditFileChoice, limit: int) -> list[str]:
     chosen = [h for h in file.columns.values() if h]
     rest = [h for h in file.headers if h not in chosen]

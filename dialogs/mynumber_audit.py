@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -76,6 +77,7 @@ class AuditRuntime:
     vault: ReportVault
     area: UploadArea
     tasks: set[asyncio.Task] = field(default_factory=set)
+    locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuditRuntime:
@@ -83,6 +85,18 @@ class AuditRuntime:
         # what a crash left behind: older than the longest a session may wait
         area.sweep(settings.mynumber_audit_wait_minutes * 60)
         return cls(AuditWorker(), ReportVault(settings.mynumber_audit_report_minutes * 60), area)
+
+    def lock(self, actor_id: str) -> asyncio.Lock:
+        """Serialises one person's steps (files arriving in two messages at once)."""
+        held = self.locks.get(actor_id)
+        if held is None:
+            held = self.locks[actor_id] = asyncio.Lock()
+        return held
+
+    def track(self, task: asyncio.Task) -> None:
+        """Keep a background task alive until it ends (and cancel it at shutdown)."""
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def shutdown(self) -> None:
         for task in list(self.tasks):
@@ -236,6 +250,8 @@ class AuditFlow:
         return (await self._session(actor)) is not None
 
     async def on_files(self, turn: TurnContext, actor: Actor, files: Sequence[IncomingFile]) -> dict:
+        """Checks now, then answers at once: the files are received in the background (a registry
+        extract takes longer than a turn may) and the next card (mapping or waiting) is posted then."""
         session = await self._session(actor)
         if session is None:
             return cards.notice_card(
@@ -251,26 +267,58 @@ class AuditFlow:
             return self._waiting(
                 op,
                 session,
-                error="ほかの点検を実行中です。終わってから、もう一度ファイルを送ってください（今回のファイルは受け取っていません）。",
+                error="ほかの点検を実行中です。終わってから、もう一度ファイルを送ってください"
+                "（今回のファイルは受け取っていません）。",
             )
-        if session.complete:  # two files already: new files start the pair again
-            await asyncio.to_thread(runtime.area.remove, session.folder)
-            session = replace(session, folder="", registry=None, records=None, state=WAITING)
-        if not session.folder:
-            folder = await asyncio.to_thread(runtime.area.new_folder)
-            session = replace(session, folder=str(folder))
+        if not any(f.save is not None for f in files):
+            return self._waiting(
+                op, session, error="このファイルは受け取れません（Teams のファイル添付で送ってください）。"
+            )
+        reference = TurnContext.get_conversation_reference(turn.activity)
+        adapter, app_id = turn.adapter, self.settings.app_id
+
+        async def receive() -> None:
+            try:
+                card = await self._receive_files(actor, op, files)
+            except Exception as error:  # noqa: BLE001 - the type only: a message could quote a cell
+                logger.error("mynumber audit: receiving files failed: %s", type(error).__name__)
+                card = self._waiting(
+                    op, None, error="ファイルを受け取れませんでした。もう一度送ってください。"
+                )
+            if card is not None:
+                await show_card(adapter, reference, app_id, card)
+
+        runtime.track(asyncio.create_task(receive()))
+        return cards.receiving_card(op.name, op.unit.path, [f.name for f in files[:2]], _op_data(op))
+
+    async def _receive_files(self, actor: Actor, op: Operation, files: Sequence[IncomingFile]) -> dict | None:
+        runtime = self.runtime
+        async with runtime.lock(actor.object_id):  # one person's files one message after another
+            session = await self._session(actor)
+            if session is None or session.state == RUNNING:
+                return None  # cancelled, expired or already running meanwhile
+            if session.complete:  # two files already: new files start the pair again
+                await asyncio.to_thread(runtime.area.remove, session.folder)
+                session = replace(session, folder="", registry=None, records=None, state=WAITING)
+            if not session.folder:
+                folder = await asyncio.to_thread(runtime.area.new_folder)
+                session = replace(session, folder=str(folder))
+                await asyncio.to_thread(self.sessions.save, session)
+            problems: list[str] = []
+            assigned = self._assign(session, files)
+            for role, file in assigned:
+                saved, problem = await self._receive(session, role, file)
+                if problem:
+                    problems.append(f"{file.name[:60]}: {problem}")
+                else:
+                    session = session.with_file(role, saved)
+            current = await asyncio.to_thread(self.sessions.get, actor.object_id)
+            if current is None or current.folder != session.folder:  # cancelled while receiving
+                await asyncio.to_thread(runtime.area.remove, session.folder)
+                return None
+            if session.complete:
+                session = replace(session, state=CONFIRM)
             await asyncio.to_thread(self.sessions.save, session)
-        problems: list[str] = []
-        assigned = self._assign(session, files)
-        for role, file in assigned:
-            saved, problem = await self._receive(session, role, file)
-            if problem:
-                problems.append(f"{file.name[:60]}: {problem}")
-            else:
-                session = session.with_file(role, saved)
-        if session.complete:
-            session = replace(session, state=CONFIRM)
-        await asyncio.to_thread(self.sessions.save, session)
         if session.complete:
             return self._mapping(op, session)
         message = "3つ目以降のファイルは使いません。" if len(files) > len(assigned) else ""
@@ -404,9 +452,7 @@ class AuditFlow:
             runtime.worker.release(run_id)
             await self._drop(session)
             raise
-        task = asyncio.create_task(job.run())
-        runtime.tasks.add(task)
-        task.add_done_callback(runtime.tasks.discard)
+        runtime.track(asyncio.create_task(job.run()))
         logger.info("mynumber audit: run %s started for %s/%s", run_id, op.bureau, op.id)
         return cards.started_card(op.name, op.unit.path, self._choices(session, chosen), reader.FIELD_LABELS)
 
@@ -564,28 +610,43 @@ class _Job:
         )
 
     async def _show(self, card: dict, *, final: bool = False) -> None:
-        """Update the progress card in place; the final card is sent anew if that fails."""
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        failure: list[BaseException] = []
+        await show_card(
+            self.adapter, self.reference, self.flow.settings.app_id, card, self.activity_id, final=final
+        )
 
-        async def post(turn: TurnContext) -> None:
-            try:
-                if self.activity_id:
-                    activity.id = self.activity_id
-                    try:
-                        await turn.update_activity(activity)
-                        return
-                    except Exception:  # noqa: BLE001 - some clients cannot update: send anew if final
-                        if not final:
-                            raise
-                        activity.id = None
-                await turn.send_activity(activity)
-            except Exception as error:  # noqa: BLE001 - outside the pipeline: never on_turn_error
-                failure.append(error)
 
+async def show_card(
+    adapter: Any,
+    reference: Any,
+    app_id: str,
+    card: dict,
+    activity_id: str | None = None,
+    *,
+    final: bool = True,
+) -> None:
+    """Outside a turn: update the message ``activity_id`` in place (or post ``card`` when there is
+    none); a final card is posted anew if the update fails. Never raises (logs the error type)."""
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    failure: list[BaseException] = []
+
+    async def post(turn: TurnContext) -> None:
         try:
-            await self.adapter.continue_conversation(self.reference, post, self.flow.settings.app_id)
-        except Exception as error:  # noqa: BLE001
+            if activity_id:
+                activity.id = activity_id
+                try:
+                    await turn.update_activity(activity)
+                    return
+                except Exception:  # some clients cannot update: send anew if final
+                    if not final:
+                        raise
+                    activity.id = None
+            await turn.send_activity(activity)
+        except Exception as error:  # noqa: BLE001 - outside the pipeline: never on_turn_error
             failure.append(error)
-        if failure:
-            logger.warning("mynumber audit: could not show a card: %s", type(failure[0]).__name__)
+
+    try:
+        await adapter.continue_conversation(reference, post, app_id)
+    except Exception as error:  # noqa: BLE001
+        failure.append(error)
+    if failure:
+        logger.warning("mynumber audit: could not show a card: %s", type(failure[0]).__name__)

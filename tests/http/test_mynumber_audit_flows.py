@@ -121,8 +121,8 @@ async def invoke(client, connector, user: str, verb: str, data: dict | None = No
     return (await response.json())["value"]
 
 
-async def send_files(client, connector, user: str, base: str, names: list[tuple[str, str]]) -> dict:
-    """Post a message with Teams file attachments ((served name, shown name)); the bot's reply card."""
+def files_activity(connector, user: str, base: str, names: list[tuple[str, str]]) -> dict:
+    """A message with Teams file attachments ((served name, shown name))."""
     activity = personal_message(connector.url, "", user_aad=user)
     activity["attachments"] = [
         {
@@ -132,10 +132,28 @@ async def send_files(client, connector, user: str, base: str, names: list[tuple[
         }
         for served, shown in names
     ]
+    return activity
+
+
+async def send_files_now(client, connector, user: str, base: str, names: list[tuple[str, str]]) -> dict:
+    """Post the files; the card the bot answers with in the same turn."""
     before = len(connector.activities)
-    response = await client.post("/api/messages", json=activity)
+    response = await client.post("/api/messages", json=files_activity(connector, user, base, names))
     assert response.status in (200, 201) and len(connector.activities) == before + 1
     return connector.cards()[-1]
+
+
+async def send_files(client, connector, user: str, base: str, names: list[tuple[str, str]]) -> dict:
+    """Post the files: the bot answers 「受け取っています」 at once, receives them in the background,
+    then posts the next card, which this returns."""
+    receiving = await send_files_now(client, connector, user, base, names)
+    assert "ファイルを受け取っています" in text(receiving)
+    count = len(connector.activities)
+    for _ in range(3000):  # polls the recorded posts
+        if len(connector.activities) > count:
+            return connector.cards()[-1]
+        await asyncio.sleep(0.02)
+    raise AssertionError("the files were never received")
 
 
 def choices(card: dict) -> dict[str, str]:
@@ -370,7 +388,7 @@ async def test_files_sent_while_another_audit_runs_are_politely_refused_and_not_
     worker = client.app[RUNTIME_KEY].audit.worker
     run_id = worker.claim()  # somebody else's run
     try:
-        card = await send_files(client, connector, fx.CONTACT, base, [("registry.csv", "住基.csv")])
+        card = await send_files_now(client, connector, fx.CONTACT, base, [("registry.csv", "住基.csv")])
     finally:
         worker.release(run_id)
     assert "ほかの点検を実行中です" in text(card)
@@ -410,7 +428,7 @@ async def test_staff_of_another_section_are_refused_with_nothing_stored(
     assert "操作できません" in text(card) or "できません" in text(card)
     assert store.snapshot().get(UPLOADS, {}) == {}
     # their files are not taken for an audit (nor downloaded: they are not administrators)
-    reply = await send_files(client, connector, user, base, [("registry.csv", "住基.csv")])
+    reply = await send_files_now(client, connector, user, base, [("registry.csv", "住基.csv")])
     assert "列の対応" not in text(reply)
     assert hits == [] and not uploads.exists()
 
