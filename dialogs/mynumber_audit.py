@@ -37,6 +37,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 
 from cards import mynumber_audit as cards
 from dialogs.base import DialogDeps, ExportUnavailable, FileOffer, IncomingFile, UploadFailed
+from services.kernel.privacy import mask_my_number
 from services.kernel.settings import TIMEZONE, Settings
 from services.mynumber.audit import reader
 from services.mynumber.audit.engine import Verdict
@@ -105,9 +106,11 @@ class AuditRuntime:
 
 
 def runtime_of(deps: DialogDeps) -> AuditRuntime:
-    if deps.audit is None:  # dialogs built without the app (tests): one of their own
-        object.__setattr__(deps, "audit", AuditRuntime.from_settings(deps.settings))
-    return deps.audit
+    runtime = deps.audit
+    if runtime is None:  # dialogs built without the app (tests): one of their own
+        runtime = AuditRuntime.from_settings(deps.settings)
+        object.__setattr__(deps, "audit", runtime)
+    return runtime
 
 
 def _op_data(op: Operation) -> dict[str, str]:
@@ -148,9 +151,13 @@ class AuditFlow:
         return op
 
     async def _session(self, actor: Actor) -> AuditSession | None:
-        """The person's live session; an expired one is cleaned up (folder and entity) and None."""
+        """The person's live session; an expired one, or a run this process is not running (the bot
+        restarted mid-run), is cleaned up (folder and entity) and None."""
         session = await asyncio.to_thread(self.sessions.get, actor.object_id)
-        if session is not None and self.sessions.expired(session):
+        if session is None:
+            return None
+        stale = session.state == RUNNING and self.runtime.worker.running != session.run_id
+        if stale or self.sessions.expired(session):
             await self._drop(session)
             return None
         return session
@@ -219,6 +226,8 @@ class AuditFlow:
             return cards.notice_card(
                 "全データ点検", "Teams の利用者を確認できないため、点検を始められません。", _op_data(op)
             )
+        # folders of sessions nobody came back to (their files must not wait for a restart)
+        await asyncio.to_thread(self.runtime.area.sweep, (self.settings.mynumber_audit_wait_minutes + 5) * 60)
         old = await self._session(actor)
         if old is not None and old.state == RUNNING:
             return cards.notice_card(
@@ -569,7 +578,11 @@ class _Job:
             outcome.records,
             outcome.registry_rows,
             tuple((v.value, int(outcome.counts.get(v.value, 0))) for v in Verdict),
-            tuple((t.record_id, t.verdict, t.differs, t.number_masked) for t in outcome.top),
+            # a record id is the business system's own; masked in case a system used the number as its id
+            tuple(
+                (mask_my_number(t.record_id), t.verdict, t.differs, mask_my_number(t.number_masked))
+                for t in outcome.top
+            ),
             outcome.wrong_numbers,
             attached,
             failed,
@@ -639,7 +652,7 @@ async def show_card(
                 except Exception:  # some clients cannot update: send anew if final
                     if not final:
                         raise
-                    activity.id = None
+                    activity.id = None  # type: ignore[assignment]  # a new message
             await turn.send_activity(activity)
         except Exception as error:  # noqa: BLE001 - outside the pipeline: never on_turn_error
             failure.append(error)

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,7 @@ from services.kernel.privacy import is_valid_my_number
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE, Settings
 from services.mynumber.audit.engine import Verdict
+from services.mynumber.audit.uploads import RUNNING, AuditSession, AuditSessions, UploadArea
 from services.mynumber.audit.uploads import TABLE as UPLOADS
 from services.mynumber.audit.worker import AuditWorker, RunOutcome, TopItem
 from services.mynumber.models import LinkMethod, StepStatus
@@ -557,3 +558,36 @@ async def test_the_progress_card_is_updated_in_place_until_it_becomes_the_summar
     )
     assert {u["_activity_id"] for u in connector.updates} == {progress_id}
     assert worker.running is None and list(uploads.iterdir()) == []
+
+
+# --- sessions left behind ------------------------------------------------------------------------------
+
+
+def left_behind(store, clock, uploads, target, state: str) -> Path:
+    """A session (and its folder with a file) as a previous process or an absent user left it."""
+    area = UploadArea(uploads)
+    folder = area.new_folder()
+    (folder / "registry.csv").write_text("個人番号\n")
+    sessions = AuditSessions(store, clock, timedelta(minutes=60))
+    sessions.save(AuditSession(fx.CONTACT, target.bureau, target.id, state, str(folder), run_id="old-run"))
+    return folder
+
+
+async def test_a_run_interrupted_by_a_restart_does_not_block_a_new_audit(
+    client, connector, target, store, clock, uploads
+):
+    folder = left_behind(store, clock, uploads, target, RUNNING)
+    card = await start(client, connector, target)
+    assert "未受信" in text(card) and "点検中" not in text(card)
+    assert not folder.exists()
+
+
+async def test_files_after_the_session_expired_are_not_taken_and_its_folder_is_removed(
+    client, connector, served, target, store, clock, uploads
+):
+    hits, base = served
+    folder = left_behind(store, clock, uploads, target, "waiting")
+    clock.now += timedelta(minutes=61)
+    reply = await send_files_now(client, connector, fx.CONTACT, base, [("registry.csv", "住基.csv")])
+    assert "受け取っています" not in text(reply) and "列の対応" not in text(reply)
+    assert hits == [] and not folder.exists() and store.snapshot().get(UPLOADS) is None
