@@ -531,7 +531,7 @@ def test_literacy_and_digital_divide_figures(seed):
 def test_cli_check_ok(capsys):
     assert main(["check", str(DEFAULT_DATA_DIR)]) == 0
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and out.startswith("シードデータ OK: 17 ファイル")
+    assert out.count("\n") == 1 and out.startswith(f"シードデータ OK: {len(SCHEMAS)} ファイル")
 
 
 def test_cli_check_reports_the_error_and_exits_1(data_copy, capsys):
