@@ -368,11 +368,17 @@ class AuditFlow:
         except UploadFailed as error:
             logger.warning("mynumber audit: could not receive %s: %s", file.name[:80], error)
             return None, str(error)
+        except OSError as error:  # the folder went away (cancelled meanwhile) or the disk is full
+            logger.warning("mynumber audit: could not write %s: %s", file.name[:80], type(error).__name__)
+            return None, "ファイルを保存できませんでした。"
         try:
             headers = await asyncio.to_thread(read_headers, target, folder)
         except reader.AuditInputError as error:
             target.unlink(missing_ok=True)
             return None, str(error)
+        except OSError as error:
+            logger.warning("mynumber audit: could not read %s: %s", file.name[:80], type(error).__name__)
+            return None, "ファイルを読めませんでした。"
         logger.info("mynumber audit: received %s as %s (%d bytes)", file.name[:80], role, size)
         return UploadedFile(file.name[:200], stored, tuple(headers), size), ""
 

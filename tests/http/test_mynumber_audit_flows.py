@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from openpyxl import load_workbook
 
 from app import RUNTIME_KEY
@@ -591,3 +593,42 @@ async def test_files_after_the_session_expired_are_not_taken_and_its_folder_is_r
     reply = await send_files_now(client, connector, fx.CONTACT, base, [("registry.csv", "住基.csv")])
     assert "受け取っています" not in text(reply) and "列の対応" not in text(reply)
     assert hits == [] and not folder.exists() and store.snapshot().get(UPLOADS) is None
+
+
+async def test_cancelling_while_the_files_download_removes_them_and_nothing_comes_back(
+    client, connector, target, store, uploads, generated
+):
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(body=(generated / "registry.csv").read_bytes())
+
+    app = web.Application()
+    app.router.add_get("/slow/{name}", slow)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        waiting = await start(client, connector, target)
+        receiving = await send_files_now(
+            client, connector, fx.CONTACT, str(server.make_url("/slow")), [("registry.csv", "住基.csv")]
+        )
+        assert "ファイルを受け取っています" in text(receiving)
+        for _ in range(1000):  # the download starts in the background: wait for its folder
+            if uploads.exists() and any(uploads.iterdir()):
+                break
+            await asyncio.sleep(0.01)
+        [folder] = list(uploads.iterdir())
+        cancelled = await invoke(
+            client, connector, fx.CONTACT, cards.CANCEL_VERB, action_data(waiting, cards.CANCEL_VERB)
+        )
+        assert "取りやめました" in text(cancelled)
+        assert not folder.exists() and store.snapshot().get(UPLOADS) is None
+        posts = len(connector.activities)
+        release.set()
+        for task in list(client.app[RUNTIME_KEY].audit.tasks):
+            await task
+        assert len(connector.activities) == posts  # nothing posted for a cancelled session
+        assert list(uploads.iterdir()) == [] and store.snapshot().get(UPLOADS) is None
+    finally:
+        await server.close()
