@@ -126,3 +126,17 @@ def test_the_audit_settings_are_read_and_checked(tmp_path):
     ):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: value})
+
+
+def test_a_file_with_huge_headers_stays_within_the_stores_string_limit():
+    store = InMemoryTableStore()
+    clock = fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+    sessions = AuditSessions(store, clock, timedelta(minutes=30))
+    headers = ("個人番号", "氏名", *(f"{'長い見出し' * 40}{n}" for n in range(300)))
+    sessions.save(
+        AuditSession("a", "財政局", "op1", registry=UploadedFile("x.csv", "registry.csv", headers, 1))
+    )
+    [(props, _)] = store.snapshot()[TABLE].values()
+    assert len(props["registry"]) <= 30_000
+    kept = sessions.get("a").registry.headers
+    assert kept[:2] == ("個人番号", "氏名") and kept == headers[: len(kept)] and len(kept) < len(headers)

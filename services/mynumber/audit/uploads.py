@@ -35,6 +35,7 @@ WAITING, CONFIRM, RUNNING = "waiting", "confirm", "running"
 _KEY_ESCAPE = str.maketrans({c: f"%{ord(c):02X}" for c in "/\\#?%"})
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,5}$")
 MAX_HEADERS = 200  # kept per file (the store's 64 KiB string limit)
+MAX_DOC_CHARS = 30_000
 
 
 def _key(text: str) -> str:
@@ -73,17 +74,19 @@ class AuditSession:
 
 
 def _file_doc(file: UploadedFile | None) -> str:
+    """The file as JSON, within the store's string limit (64 KiB of UTF-16: 30,000 characters kept
+    as a margin); very many or very long headers lose the last ones (positions stay the same)."""
     if file is None:
         return ""
-    return json.dumps(
-        {
-            "name": file.name,
-            "stored": file.stored,
-            "headers": list(file.headers[:MAX_HEADERS]),
-            "size": file.size,
-        },
-        ensure_ascii=False,
-    )
+    headers = list(file.headers[:MAX_HEADERS])
+    while True:
+        text = json.dumps(
+            {"name": file.name, "stored": file.stored, "headers": headers, "size": file.size},
+            ensure_ascii=False,
+        )
+        if len(text) <= MAX_DOC_CHARS or not headers:
+            return text
+        headers.pop()
 
 
 def _file_of(text: str) -> UploadedFile | None:
