@@ -85,7 +85,8 @@ class MainDialog:
         for dialog in self._dialogs.values():
             awaits = getattr(dialog, "awaits_files", None)
             if files and awaits is not None and await awaits(actor):
-                return await self._guarded(lambda d=dialog: d.on_awaited_files(turn, actor, files))
+                receive = dialog.on_awaited_files  # type: ignore[attr-defined]  # with awaits_files
+                return await self._guarded(lambda: receive(turn, actor, files))
         if actor.person.is_admin and files:
             try:
                 data = await files[0].read()
