@@ -81,11 +81,18 @@ class MainDialog:
         return await self._guarded(lambda: dialog.act(turn, actor, verb, data))
 
     async def on_files(self, turn: TurnContext, actor: Actor, files: Sequence[IncomingFile]) -> dict:
-        """Files attached in a 1:1 chat, for administrators: a file a programme recognises (its
+        """Files attached in a 1:1 chat. A programme waiting for this person's files (its
+        ``awaits_files(actor)``, e.g. 全データ点検) gets them first, for any role
+        (``on_awaited_files``). Otherwise, for administrators: a file a programme recognises (its
         ``claims_file(name, data)``, e.g. the online-procedures table) goes to that programme's
         ``on_file``; anything else is an organisation or roster import. Nothing is downloaded for
         anybody else: they are told which files the bot takes, and from whom (each dialog's
         ``accepted_files``: pairs of what and who)."""
+        for dialog in self._dialogs.values():
+            awaits = getattr(dialog, "awaits_files", None)
+            if files and awaits is not None and await awaits(actor):
+                receive = dialog.on_awaited_files  # type: ignore[attr-defined]  # with awaits_files
+                return await self._guarded(lambda: receive(turn, actor, files))
         if not actor.person.is_admin:
             accepted = [*ADMIN_FILES]
             for dialog in self._dialogs.values():
