@@ -105,6 +105,7 @@ def create_app(
 
     async def stop_scheduler(_: web.Application) -> None:
         await runtime.proactive.stop()
+        runtime.close()
 
     async def close_store(_: web.Application) -> None:
         store.close()

@@ -36,7 +36,7 @@ from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.files import allowed_url
 from cards import files as cards
-from dialogs.base import DialogDeps, ExportBuilder, FileOffer
+from dialogs.base import DialogDeps, ExportBuilder, ExportUnavailable, FileOffer
 from services.kernel.settings import TIMEZONE
 from services.people.identity import Actor
 from services.people.permissions import Forbidden
@@ -383,6 +383,10 @@ class TeamsFileSender:
         except Forbidden:
             await asyncio.to_thread(self.requests.delete, actor.object_id, request.request_id)
             await turn.send_activity(FORBIDDEN_MESSAGE.format(name=request.name))
+            return
+        except ExportUnavailable as gone:  # e.g. an in-memory report that expired: say why
+            await asyncio.to_thread(self.requests.delete, actor.object_id, request.request_id)
+            await turn.send_activity(str(gone))
             return
         except Exception:  # noqa: BLE001
             logger.exception("export %s failed", request.export)

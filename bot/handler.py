@@ -21,6 +21,7 @@ from msrest.serialization import Model
 
 from bot.files import file_attachments
 from bot.references import capture, forget
+from bot.uploads import with_savers
 from cards.common import CONTENT_TYPE, SHARED_CARD_KEY
 from dialogs.base import IncomingFile
 from dialogs.menu import MainDialog
@@ -154,7 +155,8 @@ class IctBot(TeamsActivityHandler):
             return
         files = file_attachments(turn_context.activity.attachments)
         if files and turn_context.activity.conversation.conversation_type in (None, "personal"):
-            card = await self._main.on_files(turn_context, actor, [IncomingFile(n, r) for n, r in files])
+            incoming = with_savers([IncomingFile(n, r) for n, r in files], turn_context.activity.attachments)
+            card = await self._main.on_files(turn_context, actor, incoming)
             await turn_context.send_activity(card_activity(card))
             return
         text = strip_bot_mention(turn_context.activity)

@@ -19,7 +19,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs import cashless, digital_divide, dx, literacy, mynumber, online_procedures, standardization
+from dialogs import (
+    cashless,
+    digital_divide,
+    dx,
+    literacy,
+    mynumber,
+    mynumber_audit,
+    online_procedures,
+    standardization,
+)
 from dialogs.base import DialogDeps, ExportBuilder, ProgrammeDialog
 from dialogs.cashless import CashlessDialog
 from dialogs.digital_divide import DigitalDivideDialog
@@ -57,7 +66,8 @@ PROGRAMMES: tuple[Programme, ...] = (
     _p("mynumber", "マイナンバー情報総点検", "🔢", "マイナンバーの紐付け状況の確認、全データ点検の進捗、再発防止策を管理します。",
        ("マイナンバー", "総点検", "mynumber"), MyNumberDialog,
        alerts=mynumber.alert_source, status=mynumber.status_source, alert_card=mynumber.alert_card,
-       exports={mynumber.EXPORT_PUBLICATION: mynumber.publication_export}),
+       exports={mynumber.EXPORT_PUBLICATION: mynumber.publication_export,
+                mynumber_audit.EXPORT_AUDIT: mynumber_audit.report_export}),
     _p("online_procedures", "行政手続きオンライン化", "🌐", "局ごと・四半期ごとのオンライン化の計画と実績、遅れ・前倒しを管理します。",
        ("オンライン化", "オンライン", "手続き", "online"), OnlineProceduresDialog,
        alerts=online_procedures.alert_source, status=online_procedures.status_source,

@@ -28,6 +28,7 @@ from bot.state_storage import TableStoreStateStorage
 from dialogs import people as people_dialogs
 from dialogs.base import DialogDeps, ExportBuilder
 from dialogs.menu import MainDialog
+from dialogs.mynumber_audit import AuditRuntime
 from services.people.service import PeopleService
 from services.proactive.conversations import ConversationDirectory
 from storage.base import TableStore
@@ -41,6 +42,12 @@ class BotRuntime:
     bot: IctBot
     directory: ConversationDirectory
     proactive: ProactiveRuntime
+    audit: AuditRuntime | None = None  # the linkage audit's worker process, report vault, uploads
+
+    def close(self) -> None:
+        """Stop what runs beside the turns (the audit worker process and its background tasks)."""
+        if self.audit is not None:
+            self.audit.shutdown()
 
     async def process(self, request: web.Request) -> web.StreamResponse | None:
         """Run one activity through the adapter. Turn errors never get here (on_turn_error
@@ -95,9 +102,10 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     proactive = ProactiveRuntime(settings, store, adapter, directory, people, now=clock)
     files = TeamsFileSender(store, clock, adapter, directory, settings.app_id, all_exports(),
                             offer_hours=settings.file_offer_hours)
+    audit = AuditRuntime.from_settings(settings)
     deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier, jobs=proactive,
-                      settings=settings, files=files)
+                      settings=settings, files=files, audit=audit)
     files.bind(deps)
     dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
     bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people, files)
-    return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive)
+    return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive, audit=audit)

@@ -62,6 +62,7 @@ PUBLICATION_VERB = K + "publication"
 EXPORT_VERB = K + "export"
 CHECKLIST_CITY_VERB = K + "checklist_city"
 IMPORT_VERB = K + "import"
+AUDIT_VERB = K + "audit"  # the linkage audit (cards/mynumber_audit.py)
 OPERATION_INPUT = "operation_choice"
 BUREAU_INPUT = "bureau_choice"
 SURVEY_PAGE_SIZE = 8
@@ -449,6 +450,7 @@ def operation_card(
         actions.append(submit_action("紐付け方法を回答", SURVEY_VERB, _op_data(op)))
         if classification is not None and classification.needs_full_check:
             actions.append(submit_action("点検①②③を更新", INSPECTION_VERB, _op_data(op)))
+            actions.append(submit_action("全データ点検（ファイルで照合）", AUDIT_VERB, _op_data(op)))
     actions.append(submit_action("再発防止策", CHECKLIST_VERB, _op_data(op)))
     return adaptive_card(body, [*actions, submit_action("戻る", HOME_VERB)])
 

@@ -18,6 +18,7 @@ import abc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
@@ -71,12 +72,23 @@ class NullJobControl:
         return None
 
 
+class UploadFailed(Exception):
+    """A file could not be saved (network, size, time); ``str(error)`` is Japanese, for the user."""
+
+
+# Streams an attached file to ``target`` (created 0600, removed again on failure) with a size cap in
+# bytes and a time limit in seconds; returns the bytes written; raises :class:`UploadFailed`.
+SaveTo = Callable[[Path, int, float], Awaitable[int]]
+
+
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file a user attached in a 1:1 chat. ``read()`` downloads it (only call it once allowed)."""
+    """A file a user attached in a 1:1 chat. ``read()`` downloads it (only call it once allowed);
+    ``save`` (set by the bot edge) streams a large file to disk instead of memory."""
 
     name: str
     read: Callable[[], Awaitable[bytes]]
+    save: SaveTo | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,11 @@ class FileOffer:
     name: str  # the file name the user sees, e.g. "オンライン化_令和8年度.xlsx"
     description: str  # one Japanese line shown on the consent card
     params: Mapping[str, str] = field(default_factory=dict)
+
+
+class ExportUnavailable(Exception):
+    """An export whose file cannot be built any more (e.g. an in-memory report that expired);
+    ``str(error)`` is a Japanese message the file sender shows as it is."""
 
 
 # An export: builds the file's bytes (blocking; run off the event loop) for the person asking.
@@ -122,6 +139,9 @@ class DialogDeps:
     jobs: JobControl = field(default_factory=NullJobControl)
     settings: Settings = field(default_factory=Settings)  # programme options (e.g. N and M of online procedures)
     files: FileSender = field(default_factory=NullFileSender)  # files delivered in Teams (Excel exports)
+    # the app-wide linkage-audit runtime (worker process, report vault, upload folders) built in
+    # bot/runtime.py; typed loosely so that this shared module imports no programme
+    audit: Any = None
 
     def __post_init__(self) -> None:
         if self.people is None:

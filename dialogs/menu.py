@@ -82,13 +82,20 @@ class MainDialog:
         return await self._guarded(lambda: dialog.act(turn, actor, verb, data))
 
     async def on_files(self, turn: TurnContext, actor: Actor, files: Sequence[IncomingFile]) -> dict:
-        """Files attached in a 1:1 chat, for administrators: a file a programme recognises (its
+        """Files attached in a 1:1 chat. A programme waiting for this person's files (its
+        ``awaits_files(actor)``, e.g. 全データ点検) gets them first, for any role
+        (``on_awaited_files``). Otherwise, for administrators: a file a programme recognises (its
         ``claims_file(name, data)``, e.g. the online-procedures table) goes to that programme's
         ``on_file``; anything else is an organisation or roster import. Somebody else is served only by
         a programme whose ``accepts_files_from(person)`` says yes (e.g. a partner contact's smartphone
         classes), and only with a file that programme claims. Nothing is downloaded for anybody else:
         they are told which files the bot takes, and from whom (each dialog's ``accepted_files``: pairs
         of what and who)."""
+        for dialog in self._dialogs.values():
+            awaits = getattr(dialog, "awaits_files", None)
+            if files and awaits is not None and await awaits(actor):
+                receive = dialog.on_awaited_files  # type: ignore[attr-defined]  # with awaits_files
+                return await self._guarded(lambda: receive(turn, actor, files))
         if not actor.person.is_admin:
             senders = [d for d in self._dialogs.values() if getattr(d, "accepts_files_from", None) is not None]
             mine = [d for d in senders if files and await asyncio.to_thread(d.accepts_files_from, actor.person)]
@@ -99,7 +106,7 @@ class MainDialog:
             for dialog in mine:
                 if data is not None and dialog.claims_file(files[0].name, data):
                     name = files[0].name
-                    return await self._guarded(lambda d=dialog, b=data: d.on_file(turn, actor, name, b))
+                    return await self._guarded(lambda d=dialog, b=data, n=name: d.on_file(turn, actor, n, b))
             accepted = [*ADMIN_FILES]
             for dialog in self._dialogs.values():
                 accepted += list(getattr(dialog, "accepted_files", ()))

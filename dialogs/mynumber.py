@@ -13,7 +13,7 @@ import asyncio
 import io
 import logging
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -21,7 +21,8 @@ from botbuilder.core import TurnContext
 
 from cards import mynumber as cards
 from cards.menu import error_card
-from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
+from dialogs.base import DialogDeps, FileOffer, IncomingFile, ProgrammeDialog
+from dialogs.mynumber_audit import AuditFlow
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
 from services.kernel.tabular import ImportRejected
@@ -95,6 +96,7 @@ class MyNumberDialog(ProgrammeDialog):
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)
+        self.audit = AuditFlow(deps, self.service)
 
     def today(self) -> date:
         return self.deps.clock().astimezone(TIMEZONE).date()
@@ -187,6 +189,16 @@ class MyNumberDialog(ProgrammeDialog):
             if action == "import":
                 require(actor.person, Action.WRITE, Resource(ResourceKind.MYNUMBER))  # admins
                 return cards.import_help_card()
+            if action == "audit":
+                return await self.audit.start(actor, bureau, op_id)
+            if action == "audit_run":
+                return await self.audit.run(turn, actor, data)
+            if action == "audit_swap":
+                return await self.audit.swap(actor, bureau, op_id)
+            if action == "audit_cancel":
+                return await self.audit.cancel(actor, bureau, op_id)
+            if action == "audit_report":
+                return await self.audit.report(turn, actor, bureau, op_id, str(data.get("run") or ""))
         except UnknownOperation as error:
             return await self.home(actor, str(error))
         logger.warning("mynumber: unknown action %r", verb)
@@ -234,6 +246,16 @@ class MyNumberDialog(ProgrammeDialog):
         )
 
     # --- files --------------------------------------------------------------------------------
+
+    async def awaits_files(self, actor: Actor) -> bool:
+        """Whether this person started 全データ点検 and the bot waits for their files (any role)."""
+        return await self.audit.awaits_files(actor)
+
+    async def on_awaited_files(self, turn: TurnContext, actor: Actor, files: Sequence[IncomingFile]) -> dict:
+        try:
+            return await self.audit.on_files(turn, actor, files)
+        except UnknownOperation as error:
+            return await self.home(actor, str(error))
 
     @staticmethod
     def claims_file(name: str, data: bytes) -> bool:

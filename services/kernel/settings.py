@@ -123,6 +123,16 @@ class Settings:
     # --- standardization ---
     # 業務システムの標準化: a step is "due soon" (and alerted) within N business days of its end
     standardization_alert_days: int = 5
+    # --- mynumber audit --- 全データ点検 in Teams (issue 13): the largest file a contact may send (MB;
+    # a city's registry extract is about 100 MB), how long one download may take, how long the bot
+    # waits for the two files, how long the report stays in memory for its owner, how often the
+    # progress card is refreshed, and where the private upload folders go (None: the system temp)
+    mynumber_audit_max_upload_mb: int = 120
+    mynumber_audit_download_seconds: int = 600
+    mynumber_audit_wait_minutes: int = 60
+    mynumber_audit_report_minutes: int = 60
+    mynumber_audit_progress_seconds: float = 2.0
+    mynumber_audit_work_dir: Path | None = None
     # --- literacy ---
     # ICTリテラシー: the tools whose levels staff assess (admins add more through the card), and how
     # many days ahead a planned move makes a department "at risk" of losing a skill it needs
@@ -330,6 +340,12 @@ class Settings:
             raise SettingsError("MYNUMBER_COMPLETION_DATE", "は MYNUMBER_INTERIM_REPORT_DATE 以降の日付です"
                                                             f"（指定値: {mynumber_dates[2].isoformat()}）")
         # --- end mynumber ---
+        # --- mynumber audit ---
+        audit_work_dir = text("MYNUMBER_AUDIT_WORK_DIR")
+        if audit_work_dir and not Path(audit_work_dir).is_dir():
+            raise SettingsError("MYNUMBER_AUDIT_WORK_DIR",
+                                f"のフォルダーが見つかりません（指定値: {audit_work_dir}）")
+        # --- end mynumber audit ---
 
         return cls(
             app_id=app_id,
@@ -381,6 +397,12 @@ class Settings:
             dx_review_alert_days=integer("DX_REVIEW_ALERT_DAYS", 5, 1, 60),
             # --- standardization ---
             standardization_alert_days=integer("STANDARDIZATION_ALERT_DAYS", 5, 1, 20),
+            mynumber_audit_max_upload_mb=integer("MYNUMBER_AUDIT_MAX_UPLOAD_MB", 120, 1, 2048),
+            mynumber_audit_download_seconds=integer("MYNUMBER_AUDIT_DOWNLOAD_SECONDS", 600, 10, 3600),
+            mynumber_audit_wait_minutes=integer("MYNUMBER_AUDIT_WAIT_MINUTES", 60, 5, 1440),
+            mynumber_audit_report_minutes=integer("MYNUMBER_AUDIT_REPORT_MINUTES", 60, 5, 1440),
+            mynumber_audit_progress_seconds=float(integer("MYNUMBER_AUDIT_PROGRESS_SECONDS", 2, 1, 60)),
+            mynumber_audit_work_dir=Path(audit_work_dir) if audit_work_dir else None,
             # --- literacy ---
             literacy_tools=literacy_tools,
             literacy_at_risk_days=literacy_at_risk_days,

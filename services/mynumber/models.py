@@ -458,3 +458,35 @@ class AuditResult:
     in_scope: int
     checked: int
     found: int
+
+
+# --- the linkage audit in Teams (issue 13): what its cards show ----------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFileChoice:
+    """One uploaded file on the column-mapping card."""
+
+    role: str  # "registry" (住基) or "records" (業務)
+    name: str  # the file name as sent
+    headers: tuple[str, ...]
+    columns: dict[str, str]  # field -> chosen header ("" none)
+    unsure: tuple[str, ...] = ()  # fields guessed from a partial header match
+    required: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditSummary:
+    """The end of a run: counts per verdict, the first items (masked numbers only), ① and ②."""
+
+    run_id: str
+    run_on: date
+    operation: str
+    unit: str
+    records: int
+    registry_rows: int
+    counts: tuple[tuple[str, int], ...]  # (verdict, count), every verdict in the engine's order
+    top: tuple[tuple[str, str, str, str], ...]  # (record id, verdict, items that differ, masked number)
+    wrong_numbers: int
+    attached: str = ""  # what happened to ① and ② (Japanese)
+    attach_failed: bool = False

@@ -30,6 +30,7 @@ from tests.cards import (
     dx_samples,
     files_samples,
     literacy_samples,
+    mynumber_audit_samples,
     mynumber_samples,
     online_procedures_samples,
     people_samples,
@@ -52,6 +53,7 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield from people_samples.cards()
     yield from online_procedures_samples.samples()
     yield from mynumber_samples.samples()
+    yield from mynumber_audit_samples.samples()
     yield from proactive_samples.samples()
     yield from files_samples.samples()
     yield from cashless_samples.samples()

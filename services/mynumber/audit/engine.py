@@ -115,7 +115,7 @@ def audit(
     variants = normalise.variant_table() if variants is None else variants
     rec = prepare(records, variants, "records")
     reg = prepare(registry, variants, "registry")
-    return audit_prepared(rec, reg)
+    return audit_prepared(rec, reg, variants)
 
 
 _ITEMS = ("name", "kana", "birth", "sex", "address")
@@ -128,7 +128,9 @@ def _number(digits: pl.Expr) -> pl.Expr:
     return pl.when(digits.str.len_chars() == 12).then(digits.cast(pl.Int64, strict=False))
 
 
-def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
+def audit_prepared(
+    rec: pl.DataFrame, reg: pl.DataFrame, variants: dict[str, str] | None = None
+) -> AuditResult:
     """The engine on prepared frames. Matching works on the few columns it compares, with integer
     and hashed keys; the raw values are gathered back only for the records a person must look at."""
     # Eager steps on narrow frames: a lazy plan that reads ``joined`` several times keeps copies of
@@ -137,7 +139,7 @@ def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
     right = reg.select(
         pl.col("reg_row").alias("r_reg_row"),
         _number(pl.col("digits")).alias("num"),
-        *[pl.col(c).alias(f"r_{c}") for c in (*_MATCH_COLUMNS, "given_n", "kana_given_n", "moved_or_died")],
+        *[pl.col(c).alias(f"r_{c}") for c in (*_MATCH_COLUMNS, "moved_or_died")],
     ).filter(pl.col("num").is_not_null())
     if right["num"].is_duplicated().any():  # a registry lists each number once; keep one if not
         right = right.unique("num", keep="first", maintain_order=True)
@@ -151,16 +153,9 @@ def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
         _eq("sex_n", "r_sex_n"),
         _eq("address_n", "r_address_n"),
     )
-    # the registry's split tells the given name even when the record's name has no space in it
-    given_same = (pl.col("r_given_n") != "") & pl.col("name_n").str.ends_with(pl.col("r_given_n")).fill_null(
-        False
+    surname_change = pl.col("row").is_in(
+        _surname_changes(joined.filter(~name_eq & birth_eq & sex_eq), reg, variants).implode()
     )
-    kana_given_same = (
-        (pl.col("kana_n") == "")
-        | (pl.col("r_kana_given_n") == "")
-        | pl.col("kana_n").str.ends_with(pl.col("r_kana_given_n"))
-    ).fill_null(False)
-    surname_change = ~name_eq & given_same & kana_given_same & birth_eq & sex_eq
     joined = joined.with_columns(
         name_eq.alias("name_eq"),
         kana_eq.alias("kana_eq"),
@@ -273,6 +268,33 @@ def audit_prepared(rec: pl.DataFrame, reg: pl.DataFrame) -> AuditResult:
         "reason",
     )
     return AuditResult(records=out, candidates=ranked, registry_rows=reg.height, _rec=rec, _reg=reg)
+
+
+def _surname_changes(linked: pl.DataFrame, reg: pl.DataFrame, variants: dict[str, str] | None) -> pl.Series:
+    """Rows of ``linked`` (name differs, birth date and sex match) whose name ends with the linked
+    resident's given name, kanji and kana: a likely surname change. The registry's split tells the
+    given name even when the record's name has no space in it. Computed for these few rows only."""
+    variants = normalise.variant_table() if variants is None else variants
+    if linked.height == 0:
+        return pl.Series("row", [], dtype=pl.UInt32)
+    theirs = reg.select(pl.col("reg_row").alias("r_reg_row"), "name", "kana").join(
+        linked.select("r_reg_row").unique(), on="r_reg_row", how="semi"
+    )
+    theirs = theirs.select(
+        "r_reg_row",
+        normalise.name(normalise.split_name(pl.col("name"))[1], variants).alias("r_given_n"),
+        normalise.kana(normalise.split_name(pl.col("kana"))[1]).alias("r_kana_given_n"),
+    )
+    pairs = linked.select("row", "name_n", "kana_n", "r_reg_row").join(theirs, on="r_reg_row", how="left")
+    given_same = (pl.col("r_given_n") != "") & pl.col("name_n").str.ends_with(pl.col("r_given_n")).fill_null(
+        False
+    )
+    kana_given_same = (
+        (pl.col("kana_n") == "")
+        | (pl.col("r_kana_given_n") == "")
+        | pl.col("kana_n").str.ends_with(pl.col("r_kana_given_n"))
+    ).fill_null(False)
+    return pairs.filter(given_same & kana_given_same)["row"]
 
 
 def _candidates(joined: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:

@@ -227,8 +227,8 @@ _PLAN: dict[str, dict[str, list[tuple[str, object]]]] = {
         "address": [("address_n", "address")],
     },
     "registry": {
-        "name": [("name_n", "name"), ("given_n", "given")],
-        "kana": [("kana_n", "kana"), ("kana_given_n", "kana_given")],
+        "name": [("name_n", "name")],
+        "kana": [("kana_n", "kana")],
         "birth": [("birth_n", "birth")],
         "sex": [("sex_n", "sex")],
         "address": [("address_n", "address")],
