@@ -95,7 +95,7 @@ class MainDialog:
             awaits = getattr(dialog, "awaits_files", None)
             if files and awaits is not None and await awaits(actor):
                 receive = dialog.on_awaited_files  # type: ignore[attr-defined]  # with awaits_files
-                return await self._guarded(lambda: receive(turn, actor, files))
+                return await self._guarded(lambda receive=receive: receive(turn, actor, files))
         if not actor.person.is_admin:
             senders = [d for d in self._dialogs.values() if getattr(d, "accepts_files_from", None) is not None]
             mine = [d for d in senders if files and await asyncio.to_thread(d.accepts_files_from, actor.person)]

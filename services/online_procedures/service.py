@@ -50,7 +50,6 @@ from services.audit.trail import AuditLog
 from services.kernel.calendar import add_business_days
 from services.kernel.numbers import parse_count as parse_number
 from services.kernel.privacy import mask_my_number
-from services.kernel.settings import TIMEZONE
 from services.kernel.submissions import Submission, SubmissionMarkers, new_submission_id, valid_submission_id
 from services.online_procedures.excel import (
     CellIssue,
