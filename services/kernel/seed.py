@@ -849,6 +849,9 @@ def read_online_procedures(store: TableStore) -> pd.DataFrame:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from services.kernel.privacy import install_log_masking
+
+    install_log_masking()  # no My Number reaches a log line, whatever logs it
     parser = argparse.ArgumentParser(prog="python -m services.kernel.seed", description="The seed CSV files.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate every seed file and print a one-line summary")

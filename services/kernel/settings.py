@@ -37,6 +37,12 @@ _TENANT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA
 _HTTPS_URL = re.compile(r"^https://[^\s/?#]+(?:/[^\s?#]*)?$")
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
+# Where the Bot Framework publishes the keys that sign the tokens Teams sends (botbuilder's default)
+DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+# The hosts of the downloadUrl Teams gives for a file a user attaches (SharePoint / OneDrive)
+DEFAULT_ATTACHMENT_HOSTS = ("*.sharepoint.com",)
+_LOOPBACK_URL = re.compile(r"^http://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/[^\s?#]*)?$")
+_HOST_PATTERN = re.compile(r"^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
 class SettingsError(ValueError):
@@ -98,6 +104,10 @@ class Settings:
     online_procedures_escalation_days: int = 10
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
+    # Token-signing keys: the OpenID metadata of the Bot Framework channel (tests: a local stand-in)
+    openid_metadata_url: str = DEFAULT_OPENID_METADATA_URL
+    # Attached files are downloaded only from these hosts ("*.example.com": any subdomain)
+    attachment_hosts: tuple[str, ...] = DEFAULT_ATTACHMENT_HOSTS
 
     @property
     def anonymous(self) -> bool:
@@ -229,6 +239,16 @@ class Settings:
                 raise SettingsError("BOT_CLOCK_START", "はタイムゾーン付きの日時です"
                                                        f"（例: 2023-09-20T10:00:00+09:00、指定値: {clock_text}）")
 
+        metadata_url = text("BOT_OPENID_METADATA_URL", DEFAULT_OPENID_METADATA_URL)
+        if not (_HTTPS_URL.match(metadata_url) or _LOOPBACK_URL.match(metadata_url)):
+            raise SettingsError("BOT_OPENID_METADATA_URL", "は https:// で始まる URL です"
+                                                           f"（指定値: {metadata_url}）")
+        hosts_text = text("ATTACHMENT_HOSTS", ",".join(DEFAULT_ATTACHMENT_HOSTS))
+        hosts = tuple(h.strip().lower() for h in hosts_text.split(",") if h.strip())
+        if not hosts or not all(_HOST_PATTERN.match(h) for h in hosts):
+            raise SettingsError("ATTACHMENT_HOSTS", "はホスト名をカンマで並べた形式です"
+                                                    f"（例: *.sharepoint.com、指定値: {hosts_text}）")
+
         return cls(
             app_id=app_id,
             app_password=app_password,
@@ -261,6 +281,8 @@ class Settings:
             online_procedures_alert_days=integer("ONLINE_PROCEDURES_ALERT_DAYS", 5, 1, 20),
             online_procedures_escalation_days=integer("ONLINE_PROCEDURES_ESCALATION_DAYS", 10, 1, 60),
             clock_start=clock_start,
+            openid_metadata_url=metadata_url,
+            attachment_hosts=hosts,
         )
 
     def botframework_config(self) -> SimpleNamespace:
