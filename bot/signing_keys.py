@@ -122,9 +122,13 @@ class SigningKeys:
 
     async def run(self) -> None:
         """Keep the keys fresh until cancelled (started and stopped with the app)."""
-        while True:
-            ok = await self.refresh()
-            await asyncio.sleep(REFRESH_EVERY if ok else RETRY_EVERY)
+        try:
+            while True:
+                ok = await asyncio.shield(self._start_fetch())  # shared with a request that waits for it
+                await asyncio.sleep(REFRESH_EVERY if ok else RETRY_EVERY)
+        finally:
+            if self._fetch is not None and not self._fetch.done():
+                self._fetch.cancel()
 
 
 async def _get_json(session: aiohttp.ClientSession, url: str) -> Any:
