@@ -201,8 +201,12 @@ class IctBot(TeamsActivityHandler):
     async def on_installation_update_remove(self, turn_context: TurnContext):
         await forget(self._directory, turn_context.activity)
 
-    async def on_teams_members_added(  # noqa: D401 - botbuilder's name
-        self, teams_members_added: list[ChannelAccount], team_info, turn_context: TurnContext
-    ):
-        if any(m.id == turn_context.activity.recipient.id for m in teams_members_added):
+    async def on_conversation_update_activity(self, turn_context: TurnContext):
+        """Only the bot's own arrival matters here: remember where it was added. (botbuilder's Teams
+        handler would look up every other member added at the connector, and fails on a Teams
+        conversation update without channelData.)"""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient is not None else None
+        added: list[ChannelAccount] = activity.members_added or []
+        if bot_id and any(m is not None and m.id == bot_id for m in added):
             self._capture_after_turn(turn_context)

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import botbuilder.schema as schema
+import botbuilder.schema.teams as teams_schema
 from botbuilder.schema import Activity
 
 MAX_DEPTH = 24  # Teams activities nest 5–8 levels; a submitted card's data is flat
@@ -78,6 +79,7 @@ def _depth(value: Any) -> int:
 
 # --- the shape of an activity ------------------------------------------------------------------
 
+
 def _model_fields(model: type) -> dict[str, str]:
     """JSON key → msrest type of a botbuilder.schema model."""
     return {spec["key"]: spec["type"] for spec in model._attribute_map.values()}  # noqa: SLF001
@@ -116,7 +118,7 @@ def _check(value: Any, kind: str, where: str) -> None:
         for key, item in value.items():
             _check(item, kind[1:-1], f"{where}.{key}")
     else:
-        model = getattr(schema, kind, None)
+        model = getattr(schema, kind, None) or getattr(teams_schema, kind, None)
         if model is None or not hasattr(model, "_attribute_map"):
             return  # an enum or a type botbuilder keeps as it comes
         if not isinstance(value, dict):
@@ -180,6 +182,7 @@ def validate_activity(body: dict[str, Any]) -> Activity:
             _text(mentioned.get("id"), f"entities[{index}].mentioned.id")
             _text(mentioned.get("name"), f"entities[{index}].mentioned.name")
     channel_data = _object(body.get("channelData"), "channelData")
+    _check(channel_data, "TeamsChannelData", "channelData")  # what botbuilder's Teams handler reads
     for part in ("tenant", "team", "channel"):
         value = _object(channel_data.get(part), f"channelData.{part}")
         _text(value.get("id"), f"channelData.{part}.id")

@@ -113,8 +113,9 @@ class SigningKeys:
                 key_set = await _get_json(session, jwks_uri)
             keys = _parse_keys(key_set)
         except (aiohttp.ClientError, TimeoutError, ValueError, RecursionError) as error:
-            logger.warning("could not fetch the token-signing keys from %s: %s", self.url,
-                           type(error).__name__)
+            logger.warning(
+                "could not fetch the token-signing keys from %s: %s", self.url, type(error).__name__
+            )
             return False
         self._keys, self._fetched_at = keys, time.monotonic()
         logger.info("token-signing keys from %s: %d keys", self.url, len(keys))

@@ -34,7 +34,11 @@ def raw(activity: dict) -> bytes:
 
 def written(store) -> dict:
     """Everything in the store but the roster the fixtures loaded."""
-    return {t: rows for t, rows in store.snapshot().items() if t not in ("People", "Organisation", "Audit") and rows}
+    return {
+        t: rows
+        for t, rows in store.snapshot().items()
+        if t not in ("People", "Organisation", "Audit") and rows
+    }
 
 
 # --- encodings: the body is UTF-8 JSON and nothing else -------------------------------------------
@@ -51,8 +55,16 @@ def _encodings(url: str) -> list[tuple[str, bytes, str]]:
         ("charset shift_jis", body, "application/json; charset=shift_jis"),
         ("NaN", body.replace(b'"locale": "ja-JP"', b'"locale": NaN'), "application/json"),
         ("5000-digit number", body.replace(b'"locale": "ja-JP"', b'"n": ' + b"9" * 5000), "application/json"),
-        ("1000 levels deep", body[:-1] + b', "channelData": ' + b"[" * 1000 + b"]" * 1000 + b"}", "application/json"),
-        ("30 levels deep", body[:-1] + b', "value": ' + b'{"a":' * 30 + b"1" + b"}" * 30 + b"}", "application/json"),
+        (
+            "1000 levels deep",
+            body[:-1] + b', "channelData": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+            "application/json",
+        ),
+        (
+            "30 levels deep",
+            body[:-1] + b', "value": ' + b'{"a":' * 30 + b"1" + b"}" * 30 + b"}",
+            "application/json",
+        ),
     ]
 
 
@@ -66,7 +78,9 @@ async def test_a_body_that_is_not_strict_utf8_json_is_400_and_writes_nothing(cli
 
 async def test_a_utf8_charset_is_accepted(client, connector):
     body = raw(personal_message(connector.url, "メニュー"))
-    response = await client.post("/api/messages", data=body, headers={"Content-Type": "application/json; charset=UTF-8"})
+    response = await client.post(
+        "/api/messages", data=body, headers={"Content-Type": "application/json; charset=UTF-8"}
+    )
     assert response.status == 201
     assert "ICT推進ボット" in card_text(connector.cards()[0])
 
@@ -75,12 +89,31 @@ async def test_a_utf8_charset_is_accepted(client, connector):
 
 
 WRONG_FIELDS = [
-    ("from", "x"), ("from", 5), ("conversation", 5), ("conversation", {"id": 5}), ("conversation", {}),
-    ("recipient", []), ("timestamp", "yesterday"), ("timestamp", 5), ("entities", {}), ("entities", ["x"]),
-    ("attachments", "x"), ("attachments", [5]), ("text", ["x"]), ("membersAdded", {"id": "x"}),
-    ("channelData", "x"), ("serviceUrl", 5), ("serviceUrl", "file:///etc/passwd"), ("locale", 1),
-    ("historyDisclosed", "yes"), ("textHighlights", [{"occurrence": "x"}]), ("suggestedActions", "x"),
-    ("relatesTo", {"user": "x"}), ("type", 5), ("replyToId", {}), ("localTimestamp", "2026-13-45"),
+    ("from", "x"),
+    ("from", 5),
+    ("conversation", 5),
+    ("conversation", {"id": 5}),
+    ("conversation", {}),
+    ("recipient", []),
+    ("timestamp", "yesterday"),
+    ("timestamp", 5),
+    ("entities", {}),
+    ("entities", ["x"]),
+    ("attachments", "x"),
+    ("attachments", [5]),
+    ("text", ["x"]),
+    ("membersAdded", {"id": "x"}),
+    ("channelData", "x"),
+    ("serviceUrl", 5),
+    ("serviceUrl", "file:///etc/passwd"),
+    ("locale", 1),
+    ("historyDisclosed", "yes"),
+    ("textHighlights", [{"occurrence": "x"}]),
+    ("suggestedActions", "x"),
+    ("relatesTo", {"user": "x"}),
+    ("type", 5),
+    ("replyToId", {}),
+    ("localTimestamp", "2026-13-45"),
 ]
 
 
@@ -136,7 +169,9 @@ BAD_ACTIONS = [
 
 
 @pytest.mark.parametrize("case", range(len(BAD_ACTIONS)))
-async def test_a_bad_action_execute_gets_the_polite_card_in_the_invoke_response(admin_client, connector, store, case):
+async def test_a_bad_action_execute_gets_the_polite_card_in_the_invoke_response(
+    admin_client, connector, store, case
+):
     activity = execute_invoke(connector.url, "menu.show", user_aad=fx.ADMIN)
     activity["value"] = BAD_ACTIONS[case]
     before = store.snapshot()
@@ -157,20 +192,27 @@ async def test_a_bad_action_submit_gets_the_polite_card(client, connector, store
     assert written(store) == {}
 
 
-@pytest.mark.parametrize("data", [
-    {"object_id": "a/b#c?"}, {"object_id": "x" * 1500}, {"object_id": "ａ\\ｂ"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"object_id": "a/b#c?"},
+        {"object_id": "x" * 1500},
+        {"object_id": "ａ\\ｂ"},
+    ],
+)
 async def test_input_that_cannot_be_a_storage_key_is_answered_politely(admin_client, connector, data):
-    response = await admin_client.post("/api/messages", json=execute_invoke(connector.url, "admin.person", data,
-                                                                            user_aad=fx.ADMIN))
+    response = await admin_client.post(
+        "/api/messages", json=execute_invoke(connector.url, "admin.person", data, user_aad=fx.ADMIN)
+    )
     assert response.status == 200
     text = card_text((await response.json())["value"])
     assert "処理中に問題が発生" not in text
     assert connector.activities == []
 
 
-async def test_a_turn_that_fails_in_an_invoke_answers_the_invoke_and_posts_nothing(client, connector, store,
-                                                                                  monkeypatch):
+async def test_a_turn_that_fails_in_an_invoke_answers_the_invoke_and_posts_nothing(
+    client, connector, store, monkeypatch
+):
     from dialogs.menu import MainDialog
 
     async def boom(self, *args):
@@ -185,8 +227,9 @@ async def test_a_turn_that_fails_in_an_invoke_answers_the_invoke_and_posts_nothi
     assert ConversationDirectory(store, lambda: None).all() == []  # the failed turn stored no reference
 
 
-async def test_a_failed_message_turn_stores_no_reference_and_logs_one_traceback(client, connector, store,
-                                                                                monkeypatch, caplog):
+async def test_a_failed_message_turn_stores_no_reference_and_logs_one_traceback(
+    client, connector, store, monkeypatch, caplog
+):
     from dialogs.menu import MainDialog
 
     async def boom(self, *args):
@@ -218,11 +261,13 @@ async def test_a_successful_turn_stores_the_reference(client, connector, store):
 
 async def test_registration_refuses_a_unit_that_is_not_in_the_organisation(admin_client, connector, store):
     before = store.snapshot()
-    activity = execute_invoke(connector.url, "register.submit", {"unit": "2023Q2", "message": ""},
-                              user_aad=fx.UNREGISTERED)
+    activity = execute_invoke(
+        connector.url, "register.submit", {"unit": "2023Q2", "message": ""}, user_aad=fx.UNREGISTERED
+    )
     response = await admin_client.post("/api/messages", json=activity)
     assert response.status == 200
     assert "一覧から選んでください" in card_text((await response.json())["value"])
     after = store.snapshot()
-    assert {t: rows for t, rows in after.items() if t != "ConversationRefs"} == \
-        {t: rows for t, rows in before.items() if t != "ConversationRefs"}
+    assert {t: rows for t, rows in after.items() if t != "ConversationRefs"} == {
+        t: rows for t, rows in before.items() if t != "ConversationRefs"
+    }

@@ -120,21 +120,31 @@ def settings_for(tmp_path, metadata_url: str) -> Settings:
 
 def token(service_url: str, *, key=KEY, kid: str = "k1", algorithm: str = "RS256", **claims) -> str:
     now = int(time.time())
-    payload = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "nbf": now - 60, "exp": now + 3600,
-               **claims}
+    payload = {
+        "iss": ISSUER,
+        "aud": APP_ID,
+        "serviceurl": service_url,
+        "nbf": now - 60,
+        "exp": now + 3600,
+        **claims,
+    }
     return jwt.encode(payload, key, algorithm=algorithm, headers={"kid": kid})
 
 
 async def test_a_token_signed_by_the_channel_keys_is_accepted(key_server, store, tmp_path, connector):
-    async with TestClient(TestServer(create_app(settings_for(tmp_path, key_server.url), store=store))) as client:
+    async with TestClient(
+        TestServer(create_app(settings_for(tmp_path, key_server.url), store=store))
+    ) as client:
         response = await client.post(
-            "/api/messages", json=execute_invoke(connector.url, "menu.show"),
+            "/api/messages",
+            json=execute_invoke(connector.url, "menu.show"),
             headers={"Authorization": f"Bearer {token(connector.url)}"},
         )
         assert response.status == 200
         assert "ICT推進ボット" in card_text((await response.json())["value"])
         again = await client.post(
-            "/api/messages", json=execute_invoke(connector.url, "menu.show"),
+            "/api/messages",
+            json=execute_invoke(connector.url, "menu.show"),
             headers={"Authorization": f"Bearer {token(connector.url)}"},
         )
         assert again.status == 200
@@ -149,11 +159,20 @@ def forged_tokens(service_url: str) -> dict[str, str | None]:
         "not a JWT": "Bearer not-a-real-token",
         "two segments": "Bearer abc.def",
         "wrong scheme": f"Basic {token(service_url)}",
-        "alg none": "Bearer " + jwt.encode({"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url,
-                                            "exp": now + 3600}, None, algorithm="none", headers={"kid": "k1"}),
-        "HS256": "Bearer " + jwt.encode({"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url,
-                                         "exp": now + 3600}, "k1-shared-secret-of-32-bytes!!!!", algorithm="HS256",
-                                        headers={"kid": "k1"}),
+        "alg none": "Bearer "
+        + jwt.encode(
+            {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "exp": now + 3600},
+            None,
+            algorithm="none",
+            headers={"kid": "k1"},
+        ),
+        "HS256": "Bearer "
+        + jwt.encode(
+            {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "exp": now + 3600},
+            "k1-shared-secret-of-32-bytes!!!!",
+            algorithm="HS256",
+            headers={"kid": "k1"},
+        ),
         "unknown key id": f"Bearer {token(service_url, key=OTHER_KEY, kid='k2')}",
         "known kid, other key": f"Bearer {token(service_url, key=OTHER_KEY)}",
         "expired": f"Bearer {token(service_url, exp=now - 3600, nbf=now - 7200)}",
@@ -165,24 +184,36 @@ def forged_tokens(service_url: str) -> dict[str, str | None]:
 
 @pytest.mark.parametrize("case", list(forged_tokens("http://x/")))
 async def test_a_forged_or_missing_token_is_401_never_500(key_server, store, tmp_path, connector, case):
-    async with TestClient(TestServer(create_app(settings_for(tmp_path, key_server.url), store=store))) as client:
+    async with TestClient(
+        TestServer(create_app(settings_for(tmp_path, key_server.url), store=store))
+    ) as client:
         header = forged_tokens(connector.url)[case]
-        for activity in (personal_message(connector.url, "メニュー"), execute_invoke(connector.url, "menu.show")):
-            response = await client.post("/api/messages", json=activity,
-                                         headers={"Authorization": header} if header else {})
+        for activity in (
+            personal_message(connector.url, "メニュー"),
+            execute_invoke(connector.url, "menu.show"),
+        ):
+            response = await client.post(
+                "/api/messages", json=activity, headers={"Authorization": header} if header else {}
+            )
             assert response.status == 401, case
     assert connector.activities == []
     assert store.snapshot() == {} or all(not rows for rows in store.snapshot().values())
 
 
-async def test_a_stalled_key_endpoint_gives_503_and_the_bot_keeps_answering(silent_server, store, tmp_path,
-                                                                           connector, monkeypatch):
+async def test_a_stalled_key_endpoint_gives_503_and_the_bot_keeps_answering(
+    silent_server, store, tmp_path, connector, monkeypatch
+):
     monkeypatch.setattr(signing_keys, "REQUEST_WAIT", 1.0)
-    async with TestClient(TestServer(create_app(settings_for(tmp_path, silent_server.url), store=store))) as client:
-        posting = asyncio.create_task(client.post(
-            "/api/messages", json=personal_message(connector.url, "メニュー"),
-            headers={"Authorization": f"Bearer {token(connector.url)}"},
-        ))
+    async with TestClient(
+        TestServer(create_app(settings_for(tmp_path, silent_server.url), store=store))
+    ) as client:
+        posting = asyncio.create_task(
+            client.post(
+                "/api/messages",
+                json=personal_message(connector.url, "メニュー"),
+                headers={"Authorization": f"Bearer {token(connector.url)}"},
+            )
+        )
         await silent_server.connected.wait()  # the key fetch is under way, and hangs
         health = await client.get("/healthz")  # the event loop still serves other requests
         assert health.status == 200
