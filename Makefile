@@ -8,7 +8,7 @@ PLAYGROUND_PORT ?= 56150
 PLAYGROUND_USER ?= admin
 DATA_DIR ?= var
 
-.PHONY: run test test-fast test-e2e playground package bench screenshots check-seed clean help
+.PHONY: run test test-fast test-e2e fuzz playground package bench screenshots check-seed clean help
 
 help:
 	@echo "make run         install, seed the embedded store and start the bot on 127.0.0.1:$(BOT_PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make playground  open the Microsoft 365 Agents Playground against the running bot"
 	@echo "                 (PLAYGROUND_USER=dx_health|dx_child|manager|contact|staff to be another test user)"
 	@echo "make test-e2e    only the end-to-end tests (Agents Playground in headless Chromium)"
+	@echo "make fuzz        the property-based edge tests with 10,000 examples each (make test runs a few hundred)"
 	@echo "make screenshots regenerate docs/screenshots/*.png from the Playground"
 	@echo "make package     build the Teams app package (build/ict-bot.zip) with MicrosoftAppId"
 	@echo "make bench       run the benchmarks under bench/"
@@ -48,6 +49,10 @@ test-fast: $(VENV)/.dev node_modules/.installed
 
 test-e2e: $(VENV)/.dev node_modules/.installed
 	$(BIN)/python -m pytest tests/e2e -q
+
+fuzz: $(VENV)/.dev
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/http/test_fuzz.py -q -p no:cacheprovider \
+		--timeout=0 --hypothesis-show-statistics
 
 # --- tools ----------------------------------------------------------------------------------
 # The Playground runs in a scratch copy (it writes devTools/ where it runs) of the committed
