@@ -9,6 +9,7 @@ import json
 import pytest
 
 from bot.settings import Settings
+from services.kernel.seed import load_seed, seed_store
 from services.proactive.conversations import ConversationDirectory
 from tests.support import people as fx
 from tests.support.activities import channel_mention, execute_invoke, personal_message
@@ -24,6 +25,7 @@ async def client(make_client, store, tmp_path):
 
 @pytest.fixture
 async def admin_client(make_client, store, tmp_path):
+    seed_store(store, load_seed())
     fx.load_fixtures(store)
     return await make_client(Settings(data_dir=tmp_path), store, clock=fx.Clock())
 
@@ -271,3 +273,45 @@ async def test_registration_refuses_a_unit_that_is_not_in_the_organisation(admin
     assert {t: rows for t, rows in after.items() if t != "ConversationRefs"} == {
         t: rows for t, rows in before.items() if t != "ConversationRefs"
     }
+
+
+# --- cards that echo input: cut to what the field allows, and checked where they are sent -----------
+
+
+async def test_a_card_too_large_for_teams_is_replaced_by_a_short_one_where_it_is_sent(
+    client, connector, monkeypatch
+):
+    from cards.common import MAX_SEND_BYTES, adaptive_card, card_send_bytes, text_block
+    from dialogs.menu import MainDialog
+
+    async def huge(self, actor, hint=None):
+        return adaptive_card([text_block("あ" * 20_000)])
+
+    monkeypatch.setattr(MainDialog, "menu", huge)
+    response = await client.post("/api/messages", json=execute_invoke(connector.url, "menu.show"))
+    card = (await response.json())["value"]
+    assert "表示できません" in card_text(card) and card_send_bytes(card) <= MAX_SEND_BYTES
+    await client.post("/api/messages", json=personal_message(connector.url, "メニュー"))
+    [sent] = connector.cards()
+    assert "表示できません" in card_text(sent)
+
+
+async def test_echoed_values_are_cut_to_what_their_field_allows(admin_client, connector):
+    from cards.common import card_send_bytes
+
+    long_query = "検" * 1_900  # under the action limit, far over what a header shows
+    found = await admin_client.post(
+        "/api/messages",
+        json=execute_invoke(connector.url, "admin.find", {"query": long_query}, user_aad=fx.ADMIN),
+    )
+    card = (await found.json())["value"]
+    assert long_query not in card_text(card) and "検" * 49 + "…" in card_text(card)
+    refused = await admin_client.post(
+        "/api/messages",
+        json=execute_invoke(
+            connector.url, "online_procedures.bureau", {"bureau": "局" * 1_900}, user_aad=fx.ADMIN
+        ),
+    )
+    text = card_text((await refused.json())["value"])
+    assert "局" * 100 not in text and "という局は" in text
+    assert card_send_bytes((await refused.json())["value"]) < 10_000
