@@ -173,6 +173,8 @@ def validate_activity(body: dict[str, Any]) -> Activity:
         account = _object(body.get(side), side, required=True)
         _text(account.get("id"), f"{side}.id")
         _text(account.get("aadObjectId"), f"{side}.aadObjectId", limit=256)
+        if re.search(r"[/\\#?]", account.get("aadObjectId") or ""):  # becomes a storage key
+            raise BadActivity(f"{side}.aadObjectId is not an object id")
         _text(account.get("name"), f"{side}.name", limit=1024)
     for index, entity in enumerate(body.get("entities") or []):
         _object(entity, f"entities[{index}]", required=True)

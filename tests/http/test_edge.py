@@ -212,6 +212,19 @@ async def test_input_that_cannot_be_a_storage_key_is_answered_politely(admin_cli
     assert connector.activities == []
 
 
+@pytest.mark.parametrize("aad", ["a/b", "a#b?c", "a\\b", "x" * 300])
+async def test_a_user_id_that_cannot_be_a_storage_key_is_refused_at_the_edge(
+    admin_client, connector, store, aad
+):
+    before = store.snapshot()
+    activity = execute_invoke(
+        connector.url, "register.submit", {"unit": "健康福祉局", "message": "x"}, user_aad=aad
+    )
+    response = await admin_client.post("/api/messages", json=activity)
+    assert response.status == 400
+    assert store.snapshot() == before and connector.activities == []
+
+
 async def test_a_turn_that_fails_in_an_invoke_answers_the_invoke_and_posts_nothing(
     client, connector, store, monkeypatch
 ):
