@@ -43,7 +43,7 @@ class BotRuntime:
     bot: IctBot
     directory: ConversationDirectory
     proactive: ProactiveRuntime
-    keys: signing_keys.SigningKeys | None = None  # None in anonymous mode (no token is checked)
+    keys: signing_keys.SigningKeys | None = None  # refreshed in the background; None in anonymous mode
 
     async def process(self, body: bytes, content_type: str, authorization: str) -> web.StreamResponse:
         """Run one request body through the bot: parsed and validated once (400/415 if it is not an
@@ -98,7 +98,10 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     conversation_state = ConversationState(state_storage)
     user_state = UserState(state_storage)
     adapter = build_adapter(settings, conversation_state)
-    keys = None if settings.anonymous else signing_keys.install(settings.openid_metadata_url)
+    # botbuilder's blocking key fetch is replaced in any mode (anonymous mode still checks a token
+    # that comes); the keys are kept fresh in the background only when tokens are required
+    keys = signing_keys.install(settings.openid_metadata_url)
+    keys = None if settings.anonymous else keys
     directory = ConversationDirectory(store, clock)
     people = PeopleService(store, clock)
     notifier = ProactiveNotifier(adapter, directory, settings.app_id)

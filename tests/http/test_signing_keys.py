@@ -234,3 +234,23 @@ async def test_keys_arrive_by_background_refresh_after_a_failed_fetch(key_server
     assert key.endorsements == ["msteams"]
     with pytest.raises(PermissionError):
         await keys.get("unknown")
+
+
+async def test_in_anonymous_mode_a_token_never_blocks_the_bot_either(
+    silent_server, store, tmp_path, connector, monkeypatch
+):
+    monkeypatch.setattr(signing_keys, "REQUEST_WAIT", 1.0)
+    settings = Settings(data_dir=tmp_path, openid_metadata_url=silent_server.url)
+    async with TestClient(TestServer(create_app(settings, store=store))) as client:
+        posting = asyncio.create_task(
+            client.post(
+                "/api/messages",
+                json=personal_message(connector.url, "メニュー"),
+                headers={"Authorization": f"Bearer {token(connector.url)}"},
+            )
+        )
+        await silent_server.connected.wait()
+        assert (await client.get("/healthz")).status == 200
+        assert (await posting).status in (401, 503)
+        plain = await client.post("/api/messages", json=personal_message(connector.url, "メニュー"))
+        assert plain.status == 201  # without a token, the anonymous bot answers as before
