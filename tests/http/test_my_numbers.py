@@ -142,3 +142,24 @@ async def test_a_my_number_sent_through_every_channel_never_comes_out(
         assert not leaks(text), text[:300]
     assert not leaks(caplog.text)
     assert not leaks(repr(store.snapshot()))
+
+
+@pytest.mark.parametrize("module", ["services.people", "services.online_procedures", "services.kernel.seed"])
+def test_every_command_line_tool_installs_the_log_masking(module):
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, runpy, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(message)s')\n"
+        f"sys.argv = ['{module}', '--help']\n"
+        "try:\n"
+        f"    runpy.run_module('{module}', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"logging.getLogger('any').warning('number {NUMBER}')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "number ********9018" in result.stdout, result.stdout[-500:] + result.stderr[-500:]
