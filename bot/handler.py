@@ -130,7 +130,7 @@ class IctBot(TeamsActivityHandler):
         try:
             return await self._main.on_action(turn_context, actor, verb, data)
         except (InvalidEntity, ValueError, TypeError, OverflowError) as error:
-            logger.info("card action %s refused: %s", verb, type(error).__name__, exc_info=True)
+            logger.warning("card action %s refused: %s", verb, type(error).__name__, exc_info=True)
             return input_refused_card()
 
     # --- messages and card submissions ---------------------------------------------------
