@@ -163,3 +163,8 @@ def test_every_command_line_tool_installs_the_log_masking(module):
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert "number ********9018" in result.stdout, result.stdout[-500:] + result.stderr[-500:]
+
+
+@pytest.mark.parametrize("text", ["1234.5678.9011", "123-456-789-011", "2026.11.26 10:00:00", "v1.2.3.4.5.6"])
+def test_odd_spellings_are_masked_only_when_their_check_digit_is_right(text):
+    assert mask_my_number(text) == text
