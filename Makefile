@@ -32,7 +32,7 @@ FORMATTED := storage services/proactive services/audit services/kernel/seed serv
 	tests/support/proactive.py tests/cards/proactive_samples.py tests/http/test_proactive_flows.py \
 	tests/services/test_channels_snoozes.py tests/services/test_conversations.py tests/services/test_calendar.py
 
-.PHONY: help run demo playground test test-fast test-e2e lint package bench screenshots check-seed \
+.PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench screenshots check-seed \
 	reset clean
 
 help:  ## this list
@@ -100,6 +100,10 @@ test-fast: $(VENV)/.dev node_modules/.installed  ## the suite without the browse
 
 test-e2e: $(VENV)/.dev node_modules/.installed  ## only the end-to-end tests (Agents Playground in headless Chromium)
 	$(BIN)/python -m pytest tests/e2e -q
+
+fuzz: $(VENV)/.dev  ## the property-based edge tests with 10,000 examples each (make test runs a few hundred)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/http/test_fuzz.py -q -p no:cacheprovider \
+		--timeout=0 --hypothesis-show-statistics
 
 check-seed: $(VENV)/.runtime  ## validate the CSV files under data/ and print a one-line summary
 	$(BIN)/python -m services.kernel.seed check data

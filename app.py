@@ -10,8 +10,8 @@ optionally seeds the store, and serves:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
-import json
 import logging
 import socket
 import sys
@@ -24,6 +24,7 @@ from aiohttp import web
 
 from bot.runtime import BotRuntime, build_runtime
 from bot.settings import TIMEZONE, Settings
+from services.kernel.privacy import install_log_masking
 from services.kernel.settings import settings_or_report
 from storage import open_store
 from storage.base import TableStore
@@ -49,26 +50,17 @@ def running_clock(start: datetime) -> Callable[[], datetime]:
     return now
 
 
-def _bad_request(message: str) -> web.Response:
-    return web.json_response({"error": message}, status=400)
-
-
 async def _messages(request: web.Request) -> web.StreamResponse:
-    """Check the body is an activity before botbuilder sees it, so bad input never becomes a 500."""
-    if "application/json" not in request.headers.get("Content-Type", ""):
+    """The body goes to the bot once, parsed and validated there (``bot.inbound``): bad input is
+    a 4xx, never a 500."""
+    content_type = request.headers.get("Content-Type", "")
+    if "application/json" not in content_type.lower():
         return web.json_response({"error": "Content-Type must be application/json"}, status=415)
     try:
         raw = await request.read()  # raises 413 past client_max_size
     except web.HTTPRequestEntityTooLarge:
         return web.json_response({"error": "request body too large"}, status=413)
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _bad_request("malformed JSON")
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
-        return _bad_request("the body is not a Bot Framework activity")
-    response = await request.app[RUNTIME_KEY].process(request)
-    return response or web.Response(status=201)
+    return await request.app[RUNTIME_KEY].process(raw, content_type, request.headers.get("Authorization", ""))
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -92,6 +84,7 @@ def create_app(
     store = store or open_store(
         data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
     )
+    install_log_masking()  # My Numbers never reach a log, whatever logs them
     runtime = build_runtime(settings, store, clock)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[STORE_KEY] = store
@@ -107,9 +100,18 @@ def create_app(
         await runtime.proactive.stop()
         runtime.close()
 
+    async def refresh_signing_keys(_: web.Application):
+        task = asyncio.create_task(runtime.keys.run()) if runtime.keys is not None else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def close_store(_: web.Application) -> None:
         store.close()
 
+    app.cleanup_ctx.append(refresh_signing_keys)
     app.on_startup.append(start_scheduler)
     app.on_cleanup.append(stop_scheduler)
     app.on_cleanup.append(close_store)
@@ -145,6 +147,7 @@ def configure_logging(level: str) -> None:
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # bot.scheduler logs the jobs and next runs
+    install_log_masking()
 
 
 def port_in_use(host: str, port: int) -> str | None:

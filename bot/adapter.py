@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import BotAdapter, ConversationState, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, InvokeResponse
 
 from bot.compat import apply_msrest_error_body_fix, apply_msrest_retry_policy_fix
 from bot.settings import Settings
+from cards.common import CONTENT_TYPE, adaptive_card, header, menu_action, text_block
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +34,17 @@ def build_adapter(settings: Settings, conversation_state: ConversationState) -> 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         logger.exception("unhandled error in a turn", exc_info=error)
         try:
+            # delete() expects the state loaded this turn (else KeyError 'Internal.ConversationState')
+            await conversation_state.load(turn_context)
             await conversation_state.delete(turn_context)
         except Exception:
             logger.exception("could not reset the conversation state after an error")
+        if turn_context.activity.type == ActivityTypes.invoke:
+            # An invoke is answered in its HTTP response, never by a separate message (else 501)
+            turn_context.turn_state[BotAdapter._INVOKE_RESPONSE_KEY] = Activity(  # noqa: SLF001
+                type=ActivityTypes.invoke_response, value=turn_error_invoke_response(turn_context.activity)
+            )
+            return
         try:
             await turn_context.send_activity(TURN_ERROR_MESSAGE)
         except Exception:
@@ -41,3 +52,15 @@ def build_adapter(settings: Settings, conversation_state: ConversationState) -> 
 
     adapter.on_turn_error = on_turn_error
     return adapter
+
+
+def turn_error_card() -> dict:
+    return adaptive_card([*header("処理できませんでした"), text_block(TURN_ERROR_MESSAGE)], [menu_action()])
+
+
+def turn_error_invoke_response(activity: Activity) -> InvokeResponse:
+    """The answer to an invoke whose turn failed: the apology card in place of the clicked card."""
+    if activity.name == "adaptiveCard/action":
+        body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=turn_error_card())
+        return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+    return InvokeResponse(status=int(HTTPStatus.OK))

@@ -3,6 +3,11 @@
 It does the Teams-specific work (mentions, installs, invokes, file attachments, conversation
 references), resolves *who is asking* once per turn (``from.aadObjectId`` → the roster), and leaves
 every decision about content to ``dialogs.menu.MainDialog``.
+
+The activity reaching it was validated at the HTTP edge (``bot.inbound``). Card actions are
+validated here, once (``bot.actions``): one the bot cannot read gets a polite card and writes
+nothing. Every card leaves through :func:`sendable`, which swaps a card Teams would refuse for a
+short one. A conversation reference is stored only after the turn succeeded.
 """
 
 from __future__ import annotations
@@ -19,20 +24,31 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccou
 from botbuilder.schema.teams import FileConsentCardResponse
 from msrest.serialization import Model
 
+from bot import actions
 from bot.files import file_attachments
 from bot.references import capture, forget
 from bot.uploads import with_savers
-from cards.common import CONTENT_TYPE, SHARED_CARD_KEY
+from cards.common import (
+    CONTENT_TYPE,
+    MAX_SEND_BYTES,
+    SHARED_CARD_KEY,
+    card_send_bytes,
+    input_refused_card,
+    too_large_card,
+)
 from dialogs.base import IncomingFile
 from dialogs.menu import MainDialog
+from services.kernel.settings import DEFAULT_ATTACHMENT_HOSTS
 from services.people.identity import Actor
 from services.people.service import PeopleService
 from services.proactive.conversations import ConversationDirectory
+from storage.base import InvalidEntity
 
 logger = logging.getLogger(__name__)
 
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _ACTOR_KEY = "ict.actor"
+_CAPTURE_KEY = "ict.capture"  # set by a handler: store the conversation reference if the turn succeeds
 FILES_UNAVAILABLE = "ファイルの受け渡しはこの環境では使えません。"
 
 
@@ -48,18 +64,36 @@ def strip_bot_mention(activity: Activity) -> str:
     bot_id = getattr(activity.recipient, "id", None)
     for entity in activity.entities or []:
         props = entity.additional_properties or {}
-        if (entity.type or "").lower() != "mention":
+        if not isinstance(entity.type, str) or entity.type.lower() != "mention":
             continue
-        mentioned = props.get("mentioned") or {}
-        if mentioned.get("id") == bot_id and props.get("text"):
+        mentioned = props.get("mentioned") if isinstance(props.get("mentioned"), dict) else {}
+        if mentioned.get("id") == bot_id and isinstance(props.get("text"), str) and props["text"]:
             text = text.replace(props["text"], " ")
     if activity.conversation is not None and activity.conversation.conversation_type in ("channel", "groupChat"):
         text = _AT_TAG.sub(" ", text)
     return " ".join(text.split())
 
 
+def sendable(card: dict) -> dict:
+    """``card``, or a short card in its place when Teams would refuse it (too large). The one
+    check every card the bot sends goes through (replies, invoke responses, proactive posts)."""
+    size = card_send_bytes(card)
+    if size <= MAX_SEND_BYTES:
+        return card
+    logger.error("a card of %d bytes is over the %d-byte limit; sent a short card instead",
+                 size, MAX_SEND_BYTES)
+    return too_large_card()
+
+
 def card_activity(card: dict) -> Activity:
-    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+    return MessageFactory.attachment(CardFactory.adaptive_card(sendable(card)))
+
+
+def invoke_response(card: dict) -> InvokeResponse:
+    # botbuilder 4.17.1 serialises InvokeResponse.body with msrest: it must be a model, not a
+    # dict (a dict fails with "'dict' object has no attribute 'is_xml_model'"). DESIGN §11.
+    body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=sendable(card))
+    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
 
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
@@ -99,13 +133,6 @@ def message_invoke_response(text: str) -> InvokeResponse:
     return InvokeResponse(status=int(HTTPStatus.OK), body=MessageInvokeBody(value=text))
 
 
-def invoke_response(card: dict) -> InvokeResponse:
-    # botbuilder 4.17.1 serialises InvokeResponse.body with msrest: it must be a model, not a
-    # dict (a dict fails with "'dict' object has no attribute 'is_xml_model'"). DESIGN §11.
-    body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=card)
-    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
-
-
 class IctBot(TeamsActivityHandler):
     def __init__(
         self,
@@ -115,9 +142,11 @@ class IctBot(TeamsActivityHandler):
         user_state: UserState,
         people: PeopleService,
         files: ConsentAnswerer | None = None,
+        attachment_hosts: tuple[str, ...] = DEFAULT_ATTACHMENT_HOSTS,
     ):
         super().__init__()
         self._files = files
+        self._attachment_hosts = attachment_hosts
         self._main = main_dialog
         self._directory = directory
         self._conversation_state = conversation_state
@@ -143,17 +172,39 @@ class IctBot(TeamsActivityHandler):
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)
         await self._user_state.save_changes(turn_context)
+        if turn_context.turn_state.get(_CAPTURE_KEY):  # only now: the turn succeeded
+            await capture(self._directory, turn_context.activity)
+
+    @staticmethod
+    def _capture_after_turn(turn_context: TurnContext) -> None:
+        turn_context.turn_state[_CAPTURE_KEY] = True
+
+    async def _act(self, turn_context: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
+        """A validated card action through the dialogs. Input no check caught (a value a service
+        cannot parse, a storage key it cannot form) still gets the polite card, not an error turn:
+        services validate before they write, so nothing was written."""
+        try:
+            return await self._main.on_action(turn_context, actor, verb, data)
+        except (InvalidEntity, ValueError, TypeError, OverflowError) as error:
+            logger.warning("card action %s refused: %s", verb, type(error).__name__, exc_info=True)
+            return input_refused_card()
 
     # --- messages and card submissions ---------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext):
-        await capture(self._directory, turn_context.activity)
-        actor = await self.actor(turn_context)
         value = turn_context.activity.value
-        if isinstance(value, dict) and isinstance(value.get("verb"), str):
-            await self._on_submit(turn_context, actor, value["verb"], value)
+        if isinstance(value, dict) and "verb" in value:
+            try:
+                verb, data = actions.from_submit(value)
+            except actions.BadAction:
+                await turn_context.send_activity(card_activity(input_refused_card()))
+                return
+            self._capture_after_turn(turn_context)
+            await self._on_submit(turn_context, await self.actor(turn_context), verb, data)
             return
-        files = file_attachments(turn_context.activity.attachments)
+        self._capture_after_turn(turn_context)
+        actor = await self.actor(turn_context)
+        files = file_attachments(turn_context.activity.attachments, self._attachment_hosts)
         if files and turn_context.activity.conversation.conversation_type in (None, "personal"):
             incoming = with_savers([IncomingFile(n, r) for n, r in files], turn_context.activity.attachments)
             card = await self._main.on_files(turn_context, actor, incoming)
@@ -165,7 +216,7 @@ class IctBot(TeamsActivityHandler):
 
     async def _on_submit(self, turn_context: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> None:
         """``Action.Submit``: answer by replacing the card that was submitted, where possible."""
-        card = await self._main.on_action(turn_context, actor, verb, data)
+        card = await self._act(turn_context, actor, verb, data)
         reply = card_activity(card)
         original_id = turn_context.activity.reply_to_id
         if original_id and not answers_with_new_reply(turn_context.activity, data):
@@ -181,14 +232,20 @@ class IctBot(TeamsActivityHandler):
     # --- Action.Execute (Universal Actions) -----------------------------------------------
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Every invoke gets an invoke response: a card for ``adaptiveCard/action`` (the polite one
+        for an action the bot cannot read), and 400 rather than botbuilder's 501 for an invoke
+        this bot does not handle."""
         if turn_context.activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
-        await capture(self._directory, turn_context.activity)
-        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
-        action = value.get("action") or {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        verb = action.get("verb") or data.get("verb") or ""
-        card = await self._main.on_action(turn_context, await self.actor(turn_context), verb, data)
+            response = await super().on_invoke_activity(turn_context)
+            if response is None or response.status == int(HTTPStatus.NOT_IMPLEMENTED):
+                return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST))
+            return response
+        try:
+            verb, data = actions.from_invoke(turn_context.activity.value)
+        except actions.BadAction:
+            return invoke_response(input_refused_card())
+        self._capture_after_turn(turn_context)
+        card = await self._act(turn_context, await self.actor(turn_context), verb, data)
         if answers_with_new_reply(turn_context.activity, data):
             await turn_context.send_activity(card_activity(card))
             return message_invoke_response(SHARED_ANSWER)
@@ -226,15 +283,19 @@ class IctBot(TeamsActivityHandler):
     # --- installation and membership --------------------------------------------------------
 
     async def on_installation_update_add(self, turn_context: TurnContext):
-        await capture(self._directory, turn_context.activity)
+        self._capture_after_turn(turn_context)
         card = await self._main.menu(await self.actor(turn_context))
         await turn_context.send_activity(card_activity(card))
 
     async def on_installation_update_remove(self, turn_context: TurnContext):
         await forget(self._directory, turn_context.activity)
 
-    async def on_teams_members_added(  # noqa: D401 - botbuilder's name
-        self, teams_members_added: list[ChannelAccount], team_info, turn_context: TurnContext
-    ):
-        if any(m.id == turn_context.activity.recipient.id for m in teams_members_added):
-            await capture(self._directory, turn_context.activity)
+    async def on_conversation_update_activity(self, turn_context: TurnContext):
+        """Only the bot's own arrival matters here: remember where it was added. (botbuilder's Teams
+        handler would look up every other member added at the connector, and fails on a Teams
+        conversation update without channelData.)"""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient is not None else None
+        added: list[ChannelAccount] = activity.members_added or []
+        if bot_id and any(m is not None and m.id == bot_id for m in added):
+            self._capture_after_turn(turn_context)

@@ -14,12 +14,15 @@ from datetime import datetime
 
 import jwt
 from aiohttp import web
-from botbuilder.core import ConversationState, UserState
+from botbuilder.core import ConversationState, UserState, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
 
+from bot import signing_keys
 from bot.adapter import build_adapter
 from bot.file_delivery import TeamsFileSender
 from bot.handler import IctBot
+from bot.inbound import BadActivity, UnsupportedMediaType, parse_body, validate_activity
 from bot.proactive import ProactiveNotifier
 from bot.programmes import PROGRAMMES
 from bot.scheduler import ProactiveRuntime
@@ -29,6 +32,7 @@ from dialogs import people as people_dialogs
 from dialogs.base import DialogDeps, ExportBuilder
 from dialogs.menu import MainDialog
 from dialogs.mynumber_audit import AuditRuntime
+from services.kernel.privacy import mask_my_number
 from services.people.service import PeopleService
 from services.proactive.conversations import ConversationDirectory
 from storage.base import TableStore
@@ -43,24 +47,50 @@ class BotRuntime:
     directory: ConversationDirectory
     proactive: ProactiveRuntime
     audit: AuditRuntime | None = None  # the linkage audit's worker process, report vault, uploads
+    keys: signing_keys.SigningKeys | None = None  # refreshed in the background; None in anonymous mode
 
     def close(self) -> None:
         """Stop what runs beside the turns (the audit worker process and its background tasks)."""
         if self.audit is not None:
             self.audit.shutdown()
 
-    async def process(self, request: web.Request) -> web.StreamResponse | None:
-        """Run one activity through the adapter. Turn errors never get here (on_turn_error
-        answers them); a malformed or forged token does, and becomes 401, not 500."""
+    async def process(self, body: bytes, content_type: str, authorization: str) -> web.StreamResponse:
+        """Run one request body through the bot: parsed and validated once (400/415 if it is not an
+        activity the bot can read), then authenticated and turned by botbuilder, which gets the
+        activity parsed here. Turn errors never get here (on_turn_error answers them, invokes
+        included); a malformed or forged token does, and becomes 401; signing keys that cannot be
+        had in time make 503."""
         try:
-            return await self.adapter.process(request, self.bot)
-        except web.HTTPException:
-            raise
+            activity = validate_activity(parse_body(body, content_type))
+        except UnsupportedMediaType as error:
+            return web.json_response({"error": str(error)}, status=415)
+        except BadActivity as error:
+            return web.json_response({"error": str(error)}, status=400)
+        _mask_free_text(activity)
+        try:
+            invoke_response = await self.adapter.process_activity(authorization, activity, self.bot.on_turn)
+        except signing_keys.SigningKeysUnavailable:
+            logger.error("token-signing keys unavailable: answered 503")
+            return web.json_response({"error": "authentication is temporarily unavailable"}, status=503,
+                                     headers={"Retry-After": str(signing_keys.RETRY_AFTER_SECONDS)})
         except Exception as error:
             if not _is_auth_failure(error):
                 raise
             logger.warning("refused a request that failed authentication: %s", type(error).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if invoke_response:
+            return web.json_response(serializer_helper(invoke_response.body), status=invoke_response.status)
+        return web.Response(status=201)
+
+
+def _mask_free_text(activity: Activity) -> None:
+    """My Numbers in what people type or are called are masked before the bot reads any of it
+    (DESIGN §8): message text, display names. Card data is masked with the action (bot.actions)."""
+    if activity.text:
+        activity.text = mask_my_number(activity.text)
+    for account in (activity.from_property, activity.recipient, activity.conversation):
+        if account is not None and account.name:
+            account.name = mask_my_number(account.name)
 
 
 def _is_auth_failure(error: BaseException) -> bool:
@@ -96,6 +126,10 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     conversation_state = ConversationState(state_storage)
     user_state = UserState(state_storage)
     adapter = build_adapter(settings, conversation_state)
+    # botbuilder's blocking key fetch is replaced in any mode (anonymous mode still checks a token
+    # that comes); the keys are kept fresh in the background only when tokens are required
+    keys = signing_keys.install(settings.openid_metadata_url)
+    keys = None if settings.anonymous else keys
     directory = ConversationDirectory(store, clock)
     people = PeopleService(store, clock)
     notifier = ProactiveNotifier(adapter, directory, settings.app_id)
@@ -107,5 +141,6 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
                       settings=settings, files=files, audit=audit)
     files.bind(deps)
     dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
-    bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people, files)
-    return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive, audit=audit)
+    bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people, files,
+                 attachment_hosts=settings.attachment_hosts)
+    return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive, audit=audit, keys=keys)

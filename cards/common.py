@@ -12,6 +12,10 @@ from typing import Any
 CARD_VERSION = "1.5"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 40 * 1024  # Teams rejects large messages (413); UTF-16 counts 2 bytes a character
+# What Teams takes in one message: about 28 KB of the activity's JSON (UTF-8). The bot checks every
+# card against it where it sends (bot.handler.sendable) and sends a short card instead of one
+# Teams would refuse.
+MAX_SEND_BYTES = 27 * 1024
 MENU_VERB = "menu.show"
 WEEKDAYS = "月火水木金土日"
 
@@ -32,6 +36,38 @@ def adaptive_card(body: list[dict], actions: list[dict] | None = None, **extra: 
 def card_size_bytes(card: dict) -> int:
     """Size as Teams counts it: the JSON text in UTF-16."""
     return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))
+
+
+def card_send_bytes(card: dict) -> int:
+    """Size of the card's JSON as it travels (UTF-8)."""
+    return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def clip(value: object, limit: int) -> str:
+    """``value`` as text cut to ``limit`` characters (with "…" when cut): for echoing input."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def too_large_card() -> dict:
+    """Sent instead of a card Teams would refuse."""
+    return adaptive_card(
+        [*header("表示できません"),
+         text_block("表示する内容が多すぎるため、このカードを送れませんでした。条件を絞るか、"
+                    "メニューからやり直してください。解決しない場合は ICTイノベーション推進室に"
+                    "お問い合わせください。")],
+        [menu_action()],
+    )
+
+
+def input_refused_card() -> dict:
+    """The answer to a card action the bot cannot read (wrong types, too long): nothing was saved."""
+    return adaptive_card(
+        [*header("入力内容を確認してください"),
+         text_block("送信された内容を読み取れなかったため、何も保存していません。入力が長すぎるか、"
+                    "古いカードのボタンの可能性があります。メニューからもう一度操作してください。")],
+        [menu_action()],
+    )
 
 
 def text_block(text: str, **props: Any) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cards.common import adaptive_card, fact_set, header, menu_action, notice, submit_action, text_block
+from cards.common import adaptive_card, clip, fact_set, header, menu_action, notice, submit_action, text_block
 from services.kernel.programmes import ProgrammeInfo
 
 GREETING = "こんにちは。ICT推進ボットです。堺市 ICT戦略推進本部の7つの取組の状況確認や更新ができます。"
@@ -99,7 +99,8 @@ def unknown_command_hint(text: str) -> str:
 def not_allowed_card(what: str, who: str) -> dict:
     body = [
         *header("操作できません"),
-        text_block(f"{what}は、{who}のみが行えます。必要な場合は ICTイノベーション推進室にご相談ください。"),
+        text_block(f"{clip(what, 200)}は、{clip(who, 200)}のみが行えます。"
+                   "必要な場合は ICTイノベーション推進室にご相談ください。"),
     ]
     return adaptive_card(body, [menu_action()])
 

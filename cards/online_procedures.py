@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from cards.common import (
     adaptive_card,
+    clip,
     error_banner,
     fact_set,
     header,
@@ -338,7 +339,7 @@ def _number(field: str, label: str, form: UpdateForm, *, required: bool = False)
         element["value"] = value
     items = [element]
     if field in form.errors:
-        typed = f"（入力: {raw}）" if raw and problem else ""
+        typed = f"（入力: {clip(raw, 20)}）" if raw and problem else ""
         items.append(text_block(f"⚠️ {form.errors[field]}{typed}", color="Attention", size="Small", spacing="None"))
     return items
 
@@ -386,7 +387,7 @@ def update_card(form: UpdateForm) -> dict:
     reason = {"type": "Input.Text", "id": "reason", "label": reason_label, "isMultiline": True,
               "maxLength": 500, "placeholder": "例: 委託事業者との調整に時間を要したため"}
     if form.values.get("reason"):
-        reason["value"] = form.values["reason"]
+        reason["value"] = clip(form.values["reason"], reason["maxLength"])
     body.append(reason)
     if "reason" in form.errors:
         body.append(text_block(f"⚠️ {form.errors['reason']}", color="Attention", size="Small", spacing="None"))

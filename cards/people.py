@@ -12,6 +12,7 @@ from cards.common import (
     MAX_CARD_BYTES,
     adaptive_card,
     card_size_bytes,
+    clip,
     error_banner,
     fact_set,
     header,
@@ -226,7 +227,8 @@ def roles_card(people: Sequence[Person], *, dx_department_target: int | None) ->
 
 
 def people_list_card(query: str, found: Sequence[Person]) -> dict:
-    body: list[dict] = [*header("職員を探す", f"「{query}」の検索結果: {len(found)}人" if query else "登録者", "🔎")]
+    body: list[dict] = [*header("職員を探す", f"「{clip(query, 50)}」の検索結果: {len(found)}人" if query else "登録者",
+                                "🔎")]
     if not found:
         body.append(text_block("該当する職員は名簿にいません。名簿の取り込みか、登録依頼の承認で追加できます。"))
     for person in found:

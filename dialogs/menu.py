@@ -75,7 +75,7 @@ class MainDialog:
             return await self._guarded(lambda: self._proactive.act(turn, actor, verb, data))
         dialog = self._dialogs.get(key)
         if dialog is None or not action:
-            logger.warning("card action with unknown verb %r", verb)
+            logger.info("card action with unknown verb %r", verb[:100])
             return await self.menu(actor, "このボタンは古いカードのもののようです。メニューからやり直してください。")
         if action == "open":
             return await self._guarded(lambda: dialog.open(turn, actor))

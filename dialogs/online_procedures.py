@@ -179,7 +179,7 @@ class OnlineProceduresDialog(ProgrammeDialog):
             return await self.bureau(actor, bureau, warning=str(refusal)) if bureau else error_card(str(refusal))
         except UnknownBureau as error:
             return await self.summary(actor, str(error))
-        logger.warning("online_procedures: unknown action %r", verb)
+        logger.info("online_procedures: unknown action %r", verb[:100])
         return await self.summary(actor, "このボタンは古いカードのもののようです。")
 
     async def update(self, actor: Actor, bureau: str, period: str = "") -> dict:

@@ -104,7 +104,7 @@ class AdminDialog:
             cards.ADMIN_IMPORT: self._import_help,
         }.get(verb)
         if handler is None:
-            logger.warning("admin action with unknown verb %r", verb)
+            logger.info("admin action with unknown verb %r", verb[:100])
             return await self.open(turn, actor, error="このボタンは古いカードのもののようです。")
         return await handler(turn, actor, data)
 
@@ -305,6 +305,9 @@ class RegistrationDialog:
         form = {"unit": _text(data, "unit"), "message": _text(data, "message")}
         if not form["unit"]:
             return cards.registration_card(units, name=actor.name, form=form, error="所属を選んでください。")
+        if form["unit"] not in {u.path for u in units}:  # only a unit of the organisation, never free text
+            return cards.registration_card(units, name=actor.name, form={**form, "unit": ""},
+                                           error="所属は一覧から選んでください。")
         try:
             request, new = await asyncio.to_thread(self.people.request_registration, actor, form["unit"],
                                                    form["message"])

@@ -159,7 +159,7 @@ class ProactiveDialog:
             return await self._map(actor, data)
         if verb == cards.UNMAP_CHANNEL_VERB:
             return await self._unmap(actor, data)
-        logger.warning("unknown proactive verb %r", verb)
+        logger.info("unknown proactive verb %r", verb[:100])
         return await self.jobs(actor, error="このボタンは古いカードのもののようです。")
 
     async def _run_job(self, actor: Actor, job: str) -> dict:

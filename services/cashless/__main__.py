@@ -80,4 +80,7 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
 
 
 if __name__ == "__main__":
+    from services.kernel.privacy import install_log_masking
+
+    install_log_masking()  # no My Number reaches a log line, whatever logs it
     raise SystemExit(main())

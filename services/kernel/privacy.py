@@ -7,11 +7,20 @@ protected records: DESIGN §8. This module finds anything that looks like one an
 check digit is *not* required: a mistyped number is still somebody's number, so it is masked
 too. :func:`is_valid_my_number` applies the check-digit rule where a caller needs it.
 
+Beyond that, any 12 digits of any script's decimal digits, written with single separators anywhere
+(``1234.5678.9018``, ``123-456-789-018``), are masked when their check digit is right: a number
+spelled so oddly is only a My Number if it checks.
+
 Masked form: ``********1234`` (the last four digits stay, so a person can still tell records apart).
+
+:func:`install_log_masking` makes every log record of the process pass through
+:func:`mask_my_number` (message, arguments, exception text), as the last line of defence; the app
+and every command-line tool install it at start.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -27,6 +36,9 @@ _SEP = r"[ \u3000\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uFF0D\u30FC\uFF70]
 _MY_NUMBER = re.compile(
     rf"(?<!{_D})(?<!{_D}{_SEP})(?:{_D}{{12}}|{_D}{{4}}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}})(?!{_SEP}?{_D})"
 )
+# check-digit aware: 12 decimal digits of any script with single separators anywhere between them
+_LOOSE_SEP = r"[ \u3000\-\u2010-\u2015\u2212\uFF0D\u30FC\uFF70._,/:\uFF0E\u30FB]"
+_LOOSE = re.compile(rf"(?<!\d)(?<!\d{_LOOSE_SEP})\d(?:{_LOOSE_SEP}?\d){{11}}(?!{_LOOSE_SEP}?\d)")
 # Entra object ids and other GUIDs are identifiers, not My Numbers, even when all their hex is digits
 _GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 
@@ -63,17 +75,26 @@ def _outside_guids(text: str) -> list[tuple[str, bool]]:
 
 
 def contains_my_number(text: str) -> bool:
-    return any(not guid and _MY_NUMBER.search(piece) for piece, guid in _outside_guids(text))
+    return mask_my_number(text) != text
+
+
+def _mask_piece(piece: str) -> str:
+    piece = _MY_NUMBER.sub(lambda m: MASK + _digits(m.group(0))[-4:], piece)
+    return _LOOSE.sub(_mask_if_checked, piece)
+
+
+def _mask_if_checked(match: re.Match[str]) -> str:
+    digits = _digits(match.group(0))
+    if len(digits) == 12 and check_digit(digits[:11]) == int(digits[11]):
+        return MASK + digits[-4:]
+    return match.group(0)
 
 
 def mask_my_number(text: str) -> str:
     """``text`` with every 12-digit number replaced by ``********`` and its last four digits."""
     if not text:
         return text
-    return "".join(
-        piece if guid else _MY_NUMBER.sub(lambda m: MASK + _digits(m.group(0))[-4:], piece)
-        for piece, guid in _outside_guids(text)
-    )
+    return "".join(piece if guid else _mask_piece(piece) for piece, guid in _outside_guids(text))
 
 
 def mask_value(value: Any) -> Any:
@@ -89,3 +110,50 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [mask_value(v) for v in value]
     return value
+
+
+# --- logging: the last line of defence --------------------------------------------------------
+
+_INSTALLED = "_ict_my_number_masking"
+
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Format ``record``'s message now and mask it, and its exception and stack text."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: keep what can be shown
+        message = f"{record.msg} {record.args}"
+    record.msg, record.args = mask_my_number(str(message)), ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_my_number(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_my_number(record.stack_info)
+    return record
+
+
+class MyNumberLogFilter(logging.Filter):
+    """A handler or logger filter that masks My Numbers in each record (never drops one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        mask_record(record)
+        return True
+
+
+def install_log_masking() -> None:
+    """Mask My Numbers in every log record this process creates, from any logger, whatever the
+    handlers (the record factory runs for every record that passes its logger's level). Also quiets
+    ``azure.core``'s HTTP logging, which logs every storage URL (keys built from input) at INFO.
+    Idempotent."""
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+    logging.getLogger("azure.core").setLevel(logging.WARNING)
+    current = logging.getLogRecordFactory()
+    if getattr(current, _INSTALLED, False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(current(*args, **kwargs))
+
+    setattr(factory, _INSTALLED, True)
+    logging.setLogRecordFactory(factory)

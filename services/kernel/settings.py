@@ -37,6 +37,12 @@ _TENANT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA
 _HTTPS_URL = re.compile(r"^https://[^\s/?#]+(?:/[^\s?#]*)?$")
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
+# Where the Bot Framework publishes the keys that sign the tokens Teams sends (botbuilder's default)
+DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+# The hosts of the downloadUrl Teams gives for a file a user attaches (SharePoint / OneDrive)
+DEFAULT_ATTACHMENT_HOSTS = ("*.sharepoint.com",)
+_LOOPBACK_URL = re.compile(r"^http://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/[^\s?#]*)?$")
+_HOST_PATTERN = re.compile(r"^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
 class SettingsError(ValueError):
@@ -147,6 +153,10 @@ class Settings:
     digital_divide_attendance_days: int = 3
     # The bot's clock starts at this instant and runs on (end-to-end tests, demos); None: real time
     clock_start: datetime | None = None
+    # Token-signing keys: the OpenID metadata of the Bot Framework channel (tests: a local stand-in)
+    openid_metadata_url: str = DEFAULT_OPENID_METADATA_URL
+    # Attached files are downloaded only from these hosts ("*.example.com": any subdomain)
+    attachment_hosts: tuple[str, ...] = DEFAULT_ATTACHMENT_HOSTS
 
     @property
     def anonymous(self) -> bool:
@@ -347,6 +357,16 @@ class Settings:
                                 f"のフォルダーが見つかりません（指定値: {audit_work_dir}）")
         # --- end mynumber audit ---
 
+        metadata_url = text("BOT_OPENID_METADATA_URL", DEFAULT_OPENID_METADATA_URL)
+        if not (_HTTPS_URL.match(metadata_url) or _LOOPBACK_URL.match(metadata_url)):
+            raise SettingsError("BOT_OPENID_METADATA_URL", "は https:// で始まる URL です"
+                                                           f"（指定値: {metadata_url}）")
+        hosts_text = text("ATTACHMENT_HOSTS", ",".join(DEFAULT_ATTACHMENT_HOSTS))
+        hosts = tuple(h.strip().lower() for h in hosts_text.split(",") if h.strip())
+        if not hosts or not all(_HOST_PATTERN.match(h) for h in hosts):
+            raise SettingsError("ATTACHMENT_HOSTS", "はホスト名をカンマで並べた形式です"
+                                                    f"（例: *.sharepoint.com、指定値: {hosts_text}）")
+
         return cls(
             app_id=app_id,
             app_password=app_password,
@@ -411,6 +431,8 @@ class Settings:
             digital_divide_partners=digital_divide_partners,
             digital_divide_attendance_days=digital_divide_attendance_days,
             clock_start=clock_start,
+            openid_metadata_url=metadata_url,
+            attachment_hosts=hosts,
         )
 
     def botframework_config(self) -> SimpleNamespace:

@@ -2,6 +2,8 @@
 
 import sys
 
+from services.kernel.privacy import install_log_masking
 from services.mynumber.cli import main
 
+install_log_masking()  # no My Number reaches a log line, whatever logs it
 sys.exit(main())

@@ -147,7 +147,9 @@ class OnlineProceduresError(Exception):
 
 class UnknownBureau(OnlineProceduresError):
     def __init__(self, bureau: str):
-        super().__init__(f"「{bureau}」という局は、オンライン化の表にありません。")
+        shown = mask_my_number(bureau)  # echoed to the user: masked, and short
+        shown = shown if len(shown) <= 30 else shown[:29] + "…"
+        super().__init__(f"「{shown}」という局は、オンライン化の表にありません。")
         self.bureau = bureau
 
 

@@ -32,7 +32,7 @@ def store() -> InMemoryTableStore:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path)
+    return Settings(data_dir=tmp_path, attachment_hosts=("127.0.0.1",))  # the stand-in file server below
 
 
 @pytest.fixture

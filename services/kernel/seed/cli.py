@@ -25,6 +25,9 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from services.kernel.privacy import install_log_masking
+
+    install_log_masking()  # no My Number reaches a log line, whatever logs it
     args = build_parser().parse_args(argv)
     try:
         seed = load_seed(args.data_dir)

@@ -146,4 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from services.kernel.privacy import install_log_masking
+
+    install_log_masking()  # no My Number reaches a log line, whatever logs it
     sys.exit(main())
