@@ -120,13 +120,18 @@ def test_a_training_reminder_arrives_in_the_dx_pro_channel_and_the_enrol_button_
     assert reminder.from_bot and "この通知が届いた理由" in card_text(reminder.card)
     assert "この日まで保留する" in buttons(reminder.card)  # the proactive engine's snooze
 
+    # the reminder is shared by the channel: it stays as it is for everyone, and the answer to the
+    # enrol button comes as a new reply
     enrol = buttons(reminder.card)["申し込む"]
-    enrolled = api.execute(
+    replies = api.stream()
+    answered = api.execute(
         reminder,
         enrol["verb"],
         enrol["data"],
         as_user="dx_health",
         conversation=reminder.post_conversation_id,
-    )["value"]
+    )
+    assert answered["type"] == "application/vnd.microsoft.activity.message"
+    enrolled = replies.next(conversation=CHANNEL_ID, containing="申込を受け付けました").card
     assert "健康 花子 さん: 申込を受け付けました" in card_text(enrolled)
     assert "申込 1人" in card_text(enrolled)
