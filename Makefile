@@ -14,24 +14,6 @@ DEMO_CLOCK_START ?= 2023-08-08T09:00:00+09:00
 # SETTING prints one effective setting as the app sees it (for the targets that need the port or folder).
 SETTING = $(BIN)/python -c 'from services.kernel.settings import Settings; print(Settings.from_env().$(1))'
 
-# Paths already in `ruff format` style: `make lint` checks their format and line length (E501).
-# The rest of the tree is checked for every other rule. After the branches are merged the lead
-# formats the whole tree and sets this to `.`.
-FORMATTED := storage services/proactive services/audit services/kernel/seed services/kernel/cli.py \
-	services/kernel/calendar.py services/kernel/privacy.py services/kernel/programmes.py \
-	services/kernel/tabular.py services/people/cli.py services/people/records.py \
-	services/people/directory.py services/people/roster_file.py services/people/service.py \
-	services/people/base.py services/people/imports.py services/people/registrations.py \
-	services/people/graph_sync.py services/people/__main__.py services/online_procedures/cli.py \
-	services/online_procedures/__main__.py tests/services/test_people_cli.py tests/services/test_seed.py \
-	bot/scheduler.py bot/proactive.py manifest bench tests/manifest tests/test_app_main.py \
-	tests/test_makefile.py tests/services/test_pacing.py tests/services/test_dispatch.py \
-	tests/services/test_deliveries.py tests/services/test_jobs.py tests/services/test_schedule.py \
-	tests/cards/test_proactive.py tests/test_docs.py tests/test_import_cycles.py tests/storage \
-	tests/bot/test_proactive.py tests/bot/test_proactive_settings.py tests/bot/test_proactive_azurite.py \
-	tests/support/proactive.py tests/cards/proactive_samples.py tests/http/test_proactive_flows.py \
-	tests/services/test_channels_snoozes.py tests/services/test_conversations.py tests/services/test_calendar.py
-
 .PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench screenshots check-seed \
 	reset clean
 
@@ -89,35 +71,7 @@ reset: $(VENV)/.runtime  ## delete the local SQLite store (and the demo's and th
 test: lint  ## lint and type checks, then the whole test suite (installs everything first)
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.dev node_modules/.installed  ## ruff check, ruff format --check (FORMATTED paths) and pyright
-	$(BIN)/ruff check --extend-ignore E501 .
-	$(BIN)/ruff check --select E501 $(FORMATTED)
-	$(BIN)/ruff format --check $(FORMATTED)
+lint: $(VENV)/.dev node_modules/.installed  ## ruff check, ruff format --check and pyright over the whole tree
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	node_modules/.bin/pyright
-
-test-fast: $(VENV)/.dev node_modules/.installed  ## the suite without the browser end-to-end tests (no lint)
-	$(BIN)/python -m pytest -m "not e2e"
-
-test-e2e: $(VENV)/.dev node_modules/.installed  ## only the end-to-end tests (Agents Playground in headless Chromium)
-	$(BIN)/python -m pytest tests/e2e -q
-
-fuzz: $(VENV)/.dev  ## the property-based edge tests with 10,000 examples each (make test runs a few hundred)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/http/test_fuzz.py -q -p no:cacheprovider \
-		--timeout=0 --hypothesis-show-statistics
-
-check-seed: $(VENV)/.runtime  ## validate the CSV files under data/ and print a one-line summary
-	$(BIN)/python -m services.kernel.seed check data
-
-# --- tools ----------------------------------------------------------------------------------
-package: $(VENV)/.runtime  ## the Teams app package build/ict-bot.zip (MicrosoftAppId and TEAMS_APP_*_URL from the environment or .env)
-	$(BIN)/python -m manifest.package --out build/ict-bot.zip
-
-bench: $(VENV)/.dev  ## run the benchmarks under bench/ (they print figures)
-	$(BIN)/python bench/turns.py
-	$(BIN)/python bench/fanout.py
-
-screenshots: $(VENV)/.dev node_modules/.installed  ## regenerate docs/screenshots/*.png from the Playground
-	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider
-
-clean:  ## remove build/, test-artifacts/ and caches (not the local store: see reset)
-	rm -rf build .pytest_cache test-artifacts

@@ -64,13 +64,16 @@ def allowed_url(url: str, allowed_hosts: Sequence[str] = DEFAULT_ATTACHMENT_HOST
     return parts.scheme == "https" or (parts.scheme == "http" and _loopback(host))
 
 
-async def download(url: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES,
-                   allowed_hosts: Sequence[str] = DEFAULT_ATTACHMENT_HOSTS) -> bytes:
+async def download(
+    url: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES, allowed_hosts: Sequence[str] = DEFAULT_ATTACHMENT_HOSTS
+) -> bytes:
     if not allowed_url(url, allowed_hosts):
         raise DownloadError("ダウンロード用の URL が想定外の形式です")
     try:
-        async with aiohttp.ClientSession(timeout=TIMEOUT) as session, \
-                session.get(url, allow_redirects=False) as response:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as session,
+            session.get(url, allow_redirects=False) as response,
+        ):
             if 300 <= response.status < 400:
                 raise DownloadError("ダウンロード用の URL が別の場所に転送されたため、受け取りませんでした")
             if response.status != 200:

@@ -69,7 +69,10 @@ def strip_bot_mention(activity: Activity) -> str:
         mentioned = props.get("mentioned") if isinstance(props.get("mentioned"), dict) else {}
         if mentioned.get("id") == bot_id and isinstance(props.get("text"), str) and props["text"]:
             text = text.replace(props["text"], " ")
-    if activity.conversation is not None and activity.conversation.conversation_type in ("channel", "groupChat"):
+    if activity.conversation is not None and activity.conversation.conversation_type in (
+        "channel",
+        "groupChat",
+    ):
         text = _AT_TAG.sub(" ", text)
     return " ".join(text.split())
 
@@ -80,8 +83,9 @@ def sendable(card: dict) -> dict:
     size = card_send_bytes(card)
     if size <= MAX_SEND_BYTES:
         return card
-    logger.error("a card of %d bytes is over the %d-byte limit; sent a short card instead",
-                 size, MAX_SEND_BYTES)
+    logger.error(
+        "a card of %d bytes is over the %d-byte limit; sent a short card instead", size, MAX_SEND_BYTES
+    )
     return too_large_card()
 
 
@@ -161,7 +165,9 @@ class IctBot(TeamsActivityHandler):
         activity = turn_context.activity
         sender = activity.from_property
         person = await asyncio.to_thread(
-            self._people.resolve, getattr(sender, "aad_object_id", None) or "", getattr(sender, "name", "") or ""
+            self._people.resolve,
+            getattr(sender, "aad_object_id", None) or "",
+            getattr(sender, "name", "") or "",
         )
         conversation_id = activity.conversation.id if activity.conversation is not None else ""
         actor = Actor(person, conversation_id or "")
@@ -214,7 +220,9 @@ class IctBot(TeamsActivityHandler):
         card = await self._main.on_text(turn_context, actor, text)
         await turn_context.send_activity(card_activity(card))
 
-    async def _on_submit(self, turn_context: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> None:
+    async def _on_submit(
+        self, turn_context: TurnContext, actor: Actor, verb: str, data: dict[str, Any]
+    ) -> None:
         """``Action.Submit``: answer by replacing the card that was submitted, where possible."""
         card = await self._act(turn_context, actor, verb, data)
         reply = card_activity(card)

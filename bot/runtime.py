@@ -71,8 +71,11 @@ class BotRuntime:
             invoke_response = await self.adapter.process_activity(authorization, activity, self.bot.on_turn)
         except signing_keys.SigningKeysUnavailable:
             logger.error("token-signing keys unavailable: answered 503")
-            return web.json_response({"error": "authentication is temporarily unavailable"}, status=503,
-                                     headers={"Retry-After": str(signing_keys.RETRY_AFTER_SECONDS)})
+            return web.json_response(
+                {"error": "authentication is temporarily unavailable"},
+                status=503,
+                headers={"Retry-After": str(signing_keys.RETRY_AFTER_SECONDS)},
+            )
         except Exception as error:
             if not _is_auth_failure(error):
                 raise
@@ -134,13 +137,37 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     people = PeopleService(store, clock)
     notifier = ProactiveNotifier(adapter, directory, settings.app_id)
     proactive = ProactiveRuntime(settings, store, adapter, directory, people, now=clock)
-    files = TeamsFileSender(store, clock, adapter, directory, settings.app_id, all_exports(),
-                            offer_hours=settings.file_offer_hours)
+    files = TeamsFileSender(
+        store,
+        clock,
+        adapter,
+        directory,
+        settings.app_id,
+        all_exports(),
+        offer_hours=settings.file_offer_hours,
+    )
     audit = AuditRuntime.from_settings(settings)
-    deps = DialogDeps(store=store, clock=clock, people=people, notifier=notifier, jobs=proactive,
-                      settings=settings, files=files, audit=audit)
+    deps = DialogDeps(
+        store=store,
+        clock=clock,
+        people=people,
+        notifier=notifier,
+        jobs=proactive,
+        settings=settings,
+        files=files,
+        audit=audit,
+    )
     files.bind(deps)
     dialogs = {p.info.key: p.dialog(p.info, deps) for p in PROGRAMMES}
-    bot = IctBot(MainDialog(dialogs, deps), directory, conversation_state, user_state, people, files,
-                 attachment_hosts=settings.attachment_hosts)
-    return BotRuntime(adapter=adapter, bot=bot, directory=directory, proactive=proactive, audit=audit, keys=keys)
+    bot = IctBot(
+        MainDialog(dialogs, deps),
+        directory,
+        conversation_state,
+        user_state,
+        people,
+        files,
+        attachment_hosts=settings.attachment_hosts,
+    )
+    return BotRuntime(
+        adapter=adapter, bot=bot, directory=directory, proactive=proactive, audit=audit, keys=keys
+    )

@@ -52,10 +52,14 @@ def clip(value: object, limit: int) -> str:
 def too_large_card() -> dict:
     """Sent instead of a card Teams would refuse."""
     return adaptive_card(
-        [*header("表示できません"),
-         text_block("表示する内容が多すぎるため、このカードを送れませんでした。条件を絞るか、"
-                    "メニューからやり直してください。解決しない場合は ICTイノベーション推進室に"
-                    "お問い合わせください。")],
+        [
+            *header("表示できません"),
+            text_block(
+                "表示する内容が多すぎるため、このカードを送れませんでした。条件を絞るか、"
+                "メニューからやり直してください。解決しない場合は ICTイノベーション推進室に"
+                "お問い合わせください。"
+            ),
+        ],
         [menu_action()],
     )
 
@@ -63,9 +67,13 @@ def too_large_card() -> dict:
 def input_refused_card() -> dict:
     """The answer to a card action the bot cannot read (wrong types, too long): nothing was saved."""
     return adaptive_card(
-        [*header("入力内容を確認してください"),
-         text_block("送信された内容を読み取れなかったため、何も保存していません。入力が長すぎるか、"
-                    "古いカードのボタンの可能性があります。メニューからもう一度操作してください。")],
+        [
+            *header("入力内容を確認してください"),
+            text_block(
+                "送信された内容を読み取れなかったため、何も保存していません。入力が長すぎるか、"
+                "古いカードのボタンの可能性があります。メニューからもう一度操作してください。"
+            ),
+        ],
         [menu_action()],
     )
 

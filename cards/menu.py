@@ -38,14 +38,19 @@ def menu_card(
     if hint:
         body.append(notice(hint))
     if registration == "offer":
-        body.append({
-            "type": "Container", "style": "emphasis",
-            "items": [
-                text_block("名簿に登録されていないため、職員として表示しています。DX PRO・局担当・管理職として"
-                           "使うには、管理者に登録を依頼してください。"),
-                {"type": "ActionSet", "actions": [submit_action("登録を依頼する", REGISTER_VERB)]},
-            ],
-        })
+        body.append(
+            {
+                "type": "Container",
+                "style": "emphasis",
+                "items": [
+                    text_block(
+                        "名簿に登録されていないため、職員として表示しています。DX PRO・局担当・管理職として"
+                        "使うには、管理者に登録を依頼してください。"
+                    ),
+                    {"type": "ActionSet", "actions": [submit_action("登録を依頼する", REGISTER_VERB)]},
+                ],
+            }
+        )
     elif registration:
         body.append(notice(registration))
     # One TextBlock a line: in Adaptive Card markdown a single "\n" is no line break, and the
@@ -58,12 +63,13 @@ def menu_card(
     # Teams and the Playground show at most six actions of a set and hide the rest behind "…",
     # where nobody finds デジタル・ディバイド対策 or 管理メニュー: short sets show every button.
     for start in range(0, len(actions), ACTIONS_PER_SET):
-        body.append({"type": "ActionSet", "actions": actions[start:start + ACTIONS_PER_SET]})
+        body.append({"type": "ActionSet", "actions": actions[start : start + ACTIONS_PER_SET]})
     return adaptive_card(body)
 
 
 SMALL_TALK_REPLIES = {  # services.kernel.programmes.small_talk kinds
-    "greeting": "こんにちは！ご用件を下のボタンから選ぶか、「オンライン化」などのキーワードを送ってください。",
+    "greeting": "こんにちは！ご用件を下のボタンから選ぶか、「オンライン化」"
+    "などのキーワードを送ってください。",
     "thanks": "どういたしまして。ほかにもご用があれば、下のボタンから選んでください。",
     "goodbye": "お疲れさまでした。いつでも「メニュー」と送ると、この画面を開けます。",
 }
@@ -73,11 +79,16 @@ def files_help_card(accepted: Sequence[tuple[str, str]]) -> dict:
     """For someone who sent a file the bot does not take from them: what files it takes, from whom."""
     body = [
         *header("ファイルは受け取っていません", icon="📎"),
-        text_block("お送りいただいたファイルは開いておらず、保存もしていません。"
-                   "このボットがファイルを受け取るのは、ボットとの個人チャットに添付された次のファイルだけです。"),
+        text_block(
+            "お送りいただいたファイルは開いておらず、保存もしていません。"
+            "このボットがファイルを受け取るのは、ボットとの個人チャットに添付された次のファイルだけです。"
+        ),
         fact_set([(what, f"{who}から") for what, who in accepted]),
-        text_block("名簿・組織や表の変更が必要な場合は、ICTイノベーション推進室（管理者）にご相談ください。"
-                   "取組の状況の確認や入力は、メニューのボタンから行えます。", isSubtle=True),
+        text_block(
+            "名簿・組織や表の変更が必要な場合は、ICTイノベーション推進室（管理者）にご相談ください。"
+            "取組の状況の確認や入力は、メニューのボタンから行えます。",
+            isSubtle=True,
+        ),
     ]
     return adaptive_card(body, [menu_action()])
 
@@ -99,8 +110,10 @@ def unknown_command_hint(text: str) -> str:
 def not_allowed_card(what: str, who: str) -> dict:
     body = [
         *header("操作できません"),
-        text_block(f"{clip(what, 200)}は、{clip(who, 200)}のみが行えます。"
-                   "必要な場合は ICTイノベーション推進室にご相談ください。"),
+        text_block(
+            f"{clip(what, 200)}は、{clip(who, 200)}のみが行えます。"
+            "必要な場合は ICTイノベーション推進室にご相談ください。"
+        ),
     ]
     return adaptive_card(body, [menu_action()])
 

@@ -101,8 +101,11 @@ def progress_facts(progress: Progress) -> list[tuple[str, str]]:
         ("帳票数", _count(progress.forms_total)),
         ("完了", f"{_count(progress.done)}（進捗率 {_rate(progress.completion_rate)}）"),
         ("残り", f"{_count(progress.remaining)}（うち重要取組未実施 {progress.not_scheduled:,}件）"),
-        ("計画達成率", f"{_rate(progress.plan_rate)}（期限が来た {progress.due:,}件のうち計画どおり完了 "
-                       f"{progress.done - progress.advanced:,}件）"),
+        (
+            "計画達成率",
+            f"{_rate(progress.plan_rate)}（期限が来た {progress.due:,}件のうち計画どおり完了 "
+            f"{progress.done - progress.advanced:,}件）",
+        ),
         ("遅れ", delayed),
         ("前倒し", _count(progress.advanced)),
         ("個別対応が必要な手続き", f"{_count(progress.needs_individual)}（帳票数の外）"),
@@ -121,7 +124,10 @@ def _source_line(counts: int, procedures: int) -> str:
 
 def _bureau_choice(bureaus: Sequence[str], value: str = "", label: str = "局を選ぶ") -> dict:
     choice = {
-        "type": "Input.ChoiceSet", "id": BUREAU_INPUT, "label": label, "style": "compact",
+        "type": "Input.ChoiceSet",
+        "id": BUREAU_INPUT,
+        "label": label,
+        "style": "compact",
         "choices": [{"title": b, "value": b} for b in bureaus],
     }
     if value in bureaus:
@@ -136,9 +142,12 @@ def _bureau_choice(bureaus: Sequence[str], value: str = "", label: str = "局を
 
 def plan_actual_chart(bureaus: Sequence[BureauSummary]) -> dict:
     """Plan (what is due by now) against actual (done), per bureau; a fact set where charts are not drawn."""
-    fallback = fact_set([
-        (b.bureau, f"計画 {b.progress.due:,}・実績 {b.progress.done:,}・遅れ {b.progress.delayed:,}") for b in bureaus
-    ])
+    fallback = fact_set(
+        [
+            (b.bureau, f"計画 {b.progress.due:,}・実績 {b.progress.done:,}・遅れ {b.progress.delayed:,}")
+            for b in bureaus
+        ]
+    )
     return {
         "type": "Chart.VerticalBar.Grouped",
         "title": "局別の計画（期限到来分）と実績（完了の累計）",
@@ -146,7 +155,10 @@ def plan_actual_chart(bureaus: Sequence[BureauSummary]) -> dict:
         "yAxisTitle": "件数",
         "colorSet": "categorical",
         "data": [
-            {"legend": "計画（期限到来分）", "values": [{"x": b.bureau, "y": b.progress.due} for b in bureaus]},
+            {
+                "legend": "計画（期限到来分）",
+                "values": [{"x": b.bureau, "y": b.progress.due} for b in bureaus],
+            },
             {"legend": "実績（完了）", "values": [{"x": b.bureau, "y": b.progress.done} for b in bureaus]},
         ],
         "fallback": fallback,
@@ -154,29 +166,54 @@ def plan_actual_chart(bureaus: Sequence[BureauSummary]) -> dict:
 
 
 def _row(cells: Sequence[str], bold: bool = False) -> dict:
-    return {"type": "TableRow", "cells": [
-        {"type": "TableCell", "items": [text_block(c, weight="Bolder") if bold else text_block(c)]} for c in cells
-    ]}
+    return {
+        "type": "TableRow",
+        "cells": [
+            {"type": "TableCell", "items": [text_block(c, weight="Bolder") if bold else text_block(c)]}
+            for c in cells
+        ],
+    }
 
 
-def summary_card(summary: CitySummary, *, readable: Sequence[str] = (), own: Sequence[str] = (),
-                 admin: bool = False, message: str = "") -> dict:
+def summary_card(
+    summary: CitySummary,
+    *,
+    readable: Sequence[str] = (),
+    own: Sequence[str] = (),
+    admin: bool = False,
+    message: str = "",
+) -> dict:
     """全庁: done, remaining, the rates, the delays and the bureaus with delays, and a chart."""
     body = [*header(f"{TITLE} 全庁の状況", f"{japanese_date(summary.as_of)}時点", ICON)]
     if message:
         body.append(notice(message))
-    body.append(text_block(f"現在の期間: {period_line(summary.current, summary.current_state, summary.closes_on)}",
-                           isSubtle=True, spacing="None"))
+    body.append(
+        text_block(
+            f"現在の期間: {period_line(summary.current, summary.current_state, summary.closes_on)}",
+            isSubtle=True,
+            spacing="None",
+        )
+    )
     body.append(fact_set(progress_facts(summary.progress)))
     late = sorted(summary.delayed_bureaus, key=lambda b: (-b.progress.delayed, b.order))
     body.append(_section(f"遅れのある局（{len(late)}局）"))
-    body.append(text_block("、".join(f"{b.bureau} {b.progress.delayed:,}件" for b in late) if late
-                           else "遅れのある局はありません。"))
+    body.append(
+        text_block(
+            "、".join(f"{b.bureau} {b.progress.delayed:,}件" for b in late)
+            if late
+            else "遅れのある局はありません。"
+        )
+    )
     body.append(_section("局別の計画と実績"))
     body.append(plan_actual_chart(summary.bureaus))
-    body.append(text_block(
-        _source_line(summary.count_by_source(Source.COUNTS), summary.count_by_source(Source.PROCEDURES))
-        + "。計画（期限到来分）は、計画どおりの完了と遅れの合計です。", isSubtle=True, size="Small"))
+    body.append(
+        text_block(
+            _source_line(summary.count_by_source(Source.COUNTS), summary.count_by_source(Source.PROCEDURES))
+            + "。計画（期限到来分）は、計画どおりの完了と遅れの合計です。",
+            isSubtle=True,
+            size="Small",
+        )
+    )
     actions: list[dict] = []
     if readable or own:
         choices = list(dict.fromkeys([*own, *readable]))
@@ -199,7 +236,10 @@ def summary_card(summary: CitySummary, *, readable: Sequence[str] = (), own: Seq
 
 
 def _delayed_list(procedures: Sequence[DelayedProcedure]) -> list[dict]:
-    lines = [f"・{p.name}（{p.section or '課未設定'}）予定 {p.planned.short_label}" for p in procedures[:MAX_LISTED]]
+    lines = [
+        f"・{p.name}（{p.section or '課未設定'}）予定 {p.planned.short_label}"
+        for p in procedures[:MAX_LISTED]
+    ]
     if len(procedures) > MAX_LISTED:
         lines.append(f"ほか {len(procedures) - MAX_LISTED}件")
     return [text_block("\n".join(lines), size="Small")] if lines else []
@@ -213,56 +253,101 @@ def history_table(summary: BureauSummary) -> dict | None:
         "type": "Table",
         "columns": [{"width": 3}, {"width": 2}, {"width": 2}, {"width": 2}, {"width": 4}],
         "firstRowAsHeader": True,
-        "rows": [_row(["期間", "予定", "実績", "遅れ（繰越）", "理由・備考"], bold=True)] + [
-            _row([
-                h.period.short_label + ("（取込前）" if h.superseded else ""),
-                "－" if h.plan is None else f"{h.plan:,}" + (f"（遅れ {h.plan_delayed}）" if h.plan_delayed else ""),
-                f"{h.done:,}" + (f"（前倒し {h.done_advanced}）" if h.done_advanced else ""),
-                f"{h.shortfall:,}",
-                h.reason or {"auto": "報告なし（0件で締め）", "seed": "会議資料", "import": "Excel 取込"}.get(h.source, ""),
-            ])
+        "rows": [_row(["期間", "予定", "実績", "遅れ（繰越）", "理由・備考"], bold=True)]
+        + [
+            _row(
+                [
+                    h.period.short_label + ("（取込前）" if h.superseded else ""),
+                    "－"
+                    if h.plan is None
+                    else f"{h.plan:,}" + (f"（遅れ {h.plan_delayed}）" if h.plan_delayed else ""),
+                    f"{h.done:,}" + (f"（前倒し {h.done_advanced}）" if h.done_advanced else ""),
+                    f"{h.shortfall:,}",
+                    h.reason
+                    or {"auto": "報告なし（0件で締め）", "seed": "会議資料", "import": "Excel 取込"}.get(
+                        h.source, ""
+                    ),
+                ]
+            )
             for h in reversed(rows)
         ],
     }
 
 
-def bureau_card(summary: BureauSummary, as_of: date, *, may_submit: bool = False,
-                correctable: Sequence[Period] = (), message: str = "", warning: str = "") -> dict:
+def bureau_card(
+    summary: BureauSummary,
+    as_of: date,
+    *,
+    may_submit: bool = False,
+    correctable: Sequence[Period] = (),
+    message: str = "",
+    warning: str = "",
+) -> dict:
     current = summary.current
-    body = [*header(f"{summary.bureau} オンライン化の状況",
-                    f"{japanese_date(as_of)}時点・集計元: {summary.source.label}", ICON)]
+    body = [
+        *header(
+            f"{summary.bureau} オンライン化の状況",
+            f"{japanese_date(as_of)}時点・集計元: {summary.source.label}",
+            ICON,
+        )
+    ]
     if warning:
         body.append(error_banner(warning))
     if message:
         body.append(notice(message))
     body.append(fact_set(progress_facts(summary.progress)))
     body.append(_section("現在の期間"))
-    body.append(fact_set([
-        ("期間", period_line(current.period, current.state, current.closes_on)),
-        ("予定", _count(current.plan) + (f"（うち遅れの繰越 {current.plan_delayed:,}件）" if current.plan_delayed else "")),
-        ("報告", report_text(current.report)),
-    ]))
+    body.append(
+        fact_set(
+            [
+                ("期間", period_line(current.period, current.state, current.closes_on)),
+                (
+                    "予定",
+                    _count(current.plan)
+                    + (f"（うち遅れの繰越 {current.plan_delayed:,}件）" if current.plan_delayed else ""),
+                ),
+                ("報告", report_text(current.report)),
+            ]
+        )
+    )
     if summary.source is Source.PROCEDURES:
         body.append(_section(f"遅れている手続き（{len(summary.delayed_procedures)}件）"))
         body += _delayed_list(summary.delayed_procedures) or [text_block("ありません。")]
-        body.append(text_block(f"手続きごとの記録 {summary.procedure_count:,}件から集計しています。",
-                               isSubtle=True, size="Small"))
+        body.append(
+            text_block(
+                f"手続きごとの記録 {summary.procedure_count:,}件から集計しています。",
+                isSubtle=True,
+                size="Small",
+            )
+        )
     table = history_table(summary)
     if table is not None:
         body.append(_section("遅れの履歴（締めた期間）"))
         body.append(table)
     actions: list[dict] = []
     if may_submit and current.state is PeriodState.OPEN:
-        actions.append(submit_action(f"{current.period.short_label}の実績を入力", UPDATE_VERB,
-                                     {"bureau": summary.bureau}))
+        actions.append(
+            submit_action(
+                f"{current.period.short_label}の実績を入力", UPDATE_VERB, {"bureau": summary.bureau}
+            )
+        )
     if correctable:
-        body.append({
-            "type": "Input.ChoiceSet", "id": PERIOD_INPUT, "label": "締めた期間を訂正する（管理者）",
-            "style": "compact", "value": correctable[0].key,
-            "choices": [{"title": p.label, "value": p.key} for p in correctable[:12]],
-        })
-        body.append({"type": "ActionSet", "actions": [
-            submit_action("訂正する", CORRECT_VERB, {"bureau": summary.bureau})]})
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": PERIOD_INPUT,
+                "label": "締めた期間を訂正する（管理者）",
+                "style": "compact",
+                "value": correctable[0].key,
+                "choices": [{"title": p.label, "value": p.key} for p in correctable[:12]],
+            }
+        )
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [submit_action("訂正する", CORRECT_VERB, {"bureau": summary.bureau})],
+            }
+        )
     actions.append(submit_action("全庁の状況", SUMMARY_VERB))
     actions.append(menu_action())
     return adaptive_card(body, actions)
@@ -286,12 +371,14 @@ def table_pages(table: TableView) -> list[TablePage]:
         groups.setdefault(_group_of(row.bureau), []).append(row)
     chunks: list[tuple[str, list[TableRow]]] = []
     for name, rows in groups.items():
-        parts = [rows[i:i + TABLE_PAGE_SIZE] for i in range(0, len(rows), TABLE_PAGE_SIZE)]
+        parts = [rows[i : i + TABLE_PAGE_SIZE] for i in range(0, len(rows), TABLE_PAGE_SIZE)]
         for k, part in enumerate(parts, start=1):
             chunks.append((f"{name}（{k}）" if len(parts) > 1 else name, part))
     count = len(chunks)
-    return [TablePage(table, k, count, name, tuple(rows), k == count)
-            for k, (name, rows) in enumerate(chunks, start=1)]
+    return [
+        TablePage(table, k, count, name, tuple(rows), k == count)
+        for k, (name, rows) in enumerate(chunks, start=1)
+    ]
 
 
 def table_card(page: TablePage, view: str = LIVE) -> dict:
@@ -306,7 +393,8 @@ def table_card(page: TablePage, view: str = LIVE) -> dict:
         "columns": [{"width": 3}] + [{"width": 2} for _ in rows],
         "firstRowAsHeader": True,
         "horizontalCellContentAlignment": "Left",
-        "rows": [_row(header_cells, bold=True)] + [
+        "rows": [_row(header_cells, bold=True)]
+        + [
             _row([column.title] + [column.text(r.figures[i]) for r in rows])
             for i, column in enumerate(table.columns)
         ],
@@ -340,33 +428,55 @@ def _number(field: str, label: str, form: UpdateForm, *, required: bool = False)
     items = [element]
     if field in form.errors:
         typed = f"（入力: {clip(raw, 20)}）" if raw and problem else ""
-        items.append(text_block(f"⚠️ {form.errors[field]}{typed}", color="Attention", size="Small", spacing="None"))
+        items.append(
+            text_block(f"⚠️ {form.errors[field]}{typed}", color="Attention", size="Small", spacing="None")
+        )
     return items
 
 
 def update_card(form: UpdateForm) -> dict:
     """The quarterly update: counts, or (procedure-level bureaus) procedures to tick as done."""
     status = form.status
-    subtitle = (f"{status.period.label}・締め済みの期間の訂正（管理者）" if form.correction
-                else f"{status.period.label}・入力は{japanese_date(status.last_day_for_reports)}まで")
+    subtitle = (
+        f"{status.period.label}・締め済みの期間の訂正（管理者）"
+        if form.correction
+        else f"{status.period.label}・入力は{japanese_date(status.last_day_for_reports)}まで"
+    )
     body = [*header(f"実績の入力: {form.bureau}", subtitle, ICON)]
     if form.notice:
         body.append(error_banner(form.notice))
     elif form.errors:
         body.append(error_banner("入力内容を確認してください。保存はされていません。"))
-    body.append(fact_set([
-        ("予定", _count(status.plan) + (f"（うち遅れの繰越 {status.plan_delayed:,}件）" if status.plan_delayed else "")),
-        ("これまでの報告", report_text(status.report)),
-        ("集計元", form.source.label),
-    ]))
+    body.append(
+        fact_set(
+            [
+                (
+                    "予定",
+                    _count(status.plan)
+                    + (f"（うち遅れの繰越 {status.plan_delayed:,}件）" if status.plan_delayed else ""),
+                ),
+                ("これまでの報告", report_text(status.report)),
+                ("集計元", form.source.label),
+            ]
+        )
+    )
     if form.source is Source.PROCEDURES:
-        body.append(text_block("完了した手続きにチェックを付けてください。チェックを外すと未完了に戻ります。"))
+        body.append(
+            text_block("完了した手続きにチェックを付けてください。チェックを外すと未完了に戻ります。")
+        )
         choice = {
-            "type": "Input.ChoiceSet", "id": "procedures", "isMultiSelect": True, "style": "expanded",
-            "label": "手続き", "choices": [
-                {"title": ("【遅れ】" if c.delayed else "") + f"{c.name}（{c.section or '課未設定'}）"
-                          + (f" 予定 {c.planned.short_label}" if c.planned else " 予定未定（重要取組）"),
-                 "value": c.id}
+            "type": "Input.ChoiceSet",
+            "id": "procedures",
+            "isMultiSelect": True,
+            "style": "expanded",
+            "label": "手続き",
+            "choices": [
+                {
+                    "title": ("【遅れ】" if c.delayed else "")
+                    + f"{c.name}（{c.section or '課未設定'}）"
+                    + (f" 予定 {c.planned.short_label}" if c.planned else " 予定未定（重要取組）"),
+                    "value": c.id,
+                }
                 for c in form.choices
             ],
         }
@@ -376,50 +486,83 @@ def update_card(form: UpdateForm) -> dict:
         if "procedures" in form.errors:
             body.append(text_block(f"⚠️ {form.errors['procedures']}", color="Attention", size="Small"))
         if form.more_choices:
-            body.append(text_block(f"ほか {form.more_choices:,}件は Excel の「手続き一覧」で更新できます。",
-                                   isSubtle=True, size="Small"))
+            body.append(
+                text_block(
+                    f"ほか {form.more_choices:,}件は Excel の「手続き一覧」で更新できます。",
+                    isSubtle=True,
+                    size="Small",
+                )
+            )
     else:
         body += _number("done", "この期間に完了した件数", form, required=True)
         body += _number("delayed", "うち遅れ分（前の期間から繰り越された手続き）", form)
         body += _number("advanced", "うち前倒し分（後の期間に予定していた手続き）", form)
-    reason_label = ("訂正の理由（必須）" if form.correction
-                    else "予定を下回る場合の理由（予定を下回るときは必須）")
-    reason = {"type": "Input.Text", "id": "reason", "label": reason_label, "isMultiline": True,
-              "maxLength": 500, "placeholder": "例: 委託事業者との調整に時間を要したため"}
+    reason_label = (
+        "訂正の理由（必須）" if form.correction else "予定を下回る場合の理由（予定を下回るときは必須）"
+    )
+    reason = {
+        "type": "Input.Text",
+        "id": "reason",
+        "label": reason_label,
+        "isMultiline": True,
+        "maxLength": 500,
+        "placeholder": "例: 委託事業者との調整に時間を要したため",
+    }
     if form.values.get("reason"):
         reason["value"] = clip(form.values["reason"], reason["maxLength"])
     body.append(reason)
     if "reason" in form.errors:
         body.append(text_block(f"⚠️ {form.errors['reason']}", color="Attention", size="Small", spacing="None"))
-    body.append(text_block("同じ方が同じ内容を2回送信しても、記録されるのは1回です。", isSubtle=True, size="Small"))
-    data = {"bureau": form.bureau, "period": status.period.key, "etag": form.etag,
-            "submission": form.submission_id, "mode": form.source.value}
-    return adaptive_card(body, [
-        submit_action("送信する", SUBMIT_VERB, data, style="positive"),
-        submit_action("やめる", BUREAU_VERB, {"bureau": form.bureau}),
-    ])
+    body.append(
+        text_block("同じ方が同じ内容を2回送信しても、記録されるのは1回です。", isSubtle=True, size="Small")
+    )
+    data = {
+        "bureau": form.bureau,
+        "period": status.period.key,
+        "etag": form.etag,
+        "submission": form.submission_id,
+        "mode": form.source.value,
+    }
+    return adaptive_card(
+        body,
+        [
+            submit_action("送信する", SUBMIT_VERB, data, style="positive"),
+            submit_action("やめる", BUREAU_VERB, {"bureau": form.bureau}),
+        ],
+    )
 
 
 def confirmation_card(result: SubmitResult, as_of: date) -> dict:
     title = "この内容はすでに保存されています" if result.duplicate else "保存しました"
     body = [*header(f"{title}: {result.bureau}", f"{result.period.label}・{japanese_date(as_of)}", ICON)]
     if result.duplicate:
-        body.append(notice("あなたが同じカードから同じ内容をすでに送信しています。今回の送信では何も変更していません。"))
-    body.append({
-        "type": "Table",
-        "columns": [{"width": 3}, {"width": 3}, {"width": 3}],
-        "firstRowAsHeader": True,
-        "rows": [_row(["項目", "変更前", "変更後"], bold=True)] + [
-            _row([c.label, c.before, c.after]) for c in result.changes],
-    })
+        body.append(
+            notice(
+                "あなたが同じカードから同じ内容をすでに送信しています。今回の送信では何も変更していません。"
+            )
+        )
+    body.append(
+        {
+            "type": "Table",
+            "columns": [{"width": 3}, {"width": 3}, {"width": 3}],
+            "firstRowAsHeader": True,
+            "rows": [_row(["項目", "変更前", "変更後"], bold=True)]
+            + [_row([c.label, c.before, c.after]) for c in result.changes],
+        }
+    )
     progress = result.summary.progress
-    body.append(fact_set([("局の遅れ（現在）", _count(progress.delayed)), ("局の残り", _count(progress.remaining))]))
+    body.append(
+        fact_set([("局の遅れ（現在）", _count(progress.delayed)), ("局の残り", _count(progress.remaining))])
+    )
     body.append(text_block("変更は変更履歴（監査ログ）に記録されています。", isSubtle=True, size="Small"))
-    return adaptive_card(body, [
-        submit_action("局の状況を見る", BUREAU_VERB, {"bureau": result.bureau}),
-        submit_action("全庁の状況", SUMMARY_VERB),
-        menu_action(),
-    ])
+    return adaptive_card(
+        body,
+        [
+            submit_action("局の状況を見る", BUREAU_VERB, {"bureau": result.bureau}),
+            submit_action("全庁の状況", SUMMARY_VERB),
+            menu_action(),
+        ],
+    )
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -430,16 +573,22 @@ def delay_alert_card(alert: DelayAlert) -> dict:
     period = alert.period
     if alert.escalation:
         title = f"【エスカレーション】オンライン化の遅れ: {alert.bureau}"
-        why = (f"{period.label}の締めから所定の営業日数が過ぎても、{alert.bureau}の遅れ（{alert.delayed:,}件）が"
-               "解消されていないため、局の管理職の方にお知らせしています。")
+        why = (
+            f"{period.label}の締めから所定の営業日数が過ぎても、{alert.bureau}の遅れ（{alert.delayed:,}件）が"
+            "解消されていないため、局の管理職の方にお知らせしています。"
+        )
         next_step = "局の DX PRO と状況を確認し、遅れている手続きの対応予定を決めてください。"
     else:
         title = f"オンライン化の遅れ: {alert.bureau}"
-        why = (f"{period.label}が締まり、{alert.bureau}に遅れている手続きが{alert.delayed:,}件あるため、"
-               "DX PRO チャネルにお知らせしています。")
-        next_step = ("遅れていた手続きが完了したら、「実績を入力」から"
-                     + (f"{alert.current.label}の" if alert.current else "")
-                     + "実績を報告してください（「うち遅れ分」に含めます）。予定を下回る場合は理由を添えてください。")
+        why = (
+            f"{period.label}が締まり、{alert.bureau}に遅れている手続きが{alert.delayed:,}件あるため、"
+            "DX PRO チャネルにお知らせしています。"
+        )
+        next_step = (
+            "遅れていた手続きが完了したら、「実績を入力」から"
+            + (f"{alert.current.label}の" if alert.current else "")
+            + "実績を報告してください（「うち遅れ分」に含めます）。予定を下回る場合は理由を添えてください。"
+        )
     body = [*header(title, f"{japanese_date(alert.due_on)}", "⚠️")]
     facts = [("遅れている手続き", _count(alert.delayed))]
     if alert.shortfall:
@@ -451,8 +600,12 @@ def delay_alert_card(alert: DelayAlert) -> dict:
     if alert.delayed_procedures:
         body.append(_section("遅れている手続き"))
         body += _delayed_list(alert.delayed_procedures)
-    body += [_section("この通知が届いた理由"), text_block(why, isSubtle=True),
-             _section("次にしていただくこと"), text_block(next_step)]
+    body += [
+        _section("この通知が届いた理由"),
+        text_block(why, isSubtle=True),
+        _section("次にしていただくこと"),
+        text_block(next_step),
+    ]
     actions = [] if alert.escalation else [submit_action("実績を入力", UPDATE_VERB, {"bureau": alert.bureau})]
     actions.append(submit_action("局の状況を見る", BUREAU_VERB, {"bureau": alert.bureau}))
     return adaptive_card(body, actions)
@@ -463,8 +616,12 @@ def generic_alert_card(alert: DueAlert) -> dict:
     body = [*header(alert.title, alert.bureau or TITLE, "⚠️")]
     if alert.facts:
         body.append(fact_set(list(alert.facts)))
-    body += [_section("この通知が届いた理由"), text_block(alert.why, isSubtle=True),
-             _section("次にしていただくこと"), text_block(alert.next_step)]
+    body += [
+        _section("この通知が届いた理由"),
+        text_block(alert.why, isSubtle=True),
+        _section("次にしていただくこと"),
+        text_block(alert.next_step),
+    ]
     actions = [submit_action("局の状況を見る", BUREAU_VERB, {"bureau": alert.bureau})] if alert.bureau else []
     return adaptive_card(body, [*actions, submit_action("全庁の状況", SUMMARY_VERB)])
 
@@ -476,24 +633,46 @@ def import_help_card(message: str = "") -> dict:
     body = [*header("Excel の取込（管理者）", TITLE, ICON)]
     if message:
         body.append(notice(message))
-    body.append(text_block(
-        "1. 「表を見る」→「Excel で受け取る」で現在の表を出力します（または同じ形の表を用意します）。\n"
-        "2. 数値を更新します。(遅れ N)・(前倒し N) は「(遅れ 2) 10」の形で書きます。空欄は 0 です。"
-        "手続きごとに管理する局は「手続き一覧」シートに書きます。\n"
-        "3. このボットとの 1:1 チャットに、その .xlsx ファイルを添付して送ってください。\n"
-        "誤りがあるファイルは一切取り込まず、誤りのあるセル（例: E7）をお知らせします。"))
-    return adaptive_card(body, [submit_action("表を見る", TABLE_VERB, {"view": LIVE, "page": 1}),
-                                submit_action("全庁の状況", SUMMARY_VERB), menu_action()])
+    body.append(
+        text_block(
+            "1. 「表を見る」→「Excel で受け取る」で現在の表を出力します（または同じ形の表を用意します）。\n"
+            "2. 数値を更新します。(遅れ N)・(前倒し N) は「(遅れ 2) 10」の形で書きます。空欄は 0 です。"
+            "手続きごとに管理する局は「手続き一覧」シートに書きます。\n"
+            "3. このボットとの 1:1 チャットに、その .xlsx ファイルを添付して送ってください。\n"
+            "誤りがあるファイルは一切取り込まず、誤りのあるセル（例: E7）をお知らせします。"
+        )
+    )
+    return adaptive_card(
+        body,
+        [
+            submit_action("表を見る", TABLE_VERB, {"view": LIVE, "page": 1}),
+            submit_action("全庁の状況", SUMMARY_VERB),
+            menu_action(),
+        ],
+    )
 
 
 def import_result_card(filename: str, summary: str = "", problems: Sequence[str] = ()) -> dict:
     if problems:
-        body = [*header("取り込めませんでした", filename, ICON),
-                error_banner("ファイルに誤りがあるため、何も取り込んでいません。次のセルを直して、もう一度送ってください。")]
+        body = [
+            *header("取り込めませんでした", filename, ICON),
+            error_banner(
+                "ファイルに誤りがあるため、何も取り込んでいません。次のセルを直して、もう一度送ってください。"
+            ),
+        ]
         shown = list(problems[:25]) + ([f"ほか {len(problems) - 25}件"] if len(problems) > 25 else [])
         body.append(text_block("\n".join(f"・{p}" for p in shown), size="Small"))
     else:
-        body = [*header("取り込みました", filename, ICON), text_block(summary),
-                text_block("取込は変更履歴（監査ログ）に記録されています。", isSubtle=True, size="Small")]
-    return adaptive_card(body, [submit_action("全庁の状況", SUMMARY_VERB),
-                                submit_action("表を見る", TABLE_VERB, {"view": LIVE, "page": 1}), menu_action()])
+        body = [
+            *header("取り込みました", filename, ICON),
+            text_block(summary),
+            text_block("取込は変更履歴（監査ログ）に記録されています。", isSubtle=True, size="Small"),
+        ]
+    return adaptive_card(
+        body,
+        [
+            submit_action("全庁の状況", SUMMARY_VERB),
+            submit_action("表を見る", TABLE_VERB, {"view": LIVE, "page": 1}),
+            menu_action(),
+        ],
+    )

@@ -373,8 +373,11 @@ def jobs_card(
                     (
                         "前回の結果",
                         f"送信 {view.last_sent}件・失敗 {view.last_failed}件・"
-                        + (f"送り先（チャネルなど）が未登録 {view.last_undeliverable}件・"
-                           if view.last_undeliverable else "")
+                        + (
+                            f"送り先（チャネルなど）が未登録 {view.last_undeliverable}件・"
+                            if view.last_undeliverable
+                            else ""
+                        )
                         + f"送信済みまたは保留 {view.last_skipped}件",
                     )
                 )
@@ -445,8 +448,11 @@ def channel_form_card(
     if value:
         picker["value"] = value
     body.append(picker)
-    data = {"conversation_id": conversation_id, "channel_name": channel_name,
-            SEEN_MAPPING: (current.etag or "") if current is not None else ""}
+    data = {
+        "conversation_id": conversation_id,
+        "channel_name": channel_name,
+        SEEN_MAPPING: (current.etag or "") if current is not None else "",
+    }
     actions = [submit_action("登録する", MAP_CHANNEL_VERB, data)]
     if current is not None:
         actions.append(submit_action("登録を解除する", UNMAP_CHANNEL_VERB, data))

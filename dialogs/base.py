@@ -137,7 +137,9 @@ class DialogDeps:
     people: PeopleService = field(default=None)  # type: ignore[assignment]  # filled in below when omitted
     notifier: Notifier = field(default_factory=NullNotifier)
     jobs: JobControl = field(default_factory=NullJobControl)
-    settings: Settings = field(default_factory=Settings)  # programme options (e.g. N and M of online procedures)
+    settings: Settings = field(
+        default_factory=Settings
+    )  # programme options (e.g. N and M of online procedures)
     files: FileSender = field(default_factory=NullFileSender)  # files delivered in Teams (Excel exports)
     # the app-wide linkage-audit runtime (worker process, report vault, upload folders) built in
     # bot/runtime.py; typed loosely so that this shared module imports no programme

@@ -76,7 +76,9 @@ class MainDialog:
         dialog = self._dialogs.get(key)
         if dialog is None or not action:
             logger.info("card action with unknown verb %r", verb[:100])
-            return await self.menu(actor, "このボタンは古いカードのもののようです。メニューからやり直してください。")
+            return await self.menu(
+                actor, "このボタンは古いカードのもののようです。メニューからやり直してください。"
+            )
         if action == "open":
             return await self._guarded(lambda: dialog.open(turn, actor))
         return await self._guarded(lambda: dialog.act(turn, actor, verb, data))
@@ -97,8 +99,12 @@ class MainDialog:
                 receive = dialog.on_awaited_files  # type: ignore[attr-defined]  # with awaits_files
                 return await self._guarded(lambda receive=receive: receive(turn, actor, files))
         if not actor.person.is_admin:
-            senders = [d for d in self._dialogs.values() if getattr(d, "accepts_files_from", None) is not None]
-            mine = [d for d in senders if files and await asyncio.to_thread(d.accepts_files_from, actor.person)]
+            senders = [
+                d for d in self._dialogs.values() if getattr(d, "accepts_files_from", None) is not None
+            ]
+            mine = [
+                d for d in senders if files and await asyncio.to_thread(d.accepts_files_from, actor.person)
+            ]
             try:
                 data = await files[0].read() if mine else None
             except Exception:
@@ -120,7 +126,9 @@ class MainDialog:
                 for dialog in self._dialogs.values():
                     claims = getattr(dialog, "claims_file", None)
                     if claims is not None and claims(files[0].name, data):
-                        return await self._guarded(lambda d=dialog: d.on_file(turn, actor, files[0].name, data))
+                        return await self._guarded(
+                            lambda d=dialog: d.on_file(turn, actor, files[0].name, data)
+                        )
 
                 async def read_again(data: bytes = data) -> bytes:
                     return data

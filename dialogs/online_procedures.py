@@ -47,7 +47,8 @@ def service_for(deps: DialogDeps) -> OnlineProceduresService:
     ``ONLINE_PROCEDURES_ESCALATION_DAYS``) when the deps carry settings."""
     settings = getattr(deps, "settings", None)
     return OnlineProceduresService(
-        deps.store, deps.clock,
+        deps.store,
+        deps.clock,
         alert_days=getattr(settings, "online_procedures_alert_days", DEFAULT_ALERT_DAYS),
         escalation_days=getattr(settings, "online_procedures_escalation_days", DEFAULT_ESCALATION_DAYS),
     )
@@ -142,8 +143,14 @@ class OnlineProceduresDialog(ProgrammeDialog):
         except UnknownBureau as error:
             return await self.summary(actor, str(error))
         correctable = await self._run(self.service.closed_periods, actor.person, bureau, today)
-        return cards.bureau_card(summary, today, may_submit=self.service.may_submit(actor.person, bureau),
-                                 correctable=correctable, message=message, warning=warning)
+        return cards.bureau_card(
+            summary,
+            today,
+            may_submit=self.service.may_submit(actor.person, bureau),
+            correctable=correctable,
+            message=message,
+            warning=warning,
+        )
 
     async def table(self, actor: Actor, view: str, page: int) -> dict:
         if view == cards.SEED:
@@ -176,7 +183,9 @@ class OnlineProceduresDialog(ProgrammeDialog):
                 require(actor.person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES))  # admins
                 return cards.import_help_card()
         except NotReportable as refusal:
-            return await self.bureau(actor, bureau, warning=str(refusal)) if bureau else error_card(str(refusal))
+            return (
+                await self.bureau(actor, bureau, warning=str(refusal)) if bureau else error_card(str(refusal))
+            )
         except UnknownBureau as error:
             return await self.summary(actor, str(error))
         logger.info("online_procedures: unknown action %r", verb[:100])
@@ -203,14 +212,20 @@ class OnlineProceduresDialog(ProgrammeDialog):
     async def export(self, turn: TurnContext, actor: Actor, view: str) -> dict:
         """The table as an Excel file, delivered in the user's 1:1 chat (``deps.files``)."""
         if view == cards.SEED:
-            offer = FileOffer(TABLE_EXPORT, "会議資料の表（令和5年8月8日）.xlsx",
-                              "行政手続きオンライン化の表（2023年8月8日の会議資料の時点）",
-                              {"view": cards.SEED})
+            offer = FileOffer(
+                TABLE_EXPORT,
+                "会議資料の表（令和5年8月8日）.xlsx",
+                "行政手続きオンライン化の表（2023年8月8日の会議資料の時点）",
+                {"view": cards.SEED},
+            )
         else:
             today = self.today()
-            offer = FileOffer(TABLE_EXPORT, f"オンライン化の表_{today:%Y%m%d}.xlsx",
-                              "行政手続きオンライン化の表（受け取った時点のデータ）",
-                              {"view": cards.LIVE})
+            offer = FileOffer(
+                TABLE_EXPORT,
+                f"オンライン化の表_{today:%Y%m%d}.xlsx",
+                "行政手続きオンライン化の表（受け取った時点のデータ）",
+                {"view": cards.LIVE},
+            )
         return await self.deps.files.offer(turn, actor, offer)
 
     # --- files --------------------------------------------------------------------------------

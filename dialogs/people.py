@@ -75,14 +75,16 @@ class AdminDialog:
         organisation = await self._run(self.people.organisation, viewer)
         return organisation.sorted()
 
-    async def open(self, turn: TurnContext, actor: Actor, *, message: str | None = None,
-                   error: str | None = None) -> dict:
+    async def open(
+        self, turn: TurnContext, actor: Actor, *, message: str | None = None, error: str | None = None
+    ) -> dict:
         viewer = actor.person
         everyone = await self._run(self.people.everyone, viewer)
         requests = await self._run(self.people.pending_requests, viewer)
         target = await self._run(self.people.dx_department_target)
-        return cards.admin_home_card(everyone, requests, dx_department_target=target,
-                                     message=message, error=error)
+        return cards.admin_home_card(
+            everyone, requests, dx_department_target=target, message=message, error=error
+        )
 
     async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
         # The admin cards are the roster's (not one's own record): the whole menu needs that right.
@@ -126,7 +128,9 @@ class AdminDialog:
     async def _person_view(self, actor: Actor, object_id: str, **kwargs: Any) -> dict:
         person = await self._run(self.people.get, actor.person, object_id)
         if person is None:
-            return await self.open(None, actor, error=f"オブジェクトID {object_id} の職員は名簿にありません。")
+            return await self.open(
+                None, actor, error=f"オブジェクトID {object_id} の職員は名簿にありません。"
+            )
         return cards.person_card(person, await self._units(actor.person), **kwargs)
 
     async def _person(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
@@ -138,15 +142,25 @@ class AdminDialog:
         try:
             grant = _grant(form["role"], form["scope"])
             if grant.role is Role.STAFF:
-                return await self._person_view(actor, object_id, message="「職員」はすべての方に付いているため、付与は不要です。")
-            person = await self._run(self.people.grant, actor, object_id, grant,
-                                     etag=_text(data, "etag") or None, reason=form["reason"])
+                return await self._person_view(
+                    actor, object_id, message="「職員」はすべての方に付いているため、付与は不要です。"
+                )
+            person = await self._run(
+                self.people.grant,
+                actor,
+                object_id,
+                grant,
+                etag=_text(data, "etag") or None,
+                reason=form["reason"],
+            )
         except ConcurrentEdit as conflict:
             return await self._conflict(actor, object_id, conflict, form)
         except (PeopleError, ValueError) as error:
             return await self._person_view(actor, object_id, error=_message(error), form=form)
         units = await self._units(actor.person)
-        return cards.person_card(person, units, message=f"「{grant.label}」を付与しました。変更履歴に記録しました。")
+        return cards.person_card(
+            person, units, message=f"「{grant.label}」を付与しました。変更履歴に記録しました。"
+        )
 
     async def _revoke(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         object_id = _text(data, "object_id")
@@ -154,21 +168,34 @@ class AdminDialog:
             role = Role(_text(data, "role"))
             scope = _unit(_text(data, "scope"))
             label = RoleGrant(role, scope).label
-            person = await self._run(self.people.revoke, actor, object_id, role, scope,
-                                     etag=_text(data, "etag") or None, reason=_text(data, "reason"))
+            person = await self._run(
+                self.people.revoke,
+                actor,
+                object_id,
+                role,
+                scope,
+                etag=_text(data, "etag") or None,
+                reason=_text(data, "reason"),
+            )
         except ConcurrentEdit as conflict:
             return await self._conflict(actor, object_id, conflict, {"reason": _text(data, "reason")})
         except (PeopleError, ValueError) as error:
             return await self._person_view(actor, object_id, error=_message(error))
         units = await self._units(actor.person)
-        return cards.person_card(person, units, message=f"「{label}」を取り消しました。変更履歴に記録しました。")
+        return cards.person_card(
+            person, units, message=f"「{label}」を取り消しました。変更履歴に記録しました。"
+        )
 
-    async def _conflict(self, actor: Actor, object_id: str, conflict: ConcurrentEdit, form: dict[str, str]) -> dict:
+    async def _conflict(
+        self, actor: Actor, object_id: str, conflict: ConcurrentEdit, form: dict[str, str]
+    ) -> dict:
         """The second of two admins editing one person sees the new state and confirms again."""
         return await self._person_view(
-            actor, object_id, form=form,
+            actor,
+            object_id,
+            form=form,
             error="ほかの管理者がこの職員のロールを先に変更しました。下の最新の状態を確認し、"
-                  "必要ならもう一度ボタンを押してください（まだ何も変更していません）。",
+            "必要ならもう一度ボタンを押してください（まだ何も変更していません）。",
         )
 
     async def _requests(self, turn: TurnContext, actor: Actor, data: dict[str, Any], **kwargs: Any) -> dict:
@@ -188,31 +215,50 @@ class AdminDialog:
         form = {k: _text(data, k) for k in ("unit", "role", "scope", "reason")}
         try:
             grant = _grant(form["role"], form["scope"])
-            person = await self._run(self.people.approve, actor, object_id, grant=grant, unit=_unit(form["unit"]),
-                                     etag=_text(data, "etag") or None, reason=form["reason"])
+            person = await self._run(
+                self.people.approve,
+                actor,
+                object_id,
+                grant=grant,
+                unit=_unit(form["unit"]),
+                etag=_text(data, "etag") or None,
+                reason=form["reason"],
+            )
         except ConcurrentEdit as conflict:
             person = await self._run(self.people.get, actor.person, object_id)
             if person is not None and person.registered:
                 # Another admin approved it first: show what they saved, with this admin's choice kept.
                 return cards.person_card(
-                    person, await self._units(actor.person), form=form,
-                    error=f"{conflict} ほかの管理者が先に承認し、下の内容で登録されています。ロールを追加する場合は、"
-                          "下のフォームから付与してください（まだ何も変更していません）。")
+                    person,
+                    await self._units(actor.person),
+                    form=form,
+                    error=f"{conflict} ほかの管理者が先に承認し、下の内容で登録されています。"
+                    "ロールを追加する場合は、"
+                    "下のフォームから付与してください（まだ何も変更していません）。",
+                )
             return await self._requests(turn, actor, data, error=str(conflict))
         except (PeopleError, ValueError) as error:
             return await self._review(turn, actor, data, error=_message(error), form=form)
         await self.deps.notifier.notify_people([person.object_id], cards.registration_approved_card(person))
-        return await self._requests(turn, actor, data,
-                                    message=f"{person.name} さんを登録しました（{person.roles_label}）。")
+        return await self._requests(
+            turn, actor, data, message=f"{person.name} さんを登録しました（{person.roles_label}）。"
+        )
 
     async def _reject(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         object_id = _text(data, "object_id")
         try:
-            request = await self._run(self.people.reject, actor, object_id, etag=_text(data, "etag") or None,
-                                      reason=_text(data, "reason"))
+            request = await self._run(
+                self.people.reject,
+                actor,
+                object_id,
+                etag=_text(data, "etag") or None,
+                reason=_text(data, "reason"),
+            )
         except (PeopleError, ValueError) as error:
             return await self._requests(turn, actor, data, error=_message(error))
-        return await self._requests(turn, actor, data, message=f"{request.name} さんの登録依頼を却下しました。")
+        return await self._requests(
+            turn, actor, data, message=f"{request.name} さんの登録依頼を却下しました。"
+        )
 
     async def _audit(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         kind, entity_id = _text(data, "entity_kind") or None, _text(data, "entity_id") or None
@@ -236,18 +282,31 @@ class AdminDialog:
             return cards.export_card(start, end, error="終了日は開始日より後にしてください。")
         if data.get("deliver"):
             period = f"{start.year}年{start.month}月{start.day}日〜{end.year}年{end.month}月{end.day}日"
-            return await self.deps.files.offer(turn, actor, FileOffer(
-                AUDIT_EXPORT, f"変更履歴_{start:%Y%m%d}-{end:%Y%m%d}.xlsx", f"変更履歴（{period}、日本時間）",
-                {"from": start.isoformat(), "to": end.isoformat()}))
+            return await self.deps.files.offer(
+                turn,
+                actor,
+                FileOffer(
+                    AUDIT_EXPORT,
+                    f"変更履歴_{start:%Y%m%d}-{end:%Y%m%d}.xlsx",
+                    f"変更履歴（{period}、日本時間）",
+                    {"from": start.isoformat(), "to": end.isoformat()},
+                ),
+            )
         entries = await self._run(self.people.audit.between, actor.person, start, end)
         return cards.export_card(start, end, len(entries))
 
     async def _export_roster(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         require(actor.person, Action.READ, Resource(ResourceKind.PEOPLE))
         today = self.deps.clock().date()
-        return await self.deps.files.offer(turn, actor, FileOffer(
-            ROSTER_EXPORT, f"名簿_{today:%Y%m%d}.xlsx", "職員名簿とロール（取り込みと同じ形式）",
-        ))
+        return await self.deps.files.offer(
+            turn,
+            actor,
+            FileOffer(
+                ROSTER_EXPORT,
+                f"名簿_{today:%Y%m%d}.xlsx",
+                "職員名簿とロール（取り込みと同じ形式）",
+            ),
+        )
 
     async def _import_help(self, turn: TurnContext, actor: Actor, data: dict[str, Any]) -> dict:
         require(actor.person, Action.WRITE, Resource(ResourceKind.PEOPLE))
@@ -264,7 +323,9 @@ class AdminDialog:
             data = await file.read()
         except Exception as error:  # network, size, scheme: the bot edge's downloader says which
             logger.warning("could not download %r: %s", file.name, error)
-            return cards.import_result_card(file.name, "", problems=[f"ファイルを受け取れませんでした（{error}）。"])
+            return cards.import_result_card(
+                file.name, "", problems=[f"ファイルを受け取れませんでした（{error}）。"]
+            )
         try:
             result = await self._run(self.people.import_file, actor, data, file.name)
         except ImportRejected as rejected:
@@ -293,8 +354,10 @@ class RegistrationDialog:
         request = await asyncio.to_thread(self.people.registration_of, actor)
         if request is not None and request.status is RequestStatus.PENDING:
             when = request.requested_at.astimezone(self.deps.clock().tzinfo)
-            return (f"名簿への登録依頼を受け付けています（{when.month}月{when.day}日）。"
-                    "管理者の承認まで、職員として利用できます。")
+            return (
+                f"名簿への登録依頼を受け付けています（{when.month}月{when.day}日）。"
+                "管理者の承認まで、職員として利用できます。"
+            )
         return "offer"
 
     async def act(self, turn: TurnContext, actor: Actor, verb: str, data: dict[str, Any]) -> dict:
@@ -306,11 +369,13 @@ class RegistrationDialog:
         if not form["unit"]:
             return cards.registration_card(units, name=actor.name, form=form, error="所属を選んでください。")
         if form["unit"] not in {u.path for u in units}:  # only a unit of the organisation, never free text
-            return cards.registration_card(units, name=actor.name, form={**form, "unit": ""},
-                                           error="所属は一覧から選んでください。")
+            return cards.registration_card(
+                units, name=actor.name, form={**form, "unit": ""}, error="所属は一覧から選んでください。"
+            )
         try:
-            request, new = await asyncio.to_thread(self.people.request_registration, actor, form["unit"],
-                                                   form["message"])
+            request, new = await asyncio.to_thread(
+                self.people.request_registration, actor, form["unit"], form["message"]
+            )
         except PeopleError as error:
             return cards.registration_card(units, name=actor.name, form=form, error=str(error))
         if new:

@@ -74,7 +74,8 @@ def run_message(title: str, s: Any) -> str:
     if channels:
         units = [label.removesuffix(" の DX PRO チャネル") for label in channels]
         lines.append(
-            f"DX PRO チャネルが登録されていないため送らなかった局・部: {len(channels)}件（{_listed(units)}）。"
+            "DX PRO チャネルが登録されていないため送らなかった局・部: "
+            f"{len(channels)}件（{_listed(units)}）。"
             "送り先にするには、そのチャネルで @ICT推進ボット に「このチャネルを登録」と送るか、"
             "管理メニューの「チャネル登録」から局・部を選んでください。"
         )
@@ -170,8 +171,10 @@ class ProactiveDialog:
         logger.info("%s runs job %s now", actor.object_id, job)
         outcome = await self.deps.jobs.run_now(job)
         if outcome is None:
-            message = (f"「{title}」を開始しました。送信には少し時間がかかります。"
-                       "「最新の状態に更新」で結果を確認できます。")
+            message = (
+                f"「{title}」を開始しました。送信には少し時間がかかります。"
+                "「最新の状態に更新」で結果を確認できます。"
+            )
         elif outcome.status == "in_progress":
             message = f"「{title}」は別のインスタンスで実行中です。終わってから結果を確認してください。"
         elif outcome.status == "failed":
@@ -248,8 +251,11 @@ class ProactiveDialog:
         wanted = (role, unit.bureau if unit else "", unit.department if unit else "")
 
         def same(mapping: Any) -> bool:
-            return (mapping is not None and mapping.mapped_by_id == actor.object_id
-                    and (mapping.role, mapping.bureau, mapping.department) == wanted)
+            return (
+                mapping is not None
+                and mapping.mapped_by_id == actor.object_id
+                and (mapping.role, mapping.bureau, mapping.department) == wanted
+            )
 
         if isinstance(seen, str) and seen != ((before.etag or "") if before is not None else ""):
             if same(before):  # their own registration, sent again from the same card
@@ -287,18 +293,25 @@ class ProactiveDialog:
         except ChannelConflict as conflict:  # another admin registered it at the same moment
             if same(conflict.current):
                 return cards.channel_mapped_card(conflict.current, already=True)
-            return await self._mapping_conflict(actor, conversation_id, channel_name, choice, conflict.current)
+            return await self._mapping_conflict(
+                actor, conversation_id, channel_name, choice, conflict.current
+            )
         return cards.channel_mapped_card(mapping)
 
-    async def _mapping_conflict(self, actor: Actor, conversation_id: str, channel_name: str, choice: str,
-                                current: Any) -> dict:
+    async def _mapping_conflict(
+        self, actor: Actor, conversation_id: str, channel_name: str, choice: str, current: Any
+    ) -> dict:
         """The form again, with the registration somebody else made first and the sender's choice kept."""
         if current is None:
-            error = ("ほかの管理者がこのチャネルの登録を先に解除しました。この内容で登録する場合は、"
-                     "もう一度「登録する」を押してください。")
+            error = (
+                "ほかの管理者がこのチャネルの登録を先に解除しました。この内容で登録する場合は、"
+                "もう一度「登録する」を押してください。"
+            )
         else:
-            error = (f"ほかの管理者（{current.mapped_by or '不明'}）が先に、このチャネルを{current.label}として"
-                     "登録しました。選んだ内容に変える場合は、もう一度「登録する」を押してください。")
+            error = (
+                f"ほかの管理者（{current.mapped_by or '不明'}）が先に、このチャネルを{current.label}として"
+                "登録しました。選んだ内容に変える場合は、もう一度「登録する」を押してください。"
+            )
         return await self._form(actor, conversation_id, channel_name, value=choice, error=error)
 
     async def _unmap(self, actor: Actor, data: dict[str, Any]) -> dict:
@@ -309,17 +322,33 @@ class ProactiveDialog:
             return await self._channels(actor, message="そのチャネルは登録されていません。")
         seen = data.get(cards.SEEN_MAPPING)
         if isinstance(seen, str) and seen != (before.etag or ""):
-            return await self._form(actor, conversation_id, before.channel_name, error=(
-                "ほかの管理者がこのチャネルの登録を先に変更しました。下の現在の登録を確認し、解除する場合は"
-                "もう一度「登録を解除する」を押してください。"))
+            return await self._form(
+                actor,
+                conversation_id,
+                before.channel_name,
+                error=(
+                    "ほかの管理者がこのチャネルの登録を先に変更しました。下の現在の登録を確認し、解除する場合は"
+                    "もう一度「登録を解除する」を押してください。"
+                ),
+            )
         change = Change("channel_mapping", conversation_id, "delete", before.as_dict(), None)
         expected = {"expected": before} if isinstance(seen, str) else {}
         try:
-            await self._run(self.deps.people.audit.apply, actor, [change],
-                            lambda: self.channels.unmap(conversation_id, **expected))
+            await self._run(
+                self.deps.people.audit.apply,
+                actor,
+                [change],
+                lambda: self.channels.unmap(conversation_id, **expected),
+            )
         except ChannelConflict:
-            return await self._form(actor, conversation_id, before.channel_name, error=(
-                "ほかの管理者が同時にこのチャネルの登録を変更しました。下の現在の登録を確認してください。"))
+            return await self._form(
+                actor,
+                conversation_id,
+                before.channel_name,
+                error=(
+                    "ほかの管理者が同時にこのチャネルの登録を変更しました。下の現在の登録を確認してください。"
+                ),
+            )
         return cards.channel_mapped_card(before, removed=True)
 
     # --- snooze ---------------------------------------------------------------------------------
@@ -390,14 +419,24 @@ class ProactiveDialog:
         return cards.snoozed_card(fields, until, actor.name)
 
     @staticmethod
-    def _snooze_conflict(fields: dict[str, str], today: date, chosen: str, current: Any, actor: Actor) -> dict:
+    def _snooze_conflict(
+        fields: dict[str, str], today: date, chosen: str, current: Any, actor: Actor
+    ) -> dict:
         """The snooze form again, with the snooze somebody else saved first and the sender's date kept."""
         if current is None:
-            return cards.snooze_form_card(fields, today, value=chosen,
-                                          error="ほかの方が同時にこの通知の保留を変更しました。もう一度お試しください。")
+            return cards.snooze_form_card(
+                fields,
+                today,
+                value=chosen,
+                error="ほかの方が同時にこの通知の保留を変更しました。もう一度お試しください。",
+            )
         who = "あなた" if current.by_id == actor.object_id else f"{current.by_name} さん"
         return cards.snooze_form_card(
-            {**fields, cards.SEEN_SNOOZE: current.etag or ""}, today, value=chosen,
-            error=(f"この通知は、{who}が先に{current.until.month}月{current.until.day}日まで保留しています。"
-                   "選んだ日付に変える場合は、もう一度「この日まで保留する」を押してください。"),
+            {**fields, cards.SEEN_SNOOZE: current.etag or ""},
+            today,
+            value=chosen,
+            error=(
+                f"この通知は、{who}が先に{current.until.month}月{current.until.day}日まで保留しています。"
+                "選んだ日付に変える場合は、もう一度「この日まで保留する」を押してください。"
+            ),
         )

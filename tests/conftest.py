@@ -12,10 +12,17 @@ from hypothesis import settings as hypothesis_settings
 # --- hypothesis profiles: "normal" in every run, "fuzz" for `make fuzz` (HYPOTHESIS_PROFILE=fuzz) --
 
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-hypothesis_settings.register_profile("normal", max_examples=300, deadline=None, database=None,
-                                     suppress_health_check=_SLOW_IS_FINE)
-hypothesis_settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None,
-                                     suppress_health_check=_SLOW_IS_FINE, print_blob=True)
+hypothesis_settings.register_profile(
+    "normal", max_examples=300, deadline=None, database=None, suppress_health_check=_SLOW_IS_FINE
+)
+hypothesis_settings.register_profile(
+    "fuzz",
+    max_examples=10_000,
+    deadline=None,
+    database=None,
+    suppress_health_check=_SLOW_IS_FINE,
+    print_blob=True,
+)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "normal"))
 
 # --- Azurite (Azure Table Storage emulator); machinery in tests/support/azurite.py ---------------

@@ -19,17 +19,25 @@ FORBIDDEN = {
     "bot": ("app", "azure"),
 }
 # cards may import only service *models*; these are the modules they may use from services/
-CARDS_MAY_IMPORT_FROM_SERVICES = ("services.kernel.programmes", "services.people.identity", "services.audit.models",
-                                  "services.proactive.alerts", "services.proactive.channels", "services.proactive.digest", "services.proactive.jobs",
-                                  "services.online_procedures.models",
-                                  "services.mynumber.models",
-                                  "services.cashless.models",
-                                  "services.dx.models",
-                                  "services.standardization.models",
-                                  "services.literacy.models",
-                                  "services.digital_divide.models",
-                                  )
-CARDS_MAY_IMPORT_FROM_SERVICES += ("services.kernel.numbers",)  # pure parsing: show a value as the service reads it
+CARDS_MAY_IMPORT_FROM_SERVICES = (
+    "services.kernel.programmes",
+    "services.people.identity",
+    "services.audit.models",
+    "services.proactive.alerts",
+    "services.proactive.channels",
+    "services.proactive.digest",
+    "services.proactive.jobs",
+    "services.online_procedures.models",
+    "services.mynumber.models",
+    "services.cashless.models",
+    "services.dx.models",
+    "services.standardization.models",
+    "services.literacy.models",
+    "services.digital_divide.models",
+)
+CARDS_MAY_IMPORT_FROM_SERVICES += (
+    "services.kernel.numbers",
+)  # pure parsing: show a value as the service reads it
 
 
 def imports_of(path: Path) -> list[str]:
@@ -86,7 +94,15 @@ def test_the_checker_sees_a_violation(tmp_path):
 
 
 SHARED_PACKAGES = ("kernel", "people", "audit", "proactive")
-PROGRAMME_KEYS = ("mynumber", "online_procedures", "cashless", "standardization", "dx", "literacy", "digital_divide")
+PROGRAMME_KEYS = (
+    "mynumber",
+    "online_procedures",
+    "cashless",
+    "standardization",
+    "dx",
+    "literacy",
+    "digital_divide",
+)
 
 
 def _service_package(name: str) -> str | None:
@@ -97,22 +113,31 @@ def _service_package(name: str) -> str | None:
 def test_services_holds_only_packages():
     loose = [p.name for p in (ROOT / "services").glob("*.py") if p.name != "__init__.py"]
     assert loose == []
-    unknown = [p.name for p in (ROOT / "services").iterdir()
-               if p.is_dir() and p.name != "__pycache__" and p.name not in (*SHARED_PACKAGES, *PROGRAMME_KEYS)]
+    unknown = [
+        p.name
+        for p in (ROOT / "services").iterdir()
+        if p.is_dir() and p.name != "__pycache__" and p.name not in (*SHARED_PACKAGES, *PROGRAMME_KEYS)
+    ]
     assert unknown == []
 
 
 @pytest.mark.parametrize("package", SHARED_PACKAGES)
 def test_shared_packages_never_import_a_programme(package):
-    offences = [f"{path.relative_to(ROOT)} imports {name}"
-                for path in modules(f"services/{package}") for name in imports_of(path)
-                if _service_package(name) in PROGRAMME_KEYS]
+    offences = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in modules(f"services/{package}")
+        for name in imports_of(path)
+        if _service_package(name) in PROGRAMME_KEYS
+    ]
     assert offences == []
 
 
 @pytest.mark.parametrize("programme", [k for k in PROGRAMME_KEYS if (ROOT / "services" / k).is_dir()])
 def test_a_programme_never_imports_another(programme):
-    offences = [f"{path.relative_to(ROOT)} imports {name}"
-                for path in modules(f"services/{programme}") for name in imports_of(path)
-                if _service_package(name) in PROGRAMME_KEYS and _service_package(name) != programme]
+    offences = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in modules(f"services/{programme}")
+        for name in imports_of(path)
+        if _service_package(name) in PROGRAMME_KEYS and _service_package(name) != programme
+    ]
     assert offences == []

@@ -56,5 +56,5 @@ def test_make_demo_starts_the_clock_at_the_meeting_day():
 
 def test_make_test_lints_and_type_checks_before_pytest():
     recipe = re.search(r"^lint:.*\n((?:\t.*\n)+)", MAKEFILE, re.M).group(1)
-    assert "ruff check" in recipe and "ruff format --check $(FORMATTED)" in recipe and "pyright" in recipe
+    assert "ruff check ." in recipe and "ruff format --check ." in recipe and "pyright" in recipe
     assert re.search(r"^test: lint\b", MAKEFILE, re.M)

@@ -24,7 +24,9 @@ def test_start_up_files_are_imported_once(tmp_path):
 
 def test_a_bad_start_up_roster_stops_the_bot(tmp_path, monkeypatch, capsys):
     bad = tmp_path / "roster.csv"
-    bad.write_text("オブジェクトID,氏名,局,部,課・室,ロール,ロール対象\nxyz,名前,財政局,,,職員,\n", encoding="utf-8")
+    bad.write_text(
+        "オブジェクトID,氏名,局,部,課・室,ロール,ロール対象\nxyz,名前,財政局,,,職員,\n", encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ROSTER_FILE", str(bad))

@@ -25,8 +25,9 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 MAX_INPUT_CHARS = 64  # anything longer is not a count, whatever it contains
 
 
-def parse_count(text: Any, *, required: bool, max_digits: int = DEFAULT_MAX_DIGITS,
-                maximum: int | None = None) -> tuple[int | None, str]:
+def parse_count(
+    text: Any, *, required: bool, max_digits: int = DEFAULT_MAX_DIGITS, maximum: int | None = None
+) -> tuple[int | None, str]:
     """A whole number, 0 or more, from what a card submitted. ``maximum`` (optional) is the
     largest value accepted; ``max_digits`` bounds the length before any conversion."""
     raw = "" if text is None else str(text)

@@ -32,8 +32,10 @@ TIMEZONE = ZoneInfo("Asia/Tokyo")
 _APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-_TENANT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-                     r"|[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})$")
+_TENANT = re.compile(
+    r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})$"
+)
 _HTTPS_URL = re.compile(r"^https://[^\s/?#]+(?:/[^\s?#]*)?$")
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -188,13 +190,15 @@ class Settings:
 
         app_id = text("MicrosoftAppId")
         if app_id and not _GUID.match(app_id):
-            raise SettingsError("MicrosoftAppId",
-                                "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください")
+            raise SettingsError(
+                "MicrosoftAppId", "は GUID 形式（xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）で指定してください"
+            )
         app_password = text("MicrosoftAppPassword")
         app_type = text("MicrosoftAppType", "MultiTenant")
         if app_type not in _APP_TYPES:
-            raise SettingsError("MicrosoftAppType",
-                                f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）")
+            raise SettingsError(
+                "MicrosoftAppType", f"は {' / '.join(_APP_TYPES)} のいずれかです（指定値: {app_type}）"
+            )
         tenant = text("MicrosoftAppTenantId")
         if app_id and app_type == "MultiTenant" and not app_password:
             raise SettingsError("MicrosoftAppPassword", "が空です（MicrosoftAppId を指定した場合は必須）")
@@ -211,8 +215,9 @@ class Settings:
             raise SettingsError("MAX_BODY_BYTES", f"は 1024 以上の整数です（指定値: {body_text}）")
         level = text("LOG_LEVEL", "INFO").upper()
         if level not in _LOG_LEVELS:
-            raise SettingsError("LOG_LEVEL",
-                                f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）")
+            raise SettingsError(
+                "LOG_LEVEL", f"は {' / '.join(_LOG_LEVELS)} のいずれかです（指定値: {level}）"
+            )
         connection = text("AZURE_TABLES_CONNECTION_STRING")
         if connection and "=" not in connection:
             raise SettingsError("AZURE_TABLES_CONNECTION_STRING", "が接続文字列の形式ではありません")
@@ -221,11 +226,17 @@ class Settings:
         graph_client = text("GRAPH_CLIENT_ID")
         graph_secret = text("GRAPH_CLIENT_SECRET")
         if graph_tenant or graph_client or graph_secret:
-            for name, value in (("GRAPH_TENANT_ID", graph_tenant), ("GRAPH_CLIENT_ID", graph_client),
-                                ("GRAPH_CLIENT_SECRET", graph_secret)):
+            for name, value in (
+                ("GRAPH_TENANT_ID", graph_tenant),
+                ("GRAPH_CLIENT_ID", graph_client),
+                ("GRAPH_CLIENT_SECRET", graph_secret),
+            ):
                 if not value:
-                    raise SettingsError(name, "が空です（Graph 同期には GRAPH_TENANT_ID・GRAPH_CLIENT_ID・"
-                                              "GRAPH_CLIENT_SECRET の3つすべてが必要です）")
+                    raise SettingsError(
+                        name,
+                        "が空です（Graph 同期には GRAPH_TENANT_ID・GRAPH_CLIENT_ID・"
+                        "GRAPH_CLIENT_SECRET の3つすべてが必要です）",
+                    )
             if not _TENANT.match(graph_tenant):
                 raise SettingsError("GRAPH_TENANT_ID", "はテナント ID（GUID）かドメイン名で指定してください")
             if not _GUID.match(graph_client):
@@ -235,8 +246,9 @@ class Settings:
             raise SettingsError("GRAPH_BASE_URL", f"は https:// で始まる URL です（指定値: {graph_base}）")
         authority = text("GRAPH_AUTHORITY_HOST", DEFAULT_GRAPH_AUTHORITY_HOST).rstrip("/")
         if not _HTTPS_URL.match(authority):
-            raise SettingsError("GRAPH_AUTHORITY_HOST",
-                                f"は https:// で始まる URL です（指定値: {authority}）")
+            raise SettingsError(
+                "GRAPH_AUTHORITY_HOST", f"は https:// で始まる URL です（指定値: {authority}）"
+            )
 
         def existing_file(name: str) -> Path | None:
             value = text(name)
@@ -270,11 +282,14 @@ class Settings:
         try:
             weekly_day = parse_weekday(weekday_text)
         except ValueError:
-            raise SettingsError("WEEKLY_DIGEST_DAY", f"は {'/'.join(WEEKDAY_CODES[:5])} のいずれかです"
-                                                     f"（指定値: {weekday_text}）") from None
+            raise SettingsError(
+                "WEEKLY_DIGEST_DAY",
+                f"は {'/'.join(WEEKDAY_CODES[:5])} のいずれかです（指定値: {weekday_text}）",
+            ) from None
         if weekly_day > 4:
-            raise SettingsError("WEEKLY_DIGEST_DAY",
-                                f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）")
+            raise SettingsError(
+                "WEEKLY_DIGEST_DAY", f"は平日（{'/'.join(WEEKDAY_CODES[:5])}）です（指定値: {weekday_text}）"
+            )
         limits_text = text("PROACTIVE_CONVERSATION_LIMITS", "7/1,8/2,60/30,1800/3600")
         try:
             limits = parse_windows(limits_text)
@@ -343,29 +358,37 @@ class Settings:
             except ValueError:
                 raise SettingsError(name, f"は YYYY-MM-DD 形式の日付です（指定値: {value}）") from None
 
-        mynumber_dates = (iso_date("MYNUMBER_SURVEY_DUE", "2023-07-31"),
-                          iso_date("MYNUMBER_INTERIM_REPORT_DATE", "2023-08-31"),
-                          iso_date("MYNUMBER_COMPLETION_DATE", "2023-11-30"))
+        mynumber_dates = (
+            iso_date("MYNUMBER_SURVEY_DUE", "2023-07-31"),
+            iso_date("MYNUMBER_INTERIM_REPORT_DATE", "2023-08-31"),
+            iso_date("MYNUMBER_COMPLETION_DATE", "2023-11-30"),
+        )
         if not mynumber_dates[1] <= mynumber_dates[2]:
-            raise SettingsError("MYNUMBER_COMPLETION_DATE", "は MYNUMBER_INTERIM_REPORT_DATE 以降の日付です"
-                                                            f"（指定値: {mynumber_dates[2].isoformat()}）")
+            raise SettingsError(
+                "MYNUMBER_COMPLETION_DATE",
+                f"は MYNUMBER_INTERIM_REPORT_DATE 以降の日付です（指定値: {mynumber_dates[2].isoformat()}）",
+            )
         # --- end mynumber ---
         # --- mynumber audit ---
         audit_work_dir = text("MYNUMBER_AUDIT_WORK_DIR")
         if audit_work_dir and not Path(audit_work_dir).is_dir():
-            raise SettingsError("MYNUMBER_AUDIT_WORK_DIR",
-                                f"のフォルダーが見つかりません（指定値: {audit_work_dir}）")
+            raise SettingsError(
+                "MYNUMBER_AUDIT_WORK_DIR", f"のフォルダーが見つかりません（指定値: {audit_work_dir}）"
+            )
         # --- end mynumber audit ---
 
         metadata_url = text("BOT_OPENID_METADATA_URL", DEFAULT_OPENID_METADATA_URL)
         if not (_HTTPS_URL.match(metadata_url) or _LOOPBACK_URL.match(metadata_url)):
-            raise SettingsError("BOT_OPENID_METADATA_URL", "は https:// で始まる URL です"
-                                                           f"（指定値: {metadata_url}）")
+            raise SettingsError(
+                "BOT_OPENID_METADATA_URL", f"は https:// で始まる URL です（指定値: {metadata_url}）"
+            )
         hosts_text = text("ATTACHMENT_HOSTS", ",".join(DEFAULT_ATTACHMENT_HOSTS))
         hosts = tuple(h.strip().lower() for h in hosts_text.split(",") if h.strip())
         if not hosts or not all(_HOST_PATTERN.match(h) for h in hosts):
-            raise SettingsError("ATTACHMENT_HOSTS", "はホスト名をカンマで並べた形式です"
-                                                    f"（例: *.sharepoint.com、指定値: {hosts_text}）")
+            raise SettingsError(
+                "ATTACHMENT_HOSTS",
+                f"はホスト名をカンマで並べた形式です（例: *.sharepoint.com、指定値: {hosts_text}）",
+            )
 
         return cls(
             app_id=app_id,

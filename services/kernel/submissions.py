@@ -138,16 +138,29 @@ class SubmissionMarkers:
         stored = tuple(entity.get(k) for k in ("submission", "sender", "record", "values_hash"))
         if stored != (submission.card_id, submission.sender, submission.record, submission.values_hash):
             return None
-        return Marker(entity["submission"], entity["sender"], entity["record"], entity["values_hash"],
-                      entity.get("at"), str(entity.get("result") or "{}"), dict(entity.properties))
+        return Marker(
+            entity["submission"],
+            entity["sender"],
+            entity["record"],
+            entity["values_hash"],
+            entity.get("at"),
+            str(entity.get("result") or "{}"),
+            dict(entity.properties),
+        )
 
     def is_duplicate(self, submission: Submission) -> bool:
         return self.find(submission) is not None
 
     def entity(self, submission: Submission, result: str, at: datetime, **extra: Any) -> Entity:
         props: dict[str, Any] = {
-            **extra, "kind": MARKER_KIND, "submission": submission.card_id, "sender": submission.sender,
-            "record": submission.record, "values_hash": submission.values_hash, "at": at, "result": result,
+            **extra,
+            "kind": MARKER_KIND,
+            "submission": submission.card_id,
+            "sender": submission.sender,
+            "record": submission.record,
+            "values_hash": submission.values_hash,
+            "at": at,
+            "result": result,
         }
         return Entity(self.partition, self.row_key(submission), props)
 

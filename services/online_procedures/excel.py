@@ -50,8 +50,19 @@ HEADER_ROWS = 2
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_REPORTED = 30
 NOTE_COLUMNS = ("q1", "q2", "q3", "q4", "next1", "next2")
-PERIOD_COLUMNS = ("before", "group1", "priority", "earlier", "q1", "q2", "q3", "q4", "next1", "next2",
-                  "not_scheduled")
+PERIOD_COLUMNS = (
+    "before",
+    "group1",
+    "priority",
+    "earlier",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "next1",
+    "next2",
+    "not_scheduled",
+)
 _MONTHS = ("4～6月", "7～9月", "10～12月", "1～3月")
 _INT = re.compile(r"^(?:\d+|\d{1,3}(?:,\d{3})+)$")
 _FORBIDDEN_NAME = re.compile(r"[/\\#?|\x00-\x1f\x7f-\x9f]")
@@ -72,7 +83,9 @@ def table_columns(fiscal_year: int, closed: Sequence[bool], beyond: bool = False
         span = "R5年度" if r - 1 == 5 else f"R5年度～R{r - 1}年度"
         columns.append(TableColumn("earlier", "", f"{span} 実績"))
     for q in (1, 2, 3, 4):
-        columns.append(TableColumn(f"q{q}", f"R{r}年度", f"{_MONTHS[q - 1]} {'実績' if closed[q - 1] else '予定'}"))
+        columns.append(
+            TableColumn(f"q{q}", f"R{r}年度", f"{_MONTHS[q - 1]} {'実績' if closed[q - 1] else '予定'}")
+        )
     columns += [
         TableColumn("next1", "", f"R{r + 1}年度 予定"),
         TableColumn("next2", "", f"R{r + 2}年度{'以降' if beyond else ''} 予定"),
@@ -102,9 +115,12 @@ def ledger_row(projected: Ledger, fiscal_year: int) -> dict[str, Figure]:
         "before": Figure(projected.before),
         "group1": Figure(projected.group1),
         "priority": Figure(projected.priority),
-        "earlier": Figure(projected.earlier + sum(
-            c.figure.value for c in projected.cells if c.period.fiscal_year < fiscal_year)),
-        "next1": Figure(), "next2": Figure(),
+        "earlier": Figure(
+            projected.earlier
+            + sum(c.figure.value for c in projected.cells if c.period.fiscal_year < fiscal_year)
+        ),
+        "next1": Figure(),
+        "next2": Figure(),
     }
     for q in (1, 2, 3, 4):
         figures[f"q{q}"] = Figure()
@@ -137,8 +153,14 @@ def live_table(ledgers: Sequence[Ledger], as_of: date, close_days: int) -> Table
     for p in projected:
         figures = ledger_row(p, year)
         rows.append(TableRow(p.bureau, tuple(figures[c.key] for c in columns), p.source, p.note))
-    return TableView(f"令和{reiwa(year)}年度 オンライン化の計画と実績（局別）", year, as_of, columns,
-                     tuple(rows), _total_row(columns, rows))
+    return TableView(
+        f"令和{reiwa(year)}年度 オンライン化の計画と実績（局別）",
+        year,
+        as_of,
+        columns,
+        tuple(rows),
+        _total_row(columns, rows),
+    )
 
 
 def seed_table(frame: Any) -> TableView:
@@ -164,16 +186,27 @@ def seed_table(frame: Any) -> TableView:
         figures = []
         for column in columns:
             value, delayed, advanced = source_columns[column.key]
-            figures.append(Figure(int(record[value]), int(record[delayed]) if delayed else 0,
-                                  int(record[advanced]) if advanced else 0))
+            figures.append(
+                Figure(
+                    int(record[value]),
+                    int(record[delayed]) if delayed else 0,
+                    int(record[advanced]) if advanced else 0,
+                )
+            )
         row = TableRow(str(record["局"]), tuple(figures), Source.COUNTS, str(record.get("備考") or ""))
         if row.bureau == TOTAL_LABEL:
             total = row
         else:
             rows.append(row)
     assert total is not None, "the seed has a 総計 row"
-    return TableView("令和5年8月8日 ICT戦略推進本部会議資料の表（局別）", FIRST_TRACKED_FISCAL_YEAR, None,
-                     columns, tuple(rows), total)
+    return TableView(
+        "令和5年8月8日 ICT戦略推進本部会議資料の表（局別）",
+        FIRST_TRACKED_FISCAL_YEAR,
+        None,
+        columns,
+        tuple(rows),
+        total,
+    )
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -197,8 +230,22 @@ def cell_value(figure: Figure, column: TableColumn) -> int | str | None:
     return figure.value if figure.value or column.show_zero else None
 
 
-PROCEDURE_COLUMNS = ("ID", "局", "課", "手続き名", "区分", "年間件数", "重要取組", "手法", "手法（その他）",
-                     "予定時期", "状況", "完了日", "個別対応の理由", "理由（その他）")
+PROCEDURE_COLUMNS = (
+    "ID",
+    "局",
+    "課",
+    "手続き名",
+    "区分",
+    "年間件数",
+    "重要取組",
+    "手法",
+    "手法（その他）",
+    "予定時期",
+    "状況",
+    "完了日",
+    "個別対応の理由",
+    "理由（その他）",
+)
 
 
 def period_text(period: Period | None) -> str:
@@ -273,7 +320,9 @@ def workbook_bytes(table: TableView, procedures: Mapping[str, Sequence[Procedure
     return buffer.getvalue()
 
 
-def _procedure_sheet(workbook: Any, procedures: Mapping[str, Sequence[Procedure]], border: Any, fill: Any) -> None:
+def _procedure_sheet(
+    workbook: Any, procedures: Mapping[str, Sequence[Procedure]], border: Any, fill: Any
+) -> None:
     from openpyxl.styles import Font
 
     sheet = workbook.create_sheet(SHEET_PROCEDURES)
@@ -284,11 +333,24 @@ def _procedure_sheet(workbook: Any, procedures: Mapping[str, Sequence[Procedure]
         cell.border = border
     for bureau, items in procedures.items():
         for p in items:
-            sheet.append([
-                p.id, bureau, p.section, p.name, p.group.value, p.annual_cases, "○" if p.important else None,
-                p.method.value if p.method else None, p.method_text or None, period_text(p.planned) or None,
-                p.status.value, p.completed_on, p.blocker.value if p.blocker else None, p.blocker_text or None,
-            ])
+            sheet.append(
+                [
+                    p.id,
+                    bureau,
+                    p.section,
+                    p.name,
+                    p.group.value,
+                    p.annual_cases,
+                    "○" if p.important else None,
+                    p.method.value if p.method else None,
+                    p.method_text or None,
+                    period_text(p.planned) or None,
+                    p.status.value,
+                    p.completed_on,
+                    p.blocker.value if p.blocker else None,
+                    p.blocker_text or None,
+                ]
+            )
     for k, width in enumerate((10, 20, 20, 40, 10, 10, 9, 18, 16, 16, 9, 12, 20, 20)):
         sheet.column_dimensions[column_letter(k)].width = width
     sheet.freeze_panes = "A2"
@@ -374,7 +436,9 @@ def _figure(value: Any, allow_notes: bool) -> Figure:
     try:
         figure = Figure.parse(text.replace(",", ""))
     except ValueError:
-        raise ValueError(f"数値ではありません（「{text}」）。数値か「(遅れ 2) 10」の形で書いてください") from None
+        raise ValueError(
+            f"数値ではありません（「{text}」）。数値か「(遅れ 2) 10」の形で書いてください"
+        ) from None
     if not allow_notes and (figure.delayed or figure.advanced):
         raise ValueError("この列には (遅れ)・(前倒し) は書けません")
     if figure.delayed + figure.advanced > figure.value:
@@ -387,7 +451,7 @@ def _comment_text(comment: Any) -> str:
     text = str(comment.text or "").strip()
     author = str(comment.author or "").strip()
     if author and text.startswith(f"{author}:"):
-        text = text[len(author) + 1:].strip()
+        text = text[len(author) + 1 :].strip()
     return " ".join(text.split())
 
 
@@ -404,19 +468,33 @@ def parse_workbook(data: bytes) -> ParsedTable:
     from openpyxl import load_workbook
 
     if len(data) > MAX_FILE_BYTES:
-        raise ImportRefused([CellIssue("", f"ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024} MB まで）")])
+        raise ImportRefused(
+            [CellIssue("", f"ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024} MB まで）")]
+        )
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportRefused([CellIssue("", f"Excel ファイル（.xlsx）として読めません（{type(exc).__name__}）")]) from None
+        raise ImportRefused(
+            [CellIssue("", f"Excel ファイル（.xlsx）として読めません（{type(exc).__name__}）")]
+        ) from None
     sheet = workbook.worksheets[0]
     grid = [list(row) for row in sheet.iter_rows(values_only=True)]
-    comments = {cell.row: _comment_text(cell.comment) for row in sheet.iter_rows() for cell in row[:1] if cell.comment}
+    comments = {
+        cell.row: _comment_text(cell.comment) for row in sheet.iter_rows() for cell in row[:1] if cell.comment
+    }
     if len(grid) < HEADER_ROWS + 1:
         raise ImportRefused([CellIssue("", "表がありません（1～2行目が見出し、3行目から局の行）")])
     year = _expected_year(grid[0])
     if year is None or year < FIRST_TRACKED_FISCAL_YEAR:
-        raise ImportRefused([CellIssue("", "1行目に年度の見出し（例: R8年度）が見つかりません。ボットが出力した表の形で取り込んでください")])
+        raise ImportRefused(
+            [
+                CellIssue(
+                    "",
+                    "1行目に年度の見出し（例: R8年度）が見つかりません。"
+                    "ボットが出力した表の形で取り込んでください",
+                )
+            ]
+        )
     issues: list[CellIssue] = []
     columns, closed = _check_header(grid, year, issues)
     if issues:
@@ -435,7 +513,12 @@ def parse_workbook(data: bytes) -> ParsedTable:
             issues.append(CellIssue(f"A{number}", "空の行があります（表の途中に空行は置けません）"))
             continue
         if any(_text(v) for v in cells[width:]):
-            issues.append(CellIssue(f"{column_letter(width)}{number}", f"表の右に余分な値があります（{column_letter(width - 1)}列まで）"))
+            issues.append(
+                CellIssue(
+                    f"{column_letter(width)}{number}",
+                    f"表の右に余分な値があります（{column_letter(width - 1)}列まで）",
+                )
+            )
         name = _text(cells[0])
         if total is not None:
             issues.append(CellIssue(f"A{number}", f"「{TOTAL_LABEL}」の行は最後に置いてください"))
@@ -480,7 +563,9 @@ def parse_workbook(data: bytes) -> ParsedTable:
     return parsed
 
 
-def _check_header(grid: list[list[Any]], year: int, issues: list[CellIssue]) -> tuple[tuple[TableColumn, ...], tuple[bool, bool, bool, bool]]:
+def _check_header(
+    grid: list[list[Any]], year: int, issues: list[CellIssue]
+) -> tuple[tuple[TableColumn, ...], tuple[bool, bool, bool, bool]]:
     top = list(grid[0])
     sub = list(grid[1])
     r = reiwa(year)
@@ -498,7 +583,9 @@ def _check_header(grid: list[list[Any]], year: int, issues: list[CellIssue]) -> 
         if column.group:
             got_top = _norm(top[k + 1])
             if got_top and got_top != _norm(column.group):
-                issues.append(CellIssue(f"{letter}1", f"見出しは「{column.group}」です（{_text(top[k + 1])}）"))
+                issues.append(
+                    CellIssue(f"{letter}1", f"見出しは「{column.group}」です（{_text(top[k + 1])}）")
+                )
             elif not got_top and current_group != column.group:
                 issues.append(CellIssue(f"{letter}1", f"見出し「{column.group}」がありません"))
             current_group = column.group
@@ -509,9 +596,19 @@ def _check_header(grid: list[list[Any]], year: int, issues: list[CellIssue]) -> 
                 if got == _norm(f"{months} 実績"):
                     closed[q - 1] = True
                 elif got != _norm(f"{months} 予定"):
-                    issues.append(CellIssue(f"{letter}2", f"見出しは「{months} 実績」か「{months} 予定」です（{_text(sub[k + 1]) or '空欄'}）"))
+                    issues.append(
+                        CellIssue(
+                            f"{letter}2",
+                            f"見出しは「{months} 実績」か「{months} 予定」"
+                            f"です（{_text(sub[k + 1]) or '空欄'}）",
+                        )
+                    )
             elif got != _norm(column.label):
-                issues.append(CellIssue(f"{letter}2", f"見出しは「{column.label}」です（{_text(sub[k + 1]) or '空欄'}）"))
+                issues.append(
+                    CellIssue(
+                        f"{letter}2", f"見出しは「{column.label}」です（{_text(sub[k + 1]) or '空欄'}）"
+                    )
+                )
             continue
         current_group = ""
         got = _norm(top[k + 1]) or _norm(sub[k + 1])
@@ -519,9 +616,13 @@ def _check_header(grid: list[list[Any]], year: int, issues: list[CellIssue]) -> 
             beyond = True
             continue
         if got != _norm(column.label):
-            issues.append(CellIssue(f"{letter}1", f"見出しは「{column.label}」です（{_text(top[k + 1]) or '空欄'}）"))
+            issues.append(
+                CellIssue(f"{letter}1", f"見出しは「{column.label}」です（{_text(top[k + 1]) or '空欄'}）")
+            )
     if any(_text(v) for v in top[width:]) or any(_text(v) for v in sub[width:]):
-        issues.append(CellIssue(f"{column_letter(width)}1", f"列が多すぎます（{column_letter(width - 1)}列まで）"))
+        issues.append(
+            CellIssue(f"{column_letter(width)}1", f"列が多すぎます（{column_letter(width - 1)}列まで）")
+        )
     return table_columns(year, closed, beyond), (closed[0], closed[1], closed[2], closed[3])
 
 
@@ -532,14 +633,21 @@ def _check_sums(parsed: ParsedTable, issues: list[CellIssue]) -> None:
     for row in parsed.rows:
         total = sum(row.figures[k].value for k in period_keys)
         if total != row.figures["forms_total"].value:
-            issues.append(CellIssue(parsed.cell("forms_total", row.row),
-                                    f"期間の列の合計 {total} と一致しません（{row.figures['forms_total'].value}）"))
+            issues.append(
+                CellIssue(
+                    parsed.cell("forms_total", row.row),
+                    f"期間の列の合計 {total} と一致しません（{row.figures['forms_total'].value}）",
+                )
+            )
     for key in keys:
         total = sum(row.figures[key].value for row in parsed.rows)
         stated = parsed.total[key].value
         if total != stated:
-            issues.append(CellIssue(parsed.cell(key, parsed.total_row),
-                                    f"総計 {stated} が各局の合計 {total} と一致しません"))
+            issues.append(
+                CellIssue(
+                    parsed.cell(key, parsed.total_row), f"総計 {stated} が各局の合計 {total} と一致しません"
+                )
+            )
 
 
 _PERIOD = re.compile(
@@ -558,7 +666,9 @@ def parse_period(text: str) -> Period | None:
         pass
     match = _PERIOD.match(norm)
     if not match:
-        raise ValueError(f"期間として読めません（「{text}」）。例: R8年度 10～12月、令和8年度 第3四半期、R8年度")
+        raise ValueError(
+            f"期間として読めません（「{text}」）。例: R8年度 10～12月、令和8年度 第3四半期、R8年度"
+        )
     year = 2018 + int(match["r"])
     quarter = int(match["q"]) if match["q"] else (_MONTHS.index(match["m"]) + 1 if match["m"] else 0)
     if match["q"] and match["m"] and _MONTHS.index(match["m"]) + 1 != quarter:
@@ -643,7 +753,10 @@ def _parse_procedures(sheet: Any, bureaus: set[str], issues: list[CellIssue]) ->
         if status is not Status.DONE and completed is not None:
             bad("完了日", "完了日は状況が「完了」の手続きにだけ書きます")
         if status is Status.INDIVIDUAL and blocker is None:
-            bad("個別対応の理由", "個別対応の手続きには理由（委託事業者が受付・紙の添付書類が膨大・その他）が必要です")
+            bad(
+                "個別対応の理由",
+                "個別対応の手続きには理由（委託事業者が受付・紙の添付書類が膨大・その他）が必要です",
+            )
         if blocker is Blocker.OTHER and not blocker_text:
             bad("理由（その他）", "「その他」の内容を書いてください")
         if method is Method.OTHER and not method_text:
@@ -659,11 +772,23 @@ def _parse_procedures(sheet: Any, bureaus: set[str], issues: list[CellIssue]) ->
                 counters[bureau] += 1
                 pid = f"P{counters[bureau]:04d}"
             seen_ids[pid] = number
-        result.setdefault(bureau, []).append(Procedure(
-            id=pid, name=name, section=_text(values["課"]), group=group or Group.GROUP1, annual_cases=cases,
-            important=important, method=method, method_text=method_text, planned=planned,
-            status=status or Status.NOT_STARTED, completed_on=completed, blocker=blocker, blocker_text=blocker_text,
-        ))
+        result.setdefault(bureau, []).append(
+            Procedure(
+                id=pid,
+                name=name,
+                section=_text(values["課"]),
+                group=group or Group.GROUP1,
+                annual_cases=cases,
+                important=important,
+                method=method,
+                method_text=method_text,
+                planned=planned,
+                status=status or Status.NOT_STARTED,
+                completed_on=completed,
+                blocker=blocker,
+                blocker_text=blocker_text,
+            )
+        )
     return result
 
 

@@ -89,8 +89,15 @@ class Report:
     correction: bool = False
 
     def view(self) -> ReportView:
-        return ReportView(self.done, self.delayed, self.advanced, self.reason, self.by_name,
-                          datetime.fromisoformat(self.at) if self.at else None, self.correction)
+        return ReportView(
+            self.done,
+            self.delayed,
+            self.advanced,
+            self.reason,
+            self.by_name,
+            datetime.fromisoformat(self.at) if self.at else None,
+            self.correction,
+        )
 
 
 @dataclass
@@ -215,7 +222,7 @@ def _take_advance(ledger: Ledger, i: int, count: int) -> list[tuple[str, int, in
     """Take ``count`` procedures done ahead of plan out of later plans (nearest first), then out of
     重要取組未実施. Whatever is left is a procedure nobody had planned: the table grows by it."""
     took: list[tuple[str, int, int]] = []
-    for cell in ledger.cells[i + 1:]:
+    for cell in ledger.cells[i + 1 :]:
         if count == 0:
             break
         if cell.closed or not cell.plan:
@@ -240,7 +247,7 @@ def _take_advance(ledger: Ledger, i: int, count: int) -> list[tuple[str, int, in
 
 def available_for_advance(ledger: Ledger, i: int) -> int:
     """How many procedures could be brought forward into period ``i``: later plans and 未実施."""
-    return sum(c.plan or 0 for c in ledger.cells[i + 1:] if not c.closed) + ledger.not_scheduled
+    return sum(c.plan or 0 for c in ledger.cells[i + 1 :] if not c.closed) + ledger.not_scheduled
 
 
 def close(ledger: Ledger, i: int, source: str | None = None) -> None:
@@ -257,8 +264,15 @@ def close(ledger: Ledger, i: int, source: str | None = None) -> None:
     nxt = _ensure_next(ledger, i)
     if shortfall:
         adjust(ledger, nxt, shortfall, shortfall)
-    cell.closure = Closure(report.done, delayed, advanced, shortfall, took,
-                           source or ("report" if cell.report else "auto"), report.reason)
+    cell.closure = Closure(
+        report.done,
+        delayed,
+        advanced,
+        shortfall,
+        took,
+        source or ("report" if cell.report else "auto"),
+        report.reason,
+    )
 
 
 def adjust(ledger: Ledger, j: int, plan_delta: int, delayed_delta: int) -> None:
@@ -498,8 +512,15 @@ def progress(projected: Ledger) -> Progress:
         unresolved = max(0, current.plan_delayed - report.delayed)
         delayed = notes - current.plan_delayed + shortfall
         expected = max(0, shortfall - unresolved)
-    return Progress(projected.forms_total, done, advanced, delayed, expected, projected.not_scheduled,
-                    projected.individual)
+    return Progress(
+        projected.forms_total,
+        done,
+        advanced,
+        delayed,
+        expected,
+        projected.not_scheduled,
+        projected.individual,
+    )
 
 
 def outstanding_delays(projected: Ledger) -> int:
@@ -519,8 +540,18 @@ def history(projected: Ledger) -> list[HistoryRow]:
 def _history_row(cell: Cell, superseded: bool = False) -> HistoryRow:
     closure = cell.closure
     assert closure is not None
-    return HistoryRow(cell.period, cell.plan, cell.plan_delayed, closure.done, closure.delayed,
-                      closure.advanced, closure.shortfall, closure.reason, closure.source, superseded)
+    return HistoryRow(
+        cell.period,
+        cell.plan,
+        cell.plan_delayed,
+        closure.done,
+        closure.delayed,
+        closure.advanced,
+        closure.shortfall,
+        closure.reason,
+        closure.source,
+        superseded,
+    )
 
 
 def period_status(projected: Ledger, i: int, as_of: date, close_days: int) -> PeriodStatus:
@@ -529,8 +560,14 @@ def period_status(projected: Ledger, i: int, as_of: date, close_days: int) -> Pe
     if cell.closure is not None and report is None:
         c = cell.closure
         report = ReportView(c.done, c.delayed, c.advanced, c.reason)
-    return PeriodStatus(cell.period, projected.state(i, as_of), closing_day(cell.period, close_days),
-                        cell.plan or 0, cell.plan_delayed, report)
+    return PeriodStatus(
+        cell.period,
+        projected.state(i, as_of),
+        closing_day(cell.period, close_days),
+        cell.plan or 0,
+        cell.plan_delayed,
+        report,
+    )
 
 
 def bureau_summary(ledger: Ledger, as_of: date, close_days: int) -> BureauSummary:

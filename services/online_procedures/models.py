@@ -33,9 +33,7 @@ def reiwa(fiscal_year: int) -> int:
 
 # --- figures ---------------------------------------------------------------------------------
 
-_FIGURE = re.compile(
-    r"^(?:\(\s*遅れ\s*(?P<d>\d+)\s*\)\s*)?(?:\(\s*前倒し\s*(?P<a>\d+)\s*\)\s*)?(?P<v>\d+)?$"
-)
+_FIGURE = re.compile(r"^(?:\(\s*遅れ\s*(?P<d>\d+)\s*\)\s*)?(?:\(\s*前倒し\s*(?P<a>\d+)\s*\)\s*)?(?P<v>\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -316,8 +314,15 @@ class Progress:
         return Progress(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
 
     def _values(self) -> tuple[int, ...]:
-        return (self.forms_total, self.done, self.advanced, self.delayed, self.delayed_expected,
-                self.not_scheduled, self.needs_individual)
+        return (
+            self.forms_total,
+            self.done,
+            self.advanced,
+            self.delayed,
+            self.delayed_expected,
+            self.not_scheduled,
+            self.needs_individual,
+        )
 
 
 @dataclass(frozen=True)

@@ -181,12 +181,17 @@ def fiscal_year_of(day: date) -> int:
 def _procedure_doc(p: Procedure) -> dict[str, Any]:
     doc: dict[str, Any] = {"id": p.id, "n": p.name}
     optional = {
-        "s": p.section, "g": p.group.value if p.group is not Group.GROUP1 else "",
-        "c": p.annual_cases, "i": p.important or None, "m": p.method.value if p.method else "",
-        "mt": p.method_text, "p": p.planned.key if p.planned else "",
+        "s": p.section,
+        "g": p.group.value if p.group is not Group.GROUP1 else "",
+        "c": p.annual_cases,
+        "i": p.important or None,
+        "m": p.method.value if p.method else "",
+        "mt": p.method_text,
+        "p": p.planned.key if p.planned else "",
         "st": p.status.value if p.status is not Status.NOT_STARTED else "",
         "d": p.completed_on.isoformat() if p.completed_on else "",
-        "b": p.blocker.value if p.blocker else "", "bt": p.blocker_text,
+        "b": p.blocker.value if p.blocker else "",
+        "bt": p.blocker_text,
     }
     doc.update({k: v for k, v in optional.items() if v not in ("", None)})
     return doc
@@ -194,13 +199,19 @@ def _procedure_doc(p: Procedure) -> dict[str, Any]:
 
 def _procedure(doc: Mapping[str, Any]) -> Procedure:
     return Procedure(
-        id=doc["id"], name=doc["n"], section=doc.get("s", ""), group=Group(doc.get("g") or Group.GROUP1),
-        annual_cases=doc.get("c"), important=bool(doc.get("i")),
-        method=Method(doc["m"]) if doc.get("m") else None, method_text=doc.get("mt", ""),
+        id=doc["id"],
+        name=doc["n"],
+        section=doc.get("s", ""),
+        group=Group(doc.get("g") or Group.GROUP1),
+        annual_cases=doc.get("c"),
+        important=bool(doc.get("i")),
+        method=Method(doc["m"]) if doc.get("m") else None,
+        method_text=doc.get("mt", ""),
         planned=Period.from_key(doc["p"]) if doc.get("p") else None,
         status=Status(doc.get("st") or Status.NOT_STARTED),
         completed_on=date.fromisoformat(doc["d"]) if doc.get("d") else None,
-        blocker=Blocker(doc["b"]) if doc.get("b") else None, blocker_text=doc.get("bt", ""),
+        blocker=Blocker(doc["b"]) if doc.get("b") else None,
+        blocker_text=doc.get("bt", ""),
     )
 
 
@@ -222,8 +233,14 @@ def _cell(doc: Mapping[str, Any]) -> Cell:
     if closure is not None:
         closure = Closure(**{**closure, "took": [tuple(t) for t in closure.get("took", [])]})
     report = doc.get("report")
-    return Cell(Period.from_key(doc["p"]), doc.get("plan"), doc.get("pd", 0), doc.get("pa", 0),
-                Report(**report) if report else None, closure)
+    return Cell(
+        Period.from_key(doc["p"]),
+        doc.get("plan"),
+        doc.get("pd", 0),
+        doc.get("pa", 0),
+        Report(**report) if report else None,
+        closure,
+    )
 
 
 def ledger_doc(ledger: Ledger) -> dict[str, Any]:
@@ -242,18 +259,28 @@ def ledger_doc(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def ledger_from_doc(bureau: str, order: int, doc: Mapping[str, Any], version: int = 0,
-                    etag: str | None = None) -> Ledger:
+def ledger_from_doc(
+    bureau: str, order: int, doc: Mapping[str, Any], version: int = 0, etag: str | None = None
+) -> Ledger:
     before, group1, priority, earlier = doc["fixed"]
     return Ledger(
-        bureau=bureau, order=order, source=Source(doc.get("source", Source.COUNTS)),
-        base_year=doc.get("base_year", FIRST_TRACKED_FISCAL_YEAR), before=before, group1=group1,
-        priority=priority, earlier=earlier, not_scheduled=doc.get("not_scheduled", 0),
-        individual=doc.get("individual", 0), note=doc.get("note", ""),
-        cells=[_cell(c) for c in doc.get("cells", [])], history=[_cell(c) for c in doc.get("history", [])],
+        bureau=bureau,
+        order=order,
+        source=Source(doc.get("source", Source.COUNTS)),
+        base_year=doc.get("base_year", FIRST_TRACKED_FISCAL_YEAR),
+        before=before,
+        group1=group1,
+        priority=priority,
+        earlier=earlier,
+        not_scheduled=doc.get("not_scheduled", 0),
+        individual=doc.get("individual", 0),
+        note=doc.get("note", ""),
+        cells=[_cell(c) for c in doc.get("cells", [])],
+        history=[_cell(c) for c in doc.get("history", [])],
         procedures=[_procedure(p) for p in doc.get("procedures", [])],
         proc_reports={k: Report(**r) for k, r in doc.get("proc_reports", {}).items()},
-        version=version, etag=etag,
+        version=version,
+        etag=etag,
     )
 
 
@@ -263,14 +290,20 @@ def bureau_row_key(bureau: str) -> str:
 
 def ledger_entity(ledger: Ledger, now: datetime, actor_name: str = "") -> Entity:
     text = json.dumps(ledger_doc(ledger), ensure_ascii=False, separators=(",", ":"))
-    parts = [text[i:i + _CHUNK] for i in range(0, len(text), _CHUNK)] or [""]
+    parts = [text[i : i + _CHUNK] for i in range(0, len(text), _CHUNK)] or [""]
     if len(parts) > MAX_DOC_PARTS:
         raise OnlineProceduresError(
             f"{ledger.bureau}の記録が大きすぎて保存できません（手続きの数を減らすか、局を分けてください）。"
         )
     props: dict[str, Any] = {
-        "kind": "bureau", "name": ledger.bureau, "order": ledger.order, "source": ledger.source.value,
-        "version": ledger.version, "updated_at": now, "updated_by": actor_name, "parts": len(parts),
+        "kind": "bureau",
+        "name": ledger.bureau,
+        "order": ledger.order,
+        "source": ledger.source.value,
+        "version": ledger.version,
+        "updated_at": now,
+        "updated_by": actor_name,
+        "parts": len(parts),
     }
     props.update({f"doc{i}": part for i, part in enumerate(parts)})
     return Entity(PARTITION, bureau_row_key(ledger.bureau), props)
@@ -278,28 +311,46 @@ def ledger_entity(ledger: Ledger, now: datetime, actor_name: str = "") -> Entity
 
 def ledger_from_entity(entity: Entity) -> Ledger:
     text = "".join(entity.get(f"doc{i}", "") for i in range(int(entity.get("parts", 0))))
-    return ledger_from_doc(entity["name"], int(entity["order"]), json.loads(text),
-                           int(entity.get("version", 0)), entity.etag)
+    return ledger_from_doc(
+        entity["name"], int(entity["order"]), json.loads(text), int(entity.get("version", 0)), entity.etag
+    )
 
 
 def ledger_from_seed_row(row: Mapping[str, Any], order: int) -> Ledger:
     """A bureau of the seed table (``services.kernel.seed`` frame row, Japanese column names)."""
+
     def n(column: str) -> int:
         return int(row[column])
 
     cells = [
-        Cell(Period(2023, 1), None, closure=Closure(
-            n("R5年度 4～6月実績"), n("R5年度 4～6月 遅れ"), n("R5年度 4～6月 前倒し"), 0, [], "seed")),
+        Cell(
+            Period(2023, 1),
+            None,
+            closure=Closure(
+                n("R5年度 4～6月実績"), n("R5年度 4～6月 遅れ"), n("R5年度 4～6月 前倒し"), 0, [], "seed"
+            ),
+        ),
     ]
     for q, months in ((2, "7～9月"), (3, "10～12月"), (4, "1～3月")):
-        cells.append(Cell(Period(2023, q), n(f"R5年度 {months}予定"), n(f"R5年度 {months} 遅れ"),
-                          n(f"R5年度 {months} 前倒し")))
+        cells.append(
+            Cell(
+                Period(2023, q),
+                n(f"R5年度 {months}予定"),
+                n(f"R5年度 {months} 遅れ"),
+                n(f"R5年度 {months} 前倒し"),
+            )
+        )
     cells.append(Cell(Period(2024), n("R6年度予定")))
     cells.append(Cell(Period(2025), n("R7年度予定")))
     return Ledger(
-        bureau=str(row["局"]), order=order, before=n("R3年5月まで実績"),
-        group1=n("R3年6月～R5年3月 グループ1実績"), priority=n("R3年6月～R5年3月 重要取組実績"),
-        not_scheduled=n("重要取組未実施"), individual=n("個別対応が必要な手続き"), note=str(row.get("備考") or ""),
+        bureau=str(row["局"]),
+        order=order,
+        before=n("R3年5月まで実績"),
+        group1=n("R3年6月～R5年3月 グループ1実績"),
+        priority=n("R3年6月～R5年3月 重要取組実績"),
+        not_scheduled=n("重要取組未実施"),
+        individual=n("個別対応が必要な手続き"),
+        note=str(row.get("備考") or ""),
         cells=cells,
     )
 
@@ -342,7 +393,10 @@ class ImportResult:
     @property
     def summary(self) -> str:
         parts = [f"令和{self.fiscal_year - 2018}年度の表を取り込みました（{self.bureaus}局）。"]
-        parts.append(f"変更があった局: {len(self.changed)}" + (f"（{'、'.join(self.changed)}）" if self.changed else ""))
+        parts.append(
+            f"変更があった局: {len(self.changed)}"
+            + (f"（{'、'.join(self.changed)}）" if self.changed else "")
+        )
         if self.added:
             parts.append(f"新しい局: {'、'.join(self.added)}")
         if self.procedure_bureaus:
@@ -392,8 +446,10 @@ class OnlineProceduresService:
     def _initialise(self) -> None:
         rows = [r for r in self._seed_rows() if str(r["局"]) != "総計"]
         now = self._clock()
-        ops = [BatchOperation("insert", ledger_entity(ledger_from_seed_row(r, i + 1), now, "seed"))
-               for i, r in enumerate(rows)]
+        ops = [
+            BatchOperation("insert", ledger_entity(ledger_from_seed_row(r, i + 1), now, "seed"))
+            for i, r in enumerate(rows)
+        ]
         if not ops:
             return
         try:
@@ -457,8 +513,9 @@ class OnlineProceduresService:
 
     # --- the update form ------------------------------------------------------------------------------
 
-    def update_form(self, actor: Actor, bureau: str, as_of: date, period_key: str = "",
-                    *, submission_id: str = "") -> UpdateForm:
+    def update_form(
+        self, actor: Actor, bureau: str, as_of: date, period_key: str = "", *, submission_id: str = ""
+    ) -> UpdateForm:
         """The form for ``bureau``'s current period (or, for an admin, a closed one to correct)."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES, bureau=bureau))
         ledger = self.ledger(bureau)
@@ -491,26 +548,46 @@ class OnlineProceduresService:
             require(person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES))
         return i
 
-    def _form(self, ledger: Ledger, projected: Ledger, i: int, as_of: date, submission_id: str, *,
-              values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
-              notice: str = "") -> UpdateForm:
+    def _form(
+        self,
+        ledger: Ledger,
+        projected: Ledger,
+        i: int,
+        as_of: date,
+        submission_id: str,
+        *,
+        values: Mapping[str, str] | None = None,
+        errors: Mapping[str, str] | None = None,
+        notice: str = "",
+    ) -> UpdateForm:
         status = period_status(projected, i, as_of, self.alert_days)
         correction = status.state is PeriodState.CLOSED
         filled = dict(values or {})
         if not values and status.report is not None and ledger.source is Source.COUNTS:
-            filled = {FIELD_DONE: str(status.report.done), FIELD_DELAYED: str(status.report.delayed),
-                      FIELD_ADVANCED: str(status.report.advanced),
-                      FIELD_REASON: status.report.reason if not correction else ""}
-        choices, more = (self._choices(ledger, projected, i) if ledger.source is Source.PROCEDURES else ((), 0))
+            filled = {
+                FIELD_DONE: str(status.report.done),
+                FIELD_DELAYED: str(status.report.delayed),
+                FIELD_ADVANCED: str(status.report.advanced),
+                FIELD_REASON: status.report.reason if not correction else "",
+            }
+        choices, more = self._choices(ledger, projected, i) if ledger.source is Source.PROCEDURES else ((), 0)
         if not values and choices:
             filled.setdefault(FIELD_PROCEDURES, ",".join(c.id for c in choices if c.done_here))
             report = ledger.proc_reports.get(status.period.key)
             if report and not correction:
                 filled.setdefault(FIELD_REASON, report.reason)
         return UpdateForm(
-            bureau=ledger.bureau, source=ledger.source, status=status, etag=ledger.etag or "",
-            submission_id=submission_id, correction=correction, values=filled, errors=dict(errors or {}),
-            notice=notice, choices=choices, more_choices=more,
+            bureau=ledger.bureau,
+            source=ledger.source,
+            status=status,
+            etag=ledger.etag or "",
+            submission_id=submission_id,
+            correction=correction,
+            values=filled,
+            errors=dict(errors or {}),
+            notice=notice,
+            choices=choices,
+            more_choices=more,
         )
 
     def _choices(self, ledger: Ledger, projected: Ledger, i: int) -> tuple[tuple[ProcedureChoice, ...], int]:
@@ -558,16 +635,25 @@ class OnlineProceduresService:
         projected = project(ledger, as_of, self.alert_days)
         i = self._reportable_index(actor.person, projected, period_key, as_of)
         if shown_etag != (ledger.etag or ""):
-            raise FormRejected(self._form(
-                ledger, projected, i, as_of, submission_id, values=values,
-                notice="ほかの方が先にこの局の実績を更新しました。最新の値を表示しています。内容を確認して、もう一度送信してください。",
-            ))
+            raise FormRejected(
+                self._form(
+                    ledger,
+                    projected,
+                    i,
+                    as_of,
+                    submission_id,
+                    values=values,
+                    notice="ほかの方が先にこの局の実績を更新しました。最新の値を表示しています。内容を確認して、もう一度送信してください。",
+                )
+            )
         if ledger.source is Source.PROCEDURES:
             new_ledger, errors = self._apply_procedures(actor, ledger, projected, i, values, as_of)
         else:
             new_ledger, errors = self._apply_counts(actor, projected, i, values)
         if errors:
-            raise FormRejected(self._form(ledger, projected, i, as_of, submission_id, values=values, errors=errors))
+            raise FormRejected(
+                self._form(ledger, projected, i, as_of, submission_id, values=values, errors=errors)
+            )
         assert new_ledger is not None
         return self._save(actor, ledger, projected, new_ledger, i, submission, values, as_of)
 
@@ -576,8 +662,9 @@ class OnlineProceduresService:
         return SubmissionMarkers(self._store, TABLE, PARTITION, SUBMISSION_PREFIX)
 
     @staticmethod
-    def _submission(actor: Actor, submission_id: str, bureau: str, period_key: str,
-                    values: Mapping[str, str]) -> Submission:
+    def _submission(
+        actor: Actor, submission_id: str, bureau: str, period_key: str, values: Mapping[str, str]
+    ) -> Submission:
         """This sending of the card (``services.kernel.submissions``): the record is the bureau,
         the values are the period and the fields (counts as the parser reads them, procedures as a set)."""
         normal: dict[str, Any] = {"period": period_key, FIELD_REASON: clean_reason(values.get(FIELD_REASON))}
@@ -596,11 +683,17 @@ class OnlineProceduresService:
             return None
         stored = json.loads(marker.result)
         changes = tuple(Change(c["label"], c["before"], c["after"]) for c in stored.get("changes", []))
-        return SubmitResult(ledger.bureau, Period.from_key(stored["period"]), changes,
-                            bureau_summary(ledger, as_of, self.alert_days), duplicate=True)
+        return SubmitResult(
+            ledger.bureau,
+            Period.from_key(stored["period"]),
+            changes,
+            bureau_summary(ledger, as_of, self.alert_days),
+            duplicate=True,
+        )
 
-    def _apply_counts(self, actor: Actor, projected: Ledger, i: int,
-                      values: Mapping[str, str]) -> tuple[Ledger | None, dict[str, str]]:
+    def _apply_counts(
+        self, actor: Actor, projected: Ledger, i: int, values: Mapping[str, str]
+    ) -> tuple[Ledger | None, dict[str, str]]:
         cell = projected.cells[i]
         correction = cell.closed
         errors: dict[str, str] = {}
@@ -626,16 +719,22 @@ class OnlineProceduresService:
         if delayed > done:
             errors[FIELD_DELAYED] = f"完了した件数（{done}件）以下で入力してください"
         elif delayed > carried:
-            errors[FIELD_DELAYED] = (f"この期間に繰り越された遅れは{carried}件です。{carried}件以下で入力してください"
-                                     if carried else "この期間に繰り越された遅れはありません。0 にしてください")
+            errors[FIELD_DELAYED] = (
+                f"この期間に繰り越された遅れは{carried}件です。{carried}件以下で入力してください"
+                if carried
+                else "この期間に繰り越された遅れはありません。0 にしてください"
+            )
         if advanced > done - min(delayed, done):
             errors[FIELD_ADVANCED] = "遅れ分と前倒し分の合計が、完了した件数を超えています"
         elif done - advanced > plan:
-            errors[FIELD_ADVANCED] = (f"予定（{plan}件）を超えて完了した分は前倒しとして入力してください"
-                                      f"（{done - plan}件以上）")
+            errors[FIELD_ADVANCED] = (
+                f"予定（{plan}件）を超えて完了した分は前倒しとして入力してください（{done - plan}件以上）"
+            )
         elif advanced > available_for_advance(work, i) + _given_back(target):
-            errors[FIELD_ADVANCED] = (f"前倒しできるのは、以降の予定と重要取組未実施の合計"
-                                      f"（{available_for_advance(work, i)}件）までです")
+            errors[FIELD_ADVANCED] = (
+                f"前倒しできるのは、以降の予定と重要取組未実施の合計"
+                f"（{available_for_advance(work, i)}件）までです"
+            )
         shortfall = plan - (done - advanced)
         if not errors:
             below_plan = f"予定（{plan}件）を下回るため、理由を入力してください"
@@ -644,8 +743,16 @@ class OnlineProceduresService:
                 errors[FIELD_REASON] = problem
         if errors:
             return None, errors
-        new_report = Report(done, delayed, advanced, reason, self._clock().isoformat(),
-                            actor.object_id, actor.name, correction=correction)
+        new_report = Report(
+            done,
+            delayed,
+            advanced,
+            reason,
+            self._clock().isoformat(),
+            actor.object_id,
+            actor.name,
+            correction=correction,
+        )
         if correction:
             try:
                 correct(work, i, new_report)
@@ -655,8 +762,9 @@ class OnlineProceduresService:
             target.report = new_report
         return work, {}
 
-    def _apply_procedures(self, actor: Actor, ledger: Ledger, projected: Ledger, i: int,
-                          values: Mapping[str, str], as_of: date) -> tuple[Ledger | None, dict[str, str]]:
+    def _apply_procedures(
+        self, actor: Actor, ledger: Ledger, projected: Ledger, i: int, values: Mapping[str, str], as_of: date
+    ) -> tuple[Ledger | None, dict[str, str]]:
         cell = projected.cells[i]
         period = cell.period
         correction = cell.closed
@@ -691,12 +799,27 @@ class OnlineProceduresService:
         problem = _reason_problem(reason, correction, shortfall, below_plan)
         if problem:
             return None, {FIELD_REASON: problem}
-        work.proc_reports[period.key] = Report(0, reason=reason, at=self._clock().isoformat(),
-                                               by_id=actor.object_id, by_name=actor.name, correction=correction)
+        work.proc_reports[period.key] = Report(
+            0,
+            reason=reason,
+            at=self._clock().isoformat(),
+            by_id=actor.object_id,
+            by_name=actor.name,
+            correction=correction,
+        )
         return work, {}
 
-    def _save(self, actor: Actor, ledger: Ledger, projected: Ledger, new_ledger: Ledger, i: int,
-              submission: Submission, values: Mapping[str, str], as_of: date) -> SubmitResult:
+    def _save(
+        self,
+        actor: Actor,
+        ledger: Ledger,
+        projected: Ledger,
+        new_ledger: Ledger,
+        i: int,
+        submission: Submission,
+        values: Mapping[str, str],
+        as_of: date,
+    ) -> SubmitResult:
         period = projected.cells[i].period
         submission_id = submission.card_id
         before = bureau_summary(ledger, as_of, self.alert_days)
@@ -706,15 +829,22 @@ class OnlineProceduresService:
         after = bureau_summary(stored, as_of, self.alert_days)
         changes = _changes(before, after, period)
         now = self._clock()
-        result = json.dumps({"period": period.key, "changes": [asdict(c) for c in changes]}, ensure_ascii=False)
-        marker = self._markers.insert(submission, result, now, bureau=ledger.bureau, period=period.key,
-                                      by=actor.object_id)
+        result = json.dumps(
+            {"period": period.key, "changes": [asdict(c) for c in changes]}, ensure_ascii=False
+        )
+        marker = self._markers.insert(
+            submission, result, now, bureau=ledger.bureau, period=period.key, by=actor.object_id
+        )
         entity = ledger_entity(stored, now, actor.name)
         reason = clean_reason(values.get(FIELD_REASON, ""))
         operation = "correct" if projected.cells[i].closed else "update"
         audit = AuditChange(
-            AUDIT_KIND, f"{ledger.bureau}/{period.key}", operation,
-            {c.label: c.before for c in changes}, {c.label: c.after for c in changes}, reason,
+            AUDIT_KIND,
+            f"{ledger.bureau}/{period.key}",
+            operation,
+            {c.label: c.before for c in changes},
+            {c.label: c.after for c in changes},
+            reason,
         )
 
         def write() -> None:
@@ -731,12 +861,18 @@ class OnlineProceduresService:
             if isinstance(exc.cause, ETagMismatch | EntityNotFound):
                 fresh = self.ledger(ledger.bureau)
                 fresh_projected = project(fresh, as_of, self.alert_days)
-                raise FormRejected(self._form(
-                    fresh, fresh_projected, fresh_projected.index(period), as_of, submission_id,
-                    values={k: values.get(k, "") for k in FIELDS},
-                    notice="ほかの方が同時にこの局の実績を更新しました。最新の値を表示しています。"
-                           "内容を確認して、もう一度送信してください。",
-                )) from None
+                raise FormRejected(
+                    self._form(
+                        fresh,
+                        fresh_projected,
+                        fresh_projected.index(period),
+                        as_of,
+                        submission_id,
+                        values={k: values.get(k, "") for k in FIELDS},
+                        notice="ほかの方が同時にこの局の実績を更新しました。最新の値を表示しています。"
+                        "内容を確認して、もう一度送信してください。",
+                    )
+                ) from None
             raise
         saved = self.ledger(ledger.bureau)
         return SubmitResult(ledger.bureau, period, changes, bureau_summary(saved, as_of, self.alert_days))
@@ -763,19 +899,38 @@ class OnlineProceduresService:
             late = outstanding_delays(projected)
             if not late:
                 continue
-            procedures = (tuple(delayed_procedures(ledger, projected, self.alert_days))
-                          if ledger.source is Source.PROCEDURES else ())
+            procedures = (
+                tuple(delayed_procedures(ledger, projected, self.alert_days))
+                if ledger.source is Source.PROCEDURES
+                else ()
+            )
             current = projected.cells[projected.current_index()].period
             shortfall = last.closure.shortfall if last.closure else 0
-            alert = DelayAlert(JOB_DELAY, bureau=ledger.bureau, period=last.period, due_on=alert_day,
-                               escalation=False, target=AlertTarget.DX_PRO_CHANNEL, delayed=late,
-                               shortfall=shortfall, source=ledger.source, delayed_procedures=procedures,
-                               current=current)
+            alert = DelayAlert(
+                JOB_DELAY,
+                bureau=ledger.bureau,
+                period=last.period,
+                due_on=alert_day,
+                escalation=False,
+                target=AlertTarget.DX_PRO_CHANNEL,
+                delayed=late,
+                shortfall=shortfall,
+                source=ledger.source,
+                delayed_procedures=procedures,
+                current=current,
+            )
             alerts.append(alert)
             escalate_on = add_business_days(alert_day, self.escalation_days)
             if escalate_on <= as_of:
-                alerts.append(replace(alert, job=JOB_ESCALATION, due_on=escalate_on, escalation=True,
-                                      target=AlertTarget.MANAGER))
+                alerts.append(
+                    replace(
+                        alert,
+                        job=JOB_ESCALATION,
+                        due_on=escalate_on,
+                        escalation=True,
+                        target=AlertTarget.MANAGER,
+                    )
+                )
         return alerts
 
     # --- writing whole ledgers (the Excel import) ------------------------------------------------------
@@ -816,20 +971,30 @@ class OnlineProceduresService:
         live = live_table(ledgers, as_of, self.alert_days)
         issues: list[CellIssue] = []
         if parsed.fiscal_year != year:
-            raise ImportRefused([CellIssue(
-                parsed.cell("q1", 1),
-                f"取り込めるのは現在の表（令和{year - 2018}年度）です。この表は令和{parsed.fiscal_year - 2018}年度です。"
-                "ボットで「Excelで出力」した表に書き込んでください",
-            )])
+            raise ImportRefused(
+                [
+                    CellIssue(
+                        parsed.cell("q1", 1),
+                        f"取り込めるのは現在の表（令和{year - 2018}年度）です。"
+                        f"この表は令和{parsed.fiscal_year - 2018}年度です。"
+                        "ボットで「Excelで出力」した表に書き込んでください",
+                    )
+                ]
+            )
         for q in (1, 2, 3, 4):
             want = live.columns[live.column_index(f"q{q}")].label
             got = parsed.columns[next(i for i, c in enumerate(parsed.columns) if c.key == f"q{q}")].label
             if want != got:
                 state = "締め済みなので「実績」" if want.endswith("実績") else "まだ締めていないので「予定」"
-                issues.append(CellIssue(parsed.cell(f"q{q}", 2), f"この四半期は{state}にしてください（{want}）"))
+                issues.append(
+                    CellIssue(parsed.cell(f"q{q}", 2), f"この四半期は{state}にしてください（{want}）")
+                )
         names = {r.bureau for r in parsed.rows}
-        issues += [CellIssue("", f"「{x.bureau}」の行がありません（局を表から外すことはできません）")
-                   for x in ledgers if x.bureau not in names]
+        issues += [
+            CellIssue("", f"「{x.bureau}」の行がありません（局を表から外すことはできません）")
+            for x in ledgers
+            if x.bureau not in names
+        ]
         old = {x.bureau: x for x in ledgers}
         live_rows = {r.bureau: r for r in live.rows}
         new: list[Ledger] = []
@@ -840,9 +1005,14 @@ class OnlineProceduresService:
             if procedures is None and previous is not None and previous.source is Source.PROCEDURES:
                 procedures = previous.procedures
             shown = live_rows.get(row.bureau)
-            if (previous is not None and shown is not None and previous.order == order
-                    and (parsed.procedures or {}).get(row.bureau) is None and previous.note == row.note
-                    and shown.figures == tuple(row.figures[c.key] for c in live.columns)):
+            if (
+                previous is not None
+                and shown is not None
+                and previous.order == order
+                and (parsed.procedures or {}).get(row.bureau) is None
+                and previous.note == row.note
+                and shown.figures == tuple(row.figures[c.key] for c in live.columns)
+            ):
                 unchanged.add(row.bureau)  # kept as it is: reports, reasons and history included
                 new.append(previous)
                 continue
@@ -852,11 +1022,14 @@ class OnlineProceduresService:
                 for column in parsed.columns:
                     want_figure, got_figure = derived[column.key], row.figures[column.key]
                     if want_figure != got_figure:
-                        issues.append(CellIssue(
-                            parsed.cell(column.key, row.row),
-                            f"{row.bureau}は手続きごとの記録から集計します。記録からは「{want_figure.text or 0}」です"
-                            f"（表は「{got_figure.text or 0}」）",
-                        ))
+                        issues.append(
+                            CellIssue(
+                                parsed.cell(column.key, row.row),
+                                f"{row.bureau}は手続きごとの記録から集計します。"
+                                f"記録からは「{want_figure.text or 0}」です"
+                                f"（表は「{got_figure.text or 0}」）",
+                            )
+                        )
             else:
                 ledger = _counts_ledger(previous, row, order, parsed)
             new.append(ledger)
@@ -876,40 +1049,66 @@ class OnlineProceduresService:
             if old_row is None:
                 added.append(row.bureau)
                 changes.append(AuditChange(AUDIT_KIND, row.bureau, "import", None, after, filename))
-            elif old_row.figures != row.figures or old_row.note != row.note or (
-                    old[row.bureau].source is not next(x.source for x in new if x.bureau == row.bureau)):
+            elif (
+                old_row.figures != row.figures
+                or old_row.note != row.note
+                or (old[row.bureau].source is not next(x.source for x in new if x.bureau == row.bureau))
+            ):
                 changed.append(row.bureau)
                 before = {t: f.text for t, f in zip(titles, old_row.figures, strict=True)}
                 changes.append(AuditChange(AUDIT_KIND, row.bureau, "import", before, after, filename))
         procedure_bureaus = tuple(x.bureau for x in new if x.source is Source.PROCEDURES)
-        changes.insert(0, AuditChange(
-            AUDIT_KIND, "table", "import", None,
-            {"年度": f"令和{year - 2018}年度", "局": len(new), "変更": changed, "追加": added,
-             "手続きごとの記録": list(procedure_bureaus)},
-            f"Excel の取込（{filename or 'ファイル名なし'}）",
-        ))
+        changes.insert(
+            0,
+            AuditChange(
+                AUDIT_KIND,
+                "table",
+                "import",
+                None,
+                {
+                    "年度": f"令和{year - 2018}年度",
+                    "局": len(new),
+                    "変更": changed,
+                    "追加": added,
+                    "手続きごとの記録": list(procedure_bureaus),
+                },
+                f"Excel の取込（{filename or 'ファイル名なし'}）",
+            ),
+        )
         self.replace_ledgers(actor, ledgers, [x for x in new if x.bureau not in unchanged], changes)
         return ImportResult(year, len(new), tuple(changed), tuple(added), procedure_bureaus)
 
-    def replace_ledgers(self, actor: Actor, old: Sequence[Ledger], new: Sequence[Ledger],
-                        changes: Sequence[AuditChange]) -> None:
+    def replace_ledgers(
+        self, actor: Actor, old: Sequence[Ledger], new: Sequence[Ledger], changes: Sequence[AuditChange]
+    ) -> None:
         """Write ``new`` in one batch, each bureau with the ETag it had in ``old`` (admins only)."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES))
         if len(new) + 1 > MAX_BATCH_OPERATIONS:
             raise OnlineProceduresError(f"局が多すぎます（{MAX_BATCH_OPERATIONS - 1}局まで）。")
         etags = {x.bureau: x.etag for x in old}
         now = self._clock()
-        ops = [BatchOperation("insert", Entity(PARTITION, IMPORT_PREFIX + new_submission_id(), {
-            "kind": "import", "at": now, "by": actor.object_id, "bureaus": len(new)}))]
+        ops = [
+            BatchOperation(
+                "insert",
+                Entity(
+                    PARTITION,
+                    IMPORT_PREFIX + new_submission_id(),
+                    {"kind": "import", "at": now, "by": actor.object_id, "bureaus": len(new)},
+                ),
+            )
+        ]
         payload = 0
         for ledger in new:
             etag = etags.get(ledger.bureau)
             entity = ledger_entity(ledger, now, actor.name)
             payload += sum(2 * len(v) for k, v in entity.properties.items() if k.startswith("doc"))
-            ops.append(BatchOperation("upsert", entity, etag=etag) if etag else BatchOperation("insert", entity))
+            ops.append(
+                BatchOperation("upsert", entity, etag=etag) if etag else BatchOperation("insert", entity)
+            )
         if payload > MAX_BATCH_PAYLOAD_BYTES:  # Azure refuses a batch request over 4 MiB
             raise OnlineProceduresError(
-                "表と手続きの記録が大きすぎて一度に取り込めません。手続き一覧を局ごとに分けて取り込んでください。")
+                "表と手続きの記録が大きすぎて一度に取り込めません。手続き一覧を局ごとに分けて取り込んでください。"
+            )
 
         def write() -> None:
             self._store.batch(TABLE, ops)
@@ -924,11 +1123,13 @@ class OnlineProceduresService:
             raise
 
 
-def _procedure_ledger(previous: Ledger | None, bureau: str, order: int, procedures: Sequence[Procedure],
-                      note: str) -> Ledger:
+def _procedure_ledger(
+    previous: Ledger | None, bureau: str, order: int, procedures: Sequence[Procedure], note: str
+) -> Ledger:
     """A bureau that keeps procedure-level records: every figure is derived from them."""
-    ledger = Ledger(bureau=bureau, order=order, source=Source.PROCEDURES, note=note,
-                    procedures=list(procedures))
+    ledger = Ledger(
+        bureau=bureau, order=order, source=Source.PROCEDURES, note=note, procedures=list(procedures)
+    )
     if previous is not None:
         ledger.proc_reports = dict(previous.proc_reports)
         ledger.history = list(previous.history) if previous.source is Source.PROCEDURES else []
@@ -941,10 +1142,17 @@ def _counts_ledger(previous: Ledger | None, row: Any, order: int, parsed: Any) -
     year = parsed.fiscal_year
     f = row.figures
     ledger = Ledger(
-        bureau=row.bureau, order=order, source=Source.COUNTS, base_year=year,
-        before=f["before"].value, group1=f["group1"].value, priority=f["priority"].value,
+        bureau=row.bureau,
+        order=order,
+        source=Source.COUNTS,
+        base_year=year,
+        before=f["before"].value,
+        group1=f["group1"].value,
+        priority=f["priority"].value,
         earlier=f["earlier"].value if "earlier" in f else 0,
-        not_scheduled=f["not_scheduled"].value, individual=f["individual"].value, note=row.note,
+        not_scheduled=f["not_scheduled"].value,
+        individual=f["individual"].value,
+        note=row.note,
     )
     old_cells = {c.period: c for c in previous.cells} if previous is not None else {}
     if previous is not None:
@@ -959,8 +1167,13 @@ def _counts_ledger(previous: Ledger | None, row: Any, order: int, parsed: Any) -
         if kept is not None and kept.figure == figure and kept.closed == parsed.closed[q - 1]:
             ledger.cells.append(kept)  # unchanged: its report, reason and closure stay
         elif parsed.closed[q - 1]:
-            ledger.cells.append(Cell(period, None, closure=Closure(
-                figure.value, figure.delayed, figure.advanced, 0, [], "import")))
+            ledger.cells.append(
+                Cell(
+                    period,
+                    None,
+                    closure=Closure(figure.value, figure.delayed, figure.advanced, 0, [], "import"),
+                )
+            )
         else:
             old = old_cells.get(period)
             report = old.report if old is not None and not old.closed else None
@@ -969,9 +1182,11 @@ def _counts_ledger(previous: Ledger | None, row: Any, order: int, parsed: Any) -
         figure = f[key]
         fy = year + offset
         quarters = [old_cells.get(Period(fy, q)) for q in (1, 2, 3, 4)]
-        if all(c is not None and not c.closed for c in quarters) and sum(
-                (c.figure for c in quarters if c is not None), Figure()) == figure and (
-                offset == 1 or not any(p.fiscal_year > fy for p in old_cells)):
+        if (
+            all(c is not None and not c.closed for c in quarters)
+            and sum((c.figure for c in quarters if c is not None), Figure()) == figure
+            and (offset == 1 or not any(p.fiscal_year > fy for p in old_cells))
+        ):
             ledger.cells += [Cell(c.period, c.plan, c.plan_delayed, c.plan_advanced) for c in quarters if c]
         else:
             ledger.cells.append(Cell(Period(fy), figure.value, figure.delayed, figure.advanced))
@@ -1049,7 +1264,7 @@ def _stored_seed_rows(store: TableStore) -> Callable[[], list[Mapping[str, Any]]
     return rows
 
 
-# --- the scheduler's ports (services.proactive.alerts, services.proactive.digest) ------------------------------------
+# --- the scheduler's ports (services.proactive.alerts, services.proactive.digest) ---------------------------
 
 PROGRAMME_KEY = "online_procedures"
 
@@ -1060,21 +1275,31 @@ def as_due_alert(alert: DelayAlert) -> DueAlert:
     kind = "escalation" if alert.escalation else "delay"
     if alert.escalation:
         title = f"{alert.bureau}: {period.label}の遅れが解消されていません（{alert.delayed:,}件）"
-        why = (f"{period.label}の締めから{alert.due_on.month}月{alert.due_on.day}日までに遅れが解消されなかったため、"
-               "局の管理職の方にお知らせしています。")
+        why = (
+            f"{period.label}の締めから{alert.due_on.month}月{alert.due_on.day}日までに遅れが解消されなかったため、"
+            "局の管理職の方にお知らせしています。"
+        )
         next_step = "局の DX PRO と状況を確認し、遅れている手続きの対応予定を決めてください。"
     else:
         title = f"{alert.bureau}: {period.label}の締めで遅れがあります（{alert.delayed:,}件）"
-        why = f"{period.label}が締まり、予定に対して遅れている手続きがあるため、DX PRO チャネルにお知らせしています。"
+        why = f"{period.label}が締まり、予定に対して遅れている手続きがあるため、"
+        "DX PRO チャネルにお知らせしています。"
         next_step = "遅れていた手続きが完了したら、カードの「実績を入力」から報告してください。"
     facts = [("遅れている手続き", f"{alert.delayed:,}件")]
     if alert.shortfall:
         facts.append((f"うち{period.short_label}からの繰越", f"{alert.shortfall:,}件"))
     return DueAlert(
         key="|".join((PROGRAMME_KEY, alert.bureau, period.key, kind)),
-        programme=PROGRAMME_KEY, bureau=alert.bureau, title=title, why=why, next_step=next_step,
-        escalation=alert.escalation, subject="|".join((PROGRAMME_KEY, alert.bureau, period.key)),
-        due=alert.due_on, facts=tuple(facts), item=alert,
+        programme=PROGRAMME_KEY,
+        bureau=alert.bureau,
+        title=title,
+        why=why,
+        next_step=next_step,
+        escalation=alert.escalation,
+        subject="|".join((PROGRAMME_KEY, alert.bureau, period.key)),
+        due=alert.due_on,
+        facts=tuple(facts),
+        item=alert,
     )
 
 
@@ -1104,23 +1329,41 @@ class OnlineProceduresStatus:
             try:
                 one = self.service.bureau_summary(viewer, bureau, as_of)
             except UnknownBureau:
-                return ProgrammeStatus(self.programme, self.title, self.icon, StatusLevel.NOT_TRACKED,
-                                       "この局はオンライン化の表にありません。")
+                return ProgrammeStatus(
+                    self.programme,
+                    self.title,
+                    self.icon,
+                    StatusLevel.NOT_TRACKED,
+                    "この局はオンライン化の表にありません。",
+                )
             p = one.progress
-            items = tuple(StatusItem(f"{d.name}（{d.section}）", f"{d.planned.label} 予定", bureau=bureau)
-                          for d in one.delayed_procedures[:20])
+            items = tuple(
+                StatusItem(f"{d.name}（{d.section}）", f"{d.planned.label} 予定", bureau=bureau)
+                for d in one.delayed_procedures[:20]
+            )
             if not items and p.delayed:
-                items = (StatusItem(f"遅れ {p.delayed:,}件", f"{one.current.period.label}に報告", bureau=bureau),)
-            return ProgrammeStatus(self.programme, self.title, self.icon,
-                                   StatusLevel.DELAYED if p.delayed else StatusLevel.ON_TRACK,
-                                   _headline(p), items)
+                items = (
+                    StatusItem(f"遅れ {p.delayed:,}件", f"{one.current.period.label}に報告", bureau=bureau),
+                )
+            return ProgrammeStatus(
+                self.programme,
+                self.title,
+                self.icon,
+                StatusLevel.DELAYED if p.delayed else StatusLevel.ON_TRACK,
+                _headline(p),
+                items,
+            )
         city = self.service.city_summary(viewer, as_of)
         late = sorted(city.delayed_bureaus, key=lambda b: -b.progress.delayed)
         return ProgrammeStatus(
-            self.programme, self.title, self.icon,
-            StatusLevel.DELAYED if city.progress.delayed else StatusLevel.ON_TRACK, _headline(city.progress),
+            self.programme,
+            self.title,
+            self.icon,
+            StatusLevel.DELAYED if city.progress.delayed else StatusLevel.ON_TRACK,
+            _headline(city.progress),
             tuple(StatusItem(b.bureau, f"遅れ {b.progress.delayed:,}件", bureau=b.bureau) for b in late),
-            chart_title="局別の遅れ（件）", chart=tuple(ChartPoint(b.bureau, b.progress.delayed) for b in late[:10]),
+            chart_title="局別の遅れ（件）",
+            chart=tuple(ChartPoint(b.bureau, b.progress.delayed) for b in late[:10]),
         )
 
 

@@ -154,20 +154,30 @@ class RoleGrant:
         if not levels:
             return f"{self.role.label}にはロール対象を指定しません" if self.scope else None
         if self.scope is None:
-            return f"{self.role.label}にはロール対象（{'・'.join(LEVEL_LABELS[lv] for lv in levels)}）が必要です"
+            return (
+                f"{self.role.label}にはロール対象（{'・'.join(LEVEL_LABELS[lv] for lv in levels)}）が必要です"
+            )
         if self.scope.level not in levels:
             allowed = "・".join(LEVEL_LABELS[lv] for lv in levels)
-            return f"{self.role.label}のロール対象は{allowed}です（「{self.scope.path}」は{self.scope.level_label}）"
+            return f"{self.role.label}のロール対象は{allowed}です（「{self.scope.path}」"
+            f"は{self.scope.level_label}）"
         return None
 
     def to_dict(self) -> dict[str, str]:
-        return {"role": self.role.value, "scope": self.scope.path if self.scope else "", "source": self.source.value}
+        return {
+            "role": self.role.value,
+            "scope": self.scope.path if self.scope else "",
+            "source": self.source.value,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> RoleGrant:
         scope = data.get("scope") or ""
-        return cls(Role(data["role"]), OrgUnit.parse(scope) if scope else None,
-                   RoleSource(data.get("source") or RoleSource.ADMIN))
+        return cls(
+            Role(data["role"]),
+            OrgUnit.parse(scope) if scope else None,
+            RoleSource(data.get("source") or RoleSource.ADMIN),
+        )
 
 
 @dataclass(frozen=True)

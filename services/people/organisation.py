@@ -31,10 +31,28 @@ ROW = "current"
 ORG_COLUMNS = ("局", "部", "課・室")
 #: The bureaus and offices of the online-procedures table, in the material's order.
 SEED_BUREAUS: tuple[str, ...] = (
-    "市長公室", "危機管理室", "総務局", "財政局", "市民人権局", "文化観光局", "環境局", "健康福祉局",
-    "泉北ニューデザイン推進室", "子ども青少年局", "産業振興局", "建築都市局", "建設局", "堺区役所",
-    "中区役所", "南区役所", "美原区役所", "監査委員事務局", "農業委員会事務局", "教育委員会事務局",
-    "上下水道局", "消防局",
+    "市長公室",
+    "危機管理室",
+    "総務局",
+    "財政局",
+    "市民人権局",
+    "文化観光局",
+    "環境局",
+    "健康福祉局",
+    "泉北ニューデザイン推進室",
+    "子ども青少年局",
+    "産業振興局",
+    "建築都市局",
+    "建設局",
+    "堺区役所",
+    "中区役所",
+    "南区役所",
+    "美原区役所",
+    "監査委員事務局",
+    "農業委員会事務局",
+    "教育委員会事務局",
+    "上下水道局",
+    "消防局",
 )
 _CHUNK = MAX_STRING_CHARS - 1000
 _SPLIT = re.compile(r"[\s/／]+")
@@ -157,7 +175,9 @@ def parse_organisation_file(data: bytes, filename: str = "") -> dict[OrgUnit, in
             continue
         unit = OrgUnit(bureau, department, section)
         if unit in declared:
-            issues.append(ImportIssue(f"{declared[unit]}行目と重複しています（{unit.path}）", number, unit.level_label))
+            issues.append(
+                ImportIssue(f"{declared[unit]}行目と重複しています（{unit.path}）", number, unit.level_label)
+            )
             continue
         declared[unit] = number
     known = set(declared) | seed_organisation().units
@@ -167,7 +187,8 @@ def parse_organisation_file(data: bytes, filename: str = "") -> dict[OrgUnit, in
             issues.append(
                 ImportIssue(
                     f"{parent.level_label}「{parent.path}」が登録されていません（先に{parent.level_label}だけの行を書いてください）",
-                    number, parent.level_label,
+                    number,
+                    parent.level_label,
                 )
             )
     if issues:

@@ -99,9 +99,13 @@ POLICIES: dict[ResourceKind, Policy] = {
         "行政手続きオンライン化の計画・実績", read=[R.MANAGER, R.BUREAU_CONTACT], write=[R.DX_PRO_OF_BUREAU]
     ),
     # --- mynumber --- records of one section: its own contacts write, managers of the bureau read
-    ResourceKind.MYNUMBER: _p("マイナンバー情報総点検の記録", read=[R.MANAGER, R.UNIT_CONTACT], write=[R.UNIT_CONTACT]),
+    ResourceKind.MYNUMBER: _p(
+        "マイナンバー情報総点検の記録", read=[R.MANAGER, R.UNIT_CONTACT], write=[R.UNIT_CONTACT]
+    ),
     # --- standardization ---
-    ResourceKind.STANDARDIZATION: _p("業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.UNIT_CONTACT]),
+    ResourceKind.STANDARDIZATION: _p(
+        "業務システム標準化の記録", read=_BUREAU_RECORDS, write=[R.UNIT_CONTACT]
+    ),
     ResourceKind.STANDARDIZATION_REVIEW: _p("業務システム標準化の Gap 精査", read=_BUREAU_RECORDS),
     ResourceKind.CASHLESS: _p("キャッシュレス導入の記録", read=_BUREAU_RECORDS, write=[R.BUREAU_CONTACT]),
     ResourceKind.DX: _p("DX実行計画・実施報告", read=[R.MANAGER], write=[R.DX_PRO_OF_DEPARTMENT]),
@@ -193,9 +197,13 @@ def _matches(person: Person, relation: Relation, resource: Resource) -> str:
         if relation is Relation.MANAGER and grant.role is Role.MANAGER:
             if not scope.department or not resource.department or scope.department == resource.department:
                 return grant.label
-        elif relation is Relation.UNIT_CONTACT and grant.role is Role.BUREAU_CONTACT:  # a wider scope covers its units
+        elif (
+            relation is Relation.UNIT_CONTACT and grant.role is Role.BUREAU_CONTACT
+        ):  # a wider scope covers its units
             department = resource.department or ""
-            if scope.contains(OrgUnit(resource.bureau, department, resource.section or "" if department else "")):
+            if scope.contains(
+                OrgUnit(resource.bureau, department, resource.section or "" if department else "")
+            ):
                 return grant.label
         elif (
             (relation is Relation.BUREAU_CONTACT and grant.role is Role.BUREAU_CONTACT)

@@ -18,7 +18,9 @@ def test_a_loopback_stand_in_may_serve_the_keys():
     assert Settings.from_env({"BOT_OPENID_METADATA_URL": url}).openid_metadata_url == url
 
 
-@pytest.mark.parametrize("url", ["http://login.botframework.com/x", "ftp://x/y", "not a url", "http://10.0.0.5/x"])
+@pytest.mark.parametrize(
+    "url", ["http://login.botframework.com/x", "ftp://x/y", "not a url", "http://10.0.0.5/x"]
+)
 def test_the_metadata_url_must_be_https_or_loopback(url):
     with pytest.raises(SettingsError, match="BOT_OPENID_METADATA_URL"):
         Settings.from_env({"BOT_OPENID_METADATA_URL": url})

@@ -11,11 +11,21 @@ def test_defaults_are_local_anonymous_sqlite():
 
 
 def test_botbuilder_names_are_read_and_handed_over():
-    s = Settings.from_env({"MicrosoftAppId": GUID, "MicrosoftAppPassword": "secret",
-                           "MicrosoftAppType": "SingleTenant", "MicrosoftAppTenantId": GUID})
+    s = Settings.from_env(
+        {
+            "MicrosoftAppId": GUID,
+            "MicrosoftAppPassword": "secret",
+            "MicrosoftAppType": "SingleTenant",
+            "MicrosoftAppTenantId": GUID,
+        }
+    )
     config = s.botframework_config()
     assert (config.APP_ID, config.APP_PASSWORD, config.APP_TYPE, config.APP_TENANTID) == (
-        GUID, "secret", "SingleTenant", GUID)
+        GUID,
+        "secret",
+        "SingleTenant",
+        GUID,
+    )
     assert not s.anonymous
 
 
@@ -37,7 +47,10 @@ def test_azure_connection_string_switches_backend():
         ({"AZURE_TABLES_CONNECTION_STRING": "garbage"}, "AZURE_TABLES_CONNECTION_STRING"),
         ({"GRAPH_TENANT_ID": GUID}, "GRAPH_CLIENT_ID"),
         ({"GRAPH_TENANT_ID": GUID, "GRAPH_CLIENT_ID": GUID}, "GRAPH_CLIENT_SECRET"),
-        ({"GRAPH_TENANT_ID": "not a tenant", "GRAPH_CLIENT_ID": GUID, "GRAPH_CLIENT_SECRET": "s"}, "GRAPH_TENANT_ID"),
+        (
+            {"GRAPH_TENANT_ID": "not a tenant", "GRAPH_CLIENT_ID": GUID, "GRAPH_CLIENT_SECRET": "s"},
+            "GRAPH_TENANT_ID",
+        ),
         ({"GRAPH_TENANT_ID": GUID, "GRAPH_CLIENT_ID": "app", "GRAPH_CLIENT_SECRET": "s"}, "GRAPH_CLIENT_ID"),
         ({"GRAPH_BASE_URL": "http://graph.microsoft.com/v1.0"}, "GRAPH_BASE_URL"),
         ({"GRAPH_AUTHORITY_HOST": "login"}, "GRAPH_AUTHORITY_HOST"),
@@ -80,9 +93,15 @@ def test_main_exits_with_the_one_line_on_a_bad_setting(monkeypatch, capsys):
 def test_graph_and_start_up_files(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("x", encoding="utf-8")
-    s = Settings.from_env({"GRAPH_TENANT_ID": "sakai.onmicrosoft.com", "GRAPH_CLIENT_ID": GUID,
-                           "GRAPH_CLIENT_SECRET": "secret", "GRAPH_BASE_URL": "https://graph.microsoft.us/v1.0/",
-                           "ROSTER_FILE": str(roster)})
+    s = Settings.from_env(
+        {
+            "GRAPH_TENANT_ID": "sakai.onmicrosoft.com",
+            "GRAPH_CLIENT_ID": GUID,
+            "GRAPH_CLIENT_SECRET": "secret",
+            "GRAPH_BASE_URL": "https://graph.microsoft.us/v1.0/",
+            "ROSTER_FILE": str(roster),
+        }
+    )
     assert s.graph_enabled and s.graph_base_url == "https://graph.microsoft.us/v1.0"
     assert s.graph_authority_host == "https://login.microsoftonline.com"
     assert s.roster_file == roster and s.organisation_file is None

@@ -49,7 +49,10 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
         yield f"preparing:{info.key}", lambda info=info: preparing_card(info)
     yield "menu+admin", lambda: menu_card(INFOS, admin=True)
     yield "menu+registration-offer", lambda: menu_card(INFOS, registration="offer")
-    yield "menu+registration-pending", lambda: menu_card(INFOS, registration="登録依頼を受け付けています（11月26日）。")
+    yield (
+        "menu+registration-pending",
+        lambda: menu_card(INFOS, registration="登録依頼を受け付けています（11月26日）。"),
+    )
     yield from people_samples.cards()
     yield from online_procedures_samples.samples()
     yield from mynumber_samples.samples()
@@ -61,12 +64,21 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield from standardization_samples.samples()
     yield from literacy_samples.samples()
     yield from digital_divide_samples.samples()
-    yield "not_allowed", lambda: not_allowed_card("四半期実績の更新", "その局の DX PRO と ICTイノベーション推進室")
+    yield (
+        "not_allowed",
+        lambda: not_allowed_card("四半期実績の更新", "その局の DX PRO と ICTイノベーション推進室"),
+    )
     yield "error", lambda: error_card("入力内容を確認してください。")
-    yield "files-help", lambda: files_help_card([("組織ファイル・名簿ファイル", "管理者"), ("オンライン化の表", "管理者")])
-    yield "building-blocks", lambda: build_card(
-        [*header("見出し", "補足"), fact_set([("完了", "10件")]), error_banner("エラー")],
-        [submit_action("送信", "demo.submit", {"x": 1})],
+    yield (
+        "files-help",
+        lambda: files_help_card([("組織ファイル・名簿ファイル", "管理者"), ("オンライン化の表", "管理者")]),
+    )
+    yield (
+        "building-blocks",
+        lambda: build_card(
+            [*header("見出し", "補足"), fact_set([("完了", "10件")]), error_banner("エラー")],
+            [submit_action("送信", "demo.submit", {"x": 1})],
+        ),
     )
 
 
@@ -79,24 +91,61 @@ def every_card() -> Iterator[tuple[str, Callable[[], dict]]]:
 # own (DESIGN §4): every chart must carry a ``fallback``, a Table, FactSet or Container that clients
 # without charts render instead.
 
-_XY = {"type": "object", "required": ["x", "y"], "additionalProperties": False,
-       "properties": {"x": {"type": ["string", "number"]}, "y": {"type": "number"}, "color": {"type": "string"}}}
-_SERIES = {"type": "object", "required": ["legend", "values"], "additionalProperties": False,
-           "properties": {"legend": {"type": "string"}, "values": {"type": "array", "items": _XY},
-                          "color": {"type": "string"}}}
-_SLICE = {"type": "object", "required": ["legend", "value"], "additionalProperties": False,
-          "properties": {"legend": {"type": "string"}, "value": {"type": "number"}, "color": {"type": "string"}}}
-_AXES = {"xAxisTitle": {"type": "string"}, "yAxisTitle": {"type": "string"}, "showBarValues": {"type": "boolean"},
-         "yMin": {"type": "number"}, "yMax": {"type": "number"}}
+_XY = {
+    "type": "object",
+    "required": ["x", "y"],
+    "additionalProperties": False,
+    "properties": {"x": {"type": ["string", "number"]}, "y": {"type": "number"}, "color": {"type": "string"}},
+}
+_SERIES = {
+    "type": "object",
+    "required": ["legend", "values"],
+    "additionalProperties": False,
+    "properties": {
+        "legend": {"type": "string"},
+        "values": {"type": "array", "items": _XY},
+        "color": {"type": "string"},
+    },
+}
+_SLICE = {
+    "type": "object",
+    "required": ["legend", "value"],
+    "additionalProperties": False,
+    "properties": {"legend": {"type": "string"}, "value": {"type": "number"}, "color": {"type": "string"}},
+}
+_AXES = {
+    "xAxisTitle": {"type": "string"},
+    "yAxisTitle": {"type": "string"},
+    "showBarValues": {"type": "boolean"},
+    "yMin": {"type": "number"},
+    "yMax": {"type": "number"},
+}
 TEAMS_CHARTS: dict[str, dict] = {
     "Chart.Donut": {"data": {"type": "array", "items": _SLICE}},
     "Chart.Pie": {"data": {"type": "array", "items": _SLICE}},
     "Chart.VerticalBar": {"data": {"type": "array", "items": _XY}, **_AXES},
-    "Chart.VerticalBar.Grouped": {"data": {"type": "array", "items": _SERIES}, "stacked": {"type": "boolean"}, **_AXES},
-    "Chart.HorizontalBar": {"data": {"type": "array", "items": _XY}, "displayMode": {"type": "string"}, **_AXES},
-    "Chart.HorizontalBar.Stacked": {"data": {"type": "array", "items": {
-        "type": "object", "required": ["title", "data"], "additionalProperties": False,
-        "properties": {"title": {"type": "string"}, "data": {"type": "array", "items": _SLICE}}}}, **_AXES},
+    "Chart.VerticalBar.Grouped": {
+        "data": {"type": "array", "items": _SERIES},
+        "stacked": {"type": "boolean"},
+        **_AXES,
+    },
+    "Chart.HorizontalBar": {
+        "data": {"type": "array", "items": _XY},
+        "displayMode": {"type": "string"},
+        **_AXES,
+    },
+    "Chart.HorizontalBar.Stacked": {
+        "data": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["title", "data"],
+                "additionalProperties": False,
+                "properties": {"title": {"type": "string"}, "data": {"type": "array", "items": _SLICE}},
+            },
+        },
+        **_AXES,
+    },
     "Chart.Line": {"data": {"type": "array", "items": _SERIES}, **_AXES},
 }
 _CHART_FALLBACKS = ("Table", "FactSet", "Container")
@@ -105,19 +154,33 @@ _CHART_FALLBACKS = ("Table", "FactSet", "Container")
 def teams_schema(schema: dict) -> dict:
     """The official 1.5 schema plus the Teams chart elements (see above)."""
     definitions = schema["definitions"]
-    fallback = {"anyOf": [{"required": ["type"], "allOf": [{"$ref": f"#/definitions/{name}"}],
-                           "properties": {"type": {"enum": [name]}}} for name in _CHART_FALLBACKS]}
+    fallback = {
+        "anyOf": [
+            {
+                "required": ["type"],
+                "allOf": [{"$ref": f"#/definitions/{name}"}],
+                "properties": {"type": {"enum": [name]}},
+            }
+            for name in _CHART_FALLBACKS
+        ]
+    }
     for name, properties in TEAMS_CHARTS.items():
         definitions[name] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["type", "data", "fallback"],
             "properties": {
-                "type": {"enum": [name]}, "title": {"type": "string"}, "colorSet": {"type": "string"},
-                "fallback": fallback, "id": {"type": "string"}, "isVisible": {"type": "boolean"},
-                "separator": {"type": "boolean"}, "spacing": {"$ref": "#/definitions/Spacing"},
+                "type": {"enum": [name]},
+                "title": {"type": "string"},
+                "colorSet": {"type": "string"},
+                "fallback": fallback,
+                "id": {"type": "string"},
+                "isVisible": {"type": "boolean"},
+                "separator": {"type": "boolean"},
+                "spacing": {"$ref": "#/definitions/Spacing"},
                 "height": {"$ref": "#/definitions/BlockElementHeight"},
-                "horizontalAlignment": {"$ref": "#/definitions/HorizontalAlignment"}, **properties,
+                "horizontalAlignment": {"$ref": "#/definitions/HorizontalAlignment"},
+                **properties,
             },
         }
     # anyOf stops at the first match and its order means nothing, so try the charts first, then the
@@ -134,7 +197,9 @@ def teams_schema(schema: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft6Validator:
-    schema_text = resources.files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text(encoding="utf-8")
+    schema_text = (
+        resources.files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text(encoding="utf-8")
+    )
     schema = teams_schema(json.loads(schema_text))
     return jsonschema.Draft6Validator(schema)
 
@@ -144,9 +209,12 @@ def _chart_card(chart: dict) -> dict:
 
 
 def test_the_extended_schema_knows_teams_charts_and_requires_a_fallback(validator):
-    chart = {"type": "Chart.VerticalBar.Grouped", "title": "計画と実績",
-             "data": [{"legend": "計画", "values": [{"x": "財政局", "y": 10}]}],
-             "fallback": fact_set([("財政局", "10件")])}
+    chart = {
+        "type": "Chart.VerticalBar.Grouped",
+        "title": "計画と実績",
+        "data": [{"legend": "計画", "values": [{"x": "財政局", "y": 10}]}],
+        "fallback": fact_set([("財政局", "10件")]),
+    }
     assert not list(validator.iter_errors(_chart_card(chart)))
     no_fallback = {k: v for k, v in chart.items() if k != "fallback"}
     assert list(validator.iter_errors(_chart_card(no_fallback)))
@@ -178,5 +246,3 @@ def test_every_action_carries_a_verb():
         for action in _actions(json.loads(text)):
             if action["type"] in ("Action.Execute", "Action.Submit"):
                 assert action.get("data", {}).get("verb"), f"{name}: an action without a verb"
-
-

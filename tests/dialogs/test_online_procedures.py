@@ -53,7 +53,9 @@ def submit_data(card: dict) -> dict:
 
 async def test_a_dx_pro_opens_the_city_summary_with_their_bureau_offered(dialog, people):
     card = await dialog.open(None, fx.actor_of(people, fx.DX_HEALTH))
-    assert "全庁の状況" in text(card) and "3,706件" in text(card) and "Chart.VerticalBar.Grouped" in text(card)
+    assert (
+        "全庁の状況" in text(card) and "3,706件" in text(card) and "Chart.VerticalBar.Grouped" in text(card)
+    )
     assert inputs(card)[cards.BUREAU_INPUT]["value"] == HEALTH
     assert any(a["data"].get("verb") == cards.UPDATE_VERB for a in actions(card))
 
@@ -76,7 +78,11 @@ async def test_submit_below_plan_needs_a_reason_then_the_delay_shows(dialog, peo
     assert inputs(again)["done"]["value"] == 30  # the user's value, filled back in
     data = {**submit_data(again), "done": "30", "delayed": "30", "advanced": "", "reason": "委託先との調整"}
     confirmation = await dialog.act(None, dx, cards.SUBMIT_VERB, data)
-    assert "保存しました" in text(confirmation) and "未報告" in text(confirmation) and "30件（うち遅れ分 30）" in text(confirmation)
+    assert (
+        "保存しました" in text(confirmation)
+        and "未報告" in text(confirmation)
+        and "30件（うち遅れ分 30）" in text(confirmation)
+    )
     bureau = await dialog.act(None, dx, cards.BUREAU_VERB, {"bureau": HEALTH})
     assert "うち今期の報告による見込み 2件" in text(bureau)
     duplicate = await dialog.act(None, dx, cards.SUBMIT_VERB, data)
@@ -100,8 +106,9 @@ async def test_the_concurrent_update_is_shown_with_the_new_figures(dialog, peopl
     mine = await dialog.act(None, dx, cards.UPDATE_VERB, {"bureau": HEALTH})
     theirs = await dialog.act(None, admin, cards.UPDATE_VERB, {"bureau": HEALTH})
     await dialog.act(None, admin, cards.SUBMIT_VERB, {**submit_data(theirs), "done": "38", "delayed": "36"})
-    conflict = await dialog.act(None, dx, cards.SUBMIT_VERB,
-                                {**submit_data(mine), "done": "20", "delayed": "20", "reason": "遅延"})
+    conflict = await dialog.act(
+        None, dx, cards.SUBMIT_VERB, {**submit_data(mine), "done": "20", "delayed": "20", "reason": "遅延"}
+    )
     assert "ほかの方が先に" in text(conflict) and "38件（うち遅れ分 36）" in text(conflict)
     assert submit_data(conflict)["etag"] != submit_data(mine)["etag"]
 
@@ -130,8 +137,12 @@ async def test_an_admin_corrects_a_closed_period(store, people):
     assert inputs(bureau)[cards.PERIOD_INPUT]["value"] == "2023Q2"
     form = await dialog.act(None, admin, cards.CORRECT_VERB, {"bureau": HEALTH, cards.PERIOD_INPUT: "2023Q2"})
     assert "訂正の理由（必須）" in text(form)
-    done = await dialog.act(None, admin, cards.SUBMIT_VERB,
-                            {**submit_data(form), "done": "38", "delayed": "36", "reason": "報告漏れ"})
+    done = await dialog.act(
+        None,
+        admin,
+        cards.SUBMIT_VERB,
+        {**submit_data(form), "done": "38", "delayed": "36", "reason": "報告漏れ"},
+    )
     assert "保存しました" in text(done)
     dx = fx.actor_of(people, fx.DX_HEALTH)
     with pytest.raises(Forbidden):

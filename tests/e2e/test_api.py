@@ -119,7 +119,9 @@ def test_a_proactive_alert_reaches_the_channel_registered_for_the_department(api
     api.post_message("このチャネルを登録", conversation="general")
     form = stream.next(conversation=TEAM_ID, containing="チャネルの登録")
     register = button(form.card, "登録する")
-    mapped = api.execute(form, register["verb"], {**register["data"], proactive.UNIT_INPUT: "子ども青少年局/子育て支援部"})
+    mapped = api.execute(
+        form, register["verb"], {**register["data"], proactive.UNIT_INPUT: "子ども青少年局/子育て支援部"}
+    )
     assert "子ども青少年局/子育て支援部の遅延アラートがこのチャネルに届きます" in card_text(mapped["value"])
 
     api.post_message("定時の通知")

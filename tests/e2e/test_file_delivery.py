@@ -54,11 +54,22 @@ def test_the_table_is_offered_in_the_personal_chat_and_uploaded_after_consent(ap
     name = "オンライン化の表.xlsx"
 
     activity = api.activity_template("personal")
-    activity.update(type="invoke", name="fileConsent/invoke", value={
-        "type": "fileUpload", "action": "accept", "context": consent["content"]["acceptContext"],
-        "uploadInfo": {"name": name, "uploadUrl": onedrive.session_url("e2e"), "fileType": "xlsx",
-                       "uniqueId": "uid-e2e", "contentUrl": "https://city.sharepoint.com/personal/u/e2e.xlsx"},
-    })
+    activity.update(
+        type="invoke",
+        name="fileConsent/invoke",
+        value={
+            "type": "fileUpload",
+            "action": "accept",
+            "context": consent["content"]["acceptContext"],
+            "uploadInfo": {
+                "name": name,
+                "uploadUrl": onedrive.session_url("e2e"),
+                "fileType": "xlsx",
+                "uniqueId": "uid-e2e",
+                "contentUrl": "https://city.sharepoint.com/personal/u/e2e.xlsx",
+            },
+        },
+    )
     activity.pop("text", None)
     api.send_activity(activity)
     done = stream.next_where(lambda m: bool(m.attachments(FILE_INFO)))

@@ -22,20 +22,51 @@ FORM = {
     "type": "AdaptiveCard",
     "version": "1.5",
     "body": [
-        {"type": "TextBlock", "text": "ハーネス確認フォーム", "size": "Large", "weight": "Bolder", "wrap": True},
-        {"type": "Input.Number", "id": "count", "label": "オンライン化件数", "min": 0, "isRequired": True,
-         "errorMessage": "0以上の数を入れてください"},
+        {
+            "type": "TextBlock",
+            "text": "ハーネス確認フォーム",
+            "size": "Large",
+            "weight": "Bolder",
+            "wrap": True,
+        },
+        {
+            "type": "Input.Number",
+            "id": "count",
+            "label": "オンライン化件数",
+            "min": 0,
+            "isRequired": True,
+            "errorMessage": "0以上の数を入れてください",
+        },
         {"type": "Input.Text", "id": "note", "label": "備考"},
-        {"type": "Input.ChoiceSet", "id": "unit", "label": "局・部", "style": "compact", "placeholder": "選ぶ",
-         "choices": [{"title": "市長公室", "value": "office"},
-                     {"title": "健康福祉局/健康部", "value": "health"}]},
-        {"type": "Input.ChoiceSet", "id": "procedures", "label": "手続き", "style": "expanded",
-         "isMultiSelect": True,
-         "choices": [{"title": t, "value": v} for t, v in (("A手続", "a"), ("B手続", "b"), ("C手続", "c"))]},
+        {
+            "type": "Input.ChoiceSet",
+            "id": "unit",
+            "label": "局・部",
+            "style": "compact",
+            "placeholder": "選ぶ",
+            "choices": [
+                {"title": "市長公室", "value": "office"},
+                {"title": "健康福祉局/健康部", "value": "health"},
+            ],
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "procedures",
+            "label": "手続き",
+            "style": "expanded",
+            "isMultiSelect": True,
+            "choices": [
+                {"title": t, "value": v} for t, v in (("A手続", "a"), ("B手続", "b"), ("C手続", "c"))
+            ],
+        },
     ],
     "actions": [
-        {"type": "Action.Execute", "title": f"ボタン{i}", "verb": f"harness.b{i}",
-         "data": {"verb": f"harness.b{i}"}}
+        {
+            "type": "Action.Execute",
+            "title": f"ボタン{i}",
+            "verb": f"harness.b{i}",
+            "data": {"verb": f"harness.b{i}"},
+        }
         for i in range(1, 8)
     ],
 }
@@ -55,8 +86,13 @@ def test_fill_number_text_and_choices_reach_the_bot_in_the_action_data(playgroun
     action = json.loads(invoke.value.post_data or "{}")["value"]["action"]
     assert action["verb"] == "harness.b1"
     # Input.Number values arrive as strings (DESIGN §4)
-    assert action["data"] == {"verb": "harness.b1", "count": "42", "note": "第3四半期分", "unit": "health",
-                              "procedures": "a,c"}
+    assert action["data"] == {
+        "verb": "harness.b1",
+        "count": "42",
+        "note": "第3四半期分",
+        "unit": "health",
+        "procedures": "a,c",
+    }
 
 
 def test_click_card_button_opens_the_overflow_menu_for_hidden_buttons(playground):

@@ -38,13 +38,17 @@ def clocked(tmp_path_factory):
     except Unavailable as error:
         unavailable(str(error))
     root = tmp_path_factory.mktemp("e2e-online-procedures")
-    bot = BotServer(data_dir=root / "bot-data", log_path=root / "bot.log",
-                    extra_env={"BOT_CLOCK_START": CLOCK, "SCHEDULER_ENABLED": "false"})
+    bot = BotServer(
+        data_dir=root / "bot-data",
+        log_path=root / "bot.log",
+        extra_env={"BOT_CLOCK_START": CLOCK, "SCHEDULER_ENABLED": "false"},
+    )
     playground = None
     try:
         bot.start()
-        playground = PlaygroundServer(workdir=root / "playground", bot_endpoint=bot.endpoint,
-                                      current_user="dx_health").start()
+        playground = PlaygroundServer(
+            workdir=root / "playground", bot_endpoint=bot.endpoint, current_user="dx_health"
+        ).start()
         yield bot, playground
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)
@@ -72,23 +76,31 @@ def test_a_dx_pro_reports_q2_below_plan_and_the_summary_shows_the_delay(clocked)
     data = submit_data(form)
 
     # an invalid value: the same card comes back with the error right under the field
-    invalid = api.execute(summary, cards.SUBMIT_VERB, {**data, "done": "-3", "delayed": "", "advanced": "",
-                                                       "reason": ""})["value"]
+    invalid = api.execute(
+        summary, cards.SUBMIT_VERB, {**data, "done": "-3", "delayed": "", "advanced": "", "reason": ""}
+    )["value"]
     body = invalid["body"]
     done_at = next(i for i, e in enumerate(body) if e.get("id") == "done")
     assert "0以上の整数" in body[done_at + 1]["text"]
     # below the plan without a reason: the error is next to the reason field, the values stay
-    no_reason = api.execute(summary, cards.SUBMIT_VERB, {**data, "done": "30", "delayed": "30", "advanced": "",
-                                                         "reason": ""})["value"]
+    no_reason = api.execute(
+        summary, cards.SUBMIT_VERB, {**data, "done": "30", "delayed": "30", "advanced": "", "reason": ""}
+    )["value"]
     reason_at = next(i for i, e in enumerate(no_reason["body"]) if e.get("id") == "reason")
     assert "理由を入力してください" in no_reason["body"][reason_at + 1]["text"]
     assert next(e for e in no_reason["body"] if e.get("id") == "done")["value"] == 30
 
-    saved = api.execute(summary, cards.SUBMIT_VERB, {**data, "done": "30", "delayed": "30", "advanced": "",
-                                                     "reason": "委託先との調整に時間を要したため"})["value"]
+    saved = api.execute(
+        summary,
+        cards.SUBMIT_VERB,
+        {**data, "done": "30", "delayed": "30", "advanced": "", "reason": "委託先との調整に時間を要したため"},
+    )["value"]
     assert "保存しました" in text(saved) and "30件（うち遅れ分 30）" in text(saved)
-    again = api.execute(summary, cards.SUBMIT_VERB, {**data, "done": "30", "delayed": "30", "advanced": "",
-                                                     "reason": "委託先との調整に時間を要したため"})["value"]
+    again = api.execute(
+        summary,
+        cards.SUBMIT_VERB,
+        {**data, "done": "30", "delayed": "30", "advanced": "", "reason": "委託先との調整に時間を要したため"},
+    )["value"]
     assert "すでに保存されています" in text(again)  # the same card twice counts once
 
     after = api.execute(summary, cards.SUMMARY_VERB)["value"]

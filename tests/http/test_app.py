@@ -70,7 +70,9 @@ async def test_action_execute_returns_the_next_card_in_the_invoke_response(clien
     body = await response.json()
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
-    assert "キャッシュレス" in card_texts(body["value"]) and "区分別・導入状況別の債権数" in card_texts(body["value"])
+    assert "キャッシュレス" in card_texts(body["value"]) and "区分別・導入状況別の債権数" in card_texts(
+        body["value"]
+    )
     assert connector.activities == []  # the card was updated in place, not posted
 
 

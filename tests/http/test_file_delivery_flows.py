@@ -249,16 +249,23 @@ async def test_the_admin_menu_offers_the_roster(client, connector):
 
 
 async def test_the_action_submit_fallback_offers_the_file_too(client, connector, onedrive):
-    activity = personal_message(connector.url, "", user_aad=fx.DX_HEALTH,
-                                value={"verb": cards.EXPORT_VERB, "view": cards.LIVE})
+    activity = personal_message(
+        connector.url, "", user_aad=fx.DX_HEALTH, value={"verb": cards.EXPORT_VERB, "view": cards.LIVE}
+    )
     activity["replyToId"] = "card-1"
     response = await client.post("/api/messages", json=activity)
     assert response.status in (200, 201)
     [consent] = consents(connector)
     assert [u["_activity_id"] for u in connector.updates] == ["card-1"]  # the pressed card says where it went
     assert "受け取り確認をお送りしました" in text(connector.updates[0])
-    reply = await answer(client, connector, fx.DX_HEALTH, "accept", consent["content"]["acceptContext"],
-                         upload_info(onedrive, "submit", consent["name"]))
+    reply = await answer(
+        client,
+        connector,
+        fx.DX_HEALTH,
+        "accept",
+        consent["content"]["acceptContext"],
+        upload_info(onedrive, "submit", consent["name"]),
+    )
     assert "保存しました" in reply
 
 
@@ -435,14 +442,20 @@ class BlockedConnector(LoopbackConnector):
     async def _post(self, request):
         from aiohttp import web
 
-        return web.json_response({"error": {"code": "MessageWritesBlocked", "message": "blocked"}}, status=403)
+        return web.json_response(
+            {"error": {"code": "MessageWritesBlocked", "message": "blocked"}}, status=403
+        )
 
 
 async def test_a_personal_chat_that_refuses_the_bot_is_forgotten_and_the_user_told(client, connector, store):
     blocked = await BlockedConnector().start()
     try:
-        await client.post("/api/messages", json=personal_message(blocked.url, "こんにちは", user_aad=fx.DX_HEALTH))
-        card = await invoke(client, connector, fx.DX_HEALTH, cards.EXPORT_VERB, {"view": cards.LIVE}, **in_channel())
+        await client.post(
+            "/api/messages", json=personal_message(blocked.url, "こんにちは", user_aad=fx.DX_HEALTH)
+        )
+        card = await invoke(
+            client, connector, fx.DX_HEALTH, cards.EXPORT_VERB, {"view": cards.LIVE}, **in_channel()
+        )
     finally:
         await blocked.stop()
     assert "個人チャットでお渡しします" in text(card) and offers_stored(store) == 0

@@ -40,7 +40,9 @@ async def client(make_client, settings, store, clock):
 
 
 async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post("/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user))
+    response = await client.post(
+        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
+    )
     assert response.status == 200
     return (await response.json())["value"]
 
@@ -50,11 +52,21 @@ async def test_a_dx_pro_reports_a_q2_actual_below_plan_and_the_summary_shows_the
     assert "遅れ" in text(summary) and "77件" in text(summary)
     form = await invoke(client, connector, fx.DX_HEALTH, cards.UPDATE_VERB, {cards.BUREAU_INPUT: HEALTH})
     data = action_data(form, cards.SUBMIT_VERB)
-    invalid = await invoke(client, connector, fx.DX_HEALTH, cards.SUBMIT_VERB,
-                           {**data, "done": "-5", "delayed": "", "advanced": "", "reason": ""})
+    invalid = await invoke(
+        client,
+        connector,
+        fx.DX_HEALTH,
+        cards.SUBMIT_VERB,
+        {**data, "done": "-5", "delayed": "", "advanced": "", "reason": ""},
+    )
     assert "0以上の整数で入力してください" in text(invalid) and "（入力: -5）" in text(invalid)
-    saved = await invoke(client, connector, fx.DX_HEALTH, cards.SUBMIT_VERB,
-                         {**data, "done": "30", "delayed": "30", "advanced": "", "reason": "委託先との調整"})
+    saved = await invoke(
+        client,
+        connector,
+        fx.DX_HEALTH,
+        cards.SUBMIT_VERB,
+        {**data, "done": "30", "delayed": "30", "advanced": "", "reason": "委託先との調整"},
+    )
     assert "保存しました" in text(saved)
     after = await invoke(client, connector, fx.DX_HEALTH, cards.SUMMARY_VERB)
     assert "51件" not in text(after) and "健康福祉局 23件" in text(after)
@@ -85,13 +97,22 @@ def files(files):
 async def test_an_admin_sends_an_updated_table_in_the_chat(client, connector, files, store, clock):
     served, base = files
     service = OnlineProceduresService(store, clock)
-    workbook = load_workbook(io.BytesIO(service.export_xlsx(system_actor("準備", "setup").person, clock().date())))
+    workbook = load_workbook(
+        io.BytesIO(service.export_xlsx(system_actor("準備", "setup").person, clock().date()))
+    )
     workbook.worksheets[0]["E7"] = "よん"
     bad = io.BytesIO()
     workbook.save(bad)
     served["表.xlsx"] = bad.getvalue()
     activity = personal_message(connector.url, "", user_aad=fx.ADMIN)
-    activity["attachments"] = [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "表.xlsx",
-                                "content": {"downloadUrl": f"{base}/表.xlsx", "uniqueId": "x", "fileType": "xlsx"}}]
+    activity["attachments"] = [
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": "表.xlsx",
+            "content": {"downloadUrl": f"{base}/表.xlsx", "uniqueId": "x", "fileType": "xlsx"},
+        }
+    ]
     await client.post("/api/messages", json=activity)
-    assert "取り込めませんでした" in text(connector.cards()[-1]) and "E7: 数値ではありません" in text(connector.cards()[-1])
+    assert "取り込めませんでした" in text(connector.cards()[-1]) and "E7: 数値ではありません" in text(
+        connector.cards()[-1]
+    )

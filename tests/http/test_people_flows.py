@@ -22,7 +22,9 @@ SECOND_ADMIN = "00000000-0000-4000-8000-0000000000a2"
 @pytest.fixture
 def people(store):
     service = fx.load_fixtures(store)
-    service.grant(system_actor("準備", "setup"), SECOND_ADMIN, RoleGrant(Role.ADMIN), etag=None, create_name="情報 次郎")
+    service.grant(
+        system_actor("準備", "setup"), SECOND_ADMIN, RoleGrant(Role.ADMIN), etag=None, create_name="情報 次郎"
+    )
     return service
 
 
@@ -35,8 +37,12 @@ def people_tables(store: InMemoryTableStore) -> dict:
     return {t: rows for t, rows in store.snapshot().items() if t in PEOPLE_TABLES}
 
 
-async def invoke(client: TestClient, connector: RecordingConnector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post("/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user))
+async def invoke(
+    client: TestClient, connector: RecordingConnector, user: str, verb: str, data: dict | None = None
+) -> dict:
+    response = await client.post(
+        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
+    )
     assert response.status == 200
     return (await response.json())["value"]
 
@@ -65,7 +71,9 @@ async def test_admin_opens_the_admin_menu(client, connector, store, word):
     seed_store(store, load_seed())  # the target of 72 departments is the seed's (dx_programme.csv)
     card = await say(client, connector, fx.ADMIN, word)
     text = text_of(card)
-    assert "管理メニュー" in text and "名簿の登録者" in text and "7人" in text  # the 6 test users and the second admin
+    assert (
+        "管理メニュー" in text and "名簿の登録者" in text and "7人" in text
+    )  # the 6 test users and the second admin
     assert "DX PRO のいる部" in text and "2 / 72部署" in text
 
 
@@ -97,7 +105,9 @@ ADMIN_OPERATIONS = [
 async def test_non_admins_get_the_polite_refusal_and_nothing_changes(client, connector, store, user):
     before = people_tables(store)
     card = await say(client, connector, user, "管理")
-    assert "操作できません" in text_of(card) and "ICTイノベーション推進室（管理者）のみが行えます" in text_of(card)
+    assert "操作できません" in text_of(card) and "ICTイノベーション推進室（管理者）のみが行えます" in text_of(
+        card
+    )
     for verb, data in ADMIN_OPERATIONS:
         card = await invoke(client, connector, user, verb, data)
         assert "操作できません" in text_of(card), verb
@@ -118,8 +128,13 @@ async def test_an_unregistered_user_asks_to_be_registered_and_an_admin_approves(
     refused = await invoke(client, connector, fx.UNREGISTERED, "register.submit", {"unit": ""})
     assert "所属を選んでください" in text_of(refused)
     connector.activities.clear()
-    sent = await invoke(client, connector, fx.UNREGISTERED, "register.submit",
-                        {"unit": "子ども青少年局/子育て支援部", "message": "DX PRO になりました"})
+    sent = await invoke(
+        client,
+        connector,
+        fx.UNREGISTERED,
+        "register.submit",
+        {"unit": "子ども青少年局/子育て支援部", "message": "DX PRO になりました"},
+    )
     assert "登録依頼を送りました" in text_of(sent)
     # the admin was told, proactively, in their personal chat (the second admin has no chat yet)
     [alert] = connector.activities
@@ -131,18 +146,35 @@ async def test_an_unregistered_user_asks_to_be_registered_and_an_admin_approves(
     assert "未処理の登録依頼" in text_of(home) and "堺 太郎" in text_of(home)  # the name Teams sent
     review = await invoke(client, connector, fx.ADMIN, "admin.review", {"object_id": fx.UNREGISTERED})
     approve = action_data(review, "admin.approve")
-    bad = await invoke(client, connector, fx.ADMIN, "admin.approve",
-                       {**approve, "unit": "子ども青少年局/子育て支援部", "role": "dx_pro", "scope": ""})
+    bad = await invoke(
+        client,
+        connector,
+        fx.ADMIN,
+        "admin.approve",
+        {**approve, "unit": "子ども青少年局/子育て支援部", "role": "dx_pro", "scope": ""},
+    )
     assert "ロール対象" in text_of(bad) and "登録依頼の確認" in text_of(bad)  # asked again, nothing saved
     connector.activities.clear()
-    done = await invoke(client, connector, fx.ADMIN, "admin.approve",
-                        {**approve, "unit": "子ども青少年局/子育て支援部", "role": "dx_pro",
-                         "scope": "子ども青少年局/子育て支援部", "reason": "課長から依頼"})
+    done = await invoke(
+        client,
+        connector,
+        fx.ADMIN,
+        "admin.approve",
+        {
+            **approve,
+            "unit": "子ども青少年局/子育て支援部",
+            "role": "dx_pro",
+            "scope": "子ども青少年局/子育て支援部",
+            "reason": "課長から依頼",
+        },
+    )
     assert "堺 太郎 さんを登録しました" in text_of(done)
     person = people.resolve(fx.UNREGISTERED)
     assert person.registered and person.scopes(Role.DX_PRO) == [OrgUnit("子ども青少年局", "子育て支援部")]
     [welcome] = connector.activities
-    assert welcome["_conversation_id"] == f"a:personal-{fx.UNREGISTERED}" and "名簿に登録されました" in text_of(welcome)
+    assert welcome[
+        "_conversation_id"
+    ] == f"a:personal-{fx.UNREGISTERED}" and "名簿に登録されました" in text_of(welcome)
     # a second admin holding the same request card cannot approve it again
     again = await invoke(client, connector, SECOND_ADMIN, "admin.approve", {**approve, "role": "admin"})
     assert "すでに処理されています" in text_of(again)
@@ -160,20 +192,35 @@ async def test_grant_and_revoke_with_a_concurrent_edit(client, connector, people
     stale = await invoke(client, connector, SECOND_ADMIN, "admin.person", {"object_id": fx.STAFF})
     stale_grant = action_data(stale, "admin.grant")
 
-    granted = await invoke(client, connector, fx.ADMIN, "admin.grant",
-                           {**grant, "role": "dx_pro", "scope": "建設局/土木部", "reason": "新任の DX PRO"})
+    granted = await invoke(
+        client,
+        connector,
+        fx.ADMIN,
+        "admin.grant",
+        {**grant, "role": "dx_pro", "scope": "建設局/土木部", "reason": "新任の DX PRO"},
+    )
     assert "「DX PRO（建設局/土木部）」を付与しました" in text_of(granted)
 
-    conflict = await invoke(client, connector, SECOND_ADMIN, "admin.grant",
-                            {**stale_grant, "role": "manager", "scope": "建設局", "reason": "昇任"})
+    conflict = await invoke(
+        client,
+        connector,
+        SECOND_ADMIN,
+        "admin.grant",
+        {**stale_grant, "role": "manager", "scope": "建設局", "reason": "昇任"},
+    )
     text = text_of(conflict)
     assert "ほかの管理者がこの職員のロールを先に変更しました" in text
     assert "DX PRO（建設局/土木部）" in text  # the new state is shown
     assert not people.resolve(fx.STAFF).has(Role.MANAGER)  # and nothing was saved
     confirm = action_data(conflict, "admin.grant")
     assert confirm["etag"] != stale_grant["etag"]
-    confirmed = await invoke(client, connector, SECOND_ADMIN, "admin.grant",
-                             {**confirm, "role": "manager", "scope": "建設局", "reason": "昇任"})
+    confirmed = await invoke(
+        client,
+        connector,
+        SECOND_ADMIN,
+        "admin.grant",
+        {**confirm, "role": "manager", "scope": "建設局", "reason": "昇任"},
+    )
     assert "を付与しました" in text_of(confirmed)
 
     revoke = action_data(confirmed, "admin.revoke", role="dx_pro")
@@ -190,8 +237,9 @@ async def test_grant_and_revoke_with_a_concurrent_edit(client, connector, people
 async def test_roles_overview_and_export_count(client, connector):
     roles = await invoke(client, connector, fx.ADMIN, "admin.roles")
     assert "健康 花子" in text_of(roles) and "財政局" in text_of(roles)
-    export = await invoke(client, connector, fx.ADMIN, "admin.export", {"count": True, "from": "2026-11-01",
-                                                                        "to": "2026-11-30"})
+    export = await invoke(
+        client, connector, fx.ADMIN, "admin.export", {"count": True, "from": "2026-11-01", "to": "2026-11-30"}
+    )
     text = text_of(export)
     assert "件です" in text and "Excel で受け取る" in text and "python -m" not in text
 
@@ -200,14 +248,23 @@ async def test_roles_overview_and_export_count(client, connector):
 
 
 def file_message(url: str, name: str) -> dict:
-    return {"attachments": [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": name,
-                             "content": {"downloadUrl": url, "uniqueId": "x", "fileType": name.rsplit(".", 1)[-1]}}]}
+    return {
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.teams.file.download.info",
+                "name": name,
+                "content": {"downloadUrl": url, "uniqueId": "x", "fileType": name.rsplit(".", 1)[-1]},
+            }
+        ]
+    }
 
 
 async def test_admin_imports_a_roster_sent_in_the_chat(client, connector, files, people):
     served, hits, base = files
-    served["roster.csv"] = (fx.ROSTER_CSV.read_text(encoding="utf-8")
-                            + "00000000-0000-4000-8000-000000000077,新規 七子,建設局,土木部,,DX PRO,\n").encode()
+    served["roster.csv"] = (
+        fx.ROSTER_CSV.read_text(encoding="utf-8")
+        + "00000000-0000-4000-8000-000000000077,新規 七子,建設局,土木部,,DX PRO,\n"
+    ).encode()
     card = await say(client, connector, fx.ADMIN, "", **file_message(f"{base}/roster.csv", "roster.csv"))
     assert "名簿を取り込みました" in text_of(card) and "新規 1人" in text_of(card)
     assert people.resolve("00000000-0000-4000-8000-000000000077").has(Role.DX_PRO)
@@ -215,8 +272,10 @@ async def test_admin_imports_a_roster_sent_in_the_chat(client, connector, files,
 
 async def test_a_bad_roster_is_refused_with_row_numbers(client, connector, files, store):
     served, hits, base = files
-    served["bad.csv"] = ("オブジェクトID,氏名,局,部,課・室,ロール,ロール対象\n"
-                         "00000000-0000-4000-8000-000000000078,名前,幻の局,,,職員,\n").encode()
+    served["bad.csv"] = (
+        "オブジェクトID,氏名,局,部,課・室,ロール,ロール対象\n"
+        "00000000-0000-4000-8000-000000000078,名前,幻の局,,,職員,\n"
+    ).encode()
     before = people_tables(store)
     card = await say(client, connector, fx.ADMIN, "", **file_message(f"{base}/bad.csv", "bad.csv"))
     assert "取り込めませんでした" in text_of(card) and "2行目 「局」" in text_of(card)

@@ -144,7 +144,9 @@ async def test_admin_runs_the_delay_alerts_now_and_the_alert_appears_in_the_chan
     # alert is shared by the whole channel: it stays as it is for everyone)
     data = next(a["data"] for a in _actions(card) if a.get("data", {}).get("verb") == SNOOZE_VERB)
     snoozed = await reply_to_shared(
-        client, connector, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-12-10"})
+        client,
+        connector,
+        channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-12-10"}),
     )
     assert "2026年12月10日（木）まで、この通知を保留しました" in text_of(snoozed)
     assert SnoozeBook(store, clock).get(alert.snooze_subject).until.isoformat() == "2026-12-10"
@@ -153,7 +155,9 @@ async def test_admin_runs_the_delay_alerts_now_and_the_alert_appears_in_the_chan
 
     # a date in the past is refused on the same card, and somebody elsewhere cannot snooze it
     again = await reply_to_shared(
-        client, connector, channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-11-01"})
+        client,
+        connector,
+        channel_invoke(connector.url, fx.DX_HEALTH, SNOOZE_VERB, {**data, SNOOZE_INPUT: "2026-11-01"}),
     )
     assert "明日以降" in text_of(again)
     elsewhere = await invoke(

@@ -36,13 +36,18 @@ async def client(serve, app):
 
 async def run_alerts(client, connector) -> dict:
     return await invoke(
-        client, execute_invoke(connector.url, "proactive.run", {"job": "delay_alerts"}, user_aad=fx.ADMIN))
+        client, execute_invoke(connector.url, "proactive.run", {"job": "delay_alerts"}, user_aad=fx.ADMIN)
+    )
 
 
 async def test_bureaus_without_a_channel_are_reported_as_such_with_how_to_register_one(
-        app, client, connector):
-    app[RUNTIME_KEY].proactive.planner.alert_sources = [StaticAlerts("online_procedures", [
-        delay_alert("健康福祉局", department="健康部"), delay_alert("財政局")])]
+    app, client, connector
+):
+    app[RUNTIME_KEY].proactive.planner.alert_sources = [
+        StaticAlerts(
+            "online_procedures", [delay_alert("健康福祉局", department="健康部"), delay_alert("財政局")]
+        )
+    ]
     jobs = text_of(await run_alerts(client, connector))
     assert "送信できなかったもの" not in jobs and "送信に失敗" not in jobs
     assert "DX PRO チャネルが登録されていないため送らなかった局・部: 2件" in jobs
@@ -51,10 +56,12 @@ async def test_bureaus_without_a_channel_are_reported_as_such_with_how_to_regist
 
 
 async def test_every_button_of_a_delay_alert_in_a_channel_leaves_the_alert_for_everyone(
-        app, client, connector):
+    app, client, connector
+):
     await register_channel(client, connector)
     app[RUNTIME_KEY].proactive.planner.alert_sources = [
-        StaticAlerts("online_procedures", [delay_alert("健康福祉局", department="健康部")])]
+        StaticAlerts("online_procedures", [delay_alert("健康福祉局", department="健康部")])
+    ]
     before = len(connector.activities)
     await run_alerts(client, connector)
     [posted] = connector.activities[before:]
@@ -64,14 +71,16 @@ async def test_every_button_of_a_delay_alert_in_a_channel_leaves_the_alert_for_e
     assert all(a["fallback"]["data"].get(SHARED_CARD_KEY) for a in buttons)  # Action.Submit too
     for button in buttons:
         reply = await reply_to_shared(
-            client, connector, channel_invoke(connector.url, fx.DX_HEALTH, button["verb"], button["data"]))
+            client, connector, channel_invoke(connector.url, fx.DX_HEALTH, button["verb"], button["data"])
+        )
         assert reply["type"] == "AdaptiveCard"
 
 
 async def test_a_submit_fallback_in_a_channel_does_not_update_the_shared_card(app, client, connector):
     await register_channel(client, connector)
     app[RUNTIME_KEY].proactive.planner.alert_sources = [
-        StaticAlerts("online_procedures", [delay_alert("健康福祉局", department="健康部")])]
+        StaticAlerts("online_procedures", [delay_alert("健康福祉局", department="健康部")])
+    ]
     before = len(connector.activities)
     await run_alerts(client, connector)
     alert = connector.activities[before]["attachments"][0]["content"]

@@ -83,7 +83,8 @@ class SharedVerb:
     prepare: Callable[[TableStore], None] = lambda store: None
     post: Callable[[Any, Any, Any], Awaitable[dict]] | None = None
     kept: Callable[[dict, dict[str, str]], bool] = field(
-        default=lambda card, values: all(inputs_by_id(card)[k].get("value") == v for k, v in values.items()))
+        default=lambda card, values: all(inputs_by_id(card)[k].get("value") == v for k, v in values.items())
+    )
 
 
 # --- the verbs ------------------------------------------------------------------------------------------
@@ -91,8 +92,12 @@ class SharedVerb:
 
 def _second_dx_pro(store: TableStore) -> None:
     PeopleService(store, fx.Clock()).grant(
-        SETUP, SECOND_DX_HEALTH, RoleGrant(Role.DX_PRO, OrgUnit(HEALTH, "健康部")), etag=None,
-        create_name="健康 二郎")
+        SETUP,
+        SECOND_DX_HEALTH,
+        RoleGrant(Role.DX_PRO, OrgUnit(HEALTH, "健康部")),
+        etag=None,
+        create_name="健康 二郎",
+    )
 
 
 def _health_report(store: TableStore) -> dict[str, str]:
@@ -104,8 +109,9 @@ def _health_report(store: TableStore) -> dict[str, str]:
 
 
 def _second_admin(store: TableStore) -> None:
-    PeopleService(store, fx.Clock()).grant(SETUP, SECOND_ADMIN, RoleGrant(Role.ADMIN), etag=None,
-                                           create_name="情報 次郎")
+    PeopleService(store, fx.Clock()).grant(
+        SETUP, SECOND_ADMIN, RoleGrant(Role.ADMIN), etag=None, create_name="情報 次郎"
+    )
 
 
 def _last_revoke_reason(store: TableStore) -> dict[str, str]:
@@ -125,8 +131,11 @@ def _approved_roles(store: TableStore) -> dict[str, str]:
     granted = [g for g in person.grants if g.role is not Role.STAFF]
     if not person.registered or not granted:
         return {}
-    return {"unit": person.unit.path if person.unit else "", "role": granted[-1].role.value,
-            "scope": granted[-1].scope.path if granted[-1].scope else ""}
+    return {
+        "unit": person.unit.path if person.unit else "",
+        "role": granted[-1].role.value,
+        "scope": granted[-1].scope.path if granted[-1].scope else "",
+    }
 
 
 def _staff_roles(store: TableStore) -> dict[str, str]:
@@ -140,7 +149,9 @@ def _staff_roles(store: TableStore) -> dict[str, str]:
 def _class_on_the_first(store: TableStore) -> None:
     """A class held on 2023-09-01 whose attendance is not recorded yet (and a second admin)."""
     _second_admin(store)
-    DigitalDivideService(store, fx.Clock()).record_class(SETUP, {**DD_CLASS, "day": "2023-09-01", "attendance": ""})
+    DigitalDivideService(store, fx.Clock()).record_class(
+        SETUP, {**DD_CLASS, "day": "2023-09-01", "attendance": ""}
+    )
 
 
 def _stored_class(store: TableStore) -> dict[str, str]:
@@ -153,7 +164,11 @@ def _stored_class(store: TableStore) -> dict[str, str]:
 
 def _stored_attendance(store: TableStore) -> dict[str, str]:
     entity = store.get("DigitalDivide", "classes", DD_FIRST)
-    return {} if entity is None or entity.get("attendance") is None else {DD_ATTENDANCE: str(entity["attendance"])}
+    return (
+        {}
+        if entity is None or entity.get("attendance") is None
+        else {DD_ATTENDANCE: str(entity["attendance"])}
+    )
 
 
 def _stored_outreach(store: TableStore) -> dict[str, str]:
@@ -165,8 +180,16 @@ def _inputs_kept(card: dict, values: dict[str, str]) -> bool:
     return all(str(inputs_by_id(card)[k].get("value", "")) == v for k, v in values.items())
 
 
-DD_CLASS = {"day": "2023-09-12", "start": "10:00", "end": "12:00", "ward": "北区", "venue": "北区役所",
-            "partner": "大学", "capacity": "12", "attendance": "10"}
+DD_CLASS = {
+    "day": "2023-09-12",
+    "start": "10:00",
+    "end": "12:00",
+    "ward": "北区",
+    "venue": "北区役所",
+    "partner": "大学",
+    "capacity": "12",
+    "attendance": "10",
+}
 DD_FIRST = class_key(date(2023, 9, 1), time(10), "北区", "北区役所")
 DD_ATTENDANCE = f"attendance|{DD_FIRST}"
 ALERT = delay_alert(HEALTH, department="健康部")
@@ -179,8 +202,12 @@ async def _alert_in_the_channel(client, connector, app) -> dict:
     await register_channel(client, connector)
     app[RUNTIME_KEY].proactive.planner.alert_sources = [StaticAlerts("online_procedures", [ALERT])]
     before = len(connector.activities)
-    response = await client.post("/api/messages", json={
-        **channel_invoke(connector.url, fx.ADMIN, proactive_cards.RUN_JOB_VERB, {"job": "delay_alerts"})})
+    response = await client.post(
+        "/api/messages",
+        json={
+            **channel_invoke(connector.url, fx.ADMIN, proactive_cards.RUN_JOB_VERB, {"job": "delay_alerts"})
+        },
+    )
     assert response.status == 200
     [posted] = [a for a in connector.activities[before:] if a.get("attachments")]
     return posted["attachments"][0]["content"]
@@ -199,8 +226,11 @@ def _channel_unit(store: TableStore) -> dict[str, str]:
     mapping = ChannelMap(store, fx.Clock()).get(CHANNEL)
     if mapping is None:
         return {}
-    return {proactive_cards.UNIT_INPUT: proactive_cards.OFFICE_CHOICE if mapping.role is ChannelRole.OFFICE
-            else mapping.unit_path}
+    return {
+        proactive_cards.UNIT_INPUT: proactive_cards.OFFICE_CHOICE
+        if mapping.role is ChannelRole.OFFICE
+        else mapping.unit_path
+    }
 
 
 def _snoozed_until(store: TableStore) -> dict[str, str]:
@@ -216,14 +246,17 @@ VERBS = [
         prepare=_second_dx_pro,
         open=(op_cards.UPDATE_VERB, {op_cards.BUREAU_INPUT: HEALTH}),
         submit=op_cards.SUBMIT_VERB,
-        values=({"done": "38", "delayed": "36", "reason": ""},
-                {"done": "30", "delayed": "30", "reason": "委託先との調整"}),
+        values=(
+            {"done": "38", "delayed": "36", "reason": ""},
+            {"done": "30", "delayed": "30", "reason": "委託先との調整"},
+        ),
         saved=lambda card: "保存しました" in text_of(card),
         conflict=lambda card: "ほかの方が" in text_of(card),
         duplicate=lambda card: "すでに保存されています" in text_of(card),
         stored=_health_report,
         kept=lambda card, values: all(
-            str(inputs_by_id(card)[k].get("value", "")) == v for k, v in values.items()),
+            str(inputs_by_id(card)[k].get("value", "")) == v for k, v in values.items()
+        ),
     ),
     SharedVerb(
         name="admin.grant",
@@ -258,14 +291,17 @@ VERBS = [
         prepare=_a_request_and_a_second_admin,
         open=(people_cards.ADMIN_REVIEW, {"object_id": fx.UNREGISTERED}),
         submit=people_cards.ADMIN_APPROVE,
-        values=({"unit": "建設局/土木部", "role": "dx_pro", "scope": "建設局/土木部"},
-                {"unit": "建設局/土木部", "role": "manager", "scope": "建設局"}),
+        values=(
+            {"unit": "建設局/土木部", "role": "dx_pro", "scope": "建設局/土木部"},
+            {"unit": "建設局/土木部", "role": "manager", "scope": "建設局"},
+        ),
         saved=lambda card: "さんを登録しました" in text_of(card),
         conflict=lambda card: "ほかの管理者が先に" in text_of(card),
         duplicate=lambda card: "すでに登録" in text_of(card) and "先に" not in text_of(card),
         stored=_approved_roles,
         kept=lambda card, values: all(
-            inputs_by_id(card)[k].get("value") == values[k] for k in ("role", "scope")),
+            inputs_by_id(card)[k].get("value") == values[k] for k in ("role", "scope")
+        ),
     ),
     SharedVerb(
         name="digital_divide.record",
@@ -302,8 +338,10 @@ VERBS = [
         prepare=_second_admin,
         open=(dd_cards.OUTREACH_VERB, {dd_cards.YEAR_INPUT: "2023"}),
         submit=dd_cards.SAVE_OUTREACH_VERB,
-        values=({"planned|poster_city": "200", "actual|poster_city": "198"},
-                {"planned|poster_city": "210", "actual|poster_city": "205"}),
+        values=(
+            {"planned|poster_city": "200", "actual|poster_city": "198"},
+            {"planned|poster_city": "210", "actual|poster_city": "205"},
+        ),
         saved=lambda card: "保存しました" in text_of(card) and "先に" not in text_of(card),
         conflict=lambda card: "先に別の入力で更新" in text_of(card),
         duplicate=lambda card: "保存済み" in text_of(card),
@@ -332,7 +370,10 @@ VERBS = [
         open=None,
         post=_channel_form_in_the_channel,
         submit=proactive_cards.MAP_CHANNEL_VERB,
-        values=({proactive_cards.UNIT_INPUT: "健康福祉局/健康部"}, {proactive_cards.UNIT_INPUT: "健康福祉局"}),
+        values=(
+            {proactive_cards.UNIT_INPUT: "健康福祉局/健康部"},
+            {proactive_cards.UNIT_INPUT: "健康福祉局"},
+        ),
         saved=lambda card: "として登録しました。" in text_of(card) and "先に" not in text_of(card),
         conflict=lambda card: "が先に" in text_of(card),
         duplicate=lambda card: "すでに" in text_of(card),
@@ -382,8 +423,11 @@ async def click(client, connector, user: str, verb: str, data: dict[str, Any]) -
     assert response.status == 200
     body = await response.json()
     if body["type"] == "application/vnd.microsoft.activity.message":
-        [reply] = [a for a in connector.activities[before:]
-                   if a.get("attachments") and (a.get("recipient") or {}).get("aadObjectId") == user]
+        [reply] = [
+            a
+            for a in connector.activities[before:]
+            if a.get("attachments") and (a.get("recipient") or {}).get("aadObjectId") == user
+        ]
         return reply["attachments"][0]["content"]
     assert body["type"] == "application/vnd.microsoft.card.adaptive", body
     return body["value"]
@@ -399,7 +443,8 @@ async def shared_card(verb: SharedVerb, client, connector, app) -> dict:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 @pytest.mark.parametrize("verb", VERBS, ids=lambda v: v.name)
 async def test_each_member_on_a_shared_card_is_saved_or_sees_the_conflict_with_their_values(
-        verb, scenario, serve, settings, store, connector, clock):
+    verb, scenario, serve, settings, store, connector, clock
+):
     seed_store(store, load_seed())
     fx.load_fixtures(store, clock)
     verb.prepare(store)
@@ -434,7 +479,8 @@ async def test_each_member_on_a_shared_card_is_saved_or_sees_the_conflict_with_t
 
 @pytest.mark.parametrize("verb", VERBS, ids=lambda v: v.name)
 async def test_the_same_member_sending_the_same_values_again_is_told_it_is_already_saved_or_conflicts(
-        verb, serve, settings, store, connector, clock):
+    verb, serve, settings, store, connector, clock
+):
     """A retry of one's own: a duplicate where the verb keeps submission markers, else the conflict
     card; never a second write."""
     seed_store(store, load_seed())

@@ -34,9 +34,14 @@ async def say(client, connector, user: str, text_: str, **extra) -> dict:
     return connector.cards()[-1]
 
 
-@pytest.mark.parametrize(("message", "reply"), [
-    ("こんにちは", "こんにちは！"), ("ありがとう", "どういたしまして"), ("ありがとうございました！", "どういたしまして"),
-])
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("こんにちは", "こんにちは！"),
+        ("ありがとう", "どういたしまして"),
+        ("ありがとうございました！", "どういたしまして"),
+    ],
+)
 async def test_small_talk_gets_a_friendly_reply_not_a_not_found(client, connector, message, reply):
     card = await say(client, connector, fx.STAFF, message)
     assert reply in text(card) and "見つかりませんでした" not in text(card)
@@ -48,13 +53,21 @@ async def test_the_title_as_the_menu_button_shows_it_opens_the_programme(client,
 
 
 async def test_a_staff_member_sending_a_file_is_told_what_files_the_bot_takes_and_from_whom(
-        client, connector, files):
+    client, connector, files
+):
     served, hits, base = files
     served["table.xlsx"] = b"PK\x03\x04 not really"
-    attachment = {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "table.xlsx",
-                  "content": {"downloadUrl": f"{base}/table.xlsx", "uniqueId": "x", "fileType": "xlsx"}}
+    attachment = {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": "table.xlsx",
+        "content": {"downloadUrl": f"{base}/table.xlsx", "uniqueId": "x", "fileType": "xlsx"},
+    }
     card = await say(client, connector, fx.STAFF, "", attachments=[attachment])
     shown = text(card)
     assert "ファイルは受け取っていません" in shown and "管理者のみ" not in shown
-    assert "組織ファイル・名簿ファイル" in shown and "行政手続きオンライン化の表" in shown and "管理者から" in shown
+    assert (
+        "組織ファイル・名簿ファイル" in shown
+        and "行政手続きオンライン化の表" in shown
+        and "管理者から" in shown
+    )
     assert hits == []  # not even downloaded

@@ -43,8 +43,14 @@ def _change(n: int = 1, **kw) -> Change:
 
 
 def test_an_entry_records_who_when_where_what_and_why(log, store):
-    [entry] = log.record(ADMIN, [Change("person", "p1", "grant", {"roles": []}, {"roles": ["dx_pro"]}, "異動")])
-    assert (entry.actor_id, entry.actor_name, entry.conversation_id) == ("system:a:admin-chat", "情報 太郎", "a:admin-chat")
+    [entry] = log.record(
+        ADMIN, [Change("person", "p1", "grant", {"roles": []}, {"roles": ["dx_pro"]}, "異動")]
+    )
+    assert (entry.actor_id, entry.actor_name, entry.conversation_id) == (
+        "system:a:admin-chat",
+        "情報 太郎",
+        "a:admin-chat",
+    )
     assert entry.at.tzinfo is not None and entry.at.utcoffset().total_seconds() == 9 * 3600
     [stored] = log.recent(ADMIN.person)
     assert stored == entry
@@ -68,8 +74,14 @@ def test_entries_of_one_write_keep_their_order(log):
 
 
 def test_my_numbers_never_reach_the_store(log, store):
-    change = Change("person", "p1", "update", {"note": "番号 1234 5678 9018"}, {"n": 123456789018},
-                    "本人の１２３４５６７８９０１８を確認")
+    change = Change(
+        "person",
+        "p1",
+        "update",
+        {"note": "番号 1234 5678 9018"},
+        {"n": 123456789018},
+        "本人の１２３４５６７８９０１８を確認",
+    )
     log.record(Actor(Person("x", "職員 123456789018"), "conv"), [change])
     raw = str(store.snapshot())
     assert "5678" not in raw and "9018" in raw and "********9018" in raw
@@ -79,11 +91,15 @@ def test_my_numbers_never_reach_the_store(log, store):
 
 
 def test_the_api_has_no_way_to_change_or_remove_an_entry():
-    public = {name for name, _ in inspect.getmembers(AuditLog, inspect.isfunction) if not name.startswith("_")}
+    public = {
+        name for name, _ in inspect.getmembers(AuditLog, inspect.isfunction) if not name.startswith("_")
+    }
     assert public == {"record", "compensate", "apply", "recent", "between", "export_xlsx", "export_bytes"}
     # and the module never calls a store method that could overwrite or delete
     tree = ast.parse(inspect.getsource(audit_module))
-    called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    called = {
+        n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+    }
     assert not called & {"upsert", "delete"}
     assert "insert" in called
 
@@ -114,20 +130,30 @@ def test_recent_for_one_entity(log):
 def test_reading_is_for_admins_only_and_writes_nothing(log, store, tmp_path):
     log.record(ADMIN, [_change()])
     before = store.snapshot()
-    for read in (lambda: log.recent(STAFF), lambda: log.between(STAFF, date(2026, 11, 1), date(2026, 11, 30)),
-                 lambda: log.export_xlsx(STAFF, date(2026, 11, 1), date(2026, 11, 30), tmp_path / "x.xlsx")):
+    for read in (
+        lambda: log.recent(STAFF),
+        lambda: log.between(STAFF, date(2026, 11, 1), date(2026, 11, 30)),
+        lambda: log.export_xlsx(STAFF, date(2026, 11, 1), date(2026, 11, 30), tmp_path / "x.xlsx"),
+    ):
         with pytest.raises(Forbidden):
             read()
     assert store.snapshot() == before and not (tmp_path / "x.xlsx").exists()
 
 
 def test_between_uses_tokyo_dates_across_months(store):
-    moments = [datetime(2026, 10, 31, 23, 59, 59, tzinfo=TIMEZONE), datetime(2026, 11, 1, 0, 0, 1, tzinfo=TIMEZONE),
-               datetime(2026, 11, 30, 23, 0, tzinfo=TIMEZONE), datetime(2026, 12, 1, 0, 0, tzinfo=TIMEZONE)]
+    moments = [
+        datetime(2026, 10, 31, 23, 59, 59, tzinfo=TIMEZONE),
+        datetime(2026, 11, 1, 0, 0, 1, tzinfo=TIMEZONE),
+        datetime(2026, 11, 30, 23, 0, tzinfo=TIMEZONE),
+        datetime(2026, 12, 1, 0, 0, tzinfo=TIMEZONE),
+    ]
     for n, moment in enumerate(moments, start=1):
         AuditLog(store, lambda moment=moment: moment).record(ADMIN, [_change(n)])
     log = AuditLog(store, lambda: moments[-1])
-    assert [e.entity_id for e in log.between(ADMIN.person, date(2026, 11, 1), date(2026, 11, 30))] == ["id-2", "id-3"]
+    assert [e.entity_id for e in log.between(ADMIN.person, date(2026, 11, 1), date(2026, 11, 30))] == [
+        "id-2",
+        "id-3",
+    ]
     assert len(log.between(ADMIN.person, date(2026, 10, 1), date(2026, 12, 31))) == 4
 
 

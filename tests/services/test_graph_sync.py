@@ -18,12 +18,31 @@ from tests.support.graph_standin import CLIENT_ID, CLIENT_SECRET, TENANT, GraphS
 USERS = [
     {"id": fx.DX_HEALTH, "displayName": "健康 花子", "department": "健康福祉局 健康部", "jobTitle": "主査"},
     {"id": fx.MANAGER, "displayName": "福祉 部長", "department": "健康福祉局 健康部", "jobTitle": "健康部長"},
-    {"id": "00000000-0000-4000-8000-000000000061", "displayName": "新規 一", "department": "土木部", "jobTitle": "主事"},
-    {"id": "00000000-0000-4000-8000-000000000062", "displayName": "新規 二", "department": "税務部", "jobTitle": "財政局長"},
-    {"id": "00000000-0000-4000-8000-000000000063", "displayName": "上司 なし", "department": "", "jobTitle": ""},
+    {
+        "id": "00000000-0000-4000-8000-000000000061",
+        "displayName": "新規 一",
+        "department": "土木部",
+        "jobTitle": "主事",
+    },
+    {
+        "id": "00000000-0000-4000-8000-000000000062",
+        "displayName": "新規 二",
+        "department": "税務部",
+        "jobTitle": "財政局長",
+    },
+    {
+        "id": "00000000-0000-4000-8000-000000000063",
+        "displayName": "上司 なし",
+        "department": "",
+        "jobTitle": "",
+    },
 ]
-MANAGERS = {fx.DX_HEALTH: fx.MANAGER, "00000000-0000-4000-8000-000000000061": fx.MANAGER,
-            "00000000-0000-4000-8000-000000000062": fx.ADMIN, fx.MANAGER: fx.ADMIN}
+MANAGERS = {
+    fx.DX_HEALTH: fx.MANAGER,
+    "00000000-0000-4000-8000-000000000061": fx.MANAGER,
+    "00000000-0000-4000-8000-000000000062": fx.ADMIN,
+    fx.MANAGER: fx.ADMIN,
+}
 
 
 @pytest.fixture
@@ -41,9 +60,14 @@ def sleeps():
 def directory(standin: GraphStandIn, sleeps: list[float], **kwargs) -> GraphDirectory:
     session = standin.session()
     return GraphDirectory(
-        tenant_id=TENANT, client_id=CLIENT_ID, client_secret=kwargs.pop("secret", CLIENT_SECRET),
-        base_url=standin.graph_base_url, authority_host=standin.url, session=session,
-        sleep=sleeps.append, **kwargs,
+        tenant_id=TENANT,
+        client_id=CLIENT_ID,
+        client_secret=kwargs.pop("secret", CLIENT_SECRET),
+        base_url=standin.graph_base_url,
+        authority_host=standin.url,
+        session=session,
+        sleep=sleeps.append,
+        **kwargs,
     )
 
 
@@ -113,9 +137,14 @@ def test_retry_after_as_an_http_date():
 async def test_sync_graph_cli_updates_the_roster(standin, monkeypatch, tmp_path, capsys):
     store = InMemoryTableStore()
     people = fx.load_fixtures(store)
-    for name, value in {"GRAPH_TENANT_ID": TENANT, "GRAPH_CLIENT_ID": CLIENT_ID, "GRAPH_CLIENT_SECRET": CLIENT_SECRET,
-                        "GRAPH_BASE_URL": standin.graph_base_url, "GRAPH_AUTHORITY_HOST": standin.url,
-                        "DATA_DIR": str(tmp_path)}.items():
+    for name, value in {
+        "GRAPH_TENANT_ID": TENANT,
+        "GRAPH_CLIENT_ID": CLIENT_ID,
+        "GRAPH_CLIENT_SECRET": CLIENT_SECRET,
+        "GRAPH_BASE_URL": standin.graph_base_url,
+        "GRAPH_AUTHORITY_HOST": standin.url,
+        "DATA_DIR": str(tmp_path),
+    }.items():
         monkeypatch.setenv(name, value)
     session = standin.session()
     code = await asyncio.to_thread(people_cli, ["sync-graph"], store=store, graph_session=session)

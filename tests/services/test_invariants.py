@@ -69,6 +69,7 @@ def _revoke(store: TableStore, by: str, whom: str) -> Callable[[], Any]:
 
 def _import_without(store: TableStore, by: str, whom: str) -> Callable[[], Any]:
     """A roster file that lists ``whom`` without the 管理者 row (the import takes it away)."""
+
     def without_admin(line: str) -> str:
         cells = line.split(",")
         if cells[0] == whom and cells[5] == "管理者":
@@ -124,15 +125,30 @@ class Race:
 
 
 RACES = [
-    Race("two admins revoke each other", (PEOPLE_TABLE,), _two_admins,
-         lambda p: (_revoke(p, fx.ADMIN, SECOND_ADMIN), _revoke(p, SECOND_ADMIN, fx.ADMIN)),
-         lambda store: len(_admins(store)) >= 1, (InvalidChange, ConcurrentEdit)),
-    Race("a roster import and a revoke take away the two admins", (PEOPLE_TABLE,), _two_admins,
-         lambda p: (_import_without(p, fx.ADMIN, SECOND_ADMIN), _revoke(p, SECOND_ADMIN, fx.ADMIN)),
-         lambda store: len(_admins(store)) >= 1, (InvalidChange, ConcurrentEdit)),
-    Race("an organisation import drops a unit while an admin gives it as a scope", (PEOPLE_TABLE, ORG_TABLE),
-         _spare_unit, lambda store: (_drop_spare(store), _grant_spare(store)),
-         _units_exist, (InvalidChange, ConcurrentEdit, ImportRejected)),
+    Race(
+        "two admins revoke each other",
+        (PEOPLE_TABLE,),
+        _two_admins,
+        lambda p: (_revoke(p, fx.ADMIN, SECOND_ADMIN), _revoke(p, SECOND_ADMIN, fx.ADMIN)),
+        lambda store: len(_admins(store)) >= 1,
+        (InvalidChange, ConcurrentEdit),
+    ),
+    Race(
+        "a roster import and a revoke take away the two admins",
+        (PEOPLE_TABLE,),
+        _two_admins,
+        lambda p: (_import_without(p, fx.ADMIN, SECOND_ADMIN), _revoke(p, SECOND_ADMIN, fx.ADMIN)),
+        lambda store: len(_admins(store)) >= 1,
+        (InvalidChange, ConcurrentEdit),
+    ),
+    Race(
+        "an organisation import drops a unit while an admin gives it as a scope",
+        (PEOPLE_TABLE, ORG_TABLE),
+        _spare_unit,
+        lambda store: (_drop_spare(store), _grant_spare(store)),
+        _units_exist,
+        (InvalidChange, ConcurrentEdit, ImportRejected),
+    ),
 ]
 
 

@@ -128,9 +128,16 @@ def dx(people):
 
 
 def form_data(form, **values) -> dict[str, str]:
-    data = {"bureau": form.bureau, "period": form.status.period.key, "etag": form.etag,
-            "submission": form.submission_id, FIELD_DONE: "", FIELD_DELAYED: "", FIELD_ADVANCED: "",
-            FIELD_REASON: ""}
+    data = {
+        "bureau": form.bureau,
+        "period": form.status.period.key,
+        "etag": form.etag,
+        "submission": form.submission_id,
+        FIELD_DONE: "",
+        FIELD_DELAYED: "",
+        FIELD_ADVANCED: "",
+        FIELD_REASON: "",
+    }
     data.update(values)
     return data
 
@@ -144,10 +151,19 @@ def test_the_table_reproduces_the_material_cell_by_cell(service, admin, view):
     rows = csv_rows()
     assert [r.bureau for r in table.rows] + ["総計"] == [r["局"] for r in rows]
     for row, expected in zip((*table.rows, table.total), rows, strict=True):
-        for column, figure, (value, delayed, advanced) in zip(table.columns, row.figures, MATERIAL, strict=True):
-            assert column.text(figure) == material_text(expected, value, delayed, advanced), (row.bureau, value)
+        for column, figure, (value, delayed, advanced) in zip(
+            table.columns, row.figures, MATERIAL, strict=True
+        ):
+            assert column.text(figure) == material_text(expected, value, delayed, advanced), (
+                row.bureau,
+                value,
+            )
     assert [c.title for c in table.columns][3:7] == [
-        "R5年度 4～6月 実績", "R5年度 7～9月 予定", "R5年度 10～12月 予定", "R5年度 1～3月 予定"]
+        "R5年度 4～6月 実績",
+        "R5年度 7～9月 予定",
+        "R5年度 10～12月 予定",
+        "R5年度 1～3月 予定",
+    ]
 
 
 @pytest.mark.parametrize("view", ["live", "seed"])
@@ -155,16 +171,35 @@ def test_the_excel_export_reproduces_the_material_cell_by_cell(service, admin, v
     data = service.export_xlsx(admin.person, MEETING, seed=view == "seed")
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     assert [sheet.cell(1, c).value for c in range(1, 14)] == [
-        "局", "R3年5月まで 実績", "R3年6月～R5年3月", None, "R5年度", None, None, None,
-        "R6年度 予定", "R7年度 予定", "重要取組 未実施", "帳票数", "個別対応が 必要な手続き"]
+        "局",
+        "R3年5月まで 実績",
+        "R3年6月～R5年3月",
+        None,
+        "R5年度",
+        None,
+        None,
+        None,
+        "R6年度 予定",
+        "R7年度 予定",
+        "重要取組 未実施",
+        "帳票数",
+        "個別対応が 必要な手続き",
+    ]
     assert [sheet.cell(2, c).value for c in range(3, 9)] == [
-        "グループ1 実績", "重要取組 実績", "4～6月 実績", "7～9月 予定", "10～12月 予定", "1～3月 予定"]
+        "グループ1 実績",
+        "重要取組 実績",
+        "4～6月 実績",
+        "7～9月 予定",
+        "10～12月 予定",
+        "1～3月 予定",
+    ]
     for r, expected in enumerate(csv_rows(), start=3):
         assert sheet.cell(r, 1).value == expected["局"]
         for c, (value, delayed, advanced) in enumerate(MATERIAL, start=2):
             cell = sheet.cell(r, c).value
             assert ("" if cell is None else str(cell)) == material_text(expected, value, delayed, advanced), (
-                f"{sheet.cell(r, c).coordinate} {expected['局']} {value}")
+                f"{sheet.cell(r, c).coordinate} {expected['局']} {value}"
+            )
     assert sheet["E7"].value == "(前倒し 1) 4"  # 市民人権局, 4～6月
     assert sheet["F10"].value == "(遅れ 36) 38"  # 健康福祉局, 7～9月
     assert sheet.max_row == 25 and sheet.max_column == 13
@@ -176,10 +211,20 @@ def test_the_excel_export_reproduces_the_material_cell_by_cell(service, admin, v
 
 def test_the_city_summary_equals_sums_computed_from_the_csv(service, admin):
     rows = [r for r in csv_rows() if r["局"] != "総計"]
-    done = sum(n(r[c]) for r in rows for c in (
-        "R3年5月まで実績", "R3年6月～R5年3月 グループ1実績", "R3年6月～R5年3月 重要取組実績", "R5年度 4～6月実績"))
+    done = sum(
+        n(r[c])
+        for r in rows
+        for c in (
+            "R3年5月まで実績",
+            "R3年6月～R5年3月 グループ1実績",
+            "R3年6月～R5年3月 重要取組実績",
+            "R5年度 4～6月実績",
+        )
+    )
     advanced = sum(n(r["R5年度 4～6月 前倒し"]) for r in rows)
-    later_delays = {r["局"]: sum(n(r[f"R5年度 {m} 遅れ"]) for m in ("7～9月", "10～12月", "1～3月")) for r in rows}
+    later_delays = {
+        r["局"]: sum(n(r[f"R5年度 {m} 遅れ"]) for m in ("7～9月", "10～12月", "1～3月")) for r in rows
+    }
     forms = sum(n(r["帳票数"]) for r in rows)
 
     summary = service.city_summary(admin.person, MEETING)
@@ -191,11 +236,15 @@ def test_the_city_summary_equals_sums_computed_from_the_csv(service, admin):
     assert summary.progress.not_scheduled == sum(n(r["重要取組未実施"]) for r in rows)
     assert summary.progress.needs_individual == sum(n(r["個別対応が必要な手続き"]) for r in rows)
     assert {b.bureau: b.progress.delayed for b in summary.delayed_bureaus} == {
-        k: v for k, v in later_delays.items() if v}
+        k: v for k, v in later_delays.items() if v
+    }
     assert summary.progress.plan_rate == pytest.approx((done - advanced) / (done - advanced + 77))
     assert summary.current == Period(2023, 2) and summary.current_state is PeriodState.OPEN
     # the text's facts: 1,061 = 991 グループ1 + 70 重要取組 went online from R3.6 to R5.3
-    assert sum(n(r["R3年6月～R5年3月 グループ1実績"]) + n(r["R3年6月～R5年3月 重要取組実績"]) for r in rows) == 1061
+    assert (
+        sum(n(r["R3年6月～R5年3月 グループ1実績"]) + n(r["R3年6月～R5年3月 重要取組実績"]) for r in rows)
+        == 1061
+    )
 
 
 def test_with_only_the_seed_every_unreported_plan_is_late_by_2026(service, admin):
@@ -230,14 +279,21 @@ def test_a_dx_pro_reports_below_plan_with_a_reason_and_the_delay_shows(service, 
     assert rejected.value.form.errors == {FIELD_REASON: "予定（38件）を下回るため、理由を入力してください"}
     assert rejected.value.form.values[FIELD_DONE] == "30"  # the user's values come back
     result = service.submit(dx, form_data(form, done="30", delayed="30", reason="委託先との調整"), IN_Q2)
-    assert [(c.before, c.after) for c in result.changes][:2] == [("未報告", "30件（うち遅れ分 30）"), ("－", "8件")]
+    assert [(c.before, c.after) for c in result.changes][:2] == [
+        ("未報告", "30件（うち遅れ分 30）"),
+        ("－", "8件"),
+    ]
     bureau = service.bureau_summary(dx.person, HEALTH, IN_Q2)
     assert bureau.progress.delayed == 1 + 14 + 8 and bureau.progress.delayed_expected == 2
     assert bureau.current.report.reason == "委託先との調整"
     # after the close, the shortfall is carried into 10～12月 and the history keeps the reason
     later = service.bureau_summary(dx.person, HEALTH, date(2023, 10, 6))
     assert later.current.period == Period(2023, 3) and later.current.plan_delayed == 1 + 8
-    assert [(h.period.key, h.shortfall, h.reason) for h in later.history][-1] == ("2023Q2", 8, "委託先との調整")
+    assert [(h.period.key, h.shortfall, h.reason) for h in later.history][-1] == (
+        "2023Q2",
+        8,
+        "委託先との調整",
+    )
 
 
 @pytest.mark.parametrize(
@@ -509,10 +565,16 @@ def test_n_and_m_are_validated_settings():
 
     defaults = Settings.from_env({})
     assert (defaults.online_procedures_alert_days, defaults.online_procedures_escalation_days) == (5, 10)
-    custom = Settings.from_env({"ONLINE_PROCEDURES_ALERT_DAYS": "3", "ONLINE_PROCEDURES_ESCALATION_DAYS": "7"})
+    custom = Settings.from_env(
+        {"ONLINE_PROCEDURES_ALERT_DAYS": "3", "ONLINE_PROCEDURES_ESCALATION_DAYS": "7"}
+    )
     assert (custom.online_procedures_alert_days, custom.online_procedures_escalation_days) == (3, 7)
-    for name, value in (("ONLINE_PROCEDURES_ALERT_DAYS", "0"), ("ONLINE_PROCEDURES_ALERT_DAYS", "five"),
-                        ("ONLINE_PROCEDURES_ESCALATION_DAYS", "-1"), ("ONLINE_PROCEDURES_ESCALATION_DAYS", "61")):
+    for name, value in (
+        ("ONLINE_PROCEDURES_ALERT_DAYS", "0"),
+        ("ONLINE_PROCEDURES_ALERT_DAYS", "five"),
+        ("ONLINE_PROCEDURES_ESCALATION_DAYS", "-1"),
+        ("ONLINE_PROCEDURES_ESCALATION_DAYS", "61"),
+    ):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: value})
     with pytest.raises(ValueError):
@@ -555,7 +617,9 @@ def test_the_cli_reports_a_store_never_seeded_without_creating_one(tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith("エラー: 初期データがまだありません。") and err.count("\n") == 1
     assert not (tmp_path / "var").exists() and not (tmp_path / "t.xlsx").exists()
-    assert main(["export", str(tmp_path / "t.xlsx")], store=InMemoryTableStore()) == 2  # a store without the seed
+    assert (
+        main(["export", str(tmp_path / "t.xlsx")], store=InMemoryTableStore()) == 2
+    )  # a store without the seed
     assert "初期データがまだありません" in capsys.readouterr().err
 
 

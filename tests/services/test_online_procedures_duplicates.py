@@ -37,8 +37,13 @@ def clock():
 @pytest.fixture
 def people(store, clock):
     people = load_fixtures(store, clock)
-    people.grant(system_actor("準備", "setup"), SECOND_DX_HEALTH,
-                 RoleGrant(Role.DX_PRO, OrgUnit(HEALTH, "健康部")), etag=None, create_name="健康 二郎")
+    people.grant(
+        system_actor("準備", "setup"),
+        SECOND_DX_HEALTH,
+        RoleGrant(Role.DX_PRO, OrgUnit(HEALTH, "健康部")),
+        etag=None,
+        create_name="健康 二郎",
+    )
     return people
 
 
@@ -48,9 +53,17 @@ def service(store, clock):
 
 
 def data_of(form, **values) -> dict[str, str]:
-    return {"bureau": form.bureau, "period": form.status.period.key, "etag": form.etag,
-            "submission": form.submission_id, "done": "", "delayed": "", "advanced": "", "reason": "",
-            **values}
+    return {
+        "bureau": form.bureau,
+        "period": form.status.period.key,
+        "etag": form.etag,
+        "submission": form.submission_id,
+        "done": "",
+        "delayed": "",
+        "advanced": "",
+        "reason": "",
+        **values,
+    }
 
 
 def done_now(service, actor, bureau: str) -> int | None:
@@ -108,8 +121,12 @@ def test_a_replayed_card_id_never_shows_another_bureaus_figures(service, people,
     service.submit(health, data_of(health_form, done="38", delayed="36"), IN_Q2)
     child_form = service.update_form(child, CHILD, IN_Q2)
     plan = child_form.status.plan
-    replay = data_of(child_form, submission=health_form.submission_id, done=str(plan),
-                     delayed=str(min(plan, child_form.status.plan_delayed)))
+    replay = data_of(
+        child_form,
+        submission=health_form.submission_id,
+        done=str(plan),
+        delayed=str(min(plan, child_form.status.plan_delayed)),
+    )
     result = service.submit(child, replay, IN_Q2)
     assert not result.duplicate and result.bureau == CHILD
     assert done_now(service, child, CHILD) == plan  # his figures were saved
@@ -138,7 +155,8 @@ def test_two_identical_retries_at_once_save_once_and_both_are_told_it_is_saved(s
 
 
 def test_an_admin_and_a_dx_pro_with_the_same_values_at_once_one_saves_the_other_meets_the_conflict(
-        service, people, store):
+    service, people, store
+):
     admin, dx = actor_of(people, ADMIN), actor_of(people, DX_HEALTH)
     form = service.update_form(dx, HEALTH, IN_Q2)
     data = data_of(form, done="38", delayed="36")

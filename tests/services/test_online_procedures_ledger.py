@@ -35,7 +35,9 @@ def cell(ledger: Ledger, key: str) -> Cell:
     return found
 
 
-def report(ledger: Ledger, key: str, done: int, delayed: int = 0, advanced: int = 0, reason: str = "") -> None:
+def report(
+    ledger: Ledger, key: str, done: int, delayed: int = 0, advanced: int = 0, reason: str = ""
+) -> None:
     cell(ledger, key).report = Report(done, delayed, advanced, reason)
 
 
@@ -178,11 +180,22 @@ def procedures_ledger(*procedures: Procedure) -> Ledger:
     return Ledger("手続局", 1, source=Source.PROCEDURES, procedures=list(procedures))
 
 
-def p(pid: str, planned: str | None = None, done_on: date | None = None, important: bool = False,
-      status: Status | None = None) -> Procedure:
-    return Procedure(pid, f"手続{pid}", "課A", planned=Period.from_key(planned) if planned else None,
-                     status=status or (Status.DONE if done_on else Status.IN_PROGRESS), completed_on=done_on,
-                     important=important)
+def p(
+    pid: str,
+    planned: str | None = None,
+    done_on: date | None = None,
+    important: bool = False,
+    status: Status | None = None,
+) -> Procedure:
+    return Procedure(
+        pid,
+        f"手続{pid}",
+        "課A",
+        planned=Period.from_key(planned) if planned else None,
+        status=status or (Status.DONE if done_on else Status.IN_PROGRESS),
+        completed_on=done_on,
+        important=important,
+    )
 
 
 def test_procedure_records_give_the_same_figures_as_counts():
@@ -213,8 +226,9 @@ def test_ticking_a_late_procedure_done_in_the_open_period_clears_the_delay():
     ledger = procedures_ledger(p("3", "2026Q1", date(2026, 5, 10)), late)
     on = date(2026, 8, 1)
     assert outstanding_delays(project(ledger, on, N)) == 1
-    ledger.procedures[1] = Procedure(late.id, late.name, late.section, planned=late.planned,
-                                     status=Status.DONE, completed_on=on)
+    ledger.procedures[1] = Procedure(
+        late.id, late.name, late.section, planned=late.planned, status=Status.DONE, completed_on=on
+    )
     projected = project(ledger, on, N)
     assert outstanding_delays(projected) == 0
     assert projected.cells[projected.current_index()].report.done == 1

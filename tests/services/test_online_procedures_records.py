@@ -36,8 +36,24 @@ def finance_procedures() -> list[list]:
     rows: list[list] = []
 
     def add(name, group="グループ1", planned=None, status="対応中", done=None, blocker=None, important=None):
-        rows.append([None, FINANCE, "税務課", name, group, None, important, "電子申請システム" if done else None,
-                     None, planned, status, done, blocker, None])
+        rows.append(
+            [
+                None,
+                FINANCE,
+                "税務課",
+                name,
+                group,
+                None,
+                important,
+                "電子申請システム" if done else None,
+                None,
+                planned,
+                status,
+                done,
+                blocker,
+                None,
+            ]
+        )
 
     for i in range(28):
         add(f"R3以前{i}", status="完了", done=date(2021, 3, 1))
@@ -150,7 +166,9 @@ def test_a_bad_procedure_row_is_named_by_sheet_and_cell(service, admin, column, 
     with pytest.raises(ImportRefused) as refused:
         service.import_xlsx(admin, data, IN_Q2, "x.xlsx")
     letter = "ABCDEFGHIJKLMN"[PROCEDURE_COLUMNS.index(column)]
-    assert any(i.cell == f"{SHEET_PROCEDURES}!{letter}102" and message in i.message for i in refused.value.issues)
+    assert any(
+        i.cell == f"{SHEET_PROCEDURES}!{letter}102" and message in i.message for i in refused.value.issues
+    )
 
 
 def test_unfinished_ordinary_procedures_need_a_planned_period(service, admin):
@@ -169,8 +187,14 @@ def test_a_dx_pro_ticks_procedures_done_and_late_ones_are_listed(switched, peopl
     assert form.source is Source.PROCEDURES and form.status.period == Period(2023, 2)
     ids = [c.id for c in form.choices if c.planned == Period(2023, 3)]
     assert len(ids) == 5 and not any(c.done_here for c in form.choices)
-    data = {"bureau": FINANCE, "period": "2023Q2", "etag": form.etag, "submission": form.submission_id,
-            FIELD_PROCEDURES: ids[0], FIELD_REASON: ""}
+    data = {
+        "bureau": FINANCE,
+        "period": "2023Q2",
+        "etag": form.etag,
+        "submission": form.submission_id,
+        FIELD_PROCEDURES: ids[0],
+        FIELD_REASON: "",
+    }
     result = switched.submit(dx_admin, data, IN_Q2)
     assert result.summary.progress.done == 28 + 56 + 3 + 10 + 1
     assert result.summary.progress.advanced == 1
@@ -183,13 +207,31 @@ def test_a_dx_pro_ticks_procedures_done_and_late_ones_are_listed(switched, peopl
     late_form = switched.update_form(dx_admin, FINANCE, date(2024, 1, 20))
     late_ids = [c.id for c in late_form.choices if c.delayed][:2]
     with pytest.raises(FormRejected) as rejected:  # 2 of 4 carried + 2 planned: below the plan
-        switched.submit(dx_admin, {"bureau": FINANCE, "period": "2023Q4", "etag": late_form.etag,
-                                   "submission": late_form.submission_id, FIELD_PROCEDURES: ",".join(late_ids),
-                                   FIELD_REASON: ""}, date(2024, 1, 20))
+        switched.submit(
+            dx_admin,
+            {
+                "bureau": FINANCE,
+                "period": "2023Q4",
+                "etag": late_form.etag,
+                "submission": late_form.submission_id,
+                FIELD_PROCEDURES: ",".join(late_ids),
+                FIELD_REASON: "",
+            },
+            date(2024, 1, 20),
+        )
     assert "未完了のため、理由を入力してください" in rejected.value.form.errors[FIELD_REASON]
-    switched.submit(dx_admin, {"bureau": FINANCE, "period": "2023Q4", "etag": late_form.etag,
-                               "submission": late_form.submission_id, FIELD_PROCEDURES: ",".join(late_ids),
-                               FIELD_REASON: "残りは来期"}, date(2024, 1, 20))
+    switched.submit(
+        dx_admin,
+        {
+            "bureau": FINANCE,
+            "period": "2023Q4",
+            "etag": late_form.etag,
+            "submission": late_form.submission_id,
+            FIELD_PROCEDURES: ",".join(late_ids),
+            FIELD_REASON: "残りは来期",
+        },
+        date(2024, 1, 20),
+    )
     assert len(switched.bureau_summary(dx_admin.person, FINANCE, date(2024, 1, 20)).delayed_procedures) == 2
 
 
@@ -197,8 +239,18 @@ def test_only_offered_procedures_can_be_ticked(switched, people):
     admin = actor_of(people, ADMIN)
     form = switched.update_form(admin, FINANCE, IN_Q2)
     with pytest.raises(FormRejected) as rejected:
-        switched.submit(admin, {"bureau": FINANCE, "period": "2023Q2", "etag": form.etag,
-                                "submission": form.submission_id, FIELD_PROCEDURES: "NOPE", FIELD_REASON: ""}, IN_Q2)
+        switched.submit(
+            admin,
+            {
+                "bureau": FINANCE,
+                "period": "2023Q2",
+                "etag": form.etag,
+                "submission": form.submission_id,
+                FIELD_PROCEDURES: "NOPE",
+                FIELD_REASON: "",
+            },
+            IN_Q2,
+        )
     assert "一覧にない手続き" in rejected.value.form.errors[FIELD_PROCEDURES]
 
 
@@ -208,8 +260,10 @@ def test_only_offered_procedures_can_be_ticked(switched, people):
 def test_the_alert_source_and_digest_status(service, people):
     alerts = OnlineProceduresAlerts(service).due_alerts(date(2023, 10, 23))
     health = [a for a in alerts if a.bureau == "健康福祉局"]
-    assert {a.key for a in health} == {"online_procedures|健康福祉局|2023Q2|delay",
-                                       "online_procedures|健康福祉局|2023Q2|escalation"}
+    assert {a.key for a in health} == {
+        "online_procedures|健康福祉局|2023Q2|delay",
+        "online_procedures|健康福祉局|2023Q2|escalation",
+    }
     assert {a.subject for a in health} == {"online_procedures|健康福祉局|2023Q2"}
     assert all(a.item.bureau == "健康福祉局" for a in health)
     status = OnlineProceduresStatus(service)
@@ -245,8 +299,16 @@ def test_the_write_path_on_azure_table_storage(azurite_connection_string, clock)
         dx, admin = actor_of(people, DX_HEALTH), actor_of(people, ADMIN)
         form = service.update_form(dx, "健康福祉局", IN_Q2)
         stale = service.update_form(admin, "健康福祉局", IN_Q2)
-        data = {"bureau": "健康福祉局", "period": "2023Q2", "etag": form.etag, "submission": form.submission_id,
-                "done": "30", "delayed": "30", "advanced": "", "reason": "調整中"}
+        data = {
+            "bureau": "健康福祉局",
+            "period": "2023Q2",
+            "etag": form.etag,
+            "submission": form.submission_id,
+            "done": "30",
+            "delayed": "30",
+            "advanced": "",
+            "reason": "調整中",
+        }
         assert not service.submit(dx, data, IN_Q2).duplicate
         assert service.submit(dx, data, IN_Q2).duplicate
         with pytest.raises(FormRejected) as conflict:

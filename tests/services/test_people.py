@@ -65,7 +65,10 @@ def test_an_empty_store_has_the_22_seed_bureaus(store):
 
 def test_organisation_import_is_idempotent_and_keeps_seed_bureaus(store):
     service = PeopleService(store, fx.Clock())
-    data = csv(ORG_HEADER + "健康福祉局,健康部,\n健康福祉局,健康部,健康医療推進課\n新設局,,\n新設局,企画部,\n", bom=True)
+    data = csv(
+        ORG_HEADER + "健康福祉局,健康部,\n健康福祉局,健康部,健康医療推進課\n新設局,,\n新設局,企画部,\n",
+        bom=True,
+    )
     first = service.import_organisation(SYSTEM, data, "org.csv")
     assert (first.created, first.removed) == (4, 0)
     org = load_organisation(store)
@@ -78,24 +81,30 @@ def test_organisation_import_is_idempotent_and_keeps_seed_bureaus(store):
 
 def test_organisation_import_from_excel(store):
     service = PeopleService(store, fx.Clock())
-    result = service.import_organisation(SYSTEM, xlsx([["局", "部", "課・室"], ["財政局", "税務部", None]]), "org.xlsx")
+    result = service.import_organisation(
+        SYSTEM, xlsx([["局", "部", "課・室"], ["財政局", "税務部", None]]), "org.xlsx"
+    )
     assert result.created == 1 and OrgUnit("財政局", "税務部") in load_organisation(store)
 
 
 def test_organisation_errors_name_rows_and_nothing_is_imported(store):
     service = PeopleService(store, fx.Clock())
-    data = csv(ORG_HEADER
-               + "健康福祉局,健康部,\n"  # 2 fine
-               + "健康福祉局,健康部,\n"  # 3 duplicate
-               + ",総務部,\n"  # 4 empty bureau
-               + "存在しない局,何か部,\n"  # 5 unknown parent bureau
-               + "健康福祉局,,課だけ\n"  # 6 section without department
-               + "健康福祉局,福祉部,高齢課\n"  # 7 unknown parent department
-               + "健康福祉局,A/B部,\n")  # 8 forbidden character
+    data = csv(
+        ORG_HEADER
+        + "健康福祉局,健康部,\n"  # 2 fine
+        + "健康福祉局,健康部,\n"  # 3 duplicate
+        + ",総務部,\n"  # 4 empty bureau
+        + "存在しない局,何か部,\n"  # 5 unknown parent bureau
+        + "健康福祉局,,課だけ\n"  # 6 section without department
+        + "健康福祉局,福祉部,高齢課\n"  # 7 unknown parent department
+        + "健康福祉局,A/B部,\n"
+    )  # 8 forbidden character
     with pytest.raises(ImportRejected) as rejected:
         service.import_organisation(SYSTEM, data, "org.csv")
     assert issues_of(rejected) == [(3, "部"), (4, "局"), (5, "局"), (6, "部"), (7, "部"), (8, "部")]
-    assert "2行目と重複" in str(rejected.value) and "「存在しない局」が登録されていません" in str(rejected.value)
+    assert "2行目と重複" in str(rejected.value) and "「存在しない局」が登録されていません" in str(
+        rejected.value
+    )
     assert store.snapshot() == {}
 
 
@@ -125,36 +134,51 @@ def test_fixture_roster_imports_and_reimports_without_change(people, store):
 
 
 def test_blank_scopes_default_by_role(people):
-    data = csv(ROSTER_HEADER
-               + "00000000-0000-4000-8000-000000000011,新人 一,健康福祉局,健康部,,DX PRO,\n"
-               + "00000000-0000-4000-8000-000000000011,新人 一,健康福祉局,健康部,,管理職,\n"
-               + "00000000-0000-4000-8000-000000000011,新人 一,健康福祉局,健康部,,局担当,\n")
+    data = csv(
+        ROSTER_HEADER
+        + "00000000-0000-4000-8000-000000000011,新人 一,健康福祉局,健康部,,DX PRO,\n"
+        + "00000000-0000-4000-8000-000000000011,新人 一,健康福祉局,健康部,,管理職,\n"
+        + "00000000-0000-4000-8000-000000000011,新人 一,健康福祉局,健康部,,局担当,\n"
+    )
     people.import_roster(SYSTEM, data, "r.csv")
     person = people.resolve("00000000-0000-4000-8000-000000000011")
     assert sorted(g.label for g in person.grants) == sorted(
-        ["DX PRO（健康福祉局/健康部）", "管理職（健康福祉局）", "局担当（健康福祉局）"])
+        ["DX PRO（健康福祉局/健康部）", "管理職（健康福祉局）", "局担当（健康福祉局）"]
+    )
 
 
 def test_roster_errors_name_row_and_column_and_nothing_is_imported(people, store):
     before = store.snapshot()
-    data = csv(ROSTER_HEADER
-               + "00000000-0000-4000-8000-000000000021,正しい 人,財政局,税務部,,職員,\n"  # 2 fine
-               + "not-a-guid,名前,財政局,,,職員,\n"  # 3 bad GUID
-               + "00000000-0000-4000-8000-000000000022,,財政局,,,職員,\n"  # 4 empty name
-               + "00000000-0000-4000-8000-000000000023,名前,幻の局,,,職員,\n"  # 5 unknown bureau
-               + "00000000-0000-4000-8000-000000000024,名前,財政局,幻の部,,職員,\n"  # 6 unknown department
-               + "00000000-0000-4000-8000-000000000025,名前,財政局,,,社長,\n"  # 7 unknown role
-               + "00000000-0000-4000-8000-000000000026,名前,財政局,,,DX PRO,\n"  # 8 DX PRO without a department
-               + "00000000-0000-4000-8000-000000000027,名前,財政局,,,管理者,財政局\n"  # 9 admin with a scope
-               + "00000000-0000-4000-8000-000000000028,名前,財政局,,,DX PRO,財政局\n"  # 10 DX PRO of a bureau
-               + "00000000-0000-4000-8000-000000000021,別の 名前,財政局,税務部,,職員,\n"  # 11 name differs from row 2
-               + "00000000-0000-4000-8000-000000000021,正しい 人,財政局,税務部,,職員,\n"  # 12 duplicate of row 2
-               + "00000000-0000-4000-8000-000000000029,名前,財政局,,,局担当,幻の局/部\n")  # 13 unknown scope
+    data = csv(
+        ROSTER_HEADER
+        + "00000000-0000-4000-8000-000000000021,正しい 人,財政局,税務部,,職員,\n"  # 2 fine
+        + "not-a-guid,名前,財政局,,,職員,\n"  # 3 bad GUID
+        + "00000000-0000-4000-8000-000000000022,,財政局,,,職員,\n"  # 4 empty name
+        + "00000000-0000-4000-8000-000000000023,名前,幻の局,,,職員,\n"  # 5 unknown bureau
+        + "00000000-0000-4000-8000-000000000024,名前,財政局,幻の部,,職員,\n"  # 6 unknown department
+        + "00000000-0000-4000-8000-000000000025,名前,財政局,,,社長,\n"  # 7 unknown role
+        + "00000000-0000-4000-8000-000000000026,名前,財政局,,,DX PRO,\n"  # 8 DX PRO without a department
+        + "00000000-0000-4000-8000-000000000027,名前,財政局,,,管理者,財政局\n"  # 9 admin with a scope
+        + "00000000-0000-4000-8000-000000000028,名前,財政局,,,DX PRO,財政局\n"  # 10 DX PRO of a bureau
+        # 11: the name differs from row 2
+        + "00000000-0000-4000-8000-000000000021,別の 名前,財政局,税務部,,職員,\n"
+        + "00000000-0000-4000-8000-000000000021,正しい 人,財政局,税務部,,職員,\n"  # 12 duplicate of row 2
+        + "00000000-0000-4000-8000-000000000029,名前,財政局,,,局担当,幻の局/部\n"
+    )  # 13 unknown scope
     with pytest.raises(ImportRejected) as rejected:
         people.import_roster(SYSTEM, data, "roster.csv")
     assert issues_of(rejected) == [
-        (3, "オブジェクトID"), (4, "氏名"), (5, "局"), (6, "部"), (7, "ロール"), (8, "ロール対象"),
-        (9, "ロール対象"), (10, "ロール対象"), (11, "氏名"), (12, "ロール"), (13, "ロール対象"),
+        (3, "オブジェクトID"),
+        (4, "氏名"),
+        (5, "局"),
+        (6, "部"),
+        (7, "ロール"),
+        (8, "ロール対象"),
+        (9, "ロール対象"),
+        (10, "ロール対象"),
+        (11, "氏名"),
+        (12, "ロール"),
+        (13, "ロール対象"),
     ]
     text = str(rejected.value)
     assert "3行目 「オブジェクトID」" in text and "2行目と重複" in text
@@ -162,17 +186,22 @@ def test_roster_errors_name_row_and_column_and_nothing_is_imported(people, store
 
 
 def test_roster_from_excel(people):
-    rows = [["オブジェクトID", "氏名", "局", "部", "課・室", "ロール", "ロール対象"],
-            ["00000000-0000-4000-8000-000000000031", "エクセル 太郎", "建設局", "土木部", None, "DX PRO", None]]
+    rows = [
+        ["オブジェクトID", "氏名", "局", "部", "課・室", "ロール", "ロール対象"],
+        ["00000000-0000-4000-8000-000000000031", "エクセル 太郎", "建設局", "土木部", None, "DX PRO", None],
+    ]
     result = people.import_roster(SYSTEM, xlsx(rows), "roster.xlsx")
     assert result.created == 1
-    assert people.resolve("00000000-0000-4000-8000-000000000031").scopes(Role.DX_PRO) == [OrgUnit("建設局", "土木部")]
+    assert people.resolve("00000000-0000-4000-8000-000000000031").scopes(Role.DX_PRO) == [
+        OrgUnit("建設局", "土木部")
+    ]
 
 
 def test_reimport_replaces_the_role_set_and_audits_the_revocation(people):
     admin = people.resolve(fx.ADMIN)
     text = fx.ROSTER_CSV.read_text(encoding="utf-8").replace(
-        "健康 花子,健康福祉局,健康部,,DX PRO,健康福祉局/健康部", "健康 花子,健康福祉局,健康部,,職員,")
+        "健康 花子,健康福祉局,健康部,,DX PRO,健康福祉局/健康部", "健康 花子,健康福祉局,健康部,,職員,"
+    )
     result = people.import_roster(SYSTEM, text.encode("utf-8"), "roster.csv")
     assert (result.updated, result.revoked, result.unchanged) == (1, 1, 5)
     assert people.resolve(fx.DX_HEALTH).grants == ()
@@ -207,7 +236,9 @@ def test_grant_and_revoke_with_etags(people):
     with pytest.raises(ConcurrentEdit) as conflict:  # a second admin still holding the old card
         people.revoke(admin, fx.STAFF, Role.DX_PRO, OrgUnit("建設局", "土木部"), etag=staff.etag)
     assert conflict.value.current.etag == after.etag  # the new state, to confirm again
-    final = people.revoke(admin, fx.STAFF, Role.DX_PRO, OrgUnit("建設局", "土木部"), etag=after.etag, reason="異動")
+    final = people.revoke(
+        admin, fx.STAFF, Role.DX_PRO, OrgUnit("建設局", "土木部"), etag=after.etag, reason="異動"
+    )
     assert final.grants == ()
 
 
@@ -242,8 +273,14 @@ def test_registration_request_approval_and_rejection(people):
     assert not new_again and again.requested_at == request.requested_at
     admin = fx.actor_of(people, fx.ADMIN)
     [pending] = people.pending_requests(admin.person)
-    person = people.approve(admin, fx.UNREGISTERED, grant=RoleGrant(Role.DX_PRO, OrgUnit("建設局", "土木部")),
-                            unit=OrgUnit("建設局", "土木部"), etag=pending.etag, reason="承認")
+    person = people.approve(
+        admin,
+        fx.UNREGISTERED,
+        grant=RoleGrant(Role.DX_PRO, OrgUnit("建設局", "土木部")),
+        unit=OrgUnit("建設局", "土木部"),
+        etag=pending.etag,
+        reason="承認",
+    )
     assert person.registered and person.scopes(Role.DX_PRO) == [OrgUnit("建設局", "土木部")]
     assert people.pending_requests(admin.person) == []
     with pytest.raises(ConcurrentEdit):  # a second admin approving the same request
@@ -260,20 +297,32 @@ def test_registered_people_need_no_registration(people):
 
 def test_graph_grants_from_job_titles():
     unit = OrgUnit("健康福祉局", "健康部")
-    assert graph_grants("健康福祉局長", unit) == [RoleGrant(Role.MANAGER, OrgUnit("健康福祉局"), RoleSource.GRAPH)]
+    assert graph_grants("健康福祉局長", unit) == [
+        RoleGrant(Role.MANAGER, OrgUnit("健康福祉局"), RoleSource.GRAPH)
+    ]
     assert graph_grants("健康部長", unit) == [RoleGrant(Role.MANAGER, unit, RoleSource.GRAPH)]
     assert graph_grants("副部長", unit) == [] and graph_grants("主査", unit) == []
 
 
 def test_apply_directory_keeps_roster_roles_and_is_idempotent(people, store):
     admin = fx.actor_of(people, fx.ADMIN)
-    users = [DirectoryUser(fx.DX_HEALTH, "健康 花子", "健康福祉局 健康部", "健康部長", fx.MANAGER),
-             DirectoryUser("00000000-0000-4000-8000-000000000041", "新規 職員", "健康部", "主事", ""),
-             DirectoryUser("00000000-0000-4000-8000-000000000042", "所属 不明", "どこか課", "", "")]
+    users = [
+        DirectoryUser(fx.DX_HEALTH, "健康 花子", "健康福祉局 健康部", "健康部長", fx.MANAGER),
+        DirectoryUser("00000000-0000-4000-8000-000000000041", "新規 職員", "健康部", "主事", ""),
+        DirectoryUser("00000000-0000-4000-8000-000000000042", "所属 不明", "どこか課", "", ""),
+    ]
     report = people.apply_directory(admin, users)
-    assert (report.created, report.updated, report.without_manager, report.unresolved) == (2, 1, 2, ("どこか課",))
+    assert (report.created, report.updated, report.without_manager, report.unresolved) == (
+        2,
+        1,
+        2,
+        ("どこか課",),
+    )
     person = people.resolve(fx.DX_HEALTH)
-    assert sorted(g.label for g in person.grants) == ["DX PRO（健康福祉局/健康部）", "管理職（健康福祉局/健康部）"]
+    assert sorted(g.label for g in person.grants) == [
+        "DX PRO（健康福祉局/健康部）",
+        "管理職（健康福祉局/健康部）",
+    ]
     assert person.manager_id == fx.MANAGER and person.job_title == "健康部長"
     assert people.resolve("00000000-0000-4000-8000-000000000041").unit == OrgUnit("健康福祉局", "健康部")
     snapshot = store.snapshot()
@@ -290,7 +339,9 @@ OPERATIONS = {
     "import-roster": lambda p, a: p.import_roster(a, fx.ROSTER_CSV.read_bytes(), "r.csv"),
     "list": lambda p, a: p.everyone(a.person),
     "find": lambda p, a: p.find(a.person, "花子"),
-    "grant": lambda p, a: p.grant(a, fx.STAFF, RoleGrant(Role.DX_PRO, OrgUnit("建設局", "土木部")), etag=None),
+    "grant": lambda p, a: p.grant(
+        a, fx.STAFF, RoleGrant(Role.DX_PRO, OrgUnit("建設局", "土木部")), etag=None
+    ),
     "revoke": lambda p, a: p.revoke(a, fx.DX_HEALTH, Role.DX_PRO, OrgUnit("健康福祉局", "健康部"), etag=None),
     "pending": lambda p, a: p.pending_requests(a.person),
     "approve": lambda p, a: p.approve(a, fx.UNREGISTERED, grant=RoleGrant(Role.STAFF), unit=None, etag=None),
@@ -300,8 +351,14 @@ OPERATIONS = {
     "sync": lambda p, a: p.apply_directory(a, [DirectoryUser(fx.STAFF, "改名 職員")]),
     "someone-else": lambda p, a: p.get(a.person, fx.ADMIN),
 }
-NOT_ADMINS = {"dx_health": fx.DX_HEALTH, "dx_child": fx.DX_CHILD, "manager": fx.MANAGER, "contact": fx.CONTACT,
-              "staff": fx.STAFF, "unregistered": "00000000-0000-4000-8000-0000000000ee"}
+NOT_ADMINS = {
+    "dx_health": fx.DX_HEALTH,
+    "dx_child": fx.DX_CHILD,
+    "manager": fx.MANAGER,
+    "contact": fx.CONTACT,
+    "staff": fx.STAFF,
+    "unregistered": "00000000-0000-4000-8000-0000000000ee",
+}
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
@@ -338,38 +395,82 @@ def test_every_kind_of_change_leaves_exactly_one_entry_with_before_and_after(sto
         operation()
         return [e for e in people.audit.recent(admin_view, limit=10_000) if e.entry_id not in before]
 
-    [org_add] = entries_after(lambda: people.import_organisation(SYSTEM, csv(ORG_HEADER + "建設局,土木部,\n"), "o.csv"))
+    [org_add] = entries_after(
+        lambda: people.import_organisation(SYSTEM, csv(ORG_HEADER + "建設局,土木部,\n"), "o.csv")
+    )
     assert (org_add.entity_kind, org_add.entity_id, org_add.operation, org_add.before, org_add.after) == (
-        "org_unit", "建設局/土木部", "create", None, {"level": "部"})
-    entries_after(lambda: people.import_organisation(SYSTEM, csv(ORG_HEADER + "建設局,土木部,\n建設局,道路部,\n"), "o"))
-    [org_del] = entries_after(lambda: people.import_organisation(SYSTEM, csv(ORG_HEADER + "建設局,土木部,\n"), "o.csv"))
+        "org_unit",
+        "建設局/土木部",
+        "create",
+        None,
+        {"level": "部"},
+    )
+    entries_after(
+        lambda: people.import_organisation(SYSTEM, csv(ORG_HEADER + "建設局,土木部,\n建設局,道路部,\n"), "o")
+    )
+    [org_del] = entries_after(
+        lambda: people.import_organisation(SYSTEM, csv(ORG_HEADER + "建設局,土木部,\n"), "o.csv")
+    )
     assert (org_del.entity_id, org_del.operation, org_del.before, org_del.after) == (
-        "建設局/道路部", "delete", {"level": "部"}, None)
+        "建設局/道路部",
+        "delete",
+        {"level": "部"},
+        None,
+    )
 
     oid = "00000000-0000-4000-8000-000000000051"
     row = f"{oid},監査 太郎,建設局,土木部,,DX PRO,\n"
     [created] = entries_after(lambda: people.import_roster(SYSTEM, csv(ROSTER_HEADER + row), "r.csv"))
     assert created.operation == "create" and created.before is None
-    assert created.after == {"name": "監査 太郎", "unit": "建設局/土木部", "job_title": "", "manager_id": "",
-                             "roles": [{"role": "dx_pro", "scope": "建設局/土木部", "source": "roster"}]}
-    [updated] = entries_after(lambda: people.import_roster(SYSTEM, csv(ROSTER_HEADER + row.replace("監査 太郎", "監査 次郎")), "r"))
-    assert (updated.operation, updated.before["name"], updated.after["name"]) == ("update", "監査 太郎", "監査 次郎")
+    assert created.after == {
+        "name": "監査 太郎",
+        "unit": "建設局/土木部",
+        "job_title": "",
+        "manager_id": "",
+        "roles": [{"role": "dx_pro", "scope": "建設局/土木部", "source": "roster"}],
+    }
+    [updated] = entries_after(
+        lambda: people.import_roster(SYSTEM, csv(ROSTER_HEADER + row.replace("監査 太郎", "監査 次郎")), "r")
+    )
+    assert (updated.operation, updated.before["name"], updated.after["name"]) == (
+        "update",
+        "監査 太郎",
+        "監査 次郎",
+    )
 
     grant = RoleGrant(Role.MANAGER, OrgUnit("建設局"))
     [granted] = entries_after(lambda: people.grant(SYSTEM, oid, grant, etag=None, reason="昇任"))
     assert granted.operation == "grant" and granted.reason == "昇任"
     assert len(granted.after["roles"]) == len(granted.before["roles"]) + 1
-    [revoked] = entries_after(lambda: people.revoke(SYSTEM, oid, Role.MANAGER, OrgUnit("建設局"), etag=None, reason="異動"))
-    assert revoked.operation == "revoke" and revoked.before == granted.after and revoked.after == granted.before
+    [revoked] = entries_after(
+        lambda: people.revoke(SYSTEM, oid, Role.MANAGER, OrgUnit("建設局"), etag=None, reason="異動")
+    )
+    assert (
+        revoked.operation == "revoke" and revoked.before == granted.after and revoked.after == granted.before
+    )
 
     newcomer = fx.actor_of(people, fx.UNREGISTERED, "a:newcomer-chat")
     [requested] = entries_after(lambda: people.request_registration(newcomer, "建設局", "お願いします"))
     assert (requested.entity_kind, requested.operation, requested.conversation_id) == (
-        "registration", "request", "a:newcomer-chat")
+        "registration",
+        "request",
+        "a:newcomer-chat",
+    )
     assert requested.after["status"] == "pending" and requested.actor_id == fx.UNREGISTERED
-    approved = entries_after(lambda: people.approve(SYSTEM, fx.UNREGISTERED, grant=RoleGrant(Role.STAFF),
-                                                    unit=OrgUnit("建設局"), etag=None, reason="確認済み"))
-    assert sorted((e.entity_kind, e.operation) for e in approved) == [("person", "approve"), ("registration", "approve")]
+    approved = entries_after(
+        lambda: people.approve(
+            SYSTEM,
+            fx.UNREGISTERED,
+            grant=RoleGrant(Role.STAFF),
+            unit=OrgUnit("建設局"),
+            etag=None,
+            reason="確認済み",
+        )
+    )
+    assert sorted((e.entity_kind, e.operation) for e in approved) == [
+        ("person", "approve"),
+        ("registration", "approve"),
+    ]
     request_entry = next(e for e in approved if e.entity_kind == "registration")
     assert (request_entry.before["status"], request_entry.after["status"]) == ("pending", "approved")
 
@@ -378,7 +479,20 @@ def test_every_kind_of_change_leaves_exactly_one_entry_with_before_and_after(sto
     [rejected] = entries_after(lambda: people.reject(SYSTEM, other.object_id, etag=None, reason="対象外"))
     assert (rejected.operation, rejected.after["status"], rejected.reason) == ("reject", "rejected", "対象外")
 
-    [synced] = entries_after(lambda: people.apply_directory(SYSTEM, [DirectoryUser(oid, "監査 三郎", "建設局 土木部", "", "")]))
-    assert (synced.operation, synced.before["name"], synced.after["name"]) == ("update", "監査 次郎", "監査 三郎")
+    [synced] = entries_after(
+        lambda: people.apply_directory(SYSTEM, [DirectoryUser(oid, "監査 三郎", "建設局 土木部", "", "")])
+    )
+    assert (synced.operation, synced.before["name"], synced.after["name"]) == (
+        "update",
+        "監査 次郎",
+        "監査 三郎",
+    )
     # and nothing that changes nothing is recorded
-    assert entries_after(lambda: people.import_roster(SYSTEM, csv(ROSTER_HEADER + row.replace("監査 太郎", "監査 三郎")), "r")) == []
+    assert (
+        entries_after(
+            lambda: people.import_roster(
+                SYSTEM, csv(ROSTER_HEADER + row.replace("監査 太郎", "監査 三郎")), "r"
+            )
+        )
+        == []
+    )

@@ -47,25 +47,52 @@ EVERYONE_READS = {("general", R), ("divide", R), ("org", R)}
 # persona -> every (resource, action) it may do; anything else must be refused
 EXPECTED: dict[str, set[tuple[str, Action]]] = {
     "admin": {(name, a) for name in RESOURCES for a in (R, W)},
-    "dx_health": EVERYONE_READS | {
-        ("op:健康福祉局", R), ("op:健康福祉局", W), ("dx:健康部", R), ("dx:健康部", W),
-        ("lit:dx_health", R), ("lit:dx_health", W),
+    "dx_health": EVERYONE_READS
+    | {
+        ("op:健康福祉局", R),
+        ("op:健康福祉局", W),
+        ("dx:健康部", R),
+        ("dx:健康部", W),
+        ("lit:dx_health", R),
+        ("lit:dx_health", W),
     },
     "dx_child": EVERYONE_READS,
-    "manager": EVERYONE_READS | {
-        ("op:健康福祉局", R), ("mn:健康福祉局", R), ("dx:健康部", R), ("dx:福祉部", R), ("lit:dx_health", R),
+    "manager": EVERYONE_READS
+    | {
+        ("op:健康福祉局", R),
+        ("mn:健康福祉局", R),
+        ("dx:健康部", R),
+        ("dx:福祉部", R),
+        ("lit:dx_health", R),
     },
-    "contact": EVERYONE_READS | {
-        ("op:財政局", R), ("mn:財政局", R), ("mn:財政局", W), ("std:財政局", R), ("std:財政局", W),
-        ("cash:財政局", R), ("cash:財政局", W),
+    "contact": EVERYONE_READS
+    | {
+        ("op:財政局", R),
+        ("mn:財政局", R),
+        ("mn:財政局", W),
+        ("std:財政局", R),
+        ("std:財政局", W),
+        ("cash:財政局", R),
+        ("cash:財政局", W),
     },
-    "staff": EVERYONE_READS | {
-        ("lit:staff", R), ("lit:staff", W), ("train:staff", R), ("people:staff", R),
+    "staff": EVERYONE_READS
+    | {
+        ("lit:staff", R),
+        ("lit:staff", W),
+        ("train:staff", R),
+        ("people:staff", R),
     },
     "unregistered": EVERYONE_READS,
 }
-IDS = {"admin": fx.ADMIN, "dx_health": fx.DX_HEALTH, "dx_child": fx.DX_CHILD, "manager": fx.MANAGER,
-       "contact": fx.CONTACT, "staff": fx.STAFF, "unregistered": fx.UNREGISTERED}
+IDS = {
+    "admin": fx.ADMIN,
+    "dx_health": fx.DX_HEALTH,
+    "dx_child": fx.DX_CHILD,
+    "manager": fx.MANAGER,
+    "contact": fx.CONTACT,
+    "staff": fx.STAFF,
+    "unregistered": fx.UNREGISTERED,
+}
 
 
 @pytest.fixture(scope="module")

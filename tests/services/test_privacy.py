@@ -54,5 +54,9 @@ def test_other_numbers_are_left_alone(text):
 
 def test_mask_value_walks_json_like_values():
     value = {"note": "本人 123456789018", "n": 123456789018, "list": ["1234 5678 9018", 5], "ok": True}
-    assert mask_value(value) == {"note": "本人 ********9018", "n": "********9018",
-                                 "list": ["********9018", 5], "ok": True}
+    assert mask_value(value) == {
+        "note": "本人 ********9018",
+        "n": "********9018",
+        "list": ["********9018", 5],
+        "ok": True,
+    }

@@ -47,5 +47,12 @@ def test_menu_words(text):
 
 def test_every_programme_key_is_registered_once():
     keys = [p.key for p in INFOS]
-    assert keys == ["mynumber", "online_procedures", "cashless", "standardization", "dx", "literacy",
-                    "digital_divide"]
+    assert keys == [
+        "mynumber",
+        "online_procedures",
+        "cashless",
+        "standardization",
+        "dx",
+        "literacy",
+        "digital_divide",
+    ]

@@ -23,10 +23,21 @@ def rows(data: bytes, sheet: str) -> list[tuple]:
 
 def test_one_row_per_role_and_graph_roles_apart():
     people = [
-        Person("oid-1", "健康 花子", HEALTH, (RoleGrant(Role.DX_PRO, HEALTH, RoleSource.ROSTER),
-                                           RoleGrant(Role.ADMIN, None, RoleSource.ADMIN))),
-        Person("oid-2", "福祉 部長", OrgUnit("健康福祉局"),
-               (RoleGrant(Role.MANAGER, OrgUnit("健康福祉局"), RoleSource.GRAPH),)),
+        Person(
+            "oid-1",
+            "健康 花子",
+            HEALTH,
+            (
+                RoleGrant(Role.DX_PRO, HEALTH, RoleSource.ROSTER),
+                RoleGrant(Role.ADMIN, None, RoleSource.ADMIN),
+            ),
+        ),
+        Person(
+            "oid-2",
+            "福祉 部長",
+            OrgUnit("健康福祉局"),
+            (RoleGrant(Role.MANAGER, OrgUnit("健康福祉局"), RoleSource.GRAPH),),
+        ),
         Person.unregistered("oid-3", "未登録 さん"),
     ]
     data = roster_workbook(people)

@@ -69,10 +69,19 @@ def test_card_ids():
     assert not valid_submission_id("../" + "a" * 29) and not valid_submission_id(None)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("12", 12), ("１２", 12), ("12件", 12), ("12 人", 12), ("３回", 3), ("1,234", 1234), ("3.0", 3),
-    (" 7 ", 7),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", 12),
+        ("１２", 12),
+        ("12件", 12),
+        ("12 人", 12),
+        ("３回", 3),
+        ("1,234", 1234),
+        ("3.0", 3),
+        (" 7 ", 7),
+    ],
+)
 def test_counts_as_people_write_them(text, expected):
     assert parse_count(text, required=True) == (expected, "")
 

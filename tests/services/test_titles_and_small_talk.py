@@ -21,10 +21,21 @@ def test_a_title_is_a_keyword_even_when_the_registry_line_forgets_it():
     assert match_programme("業務改善の取組", [*INFOS, bare]) == "x"
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("こんにちは", "greeting"), ("こんにちは！", "greeting"), ("ｺﾝﾆﾁﾊ", None), ("おはようございます", "greeting"),
-    ("ありがとう", "thanks"), ("ありがとうございます。", "thanks"), ("Thank you!", "thanks"),
-    ("お疲れさまです", "goodbye"), ("ありがとう オンライン化", None), ("オンライン化", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("こんにちは", "greeting"),
+        ("こんにちは！", "greeting"),
+        ("ｺﾝﾆﾁﾊ", None),
+        ("おはようございます", "greeting"),
+        ("ありがとう", "thanks"),
+        ("ありがとうございます。", "thanks"),
+        ("Thank you!", "thanks"),
+        ("お疲れさまです", "goodbye"),
+        ("ありがとう オンライン化", None),
+        ("オンライン化", None),
+        ("", None),
+    ],
+)
 def test_small_talk(text, kind):
     assert small_talk(text) == kind

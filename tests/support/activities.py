@@ -11,7 +11,9 @@ TENANT_ID = "00000000-0000-0000-0000-0000000000aa"
 _ids = itertools.count(1)
 
 
-def personal_message(service_url: str, text: str, *, user_aad: str = "aad-staff-1", value: Any = None) -> dict:
+def personal_message(
+    service_url: str, text: str, *, user_aad: str = "aad-staff-1", value: Any = None
+) -> dict:
     activity = {
         "type": "message",
         "id": f"msg-{next(_ids)}",
@@ -19,7 +21,11 @@ def personal_message(service_url: str, text: str, *, user_aad: str = "aad-staff-
         "serviceUrl": service_url,
         "channelId": "msteams",
         "from": {"id": f"29:{user_aad}", "name": "堺 太郎", "aadObjectId": user_aad},
-        "conversation": {"id": f"a:personal-{user_aad}", "conversationType": "personal", "tenantId": TENANT_ID},
+        "conversation": {
+            "id": f"a:personal-{user_aad}",
+            "conversationType": "personal",
+            "tenantId": TENANT_ID,
+        },
         "recipient": {"id": BOT_ID, "name": BOT_NAME},
         "text": text,
         "locale": "ja-JP",
@@ -56,13 +62,17 @@ def channel_mention(service_url: str, text: str, *, channel_name: str = "DX PRO"
     }
 
 
-def execute_invoke(service_url: str, verb: str, data: dict | None = None, *, user_aad: str = "aad-staff-1") -> dict:
+def execute_invoke(
+    service_url: str, verb: str, data: dict | None = None, *, user_aad: str = "aad-staff-1"
+) -> dict:
     activity = personal_message(service_url, "", user_aad=user_aad)
     activity.update(
         type="invoke",
         name="adaptiveCard/action",
-        value={"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **(data or {})}},
-               "trigger": "manual"},
+        value={
+            "action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **(data or {})}},
+            "trigger": "manual",
+        },
     )
     activity.pop("text")
     return activity

@@ -42,20 +42,38 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "standin.crt", directory / "standin.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path
 
 
@@ -67,7 +85,9 @@ class GraphStandIn:
     expires_in: int = 3600
     token_requests: int = 0
     requests: list[str] = field(default_factory=list)  # "GET /v1.0/users?…" as received
-    failures: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)  # (path prefix, status, headers)
+    failures: list[tuple[str, int, dict[str, str]]] = field(
+        default_factory=list
+    )  # (path prefix, status, headers)
     url: str = ""
     cert_path: Path | None = None
     _valid: set[str] = field(default_factory=set)
@@ -118,37 +138,52 @@ class GraphStandIn:
         for index, (prefix, status, headers) in enumerate(self.failures):
             if request.path.startswith(prefix):
                 del self.failures[index]
-                body = {"error": {"code": "TooManyRequests" if status == 429 else "ServiceUnavailable",
-                                  "message": "injected by the test"}}
+                body = {
+                    "error": {
+                        "code": "TooManyRequests" if status == 429 else "ServiceUnavailable",
+                        "message": "injected by the test",
+                    }
+                }
                 return web.json_response(body, status=status, headers=headers)
         return None
 
     def _authorised(self, request: web.Request) -> web.Response | None:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self._valid:
-            body = {"error": {"code": "InvalidAuthenticationToken", "message": "Lifetime validation failed, the token is expired."}}
+            body = {
+                "error": {
+                    "code": "InvalidAuthenticationToken",
+                    "message": "Lifetime validation failed, the token is expired.",
+                }
+            }
             return web.json_response(body, status=401)
         return None
 
     async def _openid(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
-        return web.json_response({
-            "token_endpoint": f"{self.url}/{tenant}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{self.url}/{tenant}/oauth2/v2.0/authorize",
-            "issuer": f"{self.url}/{tenant}/v2.0",
-        })
+        return web.json_response(
+            {
+                "token_endpoint": f"{self.url}/{tenant}/oauth2/v2.0/token",
+                "authorization_endpoint": f"{self.url}/{tenant}/oauth2/v2.0/authorize",
+                "issuer": f"{self.url}/{tenant}/v2.0",
+            }
+        )
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         self.token_requests += 1
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
-            return web.json_response({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."},
-                                     status=401)
+            return web.json_response(
+                {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."},
+                status=401,
+            )
         if form.get("grant_type") != "client_credentials":
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
         token = f"token-{next(self._ids)}"
         self._valid.add(token)
-        return web.json_response({"token_type": "Bearer", "expires_in": self.expires_in, "access_token": token})
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": self.expires_in, "access_token": token}
+        )
 
     async def _users(self, request: web.Request) -> web.Response:
         self.requests.append(f"GET {request.path_qs}")
@@ -173,6 +208,13 @@ class GraphStandIn:
             return refusal
         manager = self.managers.get(request.match_info["id"])
         if manager is None:
-            return web.json_response({"error": {"code": "Request_ResourceNotFound",
-                                                "message": "Resource 'manager' does not exist."}}, status=404)
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "Request_ResourceNotFound",
+                        "message": "Resource 'manager' does not exist.",
+                    }
+                },
+                status=404,
+            )
         return web.json_response({"@odata.type": "#microsoft.graph.user", "id": manager})

@@ -96,15 +96,45 @@ TEST_USERS: dict[str, TestUser] = {
     u.key: u
     for u in (
         TestUser("admin", "00000000-0000-4000-8000-000000000001", "情報", "太郎", "管理者", "", "joho.taro"),
-        TestUser("dx_health", "00000000-0000-4000-8000-000000000002", "健康", "花子", "DX PRO",
-                 "健康福祉局/健康部", "kenko.hanako"),
-        TestUser("dx_child", "00000000-0000-4000-8000-000000000003", "子ども", "次郎", "DX PRO",
-                 "子ども青少年局/子育て支援部", "kodomo.jiro"),
-        TestUser("manager", "00000000-0000-4000-8000-000000000004", "福祉", "部長", "管理職", "健康福祉局",
-                 "fukushi.bucho"),
-        TestUser("contact", "00000000-0000-4000-8000-000000000005", "財政", "担当", "局担当", "財政局",
-                 "zaisei.tanto"),
-        TestUser("staff", "00000000-0000-4000-8000-000000000006", "一般", "職員", "職員", "", "ippan.shokuin"),
+        TestUser(
+            "dx_health",
+            "00000000-0000-4000-8000-000000000002",
+            "健康",
+            "花子",
+            "DX PRO",
+            "健康福祉局/健康部",
+            "kenko.hanako",
+        ),
+        TestUser(
+            "dx_child",
+            "00000000-0000-4000-8000-000000000003",
+            "子ども",
+            "次郎",
+            "DX PRO",
+            "子ども青少年局/子育て支援部",
+            "kodomo.jiro",
+        ),
+        TestUser(
+            "manager",
+            "00000000-0000-4000-8000-000000000004",
+            "福祉",
+            "部長",
+            "管理職",
+            "健康福祉局",
+            "fukushi.bucho",
+        ),
+        TestUser(
+            "contact",
+            "00000000-0000-4000-8000-000000000005",
+            "財政",
+            "担当",
+            "局担当",
+            "財政局",
+            "zaisei.tanto",
+        ),
+        TestUser(
+            "staff", "00000000-0000-4000-8000-000000000006", "一般", "職員", "職員", "", "ippan.shokuin"
+        ),
     )
 }
 DEFAULT_USER = "admin"
@@ -375,12 +405,16 @@ class PlaygroundServer:
                 self.process = subprocess.Popen(
                     [
                         str(AGENTS_PLAYGROUND),
-                        "-e", self.bot_endpoint,
-                        "-c", "msteams",
-                        "-p", str(free_port()),
+                        "-e",
+                        self.bot_endpoint,
+                        "-c",
+                        "msteams",
+                        "-p",
+                        str(free_port()),
                         # The config's personalChat.id already fixes it; this only matters if
                         # the config were not read (then the id would be random per process).
-                        "--conversation-id", self.me.personal_chat_id,
+                        "--conversation-id",
+                        self.me.personal_chat_id,
                         "--disable-telemetry",
                     ],
                     cwd=self.workdir,
@@ -474,7 +508,8 @@ class BotMessage:
             return None
         message = frame.get("message") or {}
         cards = tuple(
-            a["content"] for a in message.get("attachments") or []
+            a["content"]
+            for a in message.get("attachments") or []
             if a.get("contentType") == CARD_CONTENT_TYPE and isinstance(a.get("content"), dict)
         )
         return cls(
@@ -512,8 +547,9 @@ class BotMessage:
         return any(i == conversation_id or i.startswith(conversation_id + ";messageid=") for i in ids)
 
 
-_SHOWN = frozenset({"text", "title", "value", "label", "placeholder", "errorMessage", "fallbackText",
-                    "altText"})
+_SHOWN = frozenset(
+    {"text", "title", "value", "label", "placeholder", "errorMessage", "fallbackText", "altText"}
+)
 
 
 def card_text(card: dict) -> str:
@@ -668,7 +704,8 @@ class Stream:
         conversation = match.get("conversation")
         action = match.get("action")
         return [
-            m for m in self.messages()
+            m
+            for m in self.messages()
             if (conversation is None or m.in_conversation(conversation))
             and (action is None or m.action == action)
         ]
@@ -776,15 +813,23 @@ class PlaygroundAPI:
         """Click an ``Action.Execute`` button of the card in ``card_message``; the invoke response
         (``{"type": …, "value": card}``) comes back. The Playground then shows that card in place."""
         message_id, cid = self._target(card_message, conversation)
-        return self._request("POST", "/_conversation/v1/invoke", {
-            "name": "adaptiveCard/action",
-            "value": {
-                "action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **(data or {})}},
+        return self._request(
+            "POST",
+            "/_conversation/v1/invoke",
+            {
+                "name": "adaptiveCard/action",
+                "value": {
+                    "action": {
+                        "type": "Action.Execute",
+                        "verb": verb,
+                        "data": {"verb": verb, **(data or {})},
+                    },
+                },
+                "from": self._from(as_user, cid),
+                "conversation": {"id": cid},
+                "replyToId": message_id,
             },
-            "from": self._from(as_user, cid),
-            "conversation": {"id": cid},
-            "replyToId": message_id,
-        })
+        )
 
     def submit(
         self,
@@ -796,12 +841,16 @@ class PlaygroundAPI:
     ) -> None:
         """Click an ``Action.Submit`` button (a message activity with ``value`` and ``replyToId``)."""
         message_id, cid = self._target(card_message, conversation)
-        self._request("POST", "/_conversation/v1/submit", {
-            "conversation": {"id": cid},
-            "from": self._from(as_user, cid),
-            "replyToId": message_id,
-            "value": value,
-        })
+        self._request(
+            "POST",
+            "/_conversation/v1/submit",
+            {
+                "conversation": {"id": cid},
+                "from": self._from(as_user, cid),
+                "replyToId": message_id,
+                "value": value,
+            },
+        )
 
     def install(self, conversation: str = "personal") -> None:
         """What every page load does: ``installationUpdate`` + ``conversationUpdate`` to the bot."""
@@ -810,8 +859,10 @@ class PlaygroundAPI:
 
     def activity_template(self, conversation: str = "personal") -> dict:
         cid = self.server.conversation_id(conversation)
-        return self._request("GET", "/_internal/v1/customActivities/template?conversationId="
-                             + urllib.parse.quote(cid, safe=""))
+        return self._request(
+            "GET",
+            "/_internal/v1/customActivities/template?conversationId=" + urllib.parse.quote(cid, safe=""),
+        )
 
     def send_activity(self, activity: dict) -> None:
         """Send any activity to the bot (start from :meth:`activity_template`)."""

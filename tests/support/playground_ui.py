@@ -50,9 +50,11 @@ TIMEOUT_MS = 15_000
 def chromium_path() -> str:
     """``E2E_CHROMIUM`` if set, else Debian's ``/usr/bin/chromium`` (or ``chromium`` on PATH)."""
     chosen = os.environ.get("E2E_CHROMIUM")
-    candidates = [chosen] if chosen else [
-        "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")
-    ]
+    candidates = (
+        [chosen]
+        if chosen
+        else ["/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")]
+    )
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
