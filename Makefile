@@ -14,8 +14,8 @@ DEMO_CLOCK_START ?= 2023-08-08T09:00:00+09:00
 # SETTING prints one effective setting as the app sees it (for the targets that need the port or folder).
 SETTING = $(BIN)/python -c 'from services.kernel.settings import Settings; print(Settings.from_env().$(1))'
 
-.PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench screenshots check-seed \
-	reset clean
+.PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench bench-audit screenshots \
+	check-seed reset clean
 
 help:  ## this list
 	@echo "ICT推進ボット: make <target>"
@@ -75,3 +75,33 @@ lint: $(VENV)/.dev node_modules/.installed  ## ruff check, ruff format --check a
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	node_modules/.bin/pyright
+
+test-fast: $(VENV)/.dev node_modules/.installed  ## the suite without the browser end-to-end tests (no lint)
+	$(BIN)/python -m pytest -m "not e2e"
+
+test-e2e: $(VENV)/.dev node_modules/.installed  ## only the end-to-end tests (Agents Playground in headless Chromium)
+	$(BIN)/python -m pytest tests/e2e -q
+
+fuzz: $(VENV)/.dev  ## the property-based edge tests with 10,000 examples each (make test runs a few hundred)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/http/test_fuzz.py -q -p no:cacheprovider \
+		--timeout=0 --hypothesis-show-statistics
+
+check-seed: $(VENV)/.runtime  ## validate the CSV files under data/ and print a one-line summary
+	$(BIN)/python -m services.kernel.seed check data
+
+# --- tools ----------------------------------------------------------------------------------
+package: $(VENV)/.runtime  ## the Teams app package build/ict-bot.zip (MicrosoftAppId and TEAMS_APP_*_URL from the environment or .env)
+	$(BIN)/python -m manifest.package --out build/ict-bot.zip
+
+bench: $(VENV)/.dev  ## run the benchmarks under bench/ (they print figures; bench-audit is separate)
+	$(BIN)/python bench/turns.py
+	$(BIN)/python bench/fanout.py
+
+bench-audit: $(VENV)/.dev  ## the My Number linkage audit on 820,000 × 800,000 generated rows (a few minutes)
+	$(BIN)/python bench/audit.py
+
+screenshots: $(VENV)/.dev node_modules/.installed  ## regenerate docs/screenshots/*.png from the Playground
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider
+
+clean:  ## remove build/, test-artifacts/ and caches (not the local store: see reset)
+	rm -rf build .pytest_cache test-artifacts

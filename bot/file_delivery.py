@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from botbuilder.core import MessageFactory, TurnContext
@@ -34,7 +35,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Attachment, ConversationReference
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.files import allowed_url
+from bot.files import loopback_host
 from cards import files as cards
 from dialogs.base import DialogDeps, ExportBuilder, ExportUnavailable, FileOffer
 from services.kernel.settings import TIMEZONE
@@ -162,7 +163,9 @@ async def upload(
     200/201/202 raises :class:`UploadRefused`."""
     if chunk_bytes % UPLOAD_UNIT or not 0 < chunk_bytes < 60 * 1024 * 1024:
         raise ValueError("a chunk is a multiple of 320 KiB and under 60 MiB")
-    if not allowed_url(url) or (not loopback_http and not url.startswith("https://")):
+    parts = urlsplit(url)
+    https = parts.scheme == "https" and bool(parts.hostname)
+    if not https and not (loopback_http and parts.scheme == "http" and loopback_host(parts.hostname or "")):
         raise UploadRefused(None, "the upload URL is not https")
     total = len(data)
     try:

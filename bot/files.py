@@ -31,7 +31,7 @@ class DownloadError(Exception):
     """``str(error)`` is Japanese, for the user."""
 
 
-def _loopback(host: str) -> bool:
+def loopback_host(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -61,7 +61,7 @@ def allowed_url(url: str, allowed_hosts: Sequence[str] = DEFAULT_ATTACHMENT_HOST
         return False
     if not host or parts.username or parts.password or not host_allowed(host, allowed_hosts):
         return False
-    return parts.scheme == "https" or (parts.scheme == "http" and _loopback(host))
+    return parts.scheme == "https" or (parts.scheme == "http" and loopback_host(host))
 
 
 async def download(

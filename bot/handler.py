@@ -212,7 +212,11 @@ class IctBot(TeamsActivityHandler):
         actor = await self.actor(turn_context)
         files = file_attachments(turn_context.activity.attachments, self._attachment_hosts)
         if files and turn_context.activity.conversation.conversation_type in (None, "personal"):
-            incoming = with_savers([IncomingFile(n, r) for n, r in files], turn_context.activity.attachments)
+            incoming = with_savers(
+                [IncomingFile(n, r) for n, r in files],
+                turn_context.activity.attachments,
+                self._attachment_hosts,
+            )
             card = await self._main.on_files(turn_context, actor, incoming)
             await turn_context.send_activity(card_activity(card))
             return

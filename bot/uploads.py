@@ -16,6 +16,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -31,9 +32,20 @@ def _mb(limit: int) -> str:
     return f"{limit / 1024 / 1024:.0f} MB"
 
 
-async def save_to(url: str, target: Path, max_bytes: int, timeout_seconds: float) -> int:
-    """Stream ``url`` into ``target`` (created 0600); the bytes written. Raises :class:`UploadFailed`."""
-    if not allowed_url(url):
+def _url_ok(url: str, allowed_hosts: Sequence[str] | None) -> bool:
+    if allowed_hosts is not None:
+        return allowed_url(url, allowed_hosts)
+    parts = urlsplit(url)  # no host list: any https host, or plain http on loopback
+    return allowed_url(url, (parts.hostname or "",)) if parts.hostname else False
+
+
+async def save_to(
+    url: str, target: Path, max_bytes: int, timeout_seconds: float, allowed_hosts: Sequence[str] | None = None
+) -> int:
+    """Stream ``url`` into ``target`` (created 0600); the bytes written. Raises :class:`UploadFailed`.
+    ``allowed_hosts``: the hosts Teams serves attachments from (``ATTACHMENT_HOSTS``); the bot always
+    passes them."""
+    if not _url_ok(url, allowed_hosts):
         raise UploadFailed("ダウンロード用の URL が想定外の形式です。")
     written = 0
     # O_EXCL: a file already there is never overwritten (nor removed below)
@@ -73,14 +85,16 @@ def _remove(handle: Any, target: Path) -> None:
     target.unlink(missing_ok=True)
 
 
-def saver(url: str) -> SaveTo:
+def saver(url: str, allowed_hosts: Sequence[str] | None = None) -> SaveTo:
     async def save(target: Path, max_bytes: int, timeout_seconds: float) -> int:
-        return await save_to(url, target, max_bytes, timeout_seconds)
+        return await save_to(url, target, max_bytes, timeout_seconds, allowed_hosts)
 
     return save
 
 
-def with_savers(files: Sequence[IncomingFile], attachments: list[Any] | None) -> list[IncomingFile]:
+def with_savers(
+    files: Sequence[IncomingFile], attachments: list[Any] | None, allowed_hosts: Sequence[str] | None = None
+) -> list[IncomingFile]:
     """``files`` (from ``bot.files.file_attachments``, in attachment order) with ``save`` set from
     the same attachments' ``downloadUrl``."""
     urls = []
@@ -92,4 +106,6 @@ def with_savers(files: Sequence[IncomingFile], attachments: list[Any] | None) ->
             urls.append(str(content["downloadUrl"]))
     if len(urls) != len(files):
         return list(files)
-    return [IncomingFile(f.name, f.read, saver(url)) for f, url in zip(files, urls, strict=True)]
+    return [
+        IncomingFile(f.name, f.read, saver(url, allowed_hosts)) for f, url in zip(files, urls, strict=True)
+    ]

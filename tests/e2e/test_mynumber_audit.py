@@ -39,7 +39,7 @@ def uploads(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, pytestconfig, uploads):
-    env = {"BOT_CLOCK_START": CLOCK, "MYNUMBER_AUDIT_WORK_DIR": str(uploads)}
+    env = {"BOT_CLOCK_START": CLOCK, "MYNUMBER_AUDIT_WORK_DIR": str(uploads), "ATTACHMENT_HOSTS": "127.0.0.1"}
     with running_e2e(tmp_path_factory.mktemp("e2e-mynumber-audit"), pytestconfig, bot_env=env) as own:
         yield own
 

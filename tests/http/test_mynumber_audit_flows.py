@@ -79,7 +79,12 @@ def uploads(tmp_path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path, uploads) -> Settings:
-    return Settings(data_dir=tmp_path, mynumber_audit_work_dir=uploads, mynumber_audit_progress_seconds=0.2)
+    return Settings(
+        data_dir=tmp_path,
+        mynumber_audit_work_dir=uploads,
+        mynumber_audit_progress_seconds=0.2,
+        attachment_hosts=("127.0.0.1",),  # the stand-in file server
+    )
 
 
 @pytest.fixture
