@@ -433,15 +433,20 @@ async def test_in_a_channel_without_a_personal_chat_the_user_is_told_how_to_open
 
 
 class BlockedConnector(LoopbackConnector):
-    """A connector whose conversations refuse the bot's messages (the user removed the bot)."""
+    """A connector whose conversation took the bot's first reply, then refuses its messages (the
+    user removed the bot afterwards). The first turn succeeds, so the bot keeps a reference."""
 
     async def start(self) -> BlockedConnector:
+        self.posts = 0
         await self._serve()
         return self
 
     async def _post(self, request):
         from aiohttp import web
 
+        self.posts += 1
+        if self.posts == 1:
+            return web.json_response({"id": "reply-1"})
         return web.json_response(
             {"error": {"code": "MessageWritesBlocked", "message": "blocked"}}, status=403
         )
