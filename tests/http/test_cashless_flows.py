@@ -4,44 +4,32 @@ turn, Action.Execute, the refusal card, an indicator workbook attached in a 1:1 
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 import pytest
 from openpyxl import Workbook
 
 from cards import cashless as cards
 from services.cashless.service import CashlessService
-from services.kernel.seed import load_seed, seed_store
-from services.kernel.settings import TIMEZONE
 from tests.support import people as fx
-from tests.support.activities import execute_invoke, personal_message
+from tests.support.activities import personal_message
 from tests.support.cards import action_data, inputs_by_id
 from tests.support.cards import card_json as text
+from tests.support.flows import MEETING_DAY, invoke, seeded
 
 
 @pytest.fixture
 def store(store):
-    seed_store(store, load_seed())
-    fx.load_fixtures(store)
-    return store
+    return seeded(store)
 
 
 @pytest.fixture
 def clock():
-    return fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+    return fx.Clock(MEETING_DAY)
 
 
 @pytest.fixture
 async def client(make_client, settings, store, clock):
     return await make_client(settings, store, clock=clock)
-
-
-async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post(
-        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
-    )
-    assert response.status == 200
-    return (await response.json())["value"]
 
 
 def rid_of(store, clock, name):

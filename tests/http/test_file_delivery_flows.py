@@ -7,7 +7,7 @@ between, and an offer made in a channel that goes to the person's 1:1 chat."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -15,8 +15,6 @@ from openpyxl import load_workbook
 from bot.file_delivery import FILE_CONSENT, FILE_INFO
 from cards import online_procedures as cards
 from services.audit.trail import EXPORT_COLUMNS
-from services.kernel.seed import load_seed, seed_store
-from services.kernel.settings import TIMEZONE
 from services.online_procedures.excel import SHEET_TABLE
 from services.online_procedures.service import OnlineProceduresService
 from services.people.identity import Role, RoleGrant, system_actor
@@ -28,6 +26,7 @@ from tests.support.activities import TENANT_ID, execute_invoke, personal_message
 from tests.support.cards import action_data
 from tests.support.cards import card_json as text
 from tests.support.connector import LoopbackConnector
+from tests.support.flows import MEETING_DAY, seeded
 from tests.support.onedrive import OneDriveStandIn
 
 HEALTH = "健康福祉局"
@@ -35,14 +34,12 @@ HEALTH = "健康福祉局"
 
 @pytest.fixture
 def store(store):
-    seed_store(store, load_seed())
-    fx.load_fixtures(store)
-    return store
+    return seeded(store)
 
 
 @pytest.fixture
 def clock():
-    return fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+    return fx.Clock(MEETING_DAY)
 
 
 @pytest.fixture

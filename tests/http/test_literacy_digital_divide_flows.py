@@ -12,19 +12,17 @@ from openpyxl import Workbook
 from cards import digital_divide as dd_cards
 from cards import literacy as cards
 from services.digital_divide.classes import HEADERS
-from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from tests.support import people as fx
-from tests.support.activities import execute_invoke, personal_message
+from tests.support.activities import personal_message
 from tests.support.cards import action_data
 from tests.support.cards import card_json as text
+from tests.support.flows import invoke, seeded
 
 
 @pytest.fixture
 def store(store):
-    seed_store(store, load_seed())
-    fx.load_fixtures(store)
-    return store
+    return seeded(store)
 
 
 @pytest.fixture
@@ -35,14 +33,6 @@ def clock():
 @pytest.fixture
 async def client(make_client, settings, store, clock):
     return await make_client(settings, store, clock=clock)
-
-
-async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post(
-        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
-    )
-    assert response.status == 200
-    return (await response.json())["value"]
 
 
 async def test_a_staff_member_saves_the_self_assessment_in_place(client, connector):

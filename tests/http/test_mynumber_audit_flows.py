@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from dialogs.base import DialogDeps
 from dialogs.mynumber import service_for
 from services.kernel.privacy import is_valid_my_number
 from services.kernel.seed import load_seed, seed_store
-from services.kernel.settings import TIMEZONE, Settings
+from services.kernel.settings import Settings
 from services.mynumber.audit.engine import Verdict
 from services.mynumber.audit.uploads import RUNNING, AuditSession, AuditSessions, UploadArea
 from services.mynumber.audit.uploads import TABLE as UPLOADS
@@ -39,9 +39,10 @@ from services.mynumber.audit.worker import AuditWorker, RunOutcome, TopItem
 from services.mynumber.models import LinkMethod, StepStatus
 from tests.support import mynumber as mx
 from tests.support import people as fx
-from tests.support.activities import execute_invoke, personal_message
+from tests.support.activities import personal_message
 from tests.support.cards import action_data, inputs
 from tests.support.cards import card_json as text
+from tests.support.flows import MEETING_DAY, invoke
 from tests.support.onedrive import OneDriveStandIn
 
 REGISTRY_ROWS, RECORD_ROWS = 400, 380
@@ -69,7 +70,7 @@ def numbers(generated) -> set[str]:
 
 @pytest.fixture
 def clock():
-    return fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+    return fx.Clock(MEETING_DAY)
 
 
 @pytest.fixture
@@ -119,14 +120,6 @@ def served(files, generated):
     served["registry.csv"] = (generated / "registry.csv").read_bytes()
     served["records.csv"] = (generated / "records.csv").read_bytes()
     return hits, base
-
-
-async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post(
-        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
-    )
-    assert response.status == 200
-    return (await response.json())["value"]
 
 
 def files_activity(connector, user: str, base: str, names: list[tuple[str, str]]) -> dict:

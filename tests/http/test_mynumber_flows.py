@@ -3,26 +3,24 @@ person resolved per turn, Action.Execute invokes and a keyword message)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from cards import mynumber as cards
 from dialogs.base import DialogDeps
 from dialogs.mynumber import service_for
 from services.kernel.seed import load_seed, seed_store
-from services.kernel.settings import TIMEZONE
 from services.mynumber.models import LinkMethod
 from tests.support import mynumber as mx
 from tests.support import people as fx
-from tests.support.activities import execute_invoke, personal_message
+from tests.support.activities import personal_message
 from tests.support.cards import action_data
 from tests.support.cards import card_json as text
+from tests.support.flows import MEETING_DAY, invoke
 
 
 @pytest.fixture
 def clock():
-    return fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
+    return fx.Clock(MEETING_DAY)
 
 
 @pytest.fixture
@@ -42,14 +40,6 @@ def target(store, clock, settings):
 @pytest.fixture
 async def client(make_client, settings, store, clock):
     return await make_client(settings, store, clock=clock)
-
-
-async def invoke(client, connector, user: str, verb: str, data: dict | None = None) -> dict:
-    response = await client.post(
-        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
-    )
-    assert response.status == 200
-    return (await response.json())["value"]
 
 
 async def test_the_keyword_opens_the_real_home_card_not_a_placeholder(client, connector):
