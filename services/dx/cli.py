@@ -3,7 +3,6 @@ from a shell, as an administrator (reads only; nothing is sent)."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from services.dx.excel import export_xlsx
 from services.dx.plans import PlanService
 from services.dx.proactive import DxAlerts, DxReminders
 from services.dx.training import TrainingService
+from services.kernel.cli import ArgumentParser, open_for_cli
 from services.kernel.settings import TIMEZONE
 from services.people.identity import system_actor
 from services.people.service import PeopleService
@@ -20,28 +20,22 @@ from storage.base import TableStore
 
 def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) -> int:
     from services.kernel.calendar import today_jst
-    from services.kernel.settings import settings_or_report
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m services.dx", description="堺市DX: Excel の出力、その日の通知・研修リマインダーの確認"
     )
     parser.add_argument("--as-of", type=date.fromisoformat, help="基準日（既定: 今日、日本時間）")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("export", help="write plans, departments and training records (.xlsx)").add_argument(
-        "out", type=Path
-    )
-    sub.add_parser("alerts", help="list the plan alerts due on the date")
-    sub.add_parser("reminders", help="list the training reminders due on the date")
+    sub.add_parser(
+        "export", help="DX実行計画・参加部署・研修の記録を Excel（.xlsx）に書き出します"
+    ).add_argument("out", type=Path)
+    sub.add_parser("alerts", help="基準日に送る計画のお知らせを一覧にします")
+    sub.add_parser("reminders", help="基準日に送る研修のお知らせを一覧にします")
     args = parser.parse_args(argv)
-    settings = settings_or_report()
-    if settings is None:
+    opened = open_for_cli(store, create=args.command == "import")
+    if opened is None:
         return 2
-    if store is None:
-        from storage import open_store
-
-        store = open_store(
-            data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
-        )
+    settings, store = opened
     as_of = args.as_of or today_jst()
 
     def clock() -> datetime:

@@ -87,3 +87,31 @@ def read_input(path: Path) -> bytes:
 def report(error: CliError) -> int:
     print(f"エラー: {error}", file=sys.stderr)
     return error.code
+
+
+NOT_SEEDED = (
+    "データがまだありません。先に make run（または python app.py --seed）で初期データを入れてください"
+)
+
+
+def open_for_cli(store: Any = None, *, create: bool = False) -> tuple[Any, Any] | None:
+    """(settings, store) for a command: the given store, or the app's own (the same settings as the
+    app). Prints one Japanese line and returns None when a setting is invalid or there is no store
+    yet (reading never leaves an empty database behind)."""
+    from services.kernel.settings import settings_or_report
+    from storage import StoreMissing, open_store
+
+    settings = settings_or_report()
+    if settings is None:
+        return None
+    if store is None:
+        try:
+            store = open_store(
+                data_dir=settings.data_dir,
+                azure_connection_string=settings.azure_tables_connection_string,
+                create=create,
+            )
+        except StoreMissing as missing:
+            report(CliError(f"{NOT_SEEDED}（{missing.path} がありません）。"))
+            return None
+    return settings, store

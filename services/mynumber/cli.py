@@ -4,14 +4,14 @@ administrator (changes are recorded in the audit trail as the CLI)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from services.kernel.calendar import today_jst
-from services.kernel.settings import TIMEZONE, Settings, settings_or_report
+from services.kernel.cli import ArgumentParser, open_for_cli
+from services.kernel.settings import TIMEZONE, Settings
 from services.kernel.tabular import ImportRejected
 from services.mynumber.excel import import_template_xlsx, publication_xlsx
 from services.mynumber.service import MyNumberError, MyNumberService
@@ -34,30 +34,27 @@ def service_from(settings: Settings, store: TableStore) -> MyNumberService:
 
 
 def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m services.mynumber",
         description="マイナンバー情報総点検: 公表表の出力、事務と情報の取込、通知の確認",
     )
     parser.add_argument("--as-of", type=date.fromisoformat, help="基準日（既定: 今日、日本時間）")
     sub = parser.add_subparsers(dest="command", required=True)
-    export = sub.add_parser("export", help="write the publication table (.xlsx)")
+    export = sub.add_parser("export", help="公表表を Excel（.xlsx）に書き出します")
     export.add_argument("out", type=Path)
-    export.add_argument("--bureau", default="", help="one bureau (default: the whole city)")
-    load = sub.add_parser("import", help="import operations and items (.xlsx or CSV), whole or nothing")
+    export.add_argument("--bureau", default="", help="局（既定: 市全体）")
+    load = sub.add_parser(
+        "import", help="事務と情報（.xlsx または CSV）を取り込みます（すべてか、何も取り込まないか）"
+    )
     load.add_argument("file", type=Path)
-    template = sub.add_parser("template", help="write an empty import file with one example row")
+    template = sub.add_parser("template", help="例を1行入れた空の取込ファイルを書き出します")
     template.add_argument("out", type=Path)
-    sub.add_parser("alerts", help="list the alerts due on the date")
+    sub.add_parser("alerts", help="基準日に送るお知らせを一覧にします")
     args = parser.parse_args(argv)
-    settings = settings_or_report()
-    if settings is None:
+    opened = open_for_cli(store, create=args.command == "import")
+    if opened is None:
         return 2
-    if store is None:
-        from storage import open_store
-
-        store = open_store(
-            data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
-        )
+    settings, store = opened
     service = service_from(settings, store)
     as_of = args.as_of or today_jst()
     actor = system_actor("総点検 CLI", "cli")

@@ -3,14 +3,14 @@ shell, as an administrator (recorded in the audit trail as the CLI)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from services.kernel.calendar import today_jst
-from services.kernel.settings import TIMEZONE, settings_or_report
+from services.kernel.cli import ArgumentParser, open_for_cli
+from services.kernel.settings import TIMEZONE
 from services.people.identity import system_actor
 from services.standardization.excel import ImportRefused
 from services.standardization.service import (
@@ -23,27 +23,24 @@ from storage.base import TableStore
 
 
 def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m services.standardization",
         description="業務システムの標準化: Excel の出力・取込、通知の確認",
     )
     parser.add_argument("--as-of", type=date.fromisoformat, help="基準日（既定: 今日、日本時間）")
     sub = parser.add_subparsers(dest="command", required=True)
-    export = sub.add_parser("export", help="write the workbook (.xlsx)")
+    export = sub.add_parser("export", help="Excel（.xlsx）に書き出します")
     export.add_argument("out", type=Path)
-    load = sub.add_parser("import", help="import an edited workbook (.xlsx), all or nothing")
+    load = sub.add_parser(
+        "import", help="書き換えた Excel（.xlsx）を取り込みます（すべてか、何も取り込まないか）"
+    )
     load.add_argument("file", type=Path)
-    sub.add_parser("alerts", help="list the alerts due on the date")
+    sub.add_parser("alerts", help="基準日に送るお知らせを一覧にします")
     args = parser.parse_args(argv)
-    settings = settings_or_report()
-    if settings is None:
+    opened = open_for_cli(store, create=args.command == "import")
+    if opened is None:
         return 2
-    if store is None:
-        from storage import open_store
-
-        store = open_store(
-            data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
-        )
+    settings, store = opened
     as_of = args.as_of or today_jst()
     service = StandardizationService(
         store, lambda: datetime.now(TIMEZONE), alert_days=settings.standardization_alert_days
