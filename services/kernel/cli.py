@@ -11,7 +11,11 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from services.kernel.settings import Settings
+    from storage.base import TableStore
 
 #: argparse's own English sentences (Python 3.11), and their Japanese.
 _MESSAGES: tuple[tuple[str, str], ...] = (
@@ -94,7 +98,9 @@ NOT_SEEDED = (
 )
 
 
-def open_for_cli(store: Any = None, *, create: bool = False) -> tuple[Any, Any] | None:
+def open_for_cli(
+    store: TableStore | None = None, *, create: bool = False
+) -> tuple[Settings, TableStore] | None:
     """(settings, store) for a command: the given store, or the app's own (the same settings as the
     app). Prints one Japanese line and returns None when a setting is invalid or there is no store
     yet (reading never leaves an empty database behind)."""
