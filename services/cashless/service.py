@@ -56,6 +56,7 @@ from services.cashless.policy import (
     transition_problem,
 )
 from services.cashless.transfers import ImportOutcome, Transfers  # noqa: F401
+from services.kernel.privacy import safe_token
 from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 from storage.base import (
@@ -200,7 +201,7 @@ class CashlessService(Transfers):
         return UpdateForm(
             r,
             self.classification(r),
-            secrets.token_hex(8),
+            safe_token(8),
             admin,
             tuple(self._bureaus()) if admin else (),
             dict(values),

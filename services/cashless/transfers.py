@@ -4,7 +4,6 @@ checks permission first, is audited, and is one write (the indicator) or one bat
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -22,6 +21,7 @@ from services.cashless.excel import (
 )
 from services.cashless.models import Exclusion, IndicatorView, IndicatorYear, Overview, Receivable, Thresholds
 from services.cashless.registry_import import check_rows
+from services.kernel.privacy import safe_token
 from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, require
 from storage.base import (
@@ -135,7 +135,7 @@ class Transfers:
                 "insert",
                 Entity(
                     st.REGISTRY,
-                    f"import|{secrets.token_hex(8)}",
+                    f"import|{safe_token(8)}",
                     {"kind": "import", "at": now, "by": actor.object_id, "rows": len(pairs)},
                 ),
             )

@@ -11,7 +11,6 @@ so concurrent enrolments never exceed the capacity nor lose anybody), ``watched`
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +30,7 @@ from services.dx.models import (
     VideoAssignment,
 )
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.kernel.privacy import safe_token
 from services.people.identity import Actor, Person, Role, system_actor
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.people.service import PeopleService
@@ -111,9 +111,7 @@ class TrainingService:
         if problems:
             raise TrainingError("、".join(problems) + "。")
         assert course is not None and day is not None
-        session = Session(
-            secrets.token_hex(6), course.key, day, start.zfill(5), end.zfill(5), place, link, capacity
-        )
+        session = Session(safe_token(6), course.key, day, start.zfill(5), end.zfill(5), place, link, capacity)
         entity = Entity(SESSIONS, session.session_id, to_properties(session.to_dict()))
         change = Change(
             "dx_session",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -157,3 +158,15 @@ def install_log_masking() -> None:
 
     setattr(factory, _INSTALLED, True)
     logging.setLogRecordFactory(factory)
+
+
+_TWELVE_DIGITS = re.compile(r"[0-9]{12}")
+
+
+def safe_token(nbytes: int) -> str:
+    """``secrets.token_hex(nbytes)`` that never holds a run of 12 decimal digits: an id that cards
+    carry must not look like a My Number, or masking the card's data would change it."""
+    while True:
+        token = secrets.token_hex(nbytes)
+        if not _TWELVE_DIGITS.search(token):
+            return token

@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.kernel.privacy import safe_token
 from storage.base import BatchOperation, Entity, InvalidEntity, TableStore
 
 MARKER_KIND = "submission"
@@ -53,7 +53,7 @@ ID_LENGTH = 32
 
 def new_submission_id() -> str:
     """A fresh card id: 32 lower-case hex digits."""
-    return secrets.token_hex(ID_LENGTH // 2)
+    return safe_token(ID_LENGTH // 2)
 
 
 def valid_submission_id(text: Any) -> bool:
