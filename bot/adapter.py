@@ -26,8 +26,12 @@ def build_adapter(settings: Settings, conversation_state: ConversationState) -> 
     apply_msrest_error_body_fix()
     if settings.anonymous:
         logger.warning(
-            "MicrosoftAppId is not set: running in anonymous local mode without JWT validation. "
-            "Use this only on a developer machine or with the Agents Playground."
+            "MicrosoftAppId is not set: running in anonymous local mode without JWT validation, "
+            "listening on %s%s. Use this only on a developer machine or with the Agents Playground.",
+            settings.host,
+            " (ALLOW_ANONYMOUS_REMOTE: reachable from other machines)"
+            if settings.allow_anonymous_remote
+            else "",
         )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.botframework_config()))
 

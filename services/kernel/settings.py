@@ -72,6 +72,8 @@ class Settings:
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
     host: str = "127.0.0.1"
+    # Without an app id (no JWT validation) the bot listens on loopback only, unless this says otherwise
+    allow_anonymous_remote: bool = False
     port: int = 3978
     data_dir: Path = Path("var")
     azure_tables_connection_string: str = ""
@@ -261,6 +263,20 @@ class Settings:
         organisation_file = existing_file("ORGANISATION_FILE")
         roster_file = existing_file("ROSTER_FILE")
 
+        host = text("BOT_HOST", "127.0.0.1")
+        remote_text = text("ALLOW_ANONYMOUS_REMOTE", "false").lower()
+        if remote_text not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(
+                "ALLOW_ANONYMOUS_REMOTE", f"は true または false です（指定値: {remote_text}）"
+            )
+        allow_remote = remote_text in ("true", "1", "yes")
+        if not app_id and not allow_remote and host not in ("127.0.0.1", "localhost", "::1"):
+            raise SettingsError(
+                "BOT_HOST",
+                f"に {host} は指定できません: MicrosoftAppId がない（認証なしの）ときは"
+                " 127.0.0.1 だけで待ち受けます（どうしても必要な場合は ALLOW_ANONYMOUS_REMOTE=true）",
+            )
+
         scheduler_text = text("SCHEDULER_ENABLED", "true").lower()
         if scheduler_text not in ("true", "false", "1", "0", "yes", "no"):
             raise SettingsError("SCHEDULER_ENABLED", f"は true または false です（指定値: {scheduler_text}）")
@@ -395,7 +411,8 @@ class Settings:
             app_password=app_password,
             app_type=app_type,
             app_tenant_id=tenant,
-            host=text("BOT_HOST", "127.0.0.1"),
+            host=host,
+            allow_anonymous_remote=allow_remote,
             port=int(port_text),
             data_dir=Path(text("DATA_DIR", "var")),
             azure_tables_connection_string=connection,

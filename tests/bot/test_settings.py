@@ -106,3 +106,24 @@ def test_graph_and_start_up_files(tmp_path):
     assert s.graph_authority_host == "https://login.microsoftonline.com"
     assert s.roster_file == roster and s.organisation_file is None
     assert not Settings.from_env({}).graph_enabled
+
+
+def test_without_an_app_id_the_bot_listens_on_loopback_only_unless_told_otherwise(caplog):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"BOT_HOST": "0.0.0.0"})
+    assert "BOT_HOST" in str(refused.value) and "ALLOW_ANONYMOUS_REMOTE=true" in str(refused.value)
+    assert Settings.from_env(
+        {"BOT_HOST": "0.0.0.0", "MicrosoftAppId": GUID, "MicrosoftAppPassword": "x"}
+    ).host == ("0.0.0.0")
+    allowed = Settings.from_env({"BOT_HOST": "0.0.0.0", "ALLOW_ANONYMOUS_REMOTE": "true"})
+    assert allowed.host == "0.0.0.0" and allowed.allow_anonymous_remote and allowed.anonymous
+    with pytest.raises(SettingsError, match="ALLOW_ANONYMOUS_REMOTE"):
+        Settings.from_env({"ALLOW_ANONYMOUS_REMOTE": "maybe"})
+
+    from botbuilder.core import ConversationState, MemoryStorage
+
+    from bot.adapter import build_adapter
+
+    with caplog.at_level("WARNING", logger="bot.adapter"):
+        build_adapter(allowed, ConversationState(MemoryStorage()))
+    assert "listening on 0.0.0.0" in caplog.text and "reachable from other machines" in caplog.text
