@@ -31,6 +31,7 @@ from services.cashless.models import (
     Rollout,
 )
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.kernel.numbers import parse_optional_count
 from services.kernel.privacy import mask_my_number
 
 MAX_CASES = 100_000_000
@@ -40,25 +41,13 @@ MAX_INPUT = 40
 
 
 def parse_optional_int(text: Any, *, maximum: int, units: str = "") -> tuple[int | None, str]:
-    """An ``Input.Number`` / text value: empty → ``(None, "")`` (not entered, never 0);
-    otherwise a whole number 0..maximum (NFKC, commas, a trailing unit such as 件 or 円)."""
-    raw = unicodedata.normalize("NFKC", "" if text is None else str(text)).strip().replace(",", "")
-    if len(raw) > MAX_INPUT:
+    """An ``Input.Number`` / text value: empty → ``(None, "")`` (not entered, never 0); otherwise a
+    whole number 0..maximum (the shared reading: NFKC, commas, a trailing unit such as 件 or 円)."""
+    if text is not None and len(str(text)) > MAX_INPUT:
         return None, "長すぎます"
-    for unit in units:
-        raw = raw.removesuffix(unit).strip()
-    if raw == "":
-        return None, ""
-    if raw.endswith(".0"):
-        raw = raw[:-2]
-    if raw.startswith("-"):
-        return None, "0以上の整数で入力してください"
-    if not raw.isascii() or not raw.isdigit():
-        return None, "整数（半角数字）で入力してください"
-    value = int(raw)
-    if value > maximum:
-        return None, f"{maximum:,}以下で入力してください"
-    return value, ""
+    return parse_optional_count(
+        text, max_digits=len(str(maximum)), maximum=maximum, units=(units,) if units else ()
+    )
 
 
 def parse_day(text: Any) -> tuple[date | None, str]:

@@ -30,6 +30,7 @@ from services.dx.models import (
     VideoAssignment,
 )
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.kernel.numbers import parse_count
 from services.kernel.privacy import safe_token
 from services.people.identity import Actor, Person, Role, system_actor
 from services.people.permissions import Action, Resource, ResourceKind, require
@@ -99,9 +100,8 @@ class TrainingService:
         start, end = str(data.get("start") or "").strip(), str(data.get("end") or "").strip()
         if not _TIME.match(start) or not _TIME.match(end) or start.zfill(5) >= end.zfill(5):
             problems.append("開始・終了の時刻を HH:MM で入力してください（開始が先）")
-        capacity_text = str(data.get("capacity") or "").strip()
-        capacity = int(capacity_text) if capacity_text.isdigit() and len(capacity_text) <= 4 else 0
-        if not 1 <= capacity <= MAX_CAPACITY:
+        capacity, _ = parse_count(data.get("capacity"), required=True, maximum=MAX_CAPACITY)
+        if capacity is None or capacity < 1:
             problems.append(f"定員を 1～{MAX_CAPACITY} の数で入力してください")
         place, link = clean(data.get("place"))[:100], str(data.get("link") or "").strip()[:500]
         if not place and not link:
@@ -110,7 +110,7 @@ class TrainingService:
             problems.append("リンクは https:// で始まる URL を入力してください")
         if problems:
             raise TrainingError("、".join(problems) + "。")
-        assert course is not None and day is not None
+        assert course is not None and day is not None and capacity is not None
         session = Session(safe_token(6), course.key, day, start.zfill(5), end.zfill(5), place, link, capacity)
         entity = Entity(SESSIONS, session.session_id, to_properties(session.to_dict()))
         change = Change(

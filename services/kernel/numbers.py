@@ -26,17 +26,23 @@ MAX_INPUT_CHARS = 64  # anything longer is not a count, whatever it contains
 
 
 def parse_count(
-    text: Any, *, required: bool, max_digits: int = DEFAULT_MAX_DIGITS, maximum: int | None = None
+    text: Any,
+    *,
+    required: bool,
+    max_digits: int = DEFAULT_MAX_DIGITS,
+    maximum: int | None = None,
+    units: tuple[str, ...] = UNITS,
 ) -> tuple[int | None, str]:
     """A whole number, 0 or more, from what a card submitted. ``maximum`` (optional) is the
-    largest value accepted; ``max_digits`` bounds the length before any conversion."""
+    largest value accepted; ``max_digits`` bounds the length before any conversion; ``units`` are
+    the words allowed after it (円 for amounts)."""
     raw = "" if text is None else str(text)
     if len(raw) > MAX_INPUT_CHARS:
         return None, f"{max_digits}桁以内の半角数字で入力してください"
     raw = unicodedata.normalize("NFKC", raw).strip()
     if raw == "":
         return (None, "入力してください") if required else (0, "")
-    if raw.endswith(UNITS):
+    if units and raw.endswith(units):
         raw = raw[:-1].rstrip()
     raw = raw.replace(",", "")
     if raw.endswith(".0"):
@@ -51,3 +57,17 @@ def parse_count(
     if maximum is not None and value > maximum:
         return None, f"{maximum:,}以下で入力してください"
     return value, ""
+
+
+def parse_optional_count(
+    text: Any,
+    *,
+    max_digits: int = DEFAULT_MAX_DIGITS,
+    maximum: int | None = None,
+    units: tuple[str, ...] = UNITS,
+) -> tuple[int | None, str]:
+    """:func:`parse_count` for a field that may stay empty: blank is ``(None, "")`` (not entered,
+    never 0)."""
+    if text is None or unicodedata.normalize("NFKC", str(text)).strip() == "":
+        return None, ""
+    return parse_count(text, required=True, max_digits=max_digits, maximum=maximum, units=units)

@@ -8,11 +8,11 @@ Free text is masked (``services.kernel.privacy``) before it lands in an operatio
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 
+from services.kernel import numbers
 from services.kernel.privacy import mask_my_number
 from services.mynumber.models import (
     Bucket,
@@ -87,14 +87,10 @@ def is_target(operation: Operation, threshold: int) -> bool:
 
 
 def parse_count(text: object, *, required: bool) -> tuple[int | None, str]:
-    """A count: NFKC, ASCII digits, an optional thousands comma and a trailing 件; (value, error)."""
-    raw = unicodedata.normalize("NFKC", str(text if text is not None else "")).strip()
-    if raw == "":
-        return None, "入力してください" if required else ""
-    cleaned = raw.removesuffix("件").replace(",", "").strip()
-    if not re.fullmatch(rf"[0-9]{{1,{MAX_COUNT_DIGITS}}}", cleaned):
-        return None, f"0以上の整数で入力してください（入力: {raw[:20]}）"
-    return int(cleaned), ""
+    """A count (the shared reading: NFKC, ASCII digits, commas, a trailing 件); blank stays blank."""
+    if required:
+        return numbers.parse_count(text, required=True, max_digits=MAX_COUNT_DIGITS)
+    return numbers.parse_optional_count(text, max_digits=MAX_COUNT_DIGITS)
 
 
 def parse_date(text: object) -> tuple[date | None, str]:

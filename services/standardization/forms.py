@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from services.kernel.numbers import parse_optional_count
+
 MAX_TITLE = 100
 MAX_TEXT = 1000
 MAX_YEN = 10**13
@@ -61,16 +63,10 @@ def choice(value: Any) -> str:
 
 
 def parse_yen(value: Any) -> tuple[int | None, str]:
-    """An amount in yen: NFKC, commas and a trailing 円 allowed; (value, error)."""
-    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip().replace(",", "")
-    text = text.removesuffix("円").strip()
-    if text == "":
-        return None, ""
-    if len(text) > 16 or not text.isascii() or not text.isdigit():
+    """An amount in yen (the shared reading: NFKC, commas, a trailing 円); blank stays blank."""
+    amount, problem = parse_optional_count(value, max_digits=16, maximum=MAX_YEN, units=("円",))
+    if problem:
         return None, f"0以上の整数（円）で入力してください（入力: {str(value)[:20]}）"
-    amount = int(text)
-    if amount > MAX_YEN:
-        return None, "金額が大きすぎます"
     return amount, ""
 
 
