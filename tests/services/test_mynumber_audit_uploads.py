@@ -26,13 +26,13 @@ from tests.fakes import InMemoryTableStore
 from tests.support import people as fx
 
 
-def test_a_session_is_kept_per_person_with_its_files_and_expires():
+def test_a_session_is_kept_per_person_with_its_files_and_expires(tmp_path):
     store = InMemoryTableStore()
     clock = fx.Clock(datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE))
     sessions = AuditSessions(store, clock, timedelta(minutes=30))
     odd_id = "a/b#c?d"  # keys are escaped (Azure refuses these characters)
     file = UploadedFile("住基.csv", "registry.csv", ("個人番号", "氏名"), 123)
-    saved = sessions.save(AuditSession(odd_id, "財政局", "op1", CONFIRM, "/tmp/x", file, None))
+    saved = sessions.save(AuditSession(odd_id, "財政局", "op1", CONFIRM, str(tmp_path / "x"), file, None))
     got = sessions.get(odd_id)
     assert got == saved and got.registry == file and got.records is None and not got.complete
     assert not sessions.expired(got)
