@@ -4,8 +4,6 @@ audit trail). Pure functions."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
@@ -33,6 +31,7 @@ from services.cashless.models import (
 from services.kernel.calendar import DateParseError, parse_japanese_date
 from services.kernel.numbers import parse_optional_count
 from services.kernel.privacy import mask_my_number
+from services.kernel.submissions import Submission
 
 MAX_CASES = 100_000_000
 MAX_AMOUNT = 10_000_000_000_000  # 10兆円
@@ -93,9 +92,9 @@ def clean_text(text: Any) -> str:
 
 
 def submission_key(person_id: str, receivable_id: str, shown_etag: str, values: Mapping[str, str]) -> str:
-    """The same person, the same record (as the card showed it) and the same values: one key."""
-    text = json.dumps([person_id, receivable_id, shown_etag, sorted(values.items())], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+    """The same person, the same record (as the card showed it) and the same values: one key (the
+    shared rule, :class:`services.kernel.submissions.Submission`)."""
+    return Submission(shown_etag, person_id, receivable_id, values).digest[:40]
 
 
 def form_values(r: Receivable) -> dict[str, str]:

@@ -17,7 +17,6 @@ nothing is written twice. Anything else is a new submission and meets the ETag c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ from datetime import date, datetime
 from services.audit.models import Change
 from services.audit.trail import AuditLog
 from services.kernel.settings import TIMEZONE
+from services.kernel.submissions import Submission
 from services.mynumber import rules
 from services.mynumber.models import (
     DEFAULT_THRESHOLD,
@@ -410,8 +410,8 @@ def new_id() -> str:
 
 
 def _marker(actor: Actor, op_id: str, kind: FormKind, etag: str, values: Mapping[str, str]) -> str:
-    text = json.dumps([actor.object_id, op_id, kind.value, etag, sorted(values.items())], ensure_ascii=False)
-    return DUP_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:40]
+    """The same person, operation, card (ETag) and values (the shared rule, ``Submission``)."""
+    return DUP_PREFIX + Submission(etag, actor.object_id, f"{op_id}|{kind.value}", values).digest[:40]
 
 
 def _with(value, **changes):  # noqa: ANN001, ANN202 - dataclasses.replace, typed loosely

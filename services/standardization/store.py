@@ -17,12 +17,12 @@ step, a gap with its counter and marker, a whole-workbook import) a single all-o
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from services.kernel.submissions import Submission
 from services.standardization.models import (
     Costs,
     Gap,
@@ -219,11 +219,9 @@ def gap_from(entity: Entity) -> Gap:
 
 
 def submission_key(person_id: str, record: str, values: Mapping[str, Any]) -> str:
-    """The marker of a submission: the same person, the same record, the same values."""
-    text = json.dumps(
-        [person_id, record, {k: values[k] for k in sorted(values)}], ensure_ascii=False, default=str
-    )
-    return SUBMISSION_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:40]
+    """The marker of a submission: the same person, the same record, the same values (the shared
+    rule, :class:`services.kernel.submissions.Submission`; the record carries the card's ETag)."""
+    return SUBMISSION_PREFIX + Submission("", person_id, record, values).digest[:40]
 
 
 def marker_entity(key: str, at: datetime, person_id: str) -> Entity:
