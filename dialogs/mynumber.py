@@ -23,6 +23,7 @@ from cards import mynumber as cards
 from cards.menu import error_card
 from dialogs.base import DialogDeps, FileOffer, IncomingFile, ProgrammeDialog
 from dialogs.mynumber_audit import AuditFlow
+from services.kernel.numbers import count_or
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
 from services.kernel.tabular import ImportRejected
@@ -183,7 +184,7 @@ class MyNumberDialog(ProgrammeDialog):
             if action == "operation":
                 return await self.operation(actor, bureau, op_id)
             if action in ("survey", "inspection", "checklist", "register"):
-                return await self.form(actor, FormKind(action), bureau, op_id, _int(data.get("page"), 1))
+                return await self.form(actor, FormKind(action), bureau, op_id, count_or(data.get("page"), 1))
             if action == "submit":
                 return await self.submit(actor, data)
             if action == "import":
@@ -221,7 +222,7 @@ class MyNumberDialog(ProgrammeDialog):
             saved = await self._run(self.service.submit, actor, kind, data)
         except FormRejected as rejected:
             if kind is FormKind.SURVEY:
-                return cards.survey_card(rejected.form, _int(data.get("page"), 1))
+                return cards.survey_card(rejected.form, count_or(data.get("page"), 1))
             return cards.FORM_CARDS[kind](rejected.form)
         except UnknownOperation:
             raise
@@ -270,10 +271,3 @@ class MyNumberDialog(ProgrammeDialog):
         except MyNumberError as error:
             return cards.import_result_card(name, problems=[str(error)])
         return cards.import_result_card(name, result.text)
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return default

@@ -19,6 +19,7 @@ from botbuilder.core import TurnContext
 from cards import online_procedures as cards
 from cards.menu import error_card
 from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
+from services.kernel.numbers import count_or
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
 from services.online_procedures.excel import SHEET_TABLE, ImportRefused
@@ -171,7 +172,9 @@ class OnlineProceduresDialog(ProgrammeDialog):
             if action == "bureau":
                 return await self.bureau(actor, bureau) if bureau else await self.summary(actor)
             if action == "table":
-                return await self.table(actor, str(data.get("view") or cards.LIVE), _int(data.get("page"), 1))
+                return await self.table(
+                    actor, str(data.get("view") or cards.LIVE), count_or(data.get("page"), 1)
+                )
             if action in ("update", "correct"):
                 period = str(data.get(cards.PERIOD_INPUT) or "") if action == "correct" else ""
                 return await self.update(actor, bureau, period)
@@ -243,10 +246,3 @@ class OnlineProceduresDialog(ProgrammeDialog):
         except OnlineProceduresError as error:
             return cards.import_result_card(name, problems=[str(error)])
         return cards.import_result_card(name, result.summary)
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return default

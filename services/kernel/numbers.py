@@ -71,3 +71,10 @@ def parse_optional_count(
     if text is None or unicodedata.normalize("NFKC", str(text)).strip() == "":
         return None, ""
     return parse_count(text, required=True, max_digits=max_digits, maximum=maximum, units=units)
+
+
+def count_or(value: Any, default: int) -> int:
+    """A count from card data that is not a form field (a page number, an index): ``default`` when
+    it is not one."""
+    parsed, _ = parse_count(value, required=True)
+    return default if parsed is None else parsed
