@@ -181,12 +181,18 @@ def test_a_rule_across_records_holds_with_two_writers_at_once_on_azurite(race, a
     from storage.azure import AzureTableStore
 
     store = AzureTableStore(azurite_connection_string)
-    try:
-        for table in {*race.tables, PEOPLE_TABLE, ORG_TABLE}:  # the session's Azurite is shared
+    tables = {*race.tables, PEOPLE_TABLE, ORG_TABLE}
+
+    def clear() -> None:  # the session's Azurite is shared: start empty and leave nothing behind
+        for table in tables:
             for entity in list(store.query(table)):
                 store.delete(table, entity.partition_key, entity.row_key)
+
+    try:
+        clear()
         _check(race, store)
     finally:
+        clear()
         store.close()
 
 
