@@ -24,6 +24,7 @@ from aiohttp import web
 
 from bot.runtime import BotRuntime, build_runtime
 from bot.settings import TIMEZONE, Settings
+from services.audit.trail import AuditLog
 from services.kernel.privacy import install_log_masking
 from services.kernel.settings import settings_or_report
 from storage import open_store
@@ -74,6 +75,28 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response(status, status=200 if ok else 503)
 
 
+def _settling_the_audit_journal(store: TableStore, clock: Callable[[], datetime]):
+    """At start-up, in the background: copy the audit entries of changes saved just before an
+    earlier process stopped (services.audit.trail, ``recover``)."""
+
+    def settle() -> None:
+        try:
+            settled = AuditLog(store, clock).recover()
+        except Exception:
+            logger.exception("監査記録の転記（起動時）に失敗しました。次回の起動時にもう一度行います。")
+            return
+        if settled:
+            logger.warning("前回停止時に転記されていなかった監査記録 %d 件分を転記しました。", settled)
+
+    async def context(_: web.Application):
+        task = asyncio.create_task(asyncio.to_thread(settle))
+        yield
+        if not task.done():
+            await asyncio.wait([task], timeout=5)
+
+    return context
+
+
 def create_app(
     settings: Settings,
     *,
@@ -112,6 +135,7 @@ def create_app(
         store.close()
 
     app.cleanup_ctx.append(refresh_signing_keys)
+    app.cleanup_ctx.append(_settling_the_audit_journal(store, clock))
     app.on_startup.append(start_scheduler)
     app.on_cleanup.append(stop_scheduler)
     app.on_cleanup.append(close_store)

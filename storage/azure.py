@@ -54,6 +54,7 @@ from azure.data.tables import (
     UpdateMode,
 )
 
+from storage import journal
 from storage.base import (
     BatchFailed,
     BatchOperation,
@@ -128,6 +129,8 @@ class AzureTableStore(TableStore):
                 pages = client.list_entities()
             # ItemPaged follows the continuation tokens: every page (1,000 entities each) is read.
             for found in pages:
+                if journal.hidden(found["RowKey"]):
+                    continue
                 entity = _from_azure(found)
                 # The server filter narrows; this decides, type-strict like SQLite. (Azurite
                 # matches the string '1' with the Int64 1, and 1.0 with 1.)
@@ -137,6 +140,8 @@ class AzureTableStore(TableStore):
     # --- writes ----------------------------------------------------------------------------
 
     def insert(self, table: str, entity: Entity) -> Entity:
+        if journal.wanted():
+            return journal.single(self, table, BatchOperation("insert", entity))  # type: ignore[return-value]
         validate_entity(entity)
         client = self._table(table)
         with _translated_errors():
@@ -144,6 +149,8 @@ class AzureTableStore(TableStore):
         return _stamped(entity, written)
 
     def upsert(self, table: str, entity: Entity, etag: str | None = None) -> Entity:
+        if journal.wanted():
+            return journal.single(self, table, BatchOperation("upsert", entity, etag))  # type: ignore[return-value]
         validate_entity(entity)
         client = self._table(table)
         with _translated_errors():
@@ -159,6 +166,9 @@ class AzureTableStore(TableStore):
         return _stamped(entity, written)
 
     def delete(self, table: str, partition_key: str, row_key: str, etag: str | None = None) -> None:
+        if journal.wanted():
+            journal.single(self, table, BatchOperation("delete", Entity(partition_key, row_key), etag))
+            return
         validate_key("PartitionKey", partition_key)
         validate_key("RowKey", row_key)
         client = self._table(table)
@@ -176,6 +186,10 @@ class AzureTableStore(TableStore):
 
     def batch(self, table: str, operations: list[BatchOperation]) -> list[Entity | None]:
         validate_batch(operations)
+        with journal.joined(table, operations) as steps:  # the waiting journal row, if any, joins
+            return self._batch(table, steps)[: len(operations)]
+
+    def _batch(self, table: str, operations: list[BatchOperation]) -> list[Entity | None]:
         client = self._table(table)
         pending = list(range(len(operations)))  # positions still to send
         while pending:
@@ -197,6 +211,10 @@ class AzureTableStore(TableStore):
                     results[index] = _stamped(operations[index].entity, metadata)
             return results
         return [None] * len(operations)  # every operation was a delete of a missing entity
+
+    def tables(self) -> list[str]:
+        with _translated_errors():
+            return sorted(t.name for t in self._service.list_tables())
 
     # --- lifecycle -------------------------------------------------------------------------
 

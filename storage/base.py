@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 # Azure Table Storage limits, enforced here because Azurite accepts more than Azure does.
 MAX_BATCH_OPERATIONS = 100
+# An audited write keeps one place of each batch for its journal row (storage.journal).
+MAX_AUDITED_OPERATIONS = MAX_BATCH_OPERATIONS - 1
 MAX_USER_PROPERTIES = 252  # 255 minus PartitionKey, RowKey and Timestamp
 MAX_STRING_CHARS = 32 * 1024  # 64 KiB of UTF-16
 MAX_ENTITY_BYTES = 1024 * 1024
@@ -146,6 +148,10 @@ class TableStore(abc.ABC):
         Returns the written entity (``None`` for deletes) per operation. On failure raises
         :class:`BatchFailed` and nothing is applied.
         """
+
+    @abc.abstractmethod
+    def tables(self) -> list[str]:
+        """The names of the tables that hold (or held) entities."""
 
     @abc.abstractmethod
     def ping(self) -> bool:

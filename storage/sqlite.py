@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from storage import journal
 from storage.base import (
     BatchFailed,
     BatchOperation,
@@ -146,6 +147,8 @@ class SqliteTableStore(TableStore):
         while True:
             rows = self._read(sql, (*params, *after, PAGE_SIZE))
             for pk, rk, etag, props_json in rows:
+                if journal.hidden(rk):
+                    continue
                 props = decode_properties(props_json)
                 if matches_where(props, where):
                     yield Entity(pk, rk, props, etag)
@@ -156,18 +159,25 @@ class SqliteTableStore(TableStore):
     # --- writes ----------------------------------------------------------------------------
 
     def insert(self, table: str, entity: Entity) -> Entity:
+        if journal.wanted():
+            return journal.single(self, table, BatchOperation("insert", entity))  # type: ignore[return-value]
         name = _table_key(table)
         validate_entity(entity)
         with self._transaction() as conn:
             return _insert(conn, name, entity)
 
     def upsert(self, table: str, entity: Entity, etag: str | None = None) -> Entity:
+        if journal.wanted():
+            return journal.single(self, table, BatchOperation("upsert", entity, etag))  # type: ignore[return-value]
         name = _table_key(table)
         validate_entity(entity)
         with self._transaction() as conn:
             return _upsert(conn, name, entity, etag)
 
     def delete(self, table: str, partition_key: str, row_key: str, etag: str | None = None) -> None:
+        if journal.wanted():
+            journal.single(self, table, BatchOperation("delete", Entity(partition_key, row_key), etag))
+            return
         name = _table_key(table)
         validate_key("PartitionKey", partition_key)
         validate_key("RowKey", row_key)
@@ -178,8 +188,9 @@ class SqliteTableStore(TableStore):
         name = _table_key(table)
         validate_batch(operations)
         results: list[Entity | None] = []
-        with self._transaction() as conn:  # an exception rolls the whole batch back
-            for index, op in enumerate(operations):
+        with journal.joined(table, operations) as steps, self._transaction() as conn:
+            # an exception rolls the whole batch back (and leaves the journal row waiting)
+            for index, op in enumerate(steps):
                 try:
                     if op.kind == "insert":
                         results.append(_insert(conn, name, op.entity))
@@ -192,7 +203,10 @@ class SqliteTableStore(TableStore):
                         raise StorageError(f"unknown batch operation kind {op.kind!r}")
                 except StorageError as exc:
                     raise BatchFailed(index, exc) from exc
-        return results
+        return results[: len(operations)]
+
+    def tables(self) -> list[str]:
+        return [row[0] for row in self._read("SELECT DISTINCT table_name FROM entities ORDER BY 1", ())]
 
     # --- lifecycle -------------------------------------------------------------------------
 

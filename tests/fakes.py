@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from storage import journal
 from storage.base import (
     BatchFailed,
     BatchOperation,
@@ -55,7 +56,9 @@ class InMemoryTableStore(TableStore):
     ) -> Iterator[Entity]:
         with self._lock:
             rows = sorted(self._table(table).items())
-        for (pk, _), entity in rows:
+        for (pk, rk), entity in rows:
+            if journal.hidden(rk):
+                continue
             if partition_key is not None and pk != partition_key:
                 continue
             if not matches_where(entity.properties, where):
@@ -63,6 +66,8 @@ class InMemoryTableStore(TableStore):
             yield entity
 
     def insert(self, table: str, entity: Entity) -> Entity:
+        if journal.wanted():
+            return journal.single(self, table, BatchOperation("insert", entity))  # type: ignore[return-value]
         validate_entity(entity)
         with self._lock:
             rows = self._table(table)
@@ -73,6 +78,8 @@ class InMemoryTableStore(TableStore):
             return rows[key]
 
     def upsert(self, table: str, entity: Entity, etag: str | None = None) -> Entity:
+        if journal.wanted():
+            return journal.single(self, table, BatchOperation("upsert", entity, etag))  # type: ignore[return-value]
         validate_entity(entity)
         with self._lock:
             rows = self._table(table)
@@ -86,6 +93,9 @@ class InMemoryTableStore(TableStore):
             return rows[key]
 
     def delete(self, table: str, partition_key: str, row_key: str, etag: str | None = None) -> None:
+        if journal.wanted():
+            journal.single(self, table, BatchOperation("delete", Entity(partition_key, row_key), etag))
+            return
         with self._lock:
             rows = self._table(table)
             key = (partition_key, row_key)
@@ -98,10 +108,10 @@ class InMemoryTableStore(TableStore):
 
     def batch(self, table: str, operations: list[BatchOperation]) -> list[Entity | None]:
         validate_batch(operations)
-        with self._lock:
+        with journal.joined(table, operations) as steps, self._lock:
             snapshot = dict(self._table(table))
             results: list[Entity | None] = []
-            for index, op in enumerate(operations):
+            for index, op in enumerate(steps):
                 try:
                     if op.kind == "insert":
                         results.append(self.insert(table, op.entity))
@@ -113,7 +123,11 @@ class InMemoryTableStore(TableStore):
                 except StorageError as exc:
                     self._tables[table] = snapshot
                     raise BatchFailed(index, exc) from exc
-            return results
+            return results[: len(operations)]
+
+    def tables(self) -> list[str]:
+        with self._lock:
+            return sorted(name for name, rows in self._tables.items() if rows)
 
     def ping(self) -> bool:
         return self.healthy

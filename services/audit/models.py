@@ -76,7 +76,7 @@ class AuditEntry:
     before: Any
     after: Any
     reason: str = ""
-    compensates: str = ""  # for a compensation note: the entry whose change was not saved
+    compensates: str = ""  # older trails only: a compensation note named the entry whose change was not saved
 
     @property
     def entity_label(self) -> str:

@@ -10,19 +10,22 @@ write, a random tail), in one partition per Asia/Tokyo month (``2026-11``).
 Before anything is stored, every string and number passes through
 :func:`services.kernel.privacy.mask_value`: a 12-digit number never reaches the table.
 
-**Write and audit: audit first, then a compensating note.** The audit lives in its own table
-(``Audit``) so that one query per month exports it, whatever tables the programmes use; Table
-Storage batches cannot span tables, so a write and its entry cannot share a transaction. So
-:meth:`AuditLog.apply` appends the entries first and only then runs the write. If the write
-fails (an ETag conflict, storage down), it appends a ``compensation`` entry that names the entry
-whose change was not saved, and re-raises. A crash between the two leaves an entry for a change
-that did not happen — the trail can over-report, but never misses a change.
+**A change and its entry are saved together.** The audit lives in its own table (``Audit``) so
+that one query per month exports it, whatever tables the programmes use; Table Storage
+transactions cannot span tables. So :meth:`AuditLog.apply` hands the entries to the store as a
+*journal row* (:mod:`storage.journal`) that the write's own transaction carries: the journal row
+exists exactly when the change was saved. The entries are then copied into ``Audit`` under row
+keys fixed in advance (so a copy made twice is one entry) and the journal row is deleted. A
+process that stops between the write and the copy leaves the journal row, and
+:meth:`AuditLog.recover` (run at start-up) makes the copy. So the trail holds an entry exactly
+for each change that was saved: a refused or failed write leaves none.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -34,17 +37,23 @@ from services.kernel.privacy import mask_my_number, mask_value
 from services.kernel.settings import TIMEZONE
 from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, require
+from storage import journal
 from storage.base import (
     MAX_BATCH_OPERATIONS,
     BatchFailed,
     BatchOperation,
     Entity,
     EntityExists,
+    StorageError,
     TableStore,
 )
 
+log = logging.getLogger(__name__)
+
 TABLE = "Audit"
 MAX_JSON_CHARS = 30_000  # under the 32K-character string limit of a property
+MAX_JOURNAL_CHARS = 400_000  # ASCII JSON of one change's entries: 800 KB as Azure counts, under 1 MiB
+_BULKY = ("before_json", "after_json")
 T = TypeVar("T")
 
 
@@ -101,6 +110,43 @@ def _json(value: Any) -> str | None:
     return text
 
 
+def _payload(entities: Sequence[Entity]) -> dict[str, Any]:
+    """Audit entities as the JSON a journal row holds."""
+    return {
+        "entries": [
+            [e.partition_key, e.row_key, {**e.properties, "at": e["at"].astimezone(UTC).isoformat()}]
+            for e in entities
+        ]
+    }
+
+
+def _fitting(entities: list[Entity]) -> list[Entity]:
+    """The entities, with their before/after cut to a preview (or left out) when all of them
+    would not fit in one journal row (an entity is at most 1 MiB)."""
+    for limit in (None, 200, 0):
+        if limit is not None:
+            entities = [_cut(e, limit) for e in entities]
+        if len(journal.dumps(_payload(entities))) <= MAX_JOURNAL_CHARS:
+            break
+    return entities
+
+
+def _cut(entity: Entity, chars: int) -> Entity:
+    cut = {
+        k: json.dumps({"_truncated": True, "preview": entity[k][:chars]} if chars else {"_truncated": True})
+        for k in _BULKY
+        if k in entity.properties
+    }
+    return Entity(entity.partition_key, entity.row_key, {**entity.properties, **cut})
+
+
+def _entities_of(payload: dict[str, Any]) -> list[Entity]:
+    return [
+        Entity(partition, row_key, {**props, "at": datetime.fromisoformat(props["at"])})
+        for partition, row_key, props in payload["entries"]
+    ]
+
+
 def _entry(entity: Entity) -> AuditEntry:
     def load(name: str) -> Any:
         raw = entity.get(name)
@@ -127,29 +173,18 @@ class AuditLog:
 
     def __init__(self, store: TableStore, clock: Callable[[], datetime]):
         self._table = _AppendOnlyTable(store, TABLE)
+        self._store = store  # for journal rows only (storage.journal reads and discards them)
         self._clock = clock
 
     # --- writing ----------------------------------------------------------------------------
 
-    def record(
-        self, actor: Actor, changes: Sequence[Change], *, compensates: Sequence[str] = ()
-    ) -> list[AuditEntry]:
+    def record(self, actor: Actor, changes: Sequence[Change]) -> list[AuditEntry]:
         """Append one entry per change (atomically for up to 100 changes) and return them."""
         if not changes:
             return []
         now = self._clock()
-        partition = month_key(now)
-        stamp = now.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
         for _ in range(5):
-            tail = secrets.token_hex(4)
-            entities = [
-                Entity(
-                    partition,
-                    f"{stamp}-{i:04d}-{tail}",
-                    self._properties(actor, now, change, compensates[i] if i < len(compensates) else ""),
-                )
-                for i, change in enumerate(changes)
-            ]
+            entities = self._entities(actor, now, changes, secrets.token_hex(4))
             try:
                 self._table.append(entities)
             except EntityExists:
@@ -161,8 +196,16 @@ class AuditLog:
             return [_entry(Entity(e.partition_key, e.row_key, {**e.properties, "at": now})) for e in entities]
         raise RuntimeError("could not find a free audit row key")
 
+    def _entities(self, actor: Actor, now: datetime, changes: Sequence[Change], tail: str) -> list[Entity]:
+        partition = month_key(now)
+        stamp = now.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+        return [
+            Entity(partition, f"{stamp}-{i:04d}-{tail}", self._properties(actor, now, change))
+            for i, change in enumerate(changes)
+        ]
+
     @staticmethod
-    def _properties(actor: Actor, now: datetime, change: Change, compensates: str) -> dict[str, Any]:
+    def _properties(actor: Actor, now: datetime, change: Change) -> dict[str, Any]:
         props = {
             "at": now,
             "at_jst": now.astimezone(TIMEZONE).isoformat(timespec="seconds"),
@@ -175,35 +218,52 @@ class AuditLog:
             "before_json": _json(change.before),
             "after_json": _json(change.after),
             "reason": mask_my_number(change.reason or "")[:2000],
-            "compensates": compensates,
         }
         return {k: v for k, v in props.items() if v is not None and v != ""}
 
-    def compensate(self, actor: Actor, entries: Sequence[AuditEntry], error: str) -> list[AuditEntry]:
-        """Append a note for each entry whose change was not saved after all."""
-        notes = [
-            Change(
-                e.entity_kind,
-                e.entity_id,
-                "compensation",
-                None,
-                None,
-                f"この変更は保存されませんでした（{error}）",
-            )
-            for e in entries
-        ]
-        return self.record(actor, notes, compensates=[e.entry_id for e in entries])
-
     def apply(self, actor: Actor, changes: Sequence[Change], write: Callable[[], T]) -> T:
-        """Audit first, then ``write()``; a failed write gets a compensating note and re-raises."""
-        entries = self.record(actor, changes)
-        try:
+        """Run ``write()``; its first storage write carries the entries for ``changes`` (see the
+        module docstring), and they reach the trail exactly when that write was saved."""
+        if not changes:
             return write()
-        except BaseException as exc:
-            # the original error matters more; if compensating fails too, the entries stay (over-reporting)
-            with contextlib.suppress(Exception):
-                self.compensate(actor, entries, type(exc).__name__)
-            raise
+        now = self._clock()
+        entities = _fitting(self._entities(actor, now, changes, secrets.token_hex(4)))
+        attachment = journal.Attachment(journal.PREFIX + entities[0].row_key, _payload(entities))
+        try:
+            with journal.attached(attachment):
+                return write()
+        finally:
+            # A write that failed after its first transaction was saved still changed something.
+            if attachment.where is not None:
+                table, partition = attachment.where
+                self._settle(table, partition, attachment.key, entities)
+
+    def recover(self) -> int:
+        """Copy the entries of journal rows left by a process that stopped between a write and its
+        copy; returns how many journal rows were settled. Safe to run at any time, in any number
+        of processes."""
+        settled = 0
+        for table, row in journal.pending(self._store, skip=TABLE):
+            entities = _entities_of(journal.payload_of(row))
+            if self._settle(table, row.partition_key, row.row_key, entities):
+                settled += 1
+        return settled
+
+    def _settle(self, table: str, partition: str, key: str, entities: list[Entity]) -> bool:
+        """Copy a saved change's entries into the trail and delete its journal row. A storage
+        error leaves the journal row for :meth:`recover`: the change itself is saved."""
+        try:
+            try:
+                self._table.append(entities)
+            except (EntityExists, BatchFailed):
+                for entity in entities:  # copied before, in whole or in part
+                    with contextlib.suppress(EntityExists):
+                        self._table.append([entity])
+            journal.discard(self._store, table, partition, key)
+        except StorageError:
+            log.warning("監査記録の転記を後回しにしました（次回起動時に転記します）", exc_info=True)
+            return False
+        return True
 
     # --- reading (administrators only) ------------------------------------------------------
 

@@ -25,7 +25,7 @@ from services.kernel.privacy import safe_token
 from services.people.identity import Actor, Person
 from services.people.permissions import Action, Resource, ResourceKind, require
 from storage.base import (
-    MAX_BATCH_OPERATIONS,
+    MAX_AUDITED_OPERATIONS,
     BatchFailed,
     BatchOperation,
     Entity,
@@ -126,9 +126,9 @@ class Transfers:
         )
         if issues:
             raise WorkbookRefused(issues)
-        if len(pairs) + 1 > MAX_BATCH_OPERATIONS:
+        if len(pairs) + 1 > MAX_AUDITED_OPERATIONS:
             raise CashlessError(
-                f"一度に変更できる債権は{MAX_BATCH_OPERATIONS - 1}件までです。ファイルを分けてください。"
+                f"一度に変更できる債権は{MAX_AUDITED_OPERATIONS - 1}件までです。ファイルを分けてください。"
             )
         ops = [
             BatchOperation(

@@ -15,7 +15,7 @@ from services.dx.models import Category, DepartmentStatus, Overview, Plan
 from services.people.identity import Actor, OrgUnit, Person
 from services.people.organisation import load_organisation
 from services.people.permissions import Action, Resource, ResourceKind, require
-from storage.base import BatchOperation, Entity
+from storage.base import MAX_AUDITED_OPERATIONS, BatchOperation, Entity
 
 if TYPE_CHECKING:
     from services.audit.trail import AuditLog
@@ -95,7 +95,8 @@ class Departments:
                 changes.append(
                     Change("dx_participation", row, "update" if old else "create", old, {"plan_due": due})
                 )
-        for start in range(0, len(ops), 100):
-            chunk, audit = ops[start : start + 100], changes[start : start + 100]
+        step = MAX_AUDITED_OPERATIONS
+        for start in range(0, len(ops), step):
+            chunk, audit = ops[start : start + step], changes[start : start + step]
             self._audit.apply(actor, audit, lambda chunk=chunk: self._store.batch(TABLE, chunk))
         return len(wanted)

@@ -53,6 +53,7 @@ from services.people.identity import Actor, OrgUnit, Person
 from services.people.organisation import load_organisation
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 from storage.base import (
+    MAX_AUDITED_OPERATIONS,
     BatchFailed,
     BatchOperation,
     Entity,
@@ -292,8 +293,8 @@ class MyNumberService(MyNumberViews):
         for before, after in updates:
             by_bureau.setdefault(after.bureau, []).append((before, _with(after, version=before.version + 1)))
         for bureau, pairs in by_bureau.items():
-            for start in range(0, len(pairs), 100):
-                chunk = pairs[start : start + 100]
+            for start in range(0, len(pairs), MAX_AUDITED_OPERATIONS):
+                chunk = pairs[start : start + MAX_AUDITED_OPERATIONS]
                 batch = [
                     BatchOperation("insert", operation_entity(_with(a, updated_by=actor.name), now))
                     if b is None

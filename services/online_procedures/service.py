@@ -106,7 +106,7 @@ from services.people.permissions import Action, Resource, ResourceKind, check, r
 from services.proactive.alerts import DueAlert
 from services.proactive.digest import ChartPoint, ProgrammeStatus, StatusItem, StatusLevel
 from storage.base import (
-    MAX_BATCH_OPERATIONS,
+    MAX_AUDITED_OPERATIONS,
     MAX_STRING_CHARS,
     BatchFailed,
     BatchOperation,
@@ -1083,8 +1083,8 @@ class OnlineProceduresService:
     ) -> None:
         """Write ``new`` in one batch, each bureau with the ETag it had in ``old`` (admins only)."""
         require(actor.person, Action.WRITE, Resource(ResourceKind.ONLINE_PROCEDURES))
-        if len(new) + 1 > MAX_BATCH_OPERATIONS:
-            raise OnlineProceduresError(f"局が多すぎます（{MAX_BATCH_OPERATIONS - 1}局まで）。")
+        if len(new) + 1 > MAX_AUDITED_OPERATIONS:
+            raise OnlineProceduresError(f"局が多すぎます（{MAX_AUDITED_OPERATIONS - 1}局まで）。")
         etags = {x.bureau: x.etag for x in old}
         now = self._clock()
         ops = [

@@ -34,7 +34,7 @@ from services.people.records import (
     snapshot,
 )
 from storage.base import (
-    MAX_BATCH_OPERATIONS,
+    MAX_AUDITED_OPERATIONS,
     BatchFailed,
     BatchOperation,
     Entity,
@@ -86,7 +86,7 @@ class PeopleBase:
         ``guard_op`` (the admin guard) goes in the first batch: put the items that change who is an
         administrator first. ``units_op`` (the units guard) goes in every batch, each under the
         ETag the previous one left."""
-        per_batch = MAX_BATCH_OPERATIONS - (1 if units_op is not None else 0)
+        per_batch = MAX_AUDITED_OPERATIONS - (1 if units_op is not None else 0)
         first = per_batch - (1 if guard_op is not None else 0)
         starts = [0, *range(first, len(items), per_batch)]
         for n, start in enumerate(starts):

@@ -34,7 +34,7 @@ from services.people.identity import OrgUnit, Person
 from services.people.organisation import Organisation, load_organisation
 from services.people.records import PARTITION, TABLE, ConcurrentEdit, InvalidChange
 from storage.base import (
-    MAX_BATCH_OPERATIONS,
+    MAX_AUDITED_OPERATIONS,
     BatchOperation,
     Entity,
     EntityExists,
@@ -121,9 +121,9 @@ def guarded(
             "この内容を取り込むと管理者が1人もいなくなるため、取り込めません。"
             "管理者のロールを持つ方を1人以上残してください。"
         )
-    if len(flipped) >= MAX_BATCH_OPERATIONS:
+    if len(flipped) >= MAX_AUDITED_OPERATIONS:
         raise InvalidChange(
-            f"管理者の付与・取り消しは、1回の取り込みで{MAX_BATCH_OPERATIONS - 1}人までです。"
+            f"管理者の付与・取り消しは、1回の取り込みで{MAX_AUDITED_OPERATIONS - 1}人までです。"
         )
     first = set(flipped)
     order = flipped + [i for i in range(len(items)) if i not in first]

@@ -55,6 +55,9 @@ class PrefixedStore(TableStore):
     def batch(self, table: str, operations: list[BatchOperation]) -> list[Entity | None]:
         return self.inner.batch(self.prefix + table, operations)
 
+    def tables(self) -> list[str]:
+        return [t[len(self.prefix) :] for t in self.inner.tables() if t.startswith(self.prefix)]
+
     def ping(self) -> bool:
         return self.inner.ping()
 

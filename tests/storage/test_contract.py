@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from storage import journal
 from storage.base import (
+    MAX_AUDITED_OPERATIONS,
     MAX_BATCH_OPERATIONS,
     MAX_STRING_CHARS,
     MAX_USER_PROPERTIES,
@@ -515,3 +517,76 @@ def test_entities_of_more_than_1_mib_are_refused(store, table):
     with pytest.raises(InvalidEntity):
         put(store, table, "p", "r", **{f"c{i}": "堺" * MAX_STRING_CHARS for i in range(17)})
     assert len(store.get(table, "p", "r").properties) == 15
+
+
+# --- journal rows (storage.journal: an audit entry saved in the change's own transaction) ---------
+
+
+def _attachment() -> journal.Attachment:
+    return journal.Attachment(journal.PREFIX + uuid.uuid4().hex, {"entries": [["2026-11", "k", {"v": "堺"}]]})
+
+
+def _with_journal(store: TableStore, table: str) -> list[Entity]:
+    with journal.revealed():
+        return list(store.query(table))
+
+
+@pytest.mark.parametrize("kind", ["insert", "upsert", "conditional upsert", "delete", "batch"])
+def test_a_write_carries_the_waiting_journal_row_in_its_transaction(store, table, kind):
+    old = put(store, table, "p", "old", v=0)
+    attachment = _attachment()
+    with journal.attached(attachment):
+        if kind == "insert":
+            written = store.insert(table, Entity("p", "r", {"v": 1}))
+        elif kind == "upsert":
+            written = store.upsert(table, Entity("p", "r", {"v": 1}))
+        elif kind == "conditional upsert":
+            written = store.upsert(table, Entity("p", "old", {"v": 1}), old.etag)
+        elif kind == "delete":
+            written = store.delete(table, "p", "old", old.etag)
+        else:
+            [written] = store.batch(table, [BatchOperation("insert", Entity("p", "r", {"v": 1}))])
+        store.upsert(table, Entity("p", "second", {"v": 2}))  # only the first write carries it
+    assert kind == "delete" or (written is not None and written.get("v") == 1 and written.etag)
+    assert attachment.where == (table, "p")
+    rows = _with_journal(store, table)
+    [row] = [e for e in rows if journal.is_journal(e.row_key)]
+    assert row.row_key == attachment.key and journal.payload_of(row) == attachment.payload
+    assert all(not journal.is_journal(e.row_key) for e in store.query(table))  # hidden from queries
+    assert table.lower() in [t.lower() for t in store.tables()]
+
+
+def test_a_refused_write_carries_no_journal_row_and_the_next_write_does(store, table):
+    old = put(store, table, "p", "r", v=0)
+    put(store, table, "p", "r", v=1)  # someone else
+    attachment = _attachment()
+    with journal.attached(attachment):
+        with pytest.raises(ETagMismatch):
+            store.upsert(table, Entity("p", "r", {"v": 2}), old.etag)
+        with pytest.raises(EntityExists):
+            store.insert(table, Entity("p", "r", {"v": 2}))
+        assert attachment.where is None
+        assert [e.row_key for e in _with_journal(store, table)] == ["r"]
+        store.upsert(table, Entity("p", "r", {"v": 3}))  # a retry that is saved
+    assert attachment.where == (table, "p")
+    assert len(_with_journal(store, table)) == 2
+
+
+def test_an_audited_batch_leaves_one_place_for_the_journal_row(store, table):
+    ops = [BatchOperation("insert", Entity("p", f"r{i:03d}")) for i in range(MAX_BATCH_OPERATIONS)]
+    with journal.attached(_attachment()), pytest.raises(InvalidEntity):
+        store.batch(table, ops)
+    assert list(store.query(table)) == []
+    with journal.attached(_attachment()):
+        store.batch(table, ops[:MAX_AUDITED_OPERATIONS])
+    assert len(_with_journal(store, table)) == MAX_BATCH_OPERATIONS
+
+
+def test_pending_journal_rows_are_found_and_discarded(store, table):
+    attachment = _attachment()
+    with journal.attached(attachment):
+        store.insert(table, Entity("p", "r"))
+    found = [(t.lower(), e.row_key) for t, e in journal.pending(store, skip="Audit") if t.lower() == table]
+    assert found == [(table, attachment.key)]
+    journal.discard(store, table, "p", attachment.key)
+    assert [e.row_key for e in _with_journal(store, table)] == ["r"]
