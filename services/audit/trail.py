@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 TABLE = "Audit"
 MAX_JSON_CHARS = 30_000  # under the 32K-character string limit of a property
-MAX_JOURNAL_CHARS = 400_000  # ASCII JSON of one change's entries: 800 KB as Azure counts, under 1 MiB
+MAX_JOURNAL_CHARS = 300_000  # ASCII JSON of one change's entries: 600 KB as Azure counts (UTF-16)
 _BULKY = ("before_json", "after_json")
 T = TypeVar("T")
 
