@@ -1,0 +1,263 @@
+"""Fifty people send the same card for one record at once, on SQLite and on Azurite (issue 18 §3).
+
+The card is the same for all of them (one ETag, one state), each with values of their own. Every
+one of them has done all their reads before any of them writes (a barrier in the store wrapper,
+``tests.support.racing``, in front of the conditional write; the test checks that all fifty met
+there). Whatever happens:
+
+- exactly one of them is told "saved" (one card shows one state), and what is stored is theirs;
+- every other person gets the 「ほかの方が…」 conflict card, built on the record as it is now (the
+  ETag a fresh card carries) and with THEIR values kept in the inputs; nobody is told "already
+  saved" for someone else's values; nothing is lost (each person has one of the two answers);
+- the audit trail has exactly one entry for that record per success. An entry counts when its
+  operation is not ``compensation`` and no compensation note names it (the count holds whether
+  a loser leaves an entry and a compensation note, or no entry at all).
+
+One :class:`Crowd` per programme in ``CROWDS``: a :class:`~tests.http.test_shared_cards.SharedVerb`
+(how the card is opened and sent, and what its answers say), the role the fifty people get on the
+roster, fifty different sets of values, and the audit record the write is about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import pytest
+
+from app import create_app
+from services.audit.trail import AuditLog
+from services.kernel.seed import load_seed, seed_store
+from services.kernel.settings import TIMEZONE
+from services.people.identity import system_actor
+from services.people.service import PeopleService
+from storage.base import TableStore
+from tests.http.test_shared_cards import VERBS, SharedVerb
+from tests.support import people as fx
+from tests.support.activities import execute_invoke
+from tests.support.cards import action_data
+from tests.support.cards import card_json as text_of
+from tests.support.racing import RacingStore
+
+USERS = 50
+SETUP = system_actor("テスト準備", "test-setup")
+NOW = datetime(2023, 9, 20, 10, 0, tzinfo=TIMEZONE)
+CROWD = tuple(f"00000000-0000-4000-8000-0000000c{i:04d}" for i in range(USERS))
+
+
+def name_of(i: int) -> str:
+    return f"同時 {i:02d}"
+
+
+def crowd_roster(role: str, scope: str) -> bytes:
+    """The fifty people, all in 健康福祉局/健康部, each with ``role`` over ``scope``."""
+    rows = ["オブジェクトID,氏名,局,部,課・室,ロール,ロール対象"]
+    rows += [f"{oid},{name_of(i)},健康福祉局,健康部,,{role},{scope}" for i, oid in enumerate(CROWD)]
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Crowd:
+    """One record that many people may write, and how fifty of them send one card for it.
+
+    - ``verb``: how the card is opened and sent and what its answers say (``members`` unused);
+    - ``role``: the roster role and its scope given to each of the fifty (who may write the record);
+    - ``values(i)``: the i-th person's inputs (fifty different, valid sets);
+    - ``record(data)``: the audit trail's (entity kind, entity id) of the write, from the card's data;
+    - ``etag(data)``: the state a card was built on, from its action data;
+    - ``shows(card, winner)``: whether a conflict card shows what the winner (their index) saved.
+    """
+
+    verb: SharedVerb
+    role: tuple[str, str]
+    values: Callable[[int], dict[str, str]]
+    record: Callable[[dict], tuple[str, str]]
+    etag: Callable[[dict], str] = lambda data: str(data.get("etag", ""))
+    shows: Callable[[dict, int], bool] = lambda card, winner: True  # the winner's change is on the card
+
+    @property
+    def name(self) -> str:
+        return self.verb.name
+
+
+def _verb(name: str) -> SharedVerb:
+    return next(v for v in VERBS if v.name == name)
+
+
+CROWDS = [
+    Crowd(
+        verb=_verb("online_procedures.submit"),  # 健康福祉局's actuals for the open quarter
+        role=("DX PRO", "健康福祉局/健康部"),
+        values=lambda i: {"done": "30", "delayed": "30", "reason": f"委託先との調整({i + 1}人目)"},
+        record=lambda data: ("online_procedures", f"{data['bureau']}/{data['period']}"),
+        shows=lambda card, winner: f"{name_of(winner)} さん" in text_of(card),  # これまでの報告
+    ),
+]
+
+
+# --- the backends -------------------------------------------------------------------------------------
+
+
+class PrefixedStore(TableStore):
+    """A test's own tables on the session's shared Azurite (every table name gets a prefix)."""
+
+    def __init__(self, inner: TableStore, prefix: str):
+        self.inner, self.prefix = inner, prefix
+
+    def get(self, table, partition_key, row_key):
+        return self.inner.get(self.prefix + table, partition_key, row_key)
+
+    def query(self, table, partition_key=None, where=None):
+        return self.inner.query(self.prefix + table, partition_key, where)
+
+    def insert(self, table, entity):
+        return self.inner.insert(self.prefix + table, entity)
+
+    def upsert(self, table, entity, etag=None):
+        return self.inner.upsert(self.prefix + table, entity, etag)
+
+    def delete(self, table, partition_key, row_key, etag=None):
+        self.inner.delete(self.prefix + table, partition_key, row_key, etag)
+
+    def batch(self, table, operations):
+        return self.inner.batch(self.prefix + table, operations)
+
+    def ping(self) -> bool:
+        return self.inner.ping()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[TableStore]:
+    from storage.sqlite import SqliteTableStore
+
+    store = SqliteTableStore(tmp_path / "store.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def azurite_store(azurite_connection_string) -> Iterator[TableStore]:
+    from storage.azure import AzureTableStore
+
+    store = PrefixedStore(AzureTableStore(azurite_connection_string), "cc" + uuid.uuid4().hex[:10])
+    yield store
+    store.close()
+
+
+@pytest.fixture
+async def threads() -> AsyncIterator[None]:
+    """Enough worker threads for fifty turns to wait at the barrier together (the default pool has
+    a handful: the others would queue behind them and never overlap)."""
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(max_workers=USERS + 16, thread_name_prefix="crowd")
+    loop.set_default_executor(pool)
+    yield
+    pool.shutdown(wait=True)
+
+
+# --- the race -------------------------------------------------------------------------------------------
+
+
+async def invoke(client, connector, user: str, verb: str, data: dict[str, Any]) -> dict:
+    """``user`` sends ``verb`` from their 1:1 chat; the card the invoke answers with."""
+    response = await client.post(
+        "/api/messages", json=execute_invoke(connector.url, verb, data, user_aad=user)
+    )
+    assert response.status == 200
+    body = await response.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive", body
+    return body["value"]
+
+
+def audited(store: TableStore, kind: str, entity_id: str) -> int:
+    """Entries of that record for a saved change: not a compensation note, and named by none."""
+    entries = AuditLog(store, fx.Clock(NOW)).recent(SETUP.person, kind, entity_id, limit=10 * USERS)
+    compensated = {e.compensates for e in entries if e.operation == "compensation"}
+    return sum(1 for e in entries if e.operation != "compensation" and e.entry_id not in compensated)
+
+
+@dataclass
+class Outcome:
+    submissions: int
+    successes: int
+    conflicts: int
+    lost: int
+    duplicated: int
+    audit_entries: int
+
+    def __str__(self) -> str:
+        return (
+            f"submissions={self.submissions} successes={self.successes} conflicts={self.conflicts} "
+            f"lost={self.lost} duplicated={self.duplicated} audit_entries={self.audit_entries}"
+        )
+
+
+async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> Outcome:
+    clock = fx.Clock(NOW)
+    seed_store(store, load_seed())
+    fx.load_fixtures(store, clock)
+    PeopleService(store, clock).import_roster(SETUP, crowd_roster(*crowd.role), "crowd.csv")
+    crowd.verb.prepare(store)
+    racing = RacingStore(store, crowd.verb.table)
+    client = await serve(create_app(settings, store=cast(TableStore, racing), clock=clock))
+    verb = crowd.verb
+    assert verb.open is not None
+    shared = await invoke(client, connector, CROWD[0], *verb.open)  # the one card everybody sends
+    base = action_data(shared, verb.submit)
+    sent = [crowd.values(i) for i in range(USERS)]
+
+    racing.arm(USERS)
+    answers = await asyncio.gather(
+        *(
+            invoke(client, connector, user, verb.submit, {**base, **values})
+            for user, values in zip(CROWD, sent, strict=True)
+        )
+    )
+    assert racing.together == USERS, f"only {racing.together} of {USERS} writers overlapped"
+
+    fresh = action_data(await invoke(client, connector, CROWD[0], *verb.open), verb.submit)
+    stored = verb.stored(store)
+    winners = [i for i, answer in enumerate(answers) if verb.saved(answer)]
+    conflicts = [i for i, answer in enumerate(answers) if verb.conflict(answer)]
+    duplicated = [i for i, answer in enumerate(answers) if verb.duplicate(answer)]
+    lost = [i for i in range(USERS) if i not in winners and i not in conflicts]
+    outcome = Outcome(USERS, len(winners), len(conflicts), len(lost), len(duplicated), 0)
+    outcome.audit_entries = audited(store, *crowd.record(base))
+    print(f"\n{crowd.name}: {outcome}")
+
+    assert not lost, [text_of(answers[i])[:600] for i in lost]
+    assert not duplicated, [text_of(answers[i])[:600] for i in duplicated]
+    assert len(winners) == 1, (outcome, [text_of(answers[i])[:300] for i in winners])
+    assert not set(winners) & set(conflicts)
+    [winner] = winners
+    assert all(stored.get(k, "") == v for k, v in sent[winner].items()), (stored, sent[winner])
+    for i in conflicts:
+        card = answers[i]
+        assert verb.kept(card, sent[i]), (i, text_of(card)[:600])
+        assert crowd.etag(action_data(card, verb.submit)) == crowd.etag(fresh), (i, "not the current state")
+        assert crowd.shows(card, winner), (i, winner, text_of(card)[:800])
+    assert outcome.audit_entries == len(winners), outcome
+    return outcome
+
+
+@pytest.mark.parametrize("crowd", CROWDS, ids=lambda c: c.name)
+async def test_fifty_people_send_one_card_at_once_on_sqlite(
+    crowd, sqlite_store, threads, serve, settings, connector
+):
+    await race(crowd, sqlite_store, serve, settings, connector)
+
+
+@pytest.mark.azurite
+@pytest.mark.parametrize("crowd", CROWDS, ids=lambda c: c.name)
+async def test_fifty_people_send_one_card_at_once_on_azurite(
+    crowd, azurite_store, threads, serve, settings, connector
+):
+    await race(crowd, azurite_store, serve, settings, connector)
