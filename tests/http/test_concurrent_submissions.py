@@ -21,6 +21,7 @@ roster, fifty different sets of values, and the audit record the write is about.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,16 +32,22 @@ from typing import Any, cast
 import pytest
 
 from app import create_app
+from cards import mynumber as mn_cards
 from services.audit.trail import AuditLog
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
+from services.mynumber.models import LinkMethod
+from services.mynumber.records import TABLE as MN_TABLE
+from services.mynumber.rules import inspection_values
+from services.mynumber.service import MyNumberService
 from services.people.identity import system_actor
 from services.people.service import PeopleService
 from storage.base import TableStore
 from tests.http.test_shared_cards import VERBS, SharedVerb
+from tests.support import mynumber as mx
 from tests.support import people as fx
 from tests.support.activities import execute_invoke
-from tests.support.cards import action_data
+from tests.support.cards import action_data, inputs_by_id
 from tests.support.cards import card_json as text_of
 from tests.support.racing import RacingStore
 
@@ -89,6 +96,53 @@ def _verb(name: str) -> SharedVerb:
     return next(v for v in VERBS if v.name == name)
 
 
+def _inputs_kept(card: dict, values: dict[str, str]) -> bool:
+    return all(str(inputs_by_id(card)[k].get("value", "")) == v for k, v in values.items())
+
+
+def _saved_without_conflict(card: dict) -> bool:
+    return "保存しました" in text_of(card) and "ほかの方が" not in text_of(card)
+
+
+def _other_first(card: dict) -> bool:
+    return "ほかの方が" in text_of(card)
+
+
+# --- マイナンバー情報総点検: the inspection steps of one operation of 財政局/税務部/市民税課 ----------------
+
+MN_OPERATION = dataclasses.replace(
+    mx.op(mx.TAX, "市民税の課税", (LinkMethod.THREE_OR_FEWER, 250)), id="c0ffee50"
+)
+
+
+def _mn_service(store: TableStore) -> MyNumberService:
+    return MyNumberService(store, fx.Clock(NOW))
+
+
+def _mn_prepare(store: TableStore) -> None:
+    mx.seed_operations(_mn_service(store), [MN_OPERATION])
+
+
+def _mn_stored(store: TableStore) -> dict[str, str]:
+    return inspection_values(_mn_service(store).operation(SETUP.person, MN_OPERATION.bureau, MN_OPERATION.id))
+
+
+MYNUMBER = SharedVerb(
+    name="mynumber.submit",
+    members=(CROWD[0], CROWD[1]),
+    table=MN_TABLE,
+    prepare=_mn_prepare,
+    open=(mn_cards.INSPECTION_VERB, {"bureau": MN_OPERATION.bureau, "operation": MN_OPERATION.id}),
+    submit=mn_cards.SUBMIT_VERB,
+    values=({}, {}),
+    saved=_saved_without_conflict,
+    conflict=_other_first,
+    duplicate=lambda card: "すでに保存されています" in text_of(card),
+    stored=_mn_stored,
+    kept=_inputs_kept,
+)
+
+
 CROWDS = [
     Crowd(
         verb=_verb("online_procedures.submit"),  # 健康福祉局's actuals for the open quarter
@@ -96,6 +150,13 @@ CROWDS = [
         values=lambda i: {"done": "30", "delayed": "30", "reason": f"委託先との調整({i + 1}人目)"},
         record=lambda data: ("online_procedures", f"{data['bureau']}/{data['period']}"),
         shows=lambda card, winner: f"{name_of(winner)} さん" in text_of(card),  # これまでの報告
+    ),
+    Crowd(
+        verb=MYNUMBER,
+        role=("局担当", "財政局"),
+        values=lambda i: {"s1_status": "実施中", "in_scope": "250", "checked": str(100 + i)},
+        record=lambda data: ("mynumber", f"{data['bureau']}/{data['operation']}"),
+        shows=lambda card, winner: f"保存されている値: {100 + winner}" in text_of(card),
     ),
 ]
 
@@ -214,6 +275,7 @@ async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> O
     base = action_data(shared, verb.submit)
     sent = [crowd.values(i) for i in range(USERS)]
 
+    audited_before = audited(store, *crowd.record(base))  # e.g. the record's creation
     racing.arm(USERS)
     answers = await asyncio.gather(
         *(
@@ -230,7 +292,7 @@ async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> O
     duplicated = [i for i, answer in enumerate(answers) if verb.duplicate(answer)]
     lost = [i for i in range(USERS) if i not in winners and i not in conflicts]
     outcome = Outcome(USERS, len(winners), len(conflicts), len(lost), len(duplicated), 0)
-    outcome.audit_entries = audited(store, *crowd.record(base))
+    outcome.audit_entries = audited(store, *crowd.record(base)) - audited_before
     print(f"\n{crowd.name}: {outcome}")
 
     assert not lost, [text_of(answers[i])[:600] for i in lost]
