@@ -26,14 +26,18 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import pytest
 
 from app import create_app
+from cards import cashless as cl_cards
 from cards import mynumber as mn_cards
 from services.audit.trail import AuditLog
+from services.cashless.forms import form_values as cashless_values
+from services.cashless.service import CashlessService
+from services.cashless.storage import TABLE as CASHLESS_TABLE
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.mynumber.models import LinkMethod
@@ -143,6 +147,27 @@ MYNUMBER = SharedVerb(
 )
 
 
+# --- キャッシュレス: one receivable of 建設局 (目的外使用料), moved to 導入予定 with a date -----------------
+
+CASHLESS = SharedVerb(
+    name="cashless.submit",
+    members=(CROWD[0], CROWD[1]),
+    table=CASHLESS_TABLE,
+    open=(cl_cards.UPDATE_VERB, {"receivable": "r04"}),
+    submit=cl_cards.SUBMIT_VERB,
+    values=({}, {}),
+    saved=_saved_without_conflict,
+    conflict=_other_first,
+    duplicate=lambda card: "すでに保存されています" in text_of(card),
+    stored=lambda store: {
+        k: v
+        for k, v in cashless_values(CashlessService(store, fx.Clock(NOW))._get("r04")).items()
+        if k != "reason"
+    },
+    kept=_inputs_kept,
+)
+
+
 CROWDS = [
     Crowd(
         verb=_verb("online_procedures.submit"),  # 健康福祉局's actuals for the open quarter
@@ -157,6 +182,18 @@ CROWDS = [
         values=lambda i: {"s1_status": "実施中", "in_scope": "250", "checked": str(100 + i)},
         record=lambda data: ("mynumber", f"{data['bureau']}/{data['operation']}"),
         shows=lambda card, winner: f"保存されている値: {100 + winner}" in text_of(card),
+    ),
+    Crowd(
+        verb=CASHLESS,
+        role=("局担当", "建設局"),
+        values=lambda i: {
+            "status": "PLANNED",
+            "planned_on": (date(2024, 4, 1) + timedelta(days=i)).isoformat(),
+        },
+        record=lambda data: ("cashless", f"{data['receivable']} 目的外使用料"),
+        shows=lambda card, winner: (
+            f"保存されている値: {(date(2024, 4, 1) + timedelta(days=winner)).isoformat()}" in text_of(card)
+        ),
     ),
 ]
 
@@ -272,7 +309,9 @@ async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> O
     verb = crowd.verb
     assert verb.open is not None
     shared = await invoke(client, connector, CROWD[0], *verb.open)  # the one card everybody sends
-    base = action_data(shared, verb.submit)
+    # what a client sends: every input as it stands on the card, and the button's data
+    typed = {k: str(v.get("value", "")) for k, v in inputs_by_id(shared).items()}
+    base = {**typed, **action_data(shared, verb.submit)}
     sent = [crowd.values(i) for i in range(USERS)]
 
     audited_before = audited(store, *crowd.record(base))  # e.g. the record's creation
