@@ -34,6 +34,7 @@ import pytest
 from app import create_app
 from cards import cashless as cl_cards
 from cards import mynumber as mn_cards
+from cards import standardization as st_cards
 from services.audit.trail import AuditLog
 from services.cashless.forms import form_values as cashless_values
 from services.cashless.service import CashlessService
@@ -46,6 +47,8 @@ from services.mynumber.rules import inspection_values
 from services.mynumber.service import MyNumberService
 from services.people.identity import system_actor
 from services.people.service import PeopleService
+from services.standardization.service import StandardizationService
+from services.standardization.store import TABLE as STANDARDIZATION_TABLE
 from storage.base import TableStore
 from tests.http.test_shared_cards import VERBS, SharedVerb
 from tests.support import mynumber as mx
@@ -168,6 +171,30 @@ CASHLESS = SharedVerb(
 )
 
 
+# --- 業務システムの標準化: the first step (見積依頼) of system 04 個人住民税 (財政局) ----------------------
+
+STANDARDIZATION = SharedVerb(
+    name="standardization.step_save",
+    members=(CROWD[0], CROWD[1]),
+    table=STANDARDIZATION_TABLE,
+    open=(st_cards.STEP_VERB, {"system": "04", st_cards.STEP_INPUT: "quote"}),
+    submit=st_cards.STEP_SAVE_VERB,
+    values=({}, {}),
+    saved=lambda card: "で保存しました" in text_of(card) and "ほかの方が" not in text_of(card),
+    conflict=_other_first,
+    duplicate=lambda card: "すでに保存されています" in text_of(card),
+    stored=lambda store: {
+        "status": (
+            step := StandardizationService(store, fx.Clock(NOW)).system("04").step("quote")
+        ).status.value,
+        "note": step.note,
+    },
+    kept=_inputs_kept,
+)
+
+
+# --- the crowds: one per programme ------------------------------------------------------------------
+
 CROWDS = [
     Crowd(
         verb=_verb("online_procedures.submit"),  # 健康福祉局's actuals for the open quarter
@@ -182,6 +209,13 @@ CROWDS = [
         values=lambda i: {"s1_status": "実施中", "in_scope": "250", "checked": str(100 + i)},
         record=lambda data: ("mynumber", f"{data['bureau']}/{data['operation']}"),
         shows=lambda card, winner: f"保存されている値: {100 + winner}" in text_of(card),
+    ),
+    Crowd(
+        verb=STANDARDIZATION,
+        role=("局担当", "財政局"),
+        values=lambda i: {"status": "対応中", "note": f"見積依頼中({i + 1}人目)"},
+        record=lambda data: ("standardization", f"{data['system']}|{data['step']}"),
+        shows=lambda card, winner: f"見積依頼中({winner + 1}人目)" in text_of(card),  # 保存されている内容
     ),
     Crowd(
         verb=CASHLESS,
