@@ -33,12 +33,16 @@ import pytest
 
 from app import create_app
 from cards import cashless as cl_cards
+from cards import dx as dx_cards
 from cards import mynumber as mn_cards
 from cards import standardization as st_cards
 from services.audit.trail import AuditLog
 from services.cashless.forms import form_values as cashless_values
 from services.cashless.service import CashlessService
 from services.cashless.storage import TABLE as CASHLESS_TABLE
+from services.dx.departments import TABLE as DX_TABLE
+from services.dx.forms import form_of as dx_form_of
+from services.dx.plans import PlanService
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.mynumber.models import LinkMethod
@@ -193,6 +197,46 @@ STANDARDIZATION = SharedVerb(
 )
 
 
+# --- DX実行計画: a draft plan of 健康福祉局/健康部, saved as a draft (下書き保存) ------------------------
+
+DX_PLAN = "健康福祉局|健康部|c0ffee50"
+DX_VALUES = {
+    "business": "証明書の再発行",
+    "category": "paper",
+    "purpose": "窓口の待ち時間を減らす",
+    "goal": "目標",
+    "kpi": "平均待ち時間",
+    "kpi_target": "15",
+    "kpi_unit": "分",
+    "milestones": "2023-12-15 業務フローの作成",
+}
+
+
+def _dx_prepare(store: TableStore) -> None:
+    PlanService(store, fx.Clock(NOW)).save(SETUP, {"plan_id": DX_PLAN, **DX_VALUES}, submit=False)
+
+
+def _dx_stored(store: TableStore) -> dict[str, str]:
+    plan = PlanService(store, fx.Clock(NOW)).plan(SETUP.person, DX_PLAN)
+    return {**dx_form_of(plan).values, "state": plan.state.value}
+
+
+DX = SharedVerb(
+    name="dx.save",
+    members=(CROWD[0], CROWD[1]),
+    table=DX_TABLE,
+    prepare=_dx_prepare,
+    open=(dx_cards.EDIT, {"plan_id": DX_PLAN}),
+    submit=dx_cards.SAVE,
+    values=({}, {}),
+    saved=lambda card: "下書きを保存しました" in text_of(card) and "ほかの方が" not in text_of(card),
+    conflict=_other_first,
+    duplicate=lambda card: False,  # a retried card is answered as saved (the plan as it stands)
+    stored=_dx_stored,
+    kept=_inputs_kept,
+)
+
+
 # --- the crowds: one per programme ------------------------------------------------------------------
 
 CROWDS = [
@@ -216,6 +260,13 @@ CROWDS = [
         values=lambda i: {"status": "対応中", "note": f"見積依頼中({i + 1}人目)"},
         record=lambda data: ("standardization", f"{data['system']}|{data['step']}"),
         shows=lambda card, winner: f"見積依頼中({winner + 1}人目)" in text_of(card),  # 保存されている内容
+    ),
+    Crowd(
+        verb=DX,
+        role=("DX PRO", "健康福祉局/健康部"),
+        values=lambda i: {"goal": f"待ち時間を{i + 1}分減らす"},
+        record=lambda data: ("dx_plan", data["plan_id"]),
+        shows=lambda card, winner: f"保存されている値: 待ち時間を{winner + 1}分減らす" in text_of(card),
     ),
     Crowd(
         verb=CASHLESS,
