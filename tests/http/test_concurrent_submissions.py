@@ -34,6 +34,7 @@ import pytest
 from app import create_app
 from cards import cashless as cl_cards
 from cards import dx as dx_cards
+from cards import literacy as lit_cards
 from cards import mynumber as mn_cards
 from cards import standardization as st_cards
 from services.audit.trail import AuditLog
@@ -45,6 +46,8 @@ from services.dx.forms import form_of as dx_form_of
 from services.dx.plans import PlanService
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
+from services.literacy.service import TABLE as LITERACY_TABLE
+from services.literacy.service import LiteracyService
 from services.mynumber.models import LinkMethod
 from services.mynumber.records import TABLE as MN_TABLE
 from services.mynumber.rules import inspection_values
@@ -54,7 +57,7 @@ from services.people.service import PeopleService
 from services.standardization.service import StandardizationService
 from services.standardization.store import TABLE as STANDARDIZATION_TABLE
 from storage.base import TableStore
-from tests.http.test_shared_cards import VERBS, SharedVerb
+from tests.http.test_shared_cards import HEALTH, VERBS, SharedVerb
 from tests.support import mynumber as mx
 from tests.support import people as fx
 from tests.support.activities import execute_invoke
@@ -237,6 +240,31 @@ DX = SharedVerb(
 )
 
 
+# --- ICTリテラシー: the needs of 健康福祉局/健康部 (a self-assessment is one person's own: not shared) ---------
+
+
+def _literacy_stored(store: TableStore) -> dict[str, str]:
+    view = LiteracyService(store, fx.Clock(NOW)).department_view(SETUP.person, HEALTH, "健康部", NOW.date())
+    return {f"use|{r.tool}": str(r.use_needed) for r in view.rows} | {
+        f"build|{r.tool}": str(r.build_needed) for r in view.rows
+    }
+
+
+LITERACY = SharedVerb(
+    name="literacy.needs",
+    members=(CROWD[0], CROWD[1]),
+    table=LITERACY_TABLE,
+    open=(lit_cards.DEPARTMENT_VERB, {lit_cards.DEPARTMENT_INPUT: f"{HEALTH}/健康部"}),
+    submit=lit_cards.NEEDS_VERB,
+    values=({}, {}),
+    saved=lambda card: "保存しました。" in text_of(card) and "ほかの方が" not in text_of(card),
+    conflict=_other_first,
+    duplicate=lambda card: "同じ内容で保存済みです" in text_of(card),
+    stored=_literacy_stored,
+    kept=_inputs_kept,
+)
+
+
 # --- the crowds: one per programme ------------------------------------------------------------------
 
 CROWDS = [
@@ -267,6 +295,13 @@ CROWDS = [
         values=lambda i: {"goal": f"待ち時間を{i + 1}分減らす"},
         record=lambda data: ("dx_plan", data["plan_id"]),
         shows=lambda card, winner: f"保存されている値: 待ち時間を{winner + 1}分減らす" in text_of(card),
+    ),
+    Crowd(
+        verb=LITERACY,
+        role=("管理職", HEALTH),
+        values=lambda i: {"use|Teams": str(i + 1), "build|RPA": str(50 - i)},
+        record=lambda data: ("literacy_needs", f"{data['bureau']}|{data['department']}"),
+        shows=lambda card, winner: f'保存されている値: {winner + 1}"' in text_of(card),
     ),
     Crowd(
         verb=CASHLESS,
