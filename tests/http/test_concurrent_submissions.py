@@ -240,7 +240,7 @@ DX = SharedVerb(
 )
 
 
-# --- ICTリテラシー: the needs of 健康福祉局/健康部 (a self-assessment is one person's own: not shared) ---------
+# --- ICTリテラシー: the needs of 健康福祉局/健康部 (a self-assessment is one person's own) ---
 
 
 def _literacy_stored(store: TableStore) -> dict[str, str]:
