@@ -33,6 +33,7 @@ import pytest
 
 from app import create_app
 from cards import cashless as cl_cards
+from cards import digital_divide as dd_cards
 from cards import dx as dx_cards
 from cards import literacy as lit_cards
 from cards import mynumber as mn_cards
@@ -302,6 +303,13 @@ CROWDS = [
         values=lambda i: {"use|Teams": str(i + 1), "build|RPA": str(50 - i)},
         record=lambda data: ("literacy_needs", f"{data['bureau']}|{data['department']}"),
         shows=lambda card, winner: f'保存されている値: {winner + 1}"' in text_of(card),
+    ),
+    Crowd(
+        verb=_verb("digital_divide.save_outreach"),  # 令和5年度 (admins' record: the crowd are admins)
+        role=("管理者", ""),
+        values=lambda i: {"planned|poster_city": str(200 + i), "actual|poster_city": str(100 + i)},
+        record=lambda data: ("digital_divide_outreach", data[dd_cards.YEAR_INPUT]),
+        shows=lambda card, winner: f"保存されている値: {200 + winner}" in text_of(card),
     ),
     Crowd(
         verb=CASHLESS,
