@@ -13,6 +13,19 @@ there). Whatever happens:
   operation is not ``compensation`` and no compensation note names it (the count holds whether
   a loser leaves an entry and a compensation note, or no entry at all).
 
+The records (one per programme; where a programme's own records are one person's, the closest
+record several people share):
+
+- 行政手続きオンライン化: 健康福祉局's actuals for the open quarter (50 DX PROs of the bureau);
+- マイナンバー情報総点検: the inspection steps of one operation of 財政局/税務部/市民税課
+  (50 局担当 of 財政局);
+- キャッシュレス: the receivable 目的外使用料 of 建設局 (50 局担当 of 建設局);
+- 業務システムの標準化: the step 見積依頼 of system 04 個人住民税 (50 局担当 of 財政局);
+- DX実行計画: a draft plan of 健康福祉局/健康部, saved as a draft (50 DX PROs of the department);
+- ICTリテラシー: the needed people of 健康福祉局/健康部 (50 managers of the bureau; a self-assessment is
+  one person's own);
+- デジタル・ディバイド対策: the outreach figures of 令和5年度 (50 administrators, who alone write them).
+
 One :class:`Crowd` per programme in ``CROWDS``: a :class:`~tests.http.test_shared_cards.SharedVerb`
 (how the card is opened and sent, and what its answers say), the role the fifty people get on the
 roster, fifty different sets of values, and the audit record the write is about.
@@ -99,16 +112,16 @@ class Crowd:
     - ``role``: the roster role and its scope given to each of the fifty (who may write the record);
     - ``values(i)``: the i-th person's inputs (fifty different, valid sets);
     - ``record(data)``: the audit trail's (entity kind, entity id) of the write, from the card's data;
-    - ``etag(data)``: the state a card was built on, from its action data;
-    - ``shows(card, winner)``: whether a conflict card shows what the winner (their index) saved.
+    - ``shows(card, winner)``: whether a conflict card shows what the winner (their index) saved;
+    - ``etag(data)``: the state a card was built on, from its action data.
     """
 
     verb: SharedVerb
     role: tuple[str, str]
     values: Callable[[int], dict[str, str]]
     record: Callable[[dict], tuple[str, str]]
+    shows: Callable[[dict, int], bool]
     etag: Callable[[dict], str] = lambda data: str(data.get("etag", ""))
-    shows: Callable[[dict, int], bool] = lambda card, winner: True  # the winner's change is on the card
 
     @property
     def name(self) -> str:
