@@ -453,11 +453,13 @@ async def invoke(client, connector, user: str, verb: str, data: dict[str, Any]) 
     return body["value"]
 
 
-def audited(store: TableStore, kind: str, entity_id: str) -> int:
-    """Entries of that record for a saved change: not a compensation note, and named by none."""
+def audit_of(store: TableStore, kind: str, entity_id: str) -> tuple[int, int]:
+    """(entries of that record for a saved change, all its entries). A saved change's entry is not
+    a compensation note, and no compensation note names it."""
     entries = AuditLog(store, fx.Clock(NOW)).recent(SETUP.person, kind, entity_id, limit=10 * USERS)
     compensated = {e.compensates for e in entries if e.operation == "compensation"}
-    return sum(1 for e in entries if e.operation != "compensation" and e.entry_id not in compensated)
+    saved = sum(1 for e in entries if e.operation != "compensation" and e.entry_id not in compensated)
+    return saved, len(entries)
 
 
 @dataclass
@@ -467,12 +469,14 @@ class Outcome:
     conflicts: int
     lost: int
     duplicated: int
-    audit_entries: int
+    audit_entries: int  # for a saved change
+    audit_rows: int = 0  # every row the trail holds for the record after the race (notes included)
 
     def __str__(self) -> str:
         return (
             f"submissions={self.submissions} successes={self.successes} conflicts={self.conflicts} "
-            f"lost={self.lost} duplicated={self.duplicated} audit_entries={self.audit_entries}"
+            f"lost={self.lost} duplicated={self.duplicated} audit_entries={self.audit_entries} "
+            f"(audit rows written: {self.audit_rows})"
         )
 
 
@@ -489,7 +493,7 @@ async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> O
     base = {**typed, **action_data(shared, verb.submit)}
     sent = [crowd.values(i) for i in range(USERS)]
 
-    audited_before = audited(store, *crowd.record(base))  # e.g. the record's creation
+    audited_before = audit_of(store, *crowd.record(base))  # e.g. the record's creation
     racing.arm(USERS)
     answers = await asyncio.gather(
         *(
@@ -505,8 +509,16 @@ async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> O
     conflicts = [i for i, answer in enumerate(answers) if verb.conflict(answer)]
     duplicated = [i for i, answer in enumerate(answers) if verb.duplicate(answer)]
     lost = [i for i in range(USERS) if i not in winners and i not in conflicts]
-    outcome = Outcome(USERS, len(winners), len(conflicts), len(lost), len(duplicated), 0)
-    outcome.audit_entries = audited(store, *crowd.record(base)) - audited_before
+    saved_entries, rows = audit_of(store, *crowd.record(base))
+    outcome = Outcome(
+        USERS,
+        len(winners),
+        len(conflicts),
+        len(lost),
+        len(duplicated),
+        saved_entries - audited_before[0],
+        rows - audited_before[1],
+    )
     print(f"\n{crowd.name}: {outcome}")
 
     assert not lost, [text_of(answers[i])[:600] for i in lost]
