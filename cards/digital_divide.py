@@ -468,9 +468,22 @@ def residents_card(classes: list[SmartphoneClass], as_of: date, ward: str = "") 
     )
 
 
+def _stored_value(stored: str) -> dict:
+    return text_block(
+        f"保存されている値: {stored or '（未入力）'}", isSubtle=True, size="Small", spacing="None"
+    )
+
+
 def outreach_card(
-    outreach: Outreach, *, error: str = "", message: str = "", values: dict[str, str] | None = None
+    outreach: Outreach,
+    *,
+    error: str = "",
+    message: str = "",
+    values: dict[str, str] | None = None,
+    conflict: bool = False,
 ) -> dict:
+    """The outreach figures of a year. After a ``conflict``, ``outreach`` is as stored now and
+    ``values`` what the person typed (kept, with the stored value under each input that differs)."""
     values = values or {}
     body: list[dict] = [
         *header(
@@ -493,10 +506,14 @@ def outreach_card(
                 "label": f"{item.label} {label}（{item.unit}）",
                 "min": 0,
             }
-            shown = values.get(name, "" if current is None else str(current))
+            stored = "" if current is None else str(current)
+            shown = values.get(name, stored)
             if str(shown).isdigit():
                 field["value"] = int(shown)
-            columns.append({"type": "Column", "width": "stretch", "items": [field]})
+            items = [field]
+            if conflict and str(shown).strip() != stored:
+                items.append(_stored_value(stored))
+            columns.append({"type": "Column", "width": "stretch", "items": items})
         body.append({"type": "ColumnSet", "columns": columns})
     body.append(
         {
@@ -507,6 +524,8 @@ def outreach_card(
             "value": values.get("note", outreach.note),
         }
     )
+    if conflict and values.get("note", outreach.note).strip() != outreach.note:
+        body.append(_stored_value(outreach.note))
     return adaptive_card(
         body,
         [

@@ -162,13 +162,18 @@ def department_card(
     message: str = "",
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
+    conflict: bool = False,
 ) -> dict:
+    """A department's needs. After a ``conflict``, ``view`` is as stored now and ``values`` what the
+    manager typed (kept in the inputs, with the stored value under each one that differs)."""
     errors, values = errors or {}, values or {}
     body: list[dict] = [
         *header(f"{view.label} の必要人材", "所管に必要な「つかえる」「つくれる」人材（継続）", ICON)
     ]
     if errors:
         body.append(error_banner("入力内容を確認してください。"))
+    elif conflict:
+        body.append(error_banner(message))
     elif message:
         body.append(notice(message))
     facts = []
@@ -227,6 +232,12 @@ def department_card(
                 if str(shown).isdigit():
                     item["value"] = int(shown)
                 items = [item]
+                if conflict and str(shown).strip() != str(current):
+                    items.append(
+                        text_block(
+                            f"保存されている値: {current}", isSubtle=True, size="Small", spacing="None"
+                        )
+                    )
                 if name in errors:
                     items.append(text_block(f"⚠️ {errors[name]}", color="Attention", spacing="None"))
                 columns.append({"type": "Column", "width": "stretch", "items": items})
@@ -257,6 +268,11 @@ def department_card(
             if shown:
                 item["value"] = shown
             body.append(item)
+            if conflict and shown != moves.get(oid, ""):
+                stored = moves.get(oid) or "（予定なし）"
+                body.append(
+                    text_block(f"保存されている値: {stored}", isSubtle=True, size="Small", spacing="None")
+                )
             if key in errors:
                 body.append(text_block(f"⚠️ {errors[key]}", color="Attention", spacing="None"))
         actions.append(

@@ -105,6 +105,17 @@ def _error(form: Form, field: str) -> list[dict]:
     return [text_block(f"⚠️ {form.errors[field]}", color="Attention", size="Small", spacing="None")]
 
 
+def _latest(form: Form, field: str) -> list[dict]:
+    """After a conflict, the value stored now under an input whose typed value differs from it."""
+    if field not in form.current:
+        return []
+    stored = form.current[field].strip()
+    if stored == form.values.get(field, "").strip():
+        return []
+    shown = stored.replace(",", "、") if stored and stored != NO_ANSWER else "（未入力）"
+    return [text_block(f"保存されている値: {_cut(shown, 60)}", isSubtle=True, size="Small", spacing="None")]
+
+
 def _text_input(
     form: Form,
     field: str,
@@ -125,7 +136,7 @@ def _text_input(
         element["placeholder"] = placeholder
     if form.values.get(field):
         element["value"] = form.values[field]
-    return [element, *_error(form, field)]
+    return [element, *_latest(form, field), *_error(form, field)]
 
 
 def _number_input(form: Form, field: str, label: str) -> list[dict]:
@@ -133,7 +144,7 @@ def _number_input(form: Form, field: str, label: str) -> list[dict]:
     raw = form.values.get(field, "").strip()
     if raw.isdigit():
         element["value"] = int(raw)
-    items = [element, *_error(form, field)]
+    items = [element, *_latest(form, field), *_error(form, field)]
     if field in form.errors and raw and not raw.isdigit():
         items[-1]["text"] += f"（入力: {raw[:20]}）"
     return items
@@ -158,14 +169,14 @@ def _choice_input(
     }
     if form.values.get(field):
         element["value"] = form.values[field]
-    return [element, *_error(form, field)]
+    return [element, *_latest(form, field), *_error(form, field)]
 
 
 def _date_input(form: Form, field: str, label: str) -> list[dict]:
     element: dict = {"type": "Input.Date", "id": field, "label": label}
     if form.values.get(field):
         element["value"] = form.values[field][:10]
-    return [element, *_error(form, field)]
+    return [element, *_latest(form, field), *_error(form, field)]
 
 
 def _op_data(op: Operation) -> dict:

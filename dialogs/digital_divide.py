@@ -205,7 +205,7 @@ class DigitalDivideDialog(ProgrammeDialog):
             )
         except Conflict as conflict:  # the latest figures (and ETag) with what this person typed
             latest = await self._run(self.service.outreach, year)
-            return cards.outreach_card(latest, error=str(conflict), values=values)
+            return cards.outreach_card(latest, error=str(conflict), values=values, conflict=True)
         except DigitalDivideError as error:
             return cards.outreach_card(
                 await self._run(self.service.outreach, year), error=str(error), values=values

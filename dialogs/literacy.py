@@ -131,8 +131,10 @@ class LiteracyDialog(ProgrammeDialog):
             )
         except Invalid as invalid:
             return await self.department(actor, bureau, department, errors=invalid.errors, values=values)
-        except Conflict as conflict:
-            return await self.department(actor, bureau, department, message=str(conflict))
+        except Conflict as conflict:  # the needs as stored now, with what they typed kept
+            return await self.department(
+                actor, bureau, department, message=str(conflict), values=values, conflict=True
+            )
         return await self.department(
             actor, bureau, department, message="保存しました。" if wrote else "同じ内容で保存済みです。"
         )

@@ -27,6 +27,7 @@ from services.standardization.excel import SHEET_SYSTEMS, ImportRefused
 from services.standardization.models import StepAlert
 from services.standardization.service import (
     DEFAULT_ALERT_DAYS,
+    Conflict,
     FormError,
     OutOfOrder,
     StandardizationError,
@@ -181,6 +182,18 @@ class StandardizationDialog(ProgrammeDialog):
                 str(data.get("etag") or ""),
                 values=rejected.values,
                 errors=rejected.errors,
+            )
+        except Conflict as error:  # the step as stored now, with what they typed kept
+            view = await self._run(self.service.detail, actor.person, number, self.today())
+            step = next(v for v in view.status.steps if v.definition.key == step_key)
+            typed = {k: str(data.get(k) or "") for k in ("status", "start", "end", "done_on", "note")}
+            return cards.step_card(
+                view.status.system,
+                step,
+                view.status.system.etag or "",
+                values=typed,
+                notice_text=str(error),
+                conflict=True,
             )
         except StandardizationError as error:
             return await self.step_form(actor, number, step_key, notice_text=str(error))

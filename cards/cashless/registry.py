@@ -300,11 +300,27 @@ def _error(form: UpdateForm, field: str) -> list[dict]:
     return [text_block(f"⚠️ {form.errors[field]}{typed}", color="Attention", size="Small", spacing="None")]
 
 
+def _latest(form: UpdateForm, field: str) -> list[dict]:
+    """After a conflict, the value stored now under an input whose typed value differs from it."""
+    if field not in form.current:
+        return []
+    stored = form.current[field].strip()
+    if stored == form.values.get(field, "").strip():
+        return []
+    if field == FIELD_STATUS and stored in Rollout.__members__:
+        shown = Rollout[stored].value
+    elif field == FIELD_METHODS and stored:
+        shown = "、".join(Method[m].value if m in Method.__members__ else "なし" for m in stored.split(","))
+    else:
+        shown = stored or "（未入力）"
+    return [small(f"保存されている値: {shown[:60]}")]
+
+
 def _text_input(form: UpdateForm, field: str, label: str, placeholder: str = "", **extra) -> list[dict]:
     element = {"type": "Input.Text", "id": field, "label": label, "placeholder": placeholder, **extra}
     if form.values.get(field):
         element["value"] = form.values[field]
-    return [element, *_error(form, field)]
+    return [element, *_latest(form, field), *_error(form, field)]
 
 
 def _number_input(form: UpdateForm, field: str, label: str, placeholder: str) -> list[dict]:
@@ -318,7 +334,7 @@ def _number_input(form: UpdateForm, field: str, label: str, placeholder: str) ->
     raw = form.values.get(field, "").strip()
     if raw.isascii() and raw.isdigit():
         element["value"] = int(raw)
-    return [element, *_error(form, field)]
+    return [element, *_latest(form, field), *_error(form, field)]
 
 
 def update_card(form: UpdateForm) -> dict:
@@ -337,12 +353,12 @@ def update_card(form: UpdateForm) -> dict:
         "choices": [{"title": s.value, "value": s.name} for s in Rollout],
         "value": form.values.get(FIELD_STATUS) or r.status.name,
     }
-    body += [status, *_error(form, FIELD_STATUS)]
+    body += [status, *_latest(form, FIELD_STATUS), *_error(form, FIELD_STATUS)]
     planned = {"type": "Input.Date", "id": FIELD_PLANNED, "label": "導入予定日（導入予定のときは必須）"}
     raw = form.values.get(FIELD_PLANNED, "")
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         planned["value"] = raw
-    body += [planned, *_error(form, FIELD_PLANNED)]
+    body += [planned, *_latest(form, FIELD_PLANNED), *_error(form, FIELD_PLANNED)]
     body += _number_input(form, FIELD_CASES, "年間件数（分からなければ空欄。0 とは別です）", "例: 12000")
     body += _number_input(form, FIELD_AMOUNT, "年間金額（円・分からなければ空欄）", "例: 36000000")
     methods = {
@@ -356,7 +372,7 @@ def update_card(form: UpdateForm) -> dict:
     }
     if form.values.get(FIELD_METHODS):
         methods["value"] = form.values[FIELD_METHODS]
-    body += [methods, *_error(form, FIELD_METHODS)]
+    body += [methods, *_latest(form, FIELD_METHODS), *_error(form, FIELD_METHODS)]
     if r.channel is Channel.DESIGNATED:
         body += _text_input(form, FIELD_TENDER, "切替公募年度（例: R6）", "R6", maxLength=10)
     if form.admin:
@@ -369,7 +385,7 @@ def update_card(form: UpdateForm) -> dict:
             + [{"title": b, "value": b} for b in form.bureaus],
             "value": form.values.get(FIELD_BUREAU, ""),
         }
-        body += [bureau, *_error(form, FIELD_BUREAU)]
+        body += [bureau, *_latest(form, FIELD_BUREAU), *_error(form, FIELD_BUREAU)]
         body += _text_input(form, FIELD_SECTION, "所管課（管理者）", "例: 介護保険課", maxLength=100)
     body += _text_input(
         form,

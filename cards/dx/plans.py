@@ -74,7 +74,20 @@ def _text(
         element.update(isRequired=True, errorMessage=f"{label}を入力してください")
     if form.values.get(name):
         element["value"] = form.values[name]
-    return [element, *_field_error(form.errors, name)]
+    return [element, *_latest(form, name), *_field_error(form.errors, name)]
+
+
+def _latest(form: PlanForm, name: str) -> list[dict]:
+    """After a conflict, the value stored now under an input whose typed value differs from it."""
+    if name not in form.current:
+        return []
+    stored = form.current[name].strip()
+    if stored == form.values.get(name, "").strip():
+        return []
+    if name == "category" and stored in Category._value2member_map_:
+        stored = Category(stored).label
+    shown = stored.replace("\n", " ／ ")[:200] or "（未入力）"
+    return [text_block(f"保存されている値: {shown}", isSubtle=True, size="Small", spacing="None")]
 
 
 def plan_form_card(form: PlanForm, categories: Sequence[tuple[Category, str]] = ()) -> dict:
@@ -104,7 +117,7 @@ def plan_form_card(form: PlanForm, categories: Sequence[tuple[Category, str]] = 
         ],
         "value": form.values.get("category") or Category.APPLICATIONS.value,
     }
-    body += [category, *_field_error(form.errors, "category")]
+    body += [category, *_latest(form, "category"), *_field_error(form.errors, "category")]
     body += _text(form, "purpose", "目的", multiline=True)
     body += _text(form, "goal", "目標", multiline=True)
     body += _text(form, "kpi", "KPI（何を測るか）", max_length=200, placeholder="例: 窓口の平均待ち時間")

@@ -59,7 +59,10 @@ def step_card(
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     notice_text: str = "",
+    conflict: bool = False,
 ) -> dict:
+    """The form of one step. After a ``conflict``, ``view`` is the step as stored now (shown above
+    the inputs) and ``values`` what the person typed (kept in the inputs)."""
     errors = errors or {}
     values = values or {
         "status": view.step.status.value,
@@ -78,6 +81,20 @@ def step_card(
     if d.ict_task:
         tasks.append(("ICT推進室の作業", d.ict_task))
     body.append(fact_set([*tasks, ("現在の予定", f"{_short(view.start)}～{_short(view.end)}")]))
+    if conflict:
+        stored = view.step
+        body.append(text_block("保存されている内容（ほかの方が保存）", weight="Bolder", size="Small"))
+        body.append(
+            fact_set(
+                [
+                    ("状況", stored.status.value),
+                    ("開始日", _day(stored.start) if stored.start else "－"),
+                    ("終了日", _day(stored.end) if stored.end else "－"),
+                    ("完了日", _day(stored.done_on) if stored.done_on else "－"),
+                    ("備考", stored.note[:200] or "－"),
+                ]
+            )
+        )
     body.append(
         _choice_input(
             "status",

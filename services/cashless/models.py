@@ -328,6 +328,7 @@ class UpdateForm:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     notice: str = ""
+    current: dict[str, str] = field(default_factory=dict)  # after a conflict: the values stored now
 
 
 @dataclass(frozen=True)

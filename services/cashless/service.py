@@ -196,7 +196,10 @@ class CashlessService(Transfers):
         values: Mapping[str, str],
         errors: Mapping[str, str] | None = None,
         notice: str = "",
+        conflict: bool = False,
     ) -> UpdateForm:
+        """The update card's form; after a ``conflict``, ``r`` is the record as stored now, and its
+        values are shown beside the ones the person typed (which stay in the inputs)."""
         admin = self.is_admin(actor.person)
         return UpdateForm(
             r,
@@ -207,6 +210,7 @@ class CashlessService(Transfers):
             dict(values),
             dict(errors or {}),
             notice,
+            forms.form_values(r) if conflict else {},
         )
 
     def submit(self, actor: Actor, data: Mapping[str, Any], as_of: date) -> SubmitResult:
@@ -230,6 +234,7 @@ class CashlessService(Transfers):
                     notice=(
                         "ほかの方が先にこの債権を更新しました。最新の内容を表示しています。確認して、もう一度送信してください。"
                     ),
+                    conflict=True,
                 )
             )
         admin = self.is_admin(actor.person)
@@ -333,6 +338,7 @@ class CashlessService(Transfers):
                         notice=(
                             "ほかの方が同時にこの債権を更新しました。最新の内容を表示しています。確認して、もう一度送信してください。"
                         ),
+                        conflict=True,
                     )
                 ) from None
             raise

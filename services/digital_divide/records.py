@@ -30,7 +30,9 @@ class Conflict(DigitalDivideError):
     the latest state and keeps what this person typed. ``item``: the latest class, when a class."""
 
     def __init__(self, what: str = "この記録", item: SmartphoneClass | None = None):
-        super().__init__(f"{what}は、先に別の入力で更新されていました。最新の内容を表示しています。")
+        super().__init__(
+            f"ほかの方が先に{what}を更新しました（別の画面からの入力を含みます）。最新の内容を表示しています。"
+        )
         self.item = item
 
 

@@ -266,6 +266,7 @@ class PlanForm:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     notice: str = ""
+    current: dict[str, str] = field(default_factory=dict)  # after a conflict: the values stored now
 
 
 class Audience(enum.StrEnum):

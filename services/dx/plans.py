@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -64,6 +65,20 @@ class StaleCard(PlanError):
             "内容を確認して、もう一度操作してください。"
         )
         self.plan = plan
+
+
+def _conflict(stored: Plan, typed: Mapping[str, str]) -> PlanForm:
+    """The plan card after a conflict: on the plan as stored now (its ETag, its values shown under
+    the inputs that differ), with what the person typed kept in the inputs."""
+    return replace(
+        form_of(
+            stored,
+            typed,
+            notice="ほかの方が同時にこの計画を更新しました。入力内容は残しています。"
+            "最新の状態を確認して、もう一度送信してください。",
+        ),
+        current=form_of(stored).values,
+    )
 
 
 def _row(department: str, token: str) -> str:
@@ -167,19 +182,9 @@ class PlanService(Departments):
         target_state = PlanState.SUBMITTED if submit else PlanState.DRAFT
         if current is not None and self._is_duplicate(current, actor, new_content, target_state):
             return current
+        typed = {k: str(data.get(k) or "") for k in FIELDS}
         if current is not None and current.etag != etag:
-            raise FormRejected(
-                PlanForm(
-                    bureau,
-                    department,
-                    plan_id,
-                    current.etag or "",
-                    {k: str(data.get(k) or "") for k in FIELDS},
-                    {},
-                    "ほかの方が同時にこの計画を更新しました。入力内容は残しています。"
-                    "最新の状態を確認して、もう一度送信してください。",
-                )
-            )
+            raise FormRejected(_conflict(current, typed))
         if current is not None and current.state not in (PlanState.DRAFT,):
             raise StaleCard(current, f"この計画は「{current.state.label}」のため、内容を変更できません。")
         base = current or Plan(
@@ -209,7 +214,15 @@ class PlanService(Departments):
                     Comment(now, actor.object_id, actor.name, "計画を提出しました。", "submit"),
                 )
             )
-        return self._write(actor, current, plan, "submit" if submit else ("update" if current else "create"))
+        try:
+            return self._write(
+                actor, current, plan, "submit" if submit else ("update" if current else "create")
+            )
+        except StaleCard as stale:  # someone saved it at the same moment: their values stay on the card
+            fresh = self._load(plan_id)
+            if fresh is None:
+                raise
+            raise FormRejected(_conflict(fresh, typed)) from stale
 
     def _is_duplicate(
         self, current: Plan, actor: Actor, content: Mapping[str, Any], state: PlanState

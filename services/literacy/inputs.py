@@ -22,10 +22,18 @@ class Invalid(LiteracyError):
 
 
 class Conflict(LiteracyError):
-    def __init__(self) -> None:
+    def __init__(self, message: str = "") -> None:
         super().__init__(
-            "ほかの画面で先に更新されていました。最新の内容を表示しています。もう一度入力してください。"
+            message
+            or "ほかの画面で先に更新されていました。最新の内容を表示しています。もう一度入力してください。"
         )
+
+
+# a department's needs are shared by its managers: someone else saved them first
+NEEDS_CONFLICT = (
+    "ほかの方が先にこの部署の必要人数を更新しました。最新の内容を表示しています（入力内容は残しています）。"
+    "確認して、もう一度保存してください。"
+)
 
 
 def parse_count(text: Any, *, high: int = MAX_NEED) -> int:

@@ -26,6 +26,7 @@ from services.kernel.seed import SeedError, read_seed_frame
 from services.kernel.settings import TIMEZONE
 from services.literacy.inputs import (
     MAX_NEED,
+    NEEDS_CONFLICT,
     Conflict,
     Invalid,
     clean_tool,
@@ -369,7 +370,7 @@ class LiteracyService:
             stored = self._store.get(TABLE, DEPARTMENTS, key)
             if same and stored is not None and stored.get("updated_by") == actor.person.object_id:
                 return current, False  # the same person's same values again: a duplicate
-            raise Conflict()
+            raise Conflict(NEEDS_CONFLICT)
         if same:
             return current, False  # nothing to change
         entity = Entity(
@@ -399,7 +400,7 @@ class LiteracyService:
         try:
             self._audit.apply(actor, [change], write)
         except (ETagMismatch, EntityNotFound, EntityExists) as error:
-            raise Conflict() from error
+            raise Conflict(NEEDS_CONFLICT) from error
         return self._view(bureau, department, as_of), True
 
     def all_views(self, as_of: date, bureau: str | None = None) -> list[DepartmentView]:

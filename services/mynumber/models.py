@@ -420,6 +420,7 @@ class Form:
     errors: dict[str, str] = field(default_factory=dict)  # input id -> Japanese message
     notice: str = ""
     default_due: date | None = None  # shown when a step or entry has no own due date
+    current: dict[str, str] = field(default_factory=dict)  # after a conflict: the values stored now
 
     @property
     def etag(self) -> str:

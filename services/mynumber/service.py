@@ -185,6 +185,7 @@ class MyNumberService(MyNumberViews):
                         "ほかの方が先にこの事務の記録を更新しました。最新の内容を確認し、もう一度入力して送信してください。"
                     ),
                     default_due=self.completion,
+                    current=_VALUES[kind](op),
                 )
             )
         if kind is FormKind.SURVEY:
@@ -195,7 +196,7 @@ class MyNumberService(MyNumberViews):
             new, errors = rules.apply_checklist(op, values)
         if errors:
             raise FormRejected(Form(kind, op, values, errors, default_due=self.completion))
-        return self._save(actor, op, new, kind, marker)
+        return self._save(actor, op, new, kind, marker, typed=values)
 
     def _save(
         self,
@@ -206,7 +207,10 @@ class MyNumberService(MyNumberViews):
         marker: str | None,
         operation: str = "update",
         reason: str = "",
+        typed: Mapping[str, str] | None = None,
     ) -> Saved:
+        """Save ``after`` over ``before`` (its ETag). On a conflict, the card comes back with the
+        values ``typed`` on it (else the stored ones) and the stored values shown beside them."""
         after = _with(after, updated_by=actor.name, version=before.version + 1)
         old, new = operation_doc(before), operation_doc(after)
         changed = {k for k in new if k != "updated_by" and new[k] != old.get(k)}
@@ -236,12 +240,13 @@ class MyNumberService(MyNumberViews):
                     Form(
                         kind,
                         fresh,
-                        _VALUES[kind](fresh),
+                        dict(typed) if typed is not None else _VALUES[kind](fresh),
                         notice=(
                             "ほかの方が同時にこの事務の記録を更新しました。最新の内容を表示しています。"
                             "確認して、もう一度送信してください。"
                         ),
                         default_due=self.completion,
+                        current=_VALUES[kind](fresh),
                     )
                 ) from None
             raise

@@ -173,7 +173,24 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         )
         yield (
             f"cashless:update-conflict-{tag}",
-            lambda big=big: cards.update_card(_form(big, notice="ほかの方が先に更新しました。")),
+            lambda big=big: cards.update_card(
+                _form(
+                    big,
+                    notice="ほかの方が先に更新しました。",
+                    values={"status": "DONE", "methods": "", "reason": "理由" * 200},
+                    current={
+                        "status": "PLANNED",
+                        "planned_on": "2026-04-01",
+                        "cases": "12000",
+                        "amount": "36000000",
+                        "methods": ",".join(m.name for m in Method),
+                        "tender": "R6",
+                        "owner_bureau": "健康福祉局",
+                        "section": "保" * 100,
+                        "reason": "",
+                    },
+                )
+            ),
         )
     yield "cashless:confirmation", lambda: cards.confirmation_card(_result(False), TODAY)
     yield "cashless:confirmation-duplicate", lambda: cards.confirmation_card(_result(True), TODAY)

@@ -139,6 +139,16 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         lambda: cards.outreach_card(_service().outreach(2023), message="保存しました。"),
     )
     yield (
+        "digital_divide:outreach-conflict",  # every input typed otherwise than what is stored
+        lambda: cards.outreach_card(
+            (outreach := _service().outreach(2023)),
+            error="ほかの方が先に周知・啓発の計画と実績を更新しました。",
+            values={f"{k}|{i.key}": "9999999" for i in outreach.items for k in ("planned", "actual")}
+            | {"note": "メ" * 100},
+            conflict=True,
+        ),
+    )
+    yield (
         "digital_divide:partners",
         lambda: cards.partners_card([], ("大学", "社会福祉協議会"), error="見つかりません。"),
     )

@@ -4,6 +4,7 @@ long texts and full threads, for the schema and size checks in ``tests/cards/tes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from cards import dx as cards
@@ -159,6 +160,17 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
     yield "dx:department-empty", lambda: cards.department_card("健康福祉局", "健康部", [], may_write=False)
     yield "dx:plan-form", lambda: cards.plan_form_card(form(), catalogue.categories)
     yield "dx:plan-form-errors", lambda: cards.plan_form_card(form(errors=True), catalogue.categories)
+    yield (
+        "dx:plan-form-conflict",
+        lambda: cards.plan_form_card(
+            replace(
+                form(),
+                notice="ほかの方が同時にこの計画を更新しました。",
+                current={k: "保存済み" * 30 for k in form().values} | {"category": "applications"},
+            ),
+            catalogue.categories,
+        ),
+    )
     for state in PlanState:
         yield (
             f"dx:plan-{state.value}",

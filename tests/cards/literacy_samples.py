@@ -112,6 +112,17 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
         ),
     )
     yield (
+        "literacy:department-conflict",  # every input typed otherwise than what is stored
+        lambda: cards.department_card(
+            (view := _full_department(_service(MAX_TOOLS).tools())),
+            may_edit=True,
+            message="ほかの方が先にこの部署の必要人数を更新しました。",
+            values={f"{k}|{t}": "998" for t in view.tools for k in ("use", "build")}
+            | {f"move|{m.object_id}": "2030-01-01" for m in view.moves},
+            conflict=True,
+        ),
+    )
+    yield (
         "literacy:department-read-only",
         lambda: cards.department_card(
             _full_department(_service(4).tools()), may_edit=False, message="保存しました。"

@@ -81,6 +81,12 @@ def _form(kind: FormKind, errors: dict[str, str] | None = None, notice: str = ""
     return replace(form, values=values, errors=errors or {}, notice=notice)
 
 
+def _conflict(kind: FormKind) -> Form:
+    """The card after a conflict: every input typed otherwise than what is stored (longest card)."""
+    form = _form(kind, notice="ほかの方が先にこの事務の記録を更新しました。")
+    return replace(form, current={k: "保" * 60 for k in form.values})
+
+
 def _alert(kind: str) -> DueAlert:
     alerts = MyNumberAlerts(_service(), _service_people()).due_alerts(TODAY)
     return next(a for a in alerts if a.key.split("|")[1] == kind)
@@ -160,9 +166,7 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
     )
     yield (
         "mynumber:inspection-conflict",
-        lambda: cards.inspection_card(
-            _form(FormKind.INSPECTION, notice="ほかの方が先にこの事務の記録を更新しました。")
-        ),
+        lambda: cards.inspection_card(_conflict(FormKind.INSPECTION)),
     )
     yield (
         "mynumber:checklist",

@@ -83,6 +83,17 @@ def samples() -> Iterator[tuple[str, Callable[[], dict]]]:
     step = detail.status.steps[1]
     yield "standardization:step", lambda: cards.step_card(detail.status.system, step, "etag")
     yield (
+        "standardization:step-conflict",
+        lambda: cards.step_card(
+            detail.status.system,
+            replace(step, step=replace(step.step, note=LONG * 10)),
+            "etag",
+            values={"status": "完了", "note": LONG * 10},
+            notice_text="ほかの方が先に更新しました。",
+            conflict=True,
+        ),
+    )
+    yield (
         "standardization:step-errors",
         lambda: cards.step_card(
             detail.status.system,

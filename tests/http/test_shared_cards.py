@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -326,7 +326,7 @@ VERBS = [
         submit=dd_cards.SAVE_ATTENDANCE_VERB,
         values=({DD_ATTENDANCE: "9"}, {DD_ATTENDANCE: "10"}),
         saved=lambda card: "を保存しました" in text_of(card),
-        conflict=lambda card: "先に別の入力で更新" in text_of(card),
+        conflict=lambda card: "ほかの方が先に" in text_of(card),
         duplicate=lambda card: "すでに保存しています" in text_of(card),
         stored=_stored_attendance,
         kept=_inputs_kept,
@@ -343,7 +343,7 @@ VERBS = [
             {"planned|poster_city": "210", "actual|poster_city": "205"},
         ),
         saved=lambda card: "保存しました" in text_of(card) and "先に" not in text_of(card),
-        conflict=lambda card: "先に別の入力で更新" in text_of(card),
+        conflict=lambda card: "ほかの方が先に" in text_of(card),
         duplicate=lambda card: "保存済み" in text_of(card),
         stored=_stored_outreach,
         kept=_inputs_kept,
@@ -449,7 +449,7 @@ async def test_each_member_on_a_shared_card_is_saved_or_sees_the_conflict_with_t
     fx.load_fixtures(store, clock)
     verb.prepare(store)
     racing = RacingStore(store, verb.table)
-    app = create_app(settings, store=racing, clock=clock)
+    app = create_app(settings, store=cast(TableStore, racing), clock=clock)
     client = await serve(app)
     shared = await shared_card(verb, client, connector, app)  # the one card in the channel
     base = action_data(shared, verb.submit)

@@ -25,11 +25,13 @@ class RacingStore:
         self._lock = threading.Lock()
         self._barrier: threading.Barrier | None = None
         self._left = 0
+        self.together = 0  # writers the last barrier released together (all had read first)
 
     def arm(self, parties: int = 2) -> None:
         with self._lock:
             self._barrier = threading.Barrier(parties)
             self._left = parties
+            self.together = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -43,6 +45,8 @@ class RacingStore:
         if barrier is not None:
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=BARRIER_SECONDS)
+                with self._lock:
+                    self.together += 1
 
     def batch(self, table: str, operations):
         self._wait(table)
