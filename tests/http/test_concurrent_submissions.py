@@ -9,9 +9,8 @@ there). Whatever happens:
 - every other person gets the 「ほかの方が…」 conflict card, built on the record as it is now (the
   ETag a fresh card carries) and with THEIR values kept in the inputs; nobody is told "already
   saved" for someone else's values; nothing is lost (each person has one of the two answers);
-- the audit trail has exactly one entry for that record per success. An entry counts when its
-  operation is not ``compensation`` and no compensation note names it (the count holds whether
-  a loser leaves an entry and a compensation note, or no entry at all).
+- the audit trail has exactly one entry for that record per success, and nothing else: a refused
+  write leaves no entry and no note (services.audit.trail saves an entry with its change).
 
 The records (one per programme; where a programme's own records are one person's, the closest
 record several people share):
@@ -78,6 +77,7 @@ from tests.support import people as fx
 from tests.support.activities import execute_invoke
 from tests.support.cards import action_data, inputs_by_id
 from tests.support.cards import card_json as text_of
+from tests.support.prefixed_store import PrefixedStore
 from tests.support.racing import RacingStore
 
 USERS = 50
@@ -350,37 +350,6 @@ CROWDS = [
 # --- the backends -------------------------------------------------------------------------------------
 
 
-class PrefixedStore(TableStore):
-    """A test's own tables on the session's shared Azurite (every table name gets a prefix)."""
-
-    def __init__(self, inner: TableStore, prefix: str):
-        self.inner, self.prefix = inner, prefix
-
-    def get(self, table, partition_key, row_key):
-        return self.inner.get(self.prefix + table, partition_key, row_key)
-
-    def query(self, table, partition_key=None, where=None):
-        return self.inner.query(self.prefix + table, partition_key, where)
-
-    def insert(self, table, entity):
-        return self.inner.insert(self.prefix + table, entity)
-
-    def upsert(self, table, entity, etag=None):
-        return self.inner.upsert(self.prefix + table, entity, etag)
-
-    def delete(self, table, partition_key, row_key, etag=None):
-        self.inner.delete(self.prefix + table, partition_key, row_key, etag)
-
-    def batch(self, table, operations):
-        return self.inner.batch(self.prefix + table, operations)
-
-    def ping(self) -> bool:
-        return self.inner.ping()
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 class LentRacingStore(RacingStore):
     """The racing store over the module's store: the app closes its store when it stops, and the
     next programme's race needs this one open."""
@@ -533,6 +502,7 @@ async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> O
         assert crowd.etag(action_data(card, verb.submit)) == crowd.etag(fresh), (i, "not the current state")
         assert crowd.shows(card, winner), (i, winner, text_of(card)[:800])
     assert outcome.audit_entries == len(winners), outcome
+    assert outcome.audit_rows == len(winners), outcome  # the losers left nothing in the trail
     return outcome
 
 

@@ -13,8 +13,8 @@ from services.dx.plans import FormRejected, PlanService
 from services.dx.training import TrainingService
 from services.kernel.settings import TIMEZONE
 from services.people.identity import Actor, OrgUnit, Person
-from tests.bot.test_proactive_azurite import PrefixedStore
 from tests.support import people as fx
+from tests.support.prefixed_store import PrefixedStore
 
 pytestmark = pytest.mark.azurite
 
