@@ -1,0 +1,203 @@
+"""The threads that run storage calls, how many calls may be in the store at once, and the health
+check that never waits behind them (issue 18 §4, docs/operations.md "When storage is down").
+
+The port is synchronous (``storage.base``): the bot runs every service call in a worker thread
+(``asyncio.to_thread`` in the dialogs and the state storage). Left alone those threads are the
+event loop's default pool (``min(32, cores + 4)``: 6 threads on a 2-core machine), shared with the
+health check; a store that hangs then takes every thread and every request, ``/healthz`` included,
+waits behind it. So:
+
+- :class:`StoragePool` gives the loop a dedicated pool of ``STORAGE_THREADS`` threads (installed as
+  the loop's default executor at start-up, so the dialogs' ``asyncio.to_thread`` calls run there);
+- :class:`GuardedStore`, the store every service gets, lets at most ``STORAGE_MAX_IN_FLIGHT`` calls
+  into the store at once (fewer than the threads, so some are always free); a call that gets no slot
+  within ``STORAGE_QUEUE_SECONDS`` raises :class:`StorageBusy` at once instead of queueing;
+- a store failure that is not a domain answer (a timeout, a refused connection, a locked file: a
+  bare ``StorageError`` from the backends) becomes :class:`StorageUnavailable`;
+- the turn error handler (``bot.adapter``) answers both in Japanese: nothing was saved;
+- :meth:`StoragePool.healthy` pings the store in a thread of its own, one ping at a time (callers
+  that arrive meanwhile share it), and answers within ``HEALTHZ_TIMEOUT_SECONDS`` whatever it does.
+
+The backends bound each call in time (``storage.StoreTimeouts``), so a slot is held no longer than
+one call's timeout: a hung store costs at most ``STORAGE_MAX_IN_FLIGHT`` threads for that long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from services.kernel.settings import Settings
+from storage.base import BatchOperation, Entity, StorageError, TableStore
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+STORAGE_DOWN_MESSAGE = (
+    "申し訳ありません。記録の保存先に接続できないため、今回の操作は保存されていません。"
+    "しばらくしてからもう一度お試しください。解決しない場合は ICTイノベーション推進室にお問い合わせください。"
+)
+STORAGE_BUSY_MESSAGE = (
+    "ただいま混み合っています。今回の操作は保存されていません。少し時間をおいてからもう一度お試しください。"
+)
+
+
+class StorageUnavailable(StorageError):
+    """The store did not answer in time or failed (not a domain answer such as an ETag conflict)."""
+
+
+class StorageBusy(StorageError):
+    """Every slot for a storage call stayed taken for ``STORAGE_QUEUE_SECONDS``: refused, not queued."""
+
+
+def storage_outage_message(error: BaseException) -> str | None:
+    """The Japanese answer for a turn that failed because storage could not be used, else None."""
+    if isinstance(error, StorageBusy):
+        return STORAGE_BUSY_MESSAGE
+    if isinstance(error, StorageUnavailable):
+        return STORAGE_DOWN_MESSAGE
+    return None
+
+
+class GuardedStore(TableStore):
+    """A TableStore that lets at most ``max_in_flight`` calls into ``inner`` at once.
+
+    Reads of a query hold their slot while the caller iterates (the backends fetch pages lazily).
+    """
+
+    def __init__(self, inner: TableStore, max_in_flight: int, queue_seconds: float) -> None:
+        self.inner = inner
+        self.max_in_flight = max_in_flight
+        self._queue_seconds = queue_seconds
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._count_lock = threading.Lock()
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Calls in the store right now."""
+        return self._in_flight
+
+    def _enter(self) -> None:
+        if not self._slots.acquire(timeout=self._queue_seconds):
+            logger.warning("storage busy: %d calls in the store; a call was refused", self.max_in_flight)
+            raise StorageBusy(f"{self.max_in_flight} storage calls in flight for {self._queue_seconds:g} s")
+        with self._count_lock:
+            self._in_flight += 1
+
+    def _leave(self) -> None:
+        with self._count_lock:
+            self._in_flight -= 1
+        self._slots.release()
+
+    def _call(self, function: Callable[..., T], *args: Any) -> T:
+        self._enter()
+        try:
+            return function(*args)
+        except StorageError as error:
+            raise _outage(error) from error
+        finally:
+            self._leave()
+
+    def get(self, table: str, partition_key: str, row_key: str) -> Entity | None:
+        return self._call(self.inner.get, table, partition_key, row_key)
+
+    def query(
+        self,
+        table: str,
+        partition_key: str | None = None,
+        where: Mapping[str, Any] | None = None,
+    ) -> Iterator[Entity]:
+        # the backends validate here and read lazily: no slot is needed until the first next()
+        return self._iterate(self.inner.query(table, partition_key, where))
+
+    def _iterate(self, entities: Iterator[Entity]) -> Iterator[Entity]:
+        self._enter()
+        try:
+            yield from entities
+        except StorageError as error:
+            raise _outage(error) from error
+        finally:
+            self._leave()
+
+    def insert(self, table: str, entity: Entity) -> Entity:
+        return self._call(self.inner.insert, table, entity)
+
+    def upsert(self, table: str, entity: Entity, etag: str | None = None) -> Entity:
+        return self._call(self.inner.upsert, table, entity, etag)
+
+    def delete(self, table: str, partition_key: str, row_key: str, etag: str | None = None) -> None:
+        self._call(self.inner.delete, table, partition_key, row_key, etag)
+
+    def batch(self, table: str, operations: list[BatchOperation]) -> list[Entity | None]:
+        return self._call(self.inner.batch, table, operations)
+
+    def ping(self) -> bool:
+        return self.inner.ping()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _outage(error: StorageError) -> StorageError:
+    """A bare StorageError (what the backends raise for timeouts, refused connections, a locked
+    file, a server error) as :class:`StorageUnavailable`; domain answers pass unchanged."""
+    if type(error) is StorageError:
+        logger.warning("storage unavailable: %s", error)
+        return StorageUnavailable(str(error))
+    return error
+
+
+class StoragePool:
+    """The dedicated pool for storage calls, the guarded store, and the health check's own thread."""
+
+    def __init__(self, store: TableStore, settings: Settings) -> None:
+        self.raw = store
+        self.store = GuardedStore(store, settings.storage_max_in_flight, settings.storage_queue_seconds)
+        self.threads = settings.storage_threads
+        self.health_timeout = settings.healthz_timeout_seconds
+        self._executor: ThreadPoolExecutor | None = None
+        self._health_executor: ThreadPoolExecutor | None = None
+        self._ping: asyncio.Future[bool] | None = None
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Make the pool the loop's default executor (what ``asyncio.to_thread`` uses)."""
+        self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="storage")
+        loop.set_default_executor(self._executor)
+        logger.info(
+            "storage pool: %d threads, at most %d storage calls at once",
+            self.threads,
+            self.store.max_in_flight,
+        )
+
+    def shutdown(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Stop the pools; the loop gets a plain default executor back for whatever runs after."""
+        if self._executor is not None:
+            loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio"))
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        if self._health_executor is not None:
+            self._health_executor.shutdown(wait=False, cancel_futures=True)
+            self._health_executor = None
+
+    async def healthy(self) -> bool:
+        """Whether the store answers a ping within ``HEALTHZ_TIMEOUT_SECONDS``: never waits longer,
+        whatever the store or the storage threads are doing."""
+        loop = asyncio.get_running_loop()
+        if self._health_executor is None:
+            self._health_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
+        if self._ping is None or self._ping.done():
+            self._ping = loop.run_in_executor(self._health_executor, self.raw.ping)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._ping), self.health_timeout)
+        except TimeoutError:
+            logger.warning("storage health check: no answer within %g s", self.health_timeout)
+            return False
+        except Exception:
+            logger.exception("storage health check failed")
+            return False
