@@ -14,7 +14,9 @@ waits behind it. So:
   within ``STORAGE_QUEUE_SECONDS`` raises :class:`StorageBusy` at once instead of queueing;
 - a store failure that is not a domain answer (a timeout, a refused connection, a locked file: a
   bare ``StorageError`` from the backends) becomes :class:`StorageUnavailable`;
-- the turn error handler (``bot.adapter``) answers both in Japanese: nothing was saved;
+- the turn error handler (``bot.adapter``) answers both in Japanese: nothing was saved, or, when the
+  turn had already sent a write to the store (:func:`track_turn_writes`), that it could not be
+  confirmed whether the change was saved (a write whose answer never came may still be carried out);
 - :meth:`StoragePool.healthy` pings the store in a thread of its own, one ping at a time (callers
   that arrive meanwhile share it), and answers within ``HEALTHZ_TIMEOUT_SECONDS`` whatever it does.
 
@@ -29,6 +31,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from services.kernel.settings import Settings
@@ -45,6 +49,31 @@ STORAGE_DOWN_MESSAGE = (
 STORAGE_BUSY_MESSAGE = (
     "ただいま混み合っています。今回の操作は保存されていません。少し時間をおいてからもう一度お試しください。"
 )
+STORAGE_UNCONFIRMED_MESSAGE = (
+    "申し訳ありません。記録の保存先からの応答が途中で途絶えたため、今回の操作が保存されたかどうかを"
+    "確認できませんでした。しばらくしてから内容をお確かめのうえ、必要ならもう一度お試しください。"
+)
+
+
+@dataclass
+class TurnWrites:
+    """How many writes of this turn were carried out, or may have been (sent, but no answer came);
+    a write the store refused or never received does not count. Set per request by
+    :func:`track_turn_writes`."""
+
+    attempted: int = 0
+
+
+# The current turn's writes. ``asyncio.to_thread`` copies the context into the worker thread, so the
+# store sees the same holder as the turn that called it.
+_TURN_WRITES: ContextVar[TurnWrites | None] = ContextVar("turn_writes", default=None)
+
+
+def track_turn_writes() -> TurnWrites:
+    """Count the writes of the turn that runs in this context (``bot.runtime`` calls it per request)."""
+    writes = TurnWrites()
+    _TURN_WRITES.set(writes)
+    return writes
 
 
 class StorageUnavailable(StorageError):
@@ -56,12 +85,16 @@ class StorageBusy(StorageError):
 
 
 def storage_outage_message(error: BaseException) -> str | None:
-    """The Japanese answer for a turn that failed because storage could not be used, else None."""
-    if isinstance(error, StorageBusy):
-        return STORAGE_BUSY_MESSAGE
-    if isinstance(error, StorageUnavailable):
-        return STORAGE_DOWN_MESSAGE
-    return None
+    """The Japanese answer for a turn that failed because storage could not be used, else None.
+
+    "Nothing was saved" only when it is true: once the turn has sent a write, a write whose answer
+    never came (a read timeout, a dropped connection) may still be carried out by the store."""
+    if not isinstance(error, StorageBusy | StorageUnavailable):
+        return None
+    writes = _TURN_WRITES.get()
+    if writes is not None and writes.attempted:
+        return STORAGE_UNCONFIRMED_MESSAGE
+    return STORAGE_BUSY_MESSAGE if isinstance(error, StorageBusy) else STORAGE_DOWN_MESSAGE
 
 
 class GuardedStore(TableStore):
@@ -95,14 +128,21 @@ class GuardedStore(TableStore):
             self._in_flight -= 1
         self._slots.release()
 
-    def _call(self, function: Callable[..., T], *args: Any) -> T:
+    def _call(self, function: Callable[..., T], *args: Any, write: bool = False) -> T:
         self._enter()
+        writes = _TURN_WRITES.get() if write else None
         try:
-            return function(*args)
+            result = function(*args)
         except StorageError as error:
-            raise _outage(error) from error
+            outage = _outage(error)
+            if writes is not None and outage is not error and _maybe_applied(error):
+                writes.attempted += 1  # sent, but its answer never came
+            raise outage from error
         finally:
             self._leave()
+        if writes is not None:
+            writes.attempted += 1
+        return result
 
     def get(self, table: str, partition_key: str, row_key: str) -> Entity | None:
         return self._call(self.inner.get, table, partition_key, row_key)
@@ -126,22 +166,34 @@ class GuardedStore(TableStore):
             self._leave()
 
     def insert(self, table: str, entity: Entity) -> Entity:
-        return self._call(self.inner.insert, table, entity)
+        return self._call(self.inner.insert, table, entity, write=True)
 
     def upsert(self, table: str, entity: Entity, etag: str | None = None) -> Entity:
-        return self._call(self.inner.upsert, table, entity, etag)
+        return self._call(self.inner.upsert, table, entity, etag, write=True)
 
     def delete(self, table: str, partition_key: str, row_key: str, etag: str | None = None) -> None:
-        self._call(self.inner.delete, table, partition_key, row_key, etag)
+        self._call(self.inner.delete, table, partition_key, row_key, etag, write=True)
 
     def batch(self, table: str, operations: list[BatchOperation]) -> list[Entity | None]:
-        return self._call(self.inner.batch, table, operations)
+        return self._call(self.inner.batch, table, operations, write=True)
 
     def ping(self) -> bool:
         return self.inner.ping()
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _maybe_applied(error: BaseException) -> bool:
+    """Whether a failed write may still be carried out: its request reached the store and no answer
+    came back (azure-core's ``ServiceResponseError``: a read timeout, a dropped connection). A refused
+    connection sent nothing, an error answer applied nothing, and SQLite rolls a failed write back."""
+    cause = error.__cause__
+    while cause is not None:
+        if any(kind.__name__ == "ServiceResponseError" for kind in type(cause).__mro__):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def _outage(error: StorageError) -> StorageError:

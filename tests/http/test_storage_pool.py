@@ -14,12 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
+from azure.core.exceptions import ServiceResponseError
 
 from app import store_timeouts
 from bot.state_storage import DEFAULT_TABLE as STATE_TABLE
 from bot.storage_pool import (
     STORAGE_BUSY_MESSAGE,
     STORAGE_DOWN_MESSAGE,
+    STORAGE_UNCONFIRMED_MESSAGE,
     GuardedStore,
     StorageBusy,
     StorageUnavailable,
@@ -68,27 +70,34 @@ class HangingStore(InMemoryTableStore):
 
 
 class FailingStore(InMemoryTableStore):
-    """Every call to the tables in ``failing`` fails as a backend does when it cannot be reached."""
+    """Every call to the tables in ``failing`` fails as a backend does when it cannot be reached
+    (only the writes with ``reads_work``); ``written_anyway``: a failed write is applied all the
+    same (its answer was lost)."""
 
-    def __init__(self, failing: set[str]) -> None:
+    def __init__(self, failing: set[str], *, reads_work: bool = False, written_anyway: bool = False):
         super().__init__()
         self.failing = failing
+        self.reads_work = reads_work
+        self.written_anyway = written_anyway
 
-    def _check(self, table: str) -> None:
-        if table in self.failing:
-            raise StorageError("Azure Table Storage: Connection refused")
+    def _check(self, table: str, write: bool = True) -> None:
+        if table in self.failing and (write or not self.reads_work):
+            # what AzureTableStore raises when the request went out and no answer came
+            raise StorageError("Azure Table Storage: Read timed out") from ServiceResponseError("timed out")
 
     def get(self, table, partition_key, row_key):
-        self._check(table)
+        self._check(table, write=False)
         return super().get(table, partition_key, row_key)
+
+    def insert(self, table, entity):
+        if self.written_anyway and table in self.failing:
+            super().insert(table, entity)
+        self._check(table)
+        return super().insert(table, entity)
 
     def upsert(self, table, entity, etag=None):
         self._check(table)
         return super().upsert(table, entity, etag)
-
-    def insert(self, table, entity):
-        self._check(table)
-        return super().insert(table, entity)
 
     def batch(self, table, operations):
         self._check(table)
@@ -221,6 +230,19 @@ async def test_a_failing_store_is_answered_in_japanese_that_nothing_was_saved(
     assert store.get(TABLE, ASSESSMENTS, "aad-staff-x") is None
     card, _ = await save(client, connector, "aad-staff-x")
     assert "保存しました" in text(card)
+
+
+async def test_a_write_whose_answer_never_came_is_not_called_unsaved(make_client, settings, connector):
+    store = FailingStore(set(), reads_work=True, written_anyway=True)
+    fx.load_fixtures(store)
+    client = await make_client(settings, store, clock=fx.Clock())
+    store.failing = {TABLE}  # the read before the write works; the write's answer is lost
+    card, _ = await save(client, connector, "aad-staff-w")
+    assert STORAGE_UNCONFIRMED_MESSAGE in text(card) and "保存されていません" not in text(card)
+    store.failing = set()
+    assert store.get(TABLE, ASSESSMENTS, "aad-staff-w") is not None  # it was saved after all
+    card, _ = await save(client, connector, "aad-staff-w")  # the same values again: a duplicate
+    assert "同じ内容で保存済みです" in text(card)
 
 
 async def test_a_save_whose_conversation_state_cannot_be_stored_afterwards_keeps_its_true_answer(
