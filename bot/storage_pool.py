@@ -27,6 +27,7 @@ one call's timeout: a hung store costs at most ``STORAGE_MAX_IN_FLIGHT`` threads
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -41,6 +42,8 @@ from storage.base import BatchOperation, Entity, StorageError, TableStore
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+QUERY_CHUNK = 1000  # entities a query reads per slot: a page of either backend
 
 STORAGE_DOWN_MESSAGE = (
     "申し訳ありません。記録の保存先に接続できないため、今回の操作は保存されていません。"
@@ -100,7 +103,8 @@ def storage_outage_message(error: BaseException) -> str | None:
 class GuardedStore(TableStore):
     """A TableStore that lets at most ``max_in_flight`` calls into ``inner`` at once.
 
-    Reads of a query hold their slot while the caller iterates (the backends fetch pages lazily).
+    A query holds a slot while it reads a page (up to :data:`QUERY_CHUNK` entities), not while the
+    caller iterates over it.
     """
 
     def __init__(self, inner: TableStore, max_in_flight: int, queue_seconds: float) -> None:
@@ -157,13 +161,20 @@ class GuardedStore(TableStore):
         return self._iterate(self.inner.query(table, partition_key, where))
 
     def _iterate(self, entities: Iterator[Entity]) -> Iterator[Entity]:
-        self._enter()
-        try:
-            yield from entities
-        except StorageError as error:
-            raise _outage(error) from error
-        finally:
-            self._leave()
+        # A slot only while entities are read (a backend page at a time), never while the caller
+        # works on them: callers often use the store inside the loop, and a slot held across it
+        # would make such loops wait on each other for slots.
+        while True:
+            self._enter()
+            try:
+                chunk = list(itertools.islice(entities, QUERY_CHUNK))
+            except StorageError as error:
+                raise _outage(error) from error
+            finally:
+                self._leave()
+            yield from chunk
+            if len(chunk) < QUERY_CHUNK:
+                return
 
     def insert(self, table: str, entity: Entity) -> Entity:
         return self._call(self.inner.insert, table, entity, write=True)

@@ -141,19 +141,35 @@ def test_calls_beyond_the_bound_are_refused_after_the_queue_wait_and_served_agai
     assert found is not None and found["n"] == 1
 
 
-def test_a_query_holds_its_slot_while_it_is_read_and_gives_it_back():
+def test_a_query_takes_a_slot_only_while_it_reads_so_the_loop_may_use_the_store():
     inner = InMemoryTableStore()
     guarded = GuardedStore(inner, max_in_flight=1, queue_seconds=0.05)
     for i in range(3):
         guarded.insert("Things", Entity("p", f"r{i}", {"n": i}))
-    rows = guarded.query("Things", "p")
-    assert guarded.in_flight == 0  # nothing read yet
-    assert next(rows).row_key == "r0"
-    assert guarded.in_flight == 1
-    with pytest.raises(StorageBusy):
-        guarded.get("Things", "p", "r1")
-    assert [e.row_key for e in rows] == ["r1", "r2"]
+    seen = []
+    for entity in guarded.query("Things", "p"):  # the only slot is free inside the loop
+        found = guarded.get("Things", "p", entity.row_key)
+        assert found is not None
+        seen.append(found["n"])
+    assert seen == [0, 1, 2]
     assert guarded.in_flight == 0
+
+
+def test_a_query_is_refused_when_every_slot_stays_taken():
+    inner = HangingStore()
+    guarded = GuardedStore(inner, max_in_flight=1, queue_seconds=0.1)
+    rows = guarded.query("Things", "p")  # validated now, read on the first next()
+    inner.hang.set()
+    with ThreadPoolExecutor(max_workers=1) as threads:
+        stuck = threads.submit(guarded.get, "Things", "p", "r")
+        while inner.hanging < 1:
+            time.sleep(0.01)
+        with pytest.raises(StorageBusy):
+            next(rows)
+        inner.hang.clear()
+        inner.release.set()
+        assert stuck.result(timeout=5) is None
+    assert list(guarded.query("Things", "p")) == []
 
 
 def test_a_backend_failure_is_storage_unavailable_and_domain_answers_pass_unchanged():
