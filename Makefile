@@ -14,7 +14,7 @@ DEMO_CLOCK_START ?= 2023-08-08T09:00:00+09:00
 # SETTING prints one effective setting as the app sees it (for the targets that need the port or folder).
 SETTING = $(BIN)/python -c 'from services.kernel.settings import Settings; print(Settings.from_env().$(1))'
 
-.PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench bench-audit screenshots \
+.PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench bench-audit bench-outage screenshots \
 	check-seed reset clean
 
 help:  ## this list
@@ -99,6 +99,9 @@ bench: $(VENV)/.dev  ## run the benchmarks under bench/ (they print figures; ben
 
 bench-audit: $(VENV)/.dev  ## the My Number linkage audit on 820,000 × 800,000 generated rows (a few minutes)
 	$(BIN)/python bench/audit.py
+
+bench-outage: $(VENV)/.dev node_modules/.installed  ## storage outage under load: Azurite stopped, restarted, frozen, thawed (about 2 min)
+	$(BIN)/python bench/storage_outage.py --phase-seconds 20
 
 screenshots: $(VENV)/.dev node_modules/.installed  ## regenerate docs/screenshots/*.png from the Playground
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q -p no:cacheprovider

@@ -24,10 +24,11 @@ from aiohttp import web
 
 from bot.runtime import BotRuntime, build_runtime
 from bot.settings import TIMEZONE, Settings
+from bot.storage_pool import StoragePool
 from services.audit.trail import AuditLog
 from services.kernel.privacy import install_log_masking
 from services.kernel.settings import settings_or_report
-from storage import open_store
+from storage import StoreTimeouts, open_store
 from storage.base import TableStore
 
 logger = logging.getLogger("ict_bot")
@@ -35,6 +36,7 @@ logger = logging.getLogger("ict_bot")
 STORE_KEY = web.AppKey("store", TableStore)
 RUNTIME_KEY = web.AppKey("runtime", BotRuntime)
 SETTINGS_KEY = web.AppKey("settings", Settings)
+POOL_KEY = web.AppKey("storage_pool", StoragePool)
 
 
 def now_jst() -> datetime:
@@ -65,13 +67,15 @@ async def _messages(request: web.Request) -> web.StreamResponse:
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    store = request.app[STORE_KEY]
-    try:
-        ok = await asyncio.to_thread(store.ping)
-    except Exception:
-        logger.exception("storage health check failed")
-        ok = False
-    status = {"status": "ok" if ok else "unavailable", "storage": "ok" if ok else "unavailable"}
+    """Whether storage answers, within HEALTHZ_TIMEOUT_SECONDS: the ping has a thread of its own and
+    never queues behind the storage calls of the turns (``bot.storage_pool``)."""
+    pool = request.app[POOL_KEY]
+    ok = await pool.healthy()
+    status = {
+        "status": "ok" if ok else "unavailable",
+        "storage": "ok" if ok else "unavailable",
+        "storage_calls_in_flight": pool.store.in_flight,
+    }
     return web.json_response(status, status=200 if ok else 503)
 
 
@@ -97,24 +101,47 @@ def _settling_the_audit_journal(store: TableStore, clock: Callable[[], datetime]
     return context
 
 
+def store_timeouts(settings: Settings) -> StoreTimeouts:
+    """How long one storage call may take (STORAGE_*_TIMEOUT_SECONDS, STORAGE_RETRIES, SQLITE_BUSY_…)."""
+    return StoreTimeouts(
+        connect_seconds=settings.storage_connect_timeout_seconds,
+        read_seconds=settings.storage_read_timeout_seconds,
+        retries=settings.storage_retries,
+        busy_seconds=settings.sqlite_busy_timeout_seconds,
+    )
+
+
 def create_app(
     settings: Settings,
     *,
     store: TableStore | None = None,
     clock: Callable[[], datetime] = now_jst,
 ) -> web.Application:
-    """Build the whole bot. ``store`` may be injected (tests); otherwise settings choose it."""
+    """Build the whole bot. ``store`` may be injected (tests); otherwise settings choose it.
+
+    Every service gets the store through the storage pool (``bot.storage_pool``): at most
+    STORAGE_MAX_IN_FLIGHT calls in it at once, run by STORAGE_THREADS threads of their own."""
     store = store or open_store(
-        data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
+        data_dir=settings.data_dir,
+        azure_connection_string=settings.azure_tables_connection_string,
+        timeouts=store_timeouts(settings),
     )
     install_log_masking()  # My Numbers never reach a log, whatever logs them
-    runtime = build_runtime(settings, store, clock)
+    pool = StoragePool(store, settings)
+    runtime = build_runtime(settings, pool.store, clock)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[STORE_KEY] = store
+    app[POOL_KEY] = pool
     app[RUNTIME_KEY] = runtime
     app[SETTINGS_KEY] = settings
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
+
+    async def start_storage_pool(_: web.Application) -> None:
+        pool.install(asyncio.get_running_loop())
+
+    async def stop_storage_pool(_: web.Application) -> None:
+        pool.shutdown(asyncio.get_running_loop())
 
     async def start_scheduler(_: web.Application) -> None:
         await runtime.proactive.start()  # a no-op unless settings.scheduler_enabled
@@ -135,10 +162,12 @@ def create_app(
         store.close()
 
     app.cleanup_ctx.append(refresh_signing_keys)
-    app.cleanup_ctx.append(_settling_the_audit_journal(store, clock))
+    app.on_startup.append(start_storage_pool)
+    app.cleanup_ctx.append(_settling_the_audit_journal(pool.store, clock))
     app.on_startup.append(start_scheduler)
     app.on_cleanup.append(stop_scheduler)
     app.on_cleanup.append(close_store)
+    app.on_cleanup.append(stop_storage_pool)  # last: the steps above may still run storage calls
     return app
 
 
@@ -217,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         start = settings.clock_start.isoformat()
         logger.warning("BOT_CLOCK_START: the bot's clock starts at %s, not the real time", start)
     store = open_store(
-        data_dir=settings.data_dir, azure_connection_string=settings.azure_tables_connection_string
+        data_dir=settings.data_dir,
+        azure_connection_string=settings.azure_tables_connection_string,
+        timeouts=store_timeouts(settings),
     )
     if args.seed:
         from services.kernel.seed import SeedError, load_seed, seed_store

@@ -11,6 +11,7 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 
 from bot.compat import apply_msrest_error_body_fix, apply_msrest_retry_policy_fix
 from bot.settings import Settings
+from bot.storage_pool import storage_outage_message
 from cards.common import CONTENT_TYPE, adaptive_card, header, menu_action, text_block
 
 logger = logging.getLogger(__name__)
@@ -36,21 +37,27 @@ def build_adapter(settings: Settings, conversation_state: ConversationState) -> 
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.botframework_config()))
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
-        logger.exception("unhandled error in a turn", exc_info=error)
-        try:
-            # delete() expects the state loaded this turn (else KeyError 'Internal.ConversationState')
-            await conversation_state.load(turn_context)
-            await conversation_state.delete(turn_context)
-        except Exception:
-            logger.exception("could not reset the conversation state after an error")
+        outage = storage_outage_message(error)
+        if outage is None:
+            logger.exception("unhandled error in a turn", exc_info=error)
+            try:
+                # delete() expects the state loaded this turn (else KeyError 'Internal.ConversationState')
+                await conversation_state.load(turn_context)
+                await conversation_state.delete(turn_context)
+            except Exception:
+                logger.exception("could not reset the conversation state after an error")
+        else:  # storage cannot be used: answer at once, without another storage call to reset the state
+            logger.error("a turn could not use storage (%s): answered that nothing was saved", error)
+        message = outage or TURN_ERROR_MESSAGE
         if turn_context.activity.type == ActivityTypes.invoke:
             # An invoke is answered in its HTTP response, never by a separate message (else 501)
             turn_context.turn_state[BotAdapter._INVOKE_RESPONSE_KEY] = Activity(  # noqa: SLF001
-                type=ActivityTypes.invoke_response, value=turn_error_invoke_response(turn_context.activity)
+                type=ActivityTypes.invoke_response,
+                value=turn_error_invoke_response(turn_context.activity, message),
             )
             return
         try:
-            await turn_context.send_activity(TURN_ERROR_MESSAGE)
+            await turn_context.send_activity(message)
         except Exception:
             logger.exception("could not tell the user about the error")
 
@@ -58,13 +65,13 @@ def build_adapter(settings: Settings, conversation_state: ConversationState) -> 
     return adapter
 
 
-def turn_error_card() -> dict:
-    return adaptive_card([*header("処理できませんでした"), text_block(TURN_ERROR_MESSAGE)], [menu_action()])
+def turn_error_card(message: str = TURN_ERROR_MESSAGE) -> dict:
+    return adaptive_card([*header("処理できませんでした"), text_block(message)], [menu_action()])
 
 
-def turn_error_invoke_response(activity: Activity) -> InvokeResponse:
+def turn_error_invoke_response(activity: Activity, message: str = TURN_ERROR_MESSAGE) -> InvokeResponse:
     """The answer to an invoke whose turn failed: the apology card in place of the clicked card."""
     if activity.name == "adaptiveCard/action":
-        body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=turn_error_card())
+        body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=turn_error_card(message))
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)
     return InvokeResponse(status=int(HTTPStatus.OK))

@@ -27,6 +27,7 @@ from msrest.serialization import Model
 from bot import actions
 from bot.files import file_attachments
 from bot.references import capture, forget
+from bot.storage_pool import StorageBusy, StorageUnavailable
 from bot.uploads import with_savers
 from cards.common import (
     CONTENT_TYPE,
@@ -176,10 +177,16 @@ class IctBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext):
         await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
-        await self._user_state.save_changes(turn_context)
-        if turn_context.turn_state.get(_CAPTURE_KEY):  # only now: the turn succeeded
-            await capture(self._directory, turn_context.activity)
+        try:
+            await self._conversation_state.save_changes(turn_context)
+            await self._user_state.save_changes(turn_context)
+            if turn_context.turn_state.get(_CAPTURE_KEY):  # only now: the turn succeeded
+                await capture(self._directory, turn_context.activity)
+        except (StorageUnavailable, StorageBusy) as error:
+            # The turn's answer is out and true (what it saved, it saved); only what the bot keeps of
+            # the conversation could not be stored. Telling the user now that "nothing was saved"
+            # would be false: the next turn starts from the state stored before this one.
+            logger.warning("the turn was answered, but its conversation state was not saved: %s", error)
 
     @staticmethod
     def _capture_after_turn(turn_context: TurnContext) -> None:

@@ -28,6 +28,7 @@ from bot.programmes import PROGRAMMES
 from bot.scheduler import ProactiveRuntime
 from bot.settings import Settings
 from bot.state_storage import TableStoreStateStorage
+from bot.storage_pool import track_turn_writes
 from dialogs import people as people_dialogs
 from dialogs.base import DialogDeps, ExportBuilder
 from dialogs.menu import MainDialog
@@ -67,6 +68,7 @@ class BotRuntime:
         except BadActivity as error:
             return web.json_response({"error": str(error)}, status=400)
         _mask_free_text(activity)
+        track_turn_writes()  # so that a storage outage is answered truthfully (bot.storage_pool)
         try:
             invoke_response = await self.adapter.process_activity(authorization, activity, self.bot.on_turn)
         except signing_keys.SigningKeysUnavailable:

@@ -74,14 +74,41 @@ from storage.base import (
 )
 
 PING_TIMEOUT_SECONDS = 5
+# Every request is bounded (the SDK's defaults are 300 s to connect and 10 retries with up to 120 s
+# of backoff: a turn would wait far past Teams' ~15 s when storage is down). The bot passes its
+# settings (STORAGE_CONNECT_TIMEOUT_SECONDS, STORAGE_READ_TIMEOUT_SECONDS, STORAGE_RETRIES).
+CONNECT_TIMEOUT_SECONDS = 2.0
+READ_TIMEOUT_SECONDS = 3.0
+RETRIES = 1
+RETRY_BACKOFF_SECONDS = 0.2  # before the second retry onwards (the first is immediate), at most 1 s
 
 
 class AzureTableStore(TableStore):
-    """TableStore over an Azure Storage account (or Azurite) given by its connection string."""
+    """TableStore over an Azure Storage account (or Azurite) given by its connection string.
 
-    def __init__(self, connection_string: str) -> None:
-        # Building the client does no I/O; the first request happens on first use.
-        self._service = TableServiceClient.from_connection_string(connection_string)
+    One call takes at most about ``(retries + 1) × (connect_timeout + read_timeout)`` plus a little
+    backoff; a read timeout is retried only for reads and idempotent writes (the SDK's rule), never
+    for a batch or an insert (POST).
+    """
+
+    def __init__(
+        self,
+        connection_string: str,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
+        retries: int = RETRIES,
+    ) -> None:
+        # Building the client does no I/O; the first request happens on first use. The table
+        # clients made from it share its transport and policies (timeouts and retries included).
+        self._service = TableServiceClient.from_connection_string(
+            connection_string,
+            connection_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retry_total=retries,
+            retry_backoff_factor=RETRY_BACKOFF_SECONDS,
+            retry_backoff_max=1,
+        )
         self._tables: dict[str, TableClient] = {}
         self._lock = threading.Lock()
 
@@ -244,11 +271,14 @@ class AzureTableStore(TableStore):
         key = table.lower()
         with self._lock:
             client = self._tables.get(key)
-            if client is None:
-                with _translated_errors():
-                    client = self._service.create_table_if_not_exists(table)
-                self._tables[key] = client
-            return client
+        if client is None:
+            # Not under the lock: when storage hangs, one thread's request must not make every
+            # other thread wait behind it. Two threads may both create the table; that is harmless.
+            with _translated_errors():
+                created = self._service.create_table_if_not_exists(table)
+            with self._lock:
+                client = self._tables.setdefault(key, created)
+        return client
 
 
 # --- conversions -------------------------------------------------------------------------------

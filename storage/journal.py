@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,7 +118,8 @@ def single(store: TableStore, table: str, operation: BatchOperation) -> Entity |
     try:
         return store.batch(table, [operation])[0]
     except BatchFailed as exc:
-        raise exc.cause from exc
+        # the cause keeps its own __cause__ (e.g. the SDK's error): callers read that chain
+        raise exc.cause  # noqa: B904
 
 
 @contextlib.contextmanager
@@ -137,9 +138,11 @@ def dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=True, sort_keys=True)
 
 
-def pending(store: TableStore, skip: str) -> Iterator[tuple[str, Entity]]:
-    """Every journal row still in the store (table, row), except in table ``skip``."""
-    for table in store.tables():
+def pending(
+    store: TableStore, skip: str, tables: Sequence[str] | None = None
+) -> Iterator[tuple[str, Entity]]:
+    """Every journal row still in the store (table, row), in ``tables`` (default: all) but ``skip``."""
+    for table in store.tables() if tables is None else tables:
         if table.lower() == skip.lower():
             continue
         with revealed():

@@ -78,13 +78,14 @@ CREATE TABLE IF NOT EXISTS entities (
 class SqliteTableStore(TableStore):
     """TableStore over one SQLite file (created if missing; its directory must exist)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._busy_timeout = busy_timeout  # SQLITE_BUSY_TIMEOUT_SECONDS: the file's lock, and ours
         self._closed = False
         # isolation_level=None: autocommit; transactions are explicit (see _transaction).
         self._conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -230,13 +231,24 @@ class SqliteTableStore(TableStore):
             raise StorageError(f"the store {self.path} is closed")
         return self._conn
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The connection's lock, waited for no longer than the busy timeout: a thread held up by
+        another process's write lock must not queue every other thread behind it for good."""
+        if not self._lock.acquire(timeout=self._busy_timeout):
+            raise StorageError(f"SQLite: the store was busy for more than {self._busy_timeout:g} s")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        with self._lock, _sqlite_errors():
+        with self._locked(), _sqlite_errors():
             return self._connection().execute(sql, params).fetchall()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, _sqlite_errors():
+        with self._locked(), _sqlite_errors():
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:

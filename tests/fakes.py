@@ -113,12 +113,15 @@ class InMemoryTableStore(TableStore):
             results: list[Entity | None] = []
             for index, op in enumerate(steps):
                 try:
+                    # this class's own steps, not a subclass's (test stores override the public ones)
                     if op.kind == "insert":
-                        results.append(self.insert(table, op.entity))
+                        results.append(InMemoryTableStore.insert(self, table, op.entity))
                     elif op.kind == "upsert":
-                        results.append(self.upsert(table, op.entity, op.etag))
+                        results.append(InMemoryTableStore.upsert(self, table, op.entity, op.etag))
                     else:
-                        self.delete(table, op.entity.partition_key, op.entity.row_key, op.etag)
+                        InMemoryTableStore.delete(
+                            self, table, op.entity.partition_key, op.entity.row_key, op.etag
+                        )
                         results.append(None)
                 except StorageError as exc:
                     self._tables[table] = snapshot

@@ -238,13 +238,21 @@ class AuditLog:
                 table, partition = attachment.where
                 self._settle(table, partition, attachment.key, entities)
 
-    def recover(self) -> int:
+    def recover(self, tables: Sequence[str] | None = None) -> int:
         """Copy the entries of journal rows left by a process that stopped between a write and its
-        copy; returns how many journal rows were settled. Safe to run at any time, in any number
-        of processes."""
+        copy (in ``tables``, or every table); returns how many journal rows were settled. Safe to
+        run at any time, in any number of processes."""
         settled = 0
-        for table, row in journal.pending(self._store, skip=TABLE):
-            entities = _entities_of(journal.payload_of(row))
+        for table, row in journal.pending(self._store, skip=TABLE, tables=tables):
+            try:
+                entities = _entities_of(journal.payload_of(row))
+            except (ValueError, KeyError, TypeError):
+                log.error(
+                    "監査記録の転記: 読めない記録があります（%s %s）。残して先へ進みます。",
+                    table,
+                    row.row_key,
+                )
+                continue
             if self._settle(table, row.partition_key, row.row_key, entities):
                 settled += 1
         return settled

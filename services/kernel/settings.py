@@ -161,6 +161,21 @@ class Settings:
     openid_metadata_url: str = DEFAULT_OPENID_METADATA_URL
     # Attached files are downloaded only from these hosts ("*.example.com": any subdomain)
     attachment_hosts: tuple[str, ...] = DEFAULT_ATTACHMENT_HOSTS
+    # --- storage outage --- (docs/operations.md "When storage is down"): every storage call is bounded
+    # in time, so a turn that cannot reach storage is answered well within Teams' ~15 s. Azure Tables:
+    # connection and read timeouts of each request and the retries after a failed one; SQLite: how long
+    # a write waits for another process's lock. Storage calls run in a pool of STORAGE_THREADS threads,
+    # at most STORAGE_MAX_IN_FLIGHT of them in the store at once; a call that gets no slot within
+    # STORAGE_QUEUE_SECONDS is refused (the turn is told 「混み合っています」). /healthz answers within
+    # HEALTHZ_TIMEOUT_SECONDS whatever the store is doing.
+    storage_connect_timeout_seconds: float = 2.0
+    storage_read_timeout_seconds: float = 3.0
+    storage_retries: int = 1
+    sqlite_busy_timeout_seconds: float = 5.0
+    storage_threads: int = 16
+    storage_max_in_flight: int = 12
+    storage_queue_seconds: float = 2.0
+    healthz_timeout_seconds: float = 5.0
 
     @property
     def anonymous(self) -> bool:
@@ -293,6 +308,27 @@ class Settings:
             if not value.isdigit() or not low <= int(value) <= high:
                 raise SettingsError(name, f"は {low}〜{high} の整数です（指定値: {value}）")
             return int(value)
+
+        def seconds(name: str, default: float, low: float, high: float) -> float:
+            value = text(name, f"{default:g}")
+            try:
+                number = float(value)
+            except ValueError:
+                number = float("nan")
+            if not low <= number <= high:  # NaN fails too
+                raise SettingsError(name, f"は {low:g}〜{high:g} の秒数です（指定値: {value}）")
+            return number
+
+        # --- storage outage ---
+        storage_threads = integer("STORAGE_THREADS", 16, 2, 256)
+        storage_max_in_flight = integer("STORAGE_MAX_IN_FLIGHT", 12, 1, 255)
+        if storage_max_in_flight >= storage_threads:
+            raise SettingsError(
+                "STORAGE_MAX_IN_FLIGHT",
+                f"は STORAGE_THREADS（{storage_threads}）より小さい整数です"
+                f"（保存先が止まっても手の空いたスレッドを残すため。指定値: {storage_max_in_flight}）",
+            )
+        # --- end storage outage ---
 
         weekday_text = text("WEEKLY_DIGEST_DAY", "mon")
         try:
@@ -473,6 +509,15 @@ class Settings:
             clock_start=clock_start,
             openid_metadata_url=metadata_url,
             attachment_hosts=hosts,
+            # --- storage outage ---
+            storage_connect_timeout_seconds=seconds("STORAGE_CONNECT_TIMEOUT_SECONDS", 2.0, 0.1, 30),
+            storage_read_timeout_seconds=seconds("STORAGE_READ_TIMEOUT_SECONDS", 3.0, 0.1, 30),
+            storage_retries=integer("STORAGE_RETRIES", 1, 0, 3),
+            sqlite_busy_timeout_seconds=seconds("SQLITE_BUSY_TIMEOUT_SECONDS", 5.0, 0.1, 30),
+            storage_threads=storage_threads,
+            storage_max_in_flight=storage_max_in_flight,
+            storage_queue_seconds=seconds("STORAGE_QUEUE_SECONDS", 2.0, 0, 10),
+            healthz_timeout_seconds=seconds("HEALTHZ_TIMEOUT_SECONDS", 5.0, 0.5, 30),
         )
 
     def botframework_config(self) -> SimpleNamespace:

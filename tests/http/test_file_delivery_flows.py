@@ -185,7 +185,9 @@ async def test_the_meeting_table_comes_as_it_was_seeded(client, connector, onedr
         system_actor("確認", "test").person, date(2023, 9, 20), seed=True
     )
     assert cells(onedrive.bytes_of("seed")) == cells(seed)
-    assert consent["content"]["sizeInBytes"] == len(seed)  # the size shown is that of a real build
+    # The size shown is that of a real build. Not to the byte: an .xlsx carries the second it was
+    # saved (openpyxl's core properties, the zip entries), which shifts the compressed size a little.
+    assert abs(consent["content"]["sizeInBytes"] - len(seed)) <= 32
 
 
 async def test_an_admin_gets_the_audit_trail_of_a_period(client, connector, onedrive, store):

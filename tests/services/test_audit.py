@@ -274,3 +274,10 @@ def test_export_writes_an_excel_file(log, tmp_path):
     assert rows[1][2] == "情報 太郎" and rows[1][6] == "ロール付与"
     assert rows[1][9] == "番号********9018"
     assert rows[1][0].startswith("2026-11-26 10:00")
+
+
+def test_recovery_skips_a_journal_row_it_cannot_read_and_settles_the_others(log, store):
+    store.insert("Junk", journal.Attachment(journal.PREFIX + "x", {"entries": [["m", "k", {}]]}).row("p"))
+    log.apply(ADMIN, [_change()], lambda: store.insert("Things", Entity("p", "r")))
+    assert log.recover() == 0  # the readable one was settled at once; the unreadable one stays
+    assert len(_raw_rows(store, "Junk")) == 1 and len(log.recent(ADMIN.person)) == 1

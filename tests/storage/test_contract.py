@@ -590,3 +590,14 @@ def test_pending_journal_rows_are_found_and_discarded(store, table):
     assert found == [(table, attachment.key)]
     journal.discard(store, table, "p", attachment.key)
     assert [e.row_key for e in _with_journal(store, table)] == ["r"]
+
+
+def test_a_refused_single_write_under_a_journal_raises_the_backend_error_with_its_own_cause(store, table):
+    store.insert(table, Entity("p", "r"))
+    with journal.attached(_attachment()), pytest.raises(EntityExists) as raised:
+        store.insert(table, Entity("p", "r"))
+    seen, cause = set(), raised.value
+    while cause is not None:  # the __cause__ chain ends (no loop back through the batch error)
+        assert id(cause) not in seen
+        seen.add(id(cause))
+        cause = cause.__cause__
