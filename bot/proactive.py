@@ -77,11 +77,20 @@ class ProactiveNotifier:
                 continue
             reference = ConversationReference().deserialize(record.reference)
 
-            async def send(turn: TurnContext) -> None:
-                await turn.send_activity(card_activity(card))
+            failure: list[BaseException] = []
+
+            async def send(turn: TurnContext, failure: list[BaseException] = failure) -> None:
+                # a failure is kept, not raised: raised, it would go to the adapter's on_turn_error,
+                # which posts the turn-error apology into the chat that just refused a message
+                try:
+                    await turn.send_activity(card_activity(card))
+                except Exception as error:  # noqa: BLE001 - re-raised below, outside the pipeline
+                    failure.append(error)
 
             try:
                 await self._adapter.continue_conversation(reference, send, self._app_id)
+                if failure:
+                    raise failure[0]
                 sent += 1
             except Exception as error:  # one unreachable admin must not stop the others
                 status = _status(error)

@@ -255,3 +255,20 @@ async def test_a_reply_to_a_shared_card_that_fails_is_told_in_that_channel_next_
     assert faulty.delivered.get(channel, []) == []
     assert (await client.post("/api/messages", json=channel_mention(faulty.url, "メニュー"))).status == 201
     assert UNDELIVERED in faulty.texts(channel)[0]
+
+
+# --- storage trouble --------------------------------------------------------------------------------
+
+
+async def test_storage_trouble_while_reading_a_notice_does_not_cost_the_turn(
+    make_client, settings, store, connector, monkeypatch
+):
+    from services.proactive.undelivered import UndeliveredReplies
+
+    def broken(self, conversation_id):
+        raise TimeoutError("storage did not answer")
+
+    monkeypatch.setattr(UndeliveredReplies, "pending", broken)
+    client = await make_client(settings, store)
+    response = await client.post("/api/messages", json=personal_message(connector.url, "メニュー"))
+    assert response.status == 201 and "ICT推進ボット" in text(connector.cards()[0])
