@@ -9,8 +9,9 @@ message. :class:`ReplyDelivery` wraps the adapter's ``send_activities`` and ``up
 - **Retries, the scheduler's policy** (``services.proactive.pacing.RetryPolicy``, the same
   ``PROACTIVE_MAX_ATTEMPTS``): 429, 412, 502 and 504 again with exponential backoff and jitter,
   never sooner than ``Retry-After``; a connection that could not be made, again; anything else
-  (400, 403, 404, 500…) not. All of a turn's attempts fit in :data:`REPLY_BUDGET_SECONDS`, since
-  Teams waits about 15 s for the turn: a ``Retry-After`` that does not fit ends the retries.
+  (400, 403, 404, 500…) not. Every retry of a turn starts within :data:`REPLY_BUDGET_SECONDS`
+  (so the last attempt ends by about 11 s), since Teams waits about 15 s for the turn: a
+  ``Retry-After`` that does not fit ends the retries.
 - **No duplicates.** Each attempt has :data:`ATTEMPT_TIMEOUT_SECONDS` (also set on the connector
   client, so no thread is left waiting 100 s). A new post that got no answer may have arrived,
   and the connector cannot be asked, so it is *not* posted again; it counts as undelivered,
@@ -47,8 +48,9 @@ from services.proactive.undelivered import UndeliveredReplies, UndeliveredReply
 
 logger = logging.getLogger(__name__)
 
-#: All attempts of one turn's replies (Teams waits about 15 s for the turn).
-REPLY_BUDGET_SECONDS = 8.0
+#: Retries of one turn's replies start within this; the last attempt ends by budget + attempt timeout
+#: + 1 s (11 s), under the 15 s Teams waits for the turn.
+REPLY_BUDGET_SECONDS = 6.0
 #: One POST/PUT to the connector; Teams answers in well under a second.
 ATTEMPT_TIMEOUT_SECONDS = 4.0
 #: The first backoff (the scheduler's ``RetryPolicy.base_seconds``).
