@@ -8,12 +8,16 @@ the "no answer" cases take a fraction of a second."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from app import RUNTIME_KEY, create_app
 from bot import replies as reply_module
 from bot.settings import Settings
 from cards import online_procedures as op_cards
+from services.audit.trail import AuditLog
+from services.people.identity import system_actor
 from tests.support import people as fx
 from tests.support.activities import channel_mention, execute_invoke, personal_message
 from tests.support.cards import action_data
@@ -208,7 +212,16 @@ async def test_a_card_update_the_connector_refuses_becomes_a_new_post(client, fa
 # --- nothing submitted is lost -----------------------------------------------------------------------
 
 
-async def test_a_submission_whose_answer_is_lost_is_saved_and_the_next_turn_says_so(client, faulty):
+def saved_changes(store) -> int:
+    """Audit entries of saved changes: not compensations, and not named by one."""
+    trail = AuditLog(store, fx.Clock(MEETING_DAY)).between(
+        system_actor("確認", "test").person, date(2023, 9, 1), date(2023, 9, 30)
+    )
+    compensated = {e.compensates for e in trail if e.compensates}
+    return sum(1 for e in trail if e.operation != "compensation" and e.entry_id not in compensated)
+
+
+async def test_a_submission_whose_answer_is_lost_is_saved_and_the_next_turn_says_so(client, faulty, store):
     chat = f"a:personal-{fx.DX_HEALTH}"
     form = await invoke(
         client, faulty, fx.DX_HEALTH, op_cards.UPDATE_VERB, {op_cards.BUREAU_INPUT: "健康福祉局"}
@@ -220,6 +233,7 @@ async def test_a_submission_whose_answer_is_lost_is_saved_and_the_next_turn_says
         "advanced": "",
         "reason": "委託先との調整",
     }
+    before = saved_changes(store)
     faulty.fail(chat, *[Fault(500)] * 2)  # the in-place update, then the new post it falls back to
     response = await client.post(
         "/api/messages", json=submit(faulty.url, op_cards.SUBMIT_VERB, data, user=fx.DX_HEALTH)
@@ -228,12 +242,16 @@ async def test_a_submission_whose_answer_is_lost_is_saved_and_the_next_turn_says
     assert faulty.delivered.get(chat, []) == [] and not faulty.updated, faulty.requests
     summary = await invoke(client, faulty, fx.DX_HEALTH, op_cards.SUMMARY_VERB)
     assert "健康福祉局 23件" in text(summary), text(summary)  # saved, although its answer never arrived
+    assert saved_changes(store) == before + 1
     await say(client, faulty, user=fx.DX_HEALTH)
     assert UNDELIVERED in faulty.texts(chat)[0]
-    again = await client.post(  # sent again by a person who saw nothing: the same values, no change
+    again = await client.post(  # sent again by a person who saw nothing: the same values
         "/api/messages", json=submit(faulty.url, op_cards.SUBMIT_VERB, data, user=fx.DX_HEALTH)
     )
-    assert again.status == 201 and NOT_SAVED not in repr(faulty.updated)
+    assert again.status == 201
+    [answer] = faulty.updated["card-1"]  # the card replaced in place, once
+    assert NOT_SAVED not in text(answer["attachments"][0]["content"])
+    assert saved_changes(store) == before + 1  # a duplicate submission: nothing saved twice
     assert "健康福祉局 23件" in text(await invoke(client, faulty, fx.DX_HEALTH, op_cards.SUMMARY_VERB))
 
 
@@ -247,7 +265,7 @@ async def test_an_action_execute_answers_in_its_response_whatever_the_connector_
     assert faulty.requests == []  # nothing went through the connector
 
 
-async def test_a_reply_to_a_shared_card_that_fails_is_told_in_that_channel_next_time(client, faulty):
+async def test_a_reply_in_a_channel_that_fails_is_told_in_that_channel_next_time(client, faulty):
     channel = "19:dxpro-channel@thread.tacv2;messageid=1700000000000"
     activity = channel_mention(faulty.url, "メニュー")
     faulty.fail(channel, Fault(502), Fault(502), *[Fault(500)])
