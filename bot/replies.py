@@ -59,6 +59,7 @@ _BACKSTOP_SECONDS = 1.0  # asyncio's limit, after the transport's own
 _NOT_POSTED = frozenset({ActivityTypes.invoke_response, ActivityTypes.trace, "delay"})
 _USER_TURN_KEY = "ict.replies.user_turn"
 _DEADLINE_KEY = "ict.replies.deadline"
+_NOTICE_KEY = "ict.replies.sending_notice"
 
 UNDELIVERED_TEXT = (
     "前回のお返事（{when}）をお届けできませんでした。Teams との通信がうまくいかなかったためです。"
@@ -144,7 +145,11 @@ class ReplyDelivery:
             return
         if notice is None:
             return
-        sent = await context.send_activity(MessageFactory.text(notice_text(notice)))
+        context.turn_state[_NOTICE_KEY] = True  # a notice that fails stays as it is (not a new one)
+        try:
+            sent = await context.send_activity(MessageFactory.text(notice_text(notice)))
+        finally:
+            context.turn_state[_NOTICE_KEY] = False
         if sent is not None:
             try:
                 await asyncio.to_thread(self.notices.clear, notice)
@@ -228,6 +233,8 @@ class ReplyDelivery:
         conversation_id = _conversation_id(context)
         if not conversation_id:
             return False
+        if context.turn_state.get(_NOTICE_KEY):
+            return True  # the notice itself: it was not removed, the next turn shows it again
         try:
             await asyncio.to_thread(self.notices.record, conversation_id, uncertain=failure.uncertain)
         except Exception:

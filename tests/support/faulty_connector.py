@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,13 +50,18 @@ NO_ANSWER_BUT_POSTED = Fault(arrives=True)
 @dataclass
 class FaultyConnector(LoopbackConnector):
     script: dict[str, list[Fault]] = field(default_factory=dict)
+    chance: list[tuple[Fault, float]] = field(default_factory=list)  # unscripted requests: at random
+    seed: int = 0
+    arrived_unanswered: list[dict[str, Any]] = field(default_factory=list)  # posted, never answered
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, conversation, outcome)
     delivered: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     updated: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _release: asyncio.Event | None = None
+    _rng: random.Random = field(default_factory=random.Random)
 
     async def start(self) -> FaultyConnector:
+        self._rng = random.Random(self.seed)
         self._release = asyncio.Event()
         await self._serve()
         return self
@@ -82,10 +88,12 @@ class FaultyConnector(LoopbackConnector):
         conversation_id = request.match_info["conversation_id"]
         activity = await request.json()
         steps = self.script.get(conversation_id)
-        fault = steps.pop(0) if steps else None
+        fault = steps.pop(0) if steps else self._roll()
         self.requests.append((method, conversation_id, str(fault) if fault else "ok"))
         if fault is None or (fault.hang and fault.arrives):
             self._keep(method, conversation_id, request, activity)
+        if fault is not None and fault.hang and fault.arrives:
+            self.arrived_unanswered.append(activity)
         if fault is None:
             return web.json_response({"id": request.match_info.get("activity_id") or f"m-{next(self._ids)}"})
         if fault.hang:
@@ -100,6 +108,14 @@ class FaultyConnector(LoopbackConnector):
             status=fault.status,
             headers=headers,
         )
+
+    def _roll(self) -> Fault | None:
+        roll = self._rng.random()
+        for fault, probability in self.chance:
+            if roll < probability:
+                return fault
+            roll -= probability
+        return None
 
     def _keep(self, method: str, conversation_id: str, request: web.Request, activity: dict) -> None:
         if method == "PUT":
