@@ -142,3 +142,50 @@ async def test_a_connection_that_cannot_be_made_is_safe_to_send_again(stack, tmp
         await ProactiveSender(adapter, directory, app_id="", request_timeout=0.3).send(chat, PAYLOAD)
     assert raised.value.status is None and not raised.value.uncertain
     assert raised.value.code == "ConnectFailed"
+
+
+FLAKY = [
+    (Fault(429, retry_after="2"), 0.08),
+    (Fault(429), 0.04),
+    (Fault(412), 0.02),
+    (Fault(502, plain_text=True), 0.08),
+    (Fault(504, plain_text=True), 0.04),
+    (Fault(500), 0.04),
+    (NO_ANSWER, 0.02),
+    (NO_ANSWER_BUT_POSTED, 0.02),
+]
+
+
+async def test_a_fan_out_of_100_through_a_flaky_connector_sends_each_once_and_accounts_for_the_rest(
+    stack, clock
+):
+    """A digest to 100 chats with about a third of all requests failing: each message arrives at
+    most once; each one that did not is ``failed`` with its reason (500, or no answer)."""
+    directory, outbox, dispatcher = stack
+    connector = await FaultyConnector(chance=FLAKY, seed=18).start()
+    try:
+        chats = [install_personal(directory, f"mgr-{n}", connector.url) for n in range(100)]
+        report = await dispatcher.dispatch(
+            outbox.enqueue([Outgoing("weekly_digest", "2026-W29", c, PAYLOAD, c) for c in chats]).claims
+        )
+    finally:
+        await connector.stop()
+    records = {r.target: r for r in outbox.records()}
+    delivered = {c: len(connector.delivered.get(c, [])) for c in chats}
+    assert max(delivered.values()) == 1  # never twice
+    assert report.sent + report.failed == 100 and report.sent == sum(
+        1 for r in records.values() if r.state is DeliveryState.SENT
+    )
+    for chat, record in records.items():
+        if record.state is DeliveryState.SENT:
+            assert delivered[chat] == 1
+        else:
+            assert record.last_status == 500 or "may have arrived" in record.last_error, record.last_error
+    injected = [r[2] for r in connector.requests if r[2] != "ok"]
+    assert len(injected) >= 30 and report.retries >= 20
+    print(
+        f"\nflaky fan-out: 100 messages, {len(connector.requests)} requests, {len(injected)} faults, "
+        f"{report.retries} retries, {report.sent} sent, {report.failed} failed "
+        f"({report.uncertain} without an answer, {len(connector.arrived_unanswered)} of which arrived), "
+        f"{sum(delivered.values())} delivered, 0 twice"
+    )
