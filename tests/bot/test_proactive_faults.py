@@ -3,7 +3,7 @@
 without Retry-After), 412, 500, 502, 504 or nothing. Retries follow the scheduler's policy; a
 message that got no answer is never sent twice; every outcome is in the outbox for the office.
 
-The dispatcher's sleeps are virtual (``FakeClock``); only the no-answer cases wait, 0.3 s each."""
+The dispatcher's sleeps are virtual (``FakeClock``); only the no-answer cases wait, 1 s each."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def stack(clock, tmp_path):
     store = InMemoryTableStore()
     directory = ConversationDirectory(store, clock.now)
     adapter = build_adapter(Settings(data_dir=tmp_path), ConversationState(MemoryStorage()))
-    sender = ProactiveSender(adapter, directory, app_id="", request_timeout=0.3)
+    sender = ProactiveSender(adapter, directory, app_id="", request_timeout=1.0)
     outbox = Outbox(store, clock.now, "A", timedelta(seconds=120))
     dispatcher = Dispatcher(
         outbox,
@@ -60,7 +60,7 @@ def stack(clock, tmp_path):
         policy=RetryPolicy(max_attempts=6),
         blocking=run_inline,
         rng=random.Random(7),
-        send_timeout=1.0,
+        send_timeout=3.0,
         on_gone=directory.deactivate,
     )
     return directory, outbox, dispatcher
@@ -139,7 +139,7 @@ async def test_a_connection_that_cannot_be_made_is_safe_to_send_again(stack, tmp
     chat = install_personal(directory, "mgr-1", f"http://127.0.0.1:{port}/")
     adapter = build_adapter(Settings(data_dir=tmp_path), ConversationState(MemoryStorage()))
     with pytest.raises(SendError) as raised:
-        await ProactiveSender(adapter, directory, app_id="", request_timeout=0.3).send(chat, PAYLOAD)
+        await ProactiveSender(adapter, directory, app_id="", request_timeout=1.0).send(chat, PAYLOAD)
     assert raised.value.status is None and not raised.value.uncertain
     assert raised.value.code == "ConnectFailed"
 

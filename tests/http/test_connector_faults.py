@@ -3,8 +3,8 @@ without Retry-After), 412, 500, 502, 504 (JSON and plain-text bodies) or nothing
 bot retries as the scheduler's policy says, never posts a reply twice, loses nothing the person
 submitted, and tells them on the next turn when a reply could not be delivered.
 
-The retries' sleeps go to a recorder (no test sleeps); the per-attempt timeout is cut to 0.3 s so
-the "no answer" cases take a fraction of a second."""
+The retries' sleeps go to a recorder (no test sleeps); the per-attempt timeout is cut to 1 s so
+the "no answer" cases take a second each."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ async def client(serve, tmp_path, store, time_):
     app = create_app(Settings(data_dir=tmp_path), store=store, clock=fx.Clock(MEETING_DAY))
     replies = app[RUNTIME_KEY].replies
     assert replies is not None
-    replies.attempt_timeout = 0.3
+    replies.attempt_timeout = 1.0  # a loaded machine still answers within it
     replies._sleep = time_.sleep  # noqa: SLF001 - the test's clock
     replies._monotonic = time_.monotonic  # noqa: SLF001
     return await serve(app)
@@ -314,22 +314,26 @@ async def test_a_hundred_turns_through_a_flaky_connector_lose_nothing_silently_a
 ):
     """20 people × 5 turns, each person's turns one after another and the people at once, with
     about a third of all requests failing (FLAKY). Per conversation: every turn's answer arrived
-    once, or its failure was recorded for the next turn; nothing arrived twice."""
+    once, or its failure was recorded for the next turn; nothing arrived twice. (An answer that
+    arrived but whose acknowledgement came too late is recorded as "may not have arrived".)"""
     from services.proactive.undelivered import UndeliveredReplies
 
     connector = await FaultyConnector(chance=FLAKY, seed=18).start()
-    recorded: dict[str, int] = {}
+    recorded: dict[str, int] = {}  # every reply recorded as undelivered
+    certain: dict[str, int] = {}  # of which: surely not delivered (an error answer)
     original = UndeliveredReplies.record
 
     def spy(self, conversation_id, *, uncertain):
         recorded[conversation_id] = recorded.get(conversation_id, 0) + 1
+        if not uncertain:
+            certain[conversation_id] = certain.get(conversation_id, 0) + 1
         return original(self, conversation_id, uncertain=uncertain)
 
     monkeypatch.setattr(UndeliveredReplies, "record", spy)
     app = create_app(Settings(data_dir=tmp_path), store=seeded(store), clock=fx.Clock(MEETING_DAY))
     replies = app[RUNTIME_KEY].replies
     assert replies is not None
-    replies.attempt_timeout = 0.3
+    replies.attempt_timeout = 1.0  # the connector shares the event loop with 20 turns at once
     replies._sleep = time_.sleep  # noqa: SLF001
     replies._monotonic = time_.monotonic  # noqa: SLF001
     client = await serve(app)
@@ -356,9 +360,7 @@ async def test_a_hundred_turns_through_a_flaky_connector_lose_nothing_silently_a
         chat = f"a:personal-aad-flaky-{n}"
         answers = [a["replyToId"] for a in connector.delivered.get(chat, []) if a.get("attachments")]
         assert len(answers) == len(set(answers)), "an answer arrived twice"
-        arrived_anyway = sum(
-            1
-            for a in connector.arrived_unanswered
-            if a.get("attachments") and a["conversation"]["id"] == chat
-        )
-        assert len(answers) + recorded.get(chat, 0) - arrived_anyway == TURNS
+        # nothing lost silently: each turn's answer arrived, or its failure was recorded
+        assert len(answers) + recorded.get(chat, 0) >= TURNS
+        # recorded as surely undelivered only when it was not delivered (no answer: "may have")
+        assert len(answers) + certain.get(chat, 0) <= TURNS
