@@ -168,7 +168,8 @@ def _object(value: Any, where: str, *, required: bool = False) -> dict[str, Any]
 
 def _check_by_type(body: dict[str, Any]) -> None:
     """What one type of activity needs beyond the common fields: an invoke its name (botbuilder
-    would route a nameless one into a turn), and the value of the invokes read into a model."""
+    would route a nameless one into a turn), the value of the invokes read into a model, and a
+    message's value (what a card submitted) an object."""
     if body["type"] == "invoke":
         _text(body.get("name"), "name", required=True, limit=MAX_NAME_CHARS)
         model = INVOKE_VALUES.get(body["name"])
@@ -177,6 +178,8 @@ def _check_by_type(body: dict[str, Any]) -> None:
             _check(body["value"], model, "value")
     elif body["type"] == "event":
         _text(body.get("name"), "name", limit=MAX_NAME_CHARS)
+    elif body["type"] == "message" and "value" in body:
+        _object(body["value"], "value")  # a card's Action.Submit data: always an object
 
 
 def validate_activity(body: dict[str, Any]) -> Activity:

@@ -172,7 +172,14 @@ COMMON: list[tuple[str, Change]] = [
 ]
 
 #: per type: the fields that type needs, missing or of the wrong shape
+SUBMITTED = [
+    ("value a string", setter("value", "menu.show")),
+    ("value a list", setter("value", [{"verb": "menu.show"}])),
+    ("value a number", setter("value", 5)),
+]
 SPECIFIC: dict[str, list[tuple[str, Change]]] = {
+    "message": SUBMITTED,
+    "submit": SUBMITTED,
     "adaptiveCard/action": [("no name", remover("name")), ("name empty", setter("name", ""))],
     "fileConsent/invoke": [
         ("no name", remover("name")),
