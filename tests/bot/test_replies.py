@@ -95,3 +95,36 @@ async def test_an_admin_notification_that_fails_counts_as_not_sent_and_leaves_no
     assert await notifier.notify_people(["admin-1"], {"type": "AdaptiveCard", "version": "1.5"}) == 0
     assert faulty.posts(chat) == 1  # and no apology posted after it
     assert UndeliveredReplies(store, Clock()).pending(chat) is None  # nobody is in a turn to be told
+
+
+def _exercise(book: UndeliveredReplies, conversation_id: str) -> None:
+    book.record(conversation_id, uncertain=True)
+    book.record(conversation_id, uncertain=True)
+    notice = book.pending(conversation_id)
+    assert notice is not None and notice.count == 2 and notice.uncertain
+    assert notice.conversation_id == conversation_id
+    book.clear(notice)
+    assert book.pending(conversation_id) is None
+
+
+def test_notices_on_sqlite_with_a_channel_thread_id(tmp_path):
+    from storage.sqlite import SqliteTableStore
+
+    store = SqliteTableStore(tmp_path / "s.sqlite3")
+    try:
+        _exercise(UndeliveredReplies(store, Clock()), CHAT + "x" * 600)  # long: the key is hashed
+    finally:
+        store.close()
+
+
+@pytest.mark.azurite
+def test_notices_on_azure_tables_with_a_channel_thread_id(azurite_connection_string):
+    import uuid
+
+    from storage.azure import AzureTableStore
+
+    store = AzureTableStore(azurite_connection_string)
+    try:
+        _exercise(UndeliveredReplies(store, Clock()), f"{CHAT}{uuid.uuid4().hex}")
+    finally:
+        store.close()
