@@ -53,6 +53,12 @@ _CAPTURE_KEY = "ict.capture"  # set by a handler: store the conversation referen
 FILES_UNAVAILABLE = "ファイルの受け渡しはこの環境では使えません。"
 
 
+class TurnBeginning(Protocol):
+    """Runs before each turn (``bot.replies.ReplyDelivery``)."""
+
+    async def begin_turn(self, context: TurnContext) -> None: ...
+
+
 class ConsentAnswerer(Protocol):
     """Answers a file consent card (``bot.file_delivery.TeamsFileSender``)."""
 
@@ -148,8 +154,10 @@ class IctBot(TeamsActivityHandler):
         people: PeopleService,
         files: ConsentAnswerer | None = None,
         attachment_hosts: tuple[str, ...] = DEFAULT_ATTACHMENT_HOSTS,
+        replies: TurnBeginning | None = None,
     ):
         super().__init__()
+        self._replies = replies
         self._files = files
         self._attachment_hosts = attachment_hosts
         self._main = main_dialog
@@ -176,6 +184,8 @@ class IctBot(TeamsActivityHandler):
         return actor
 
     async def on_turn(self, turn_context: TurnContext):
+        if self._replies is not None:  # a notice of an undelivered reply first (bot.replies)
+            await self._replies.begin_turn(turn_context)
         await super().on_turn(turn_context)
         try:
             await self._conversation_state.save_changes(turn_context)

@@ -24,6 +24,11 @@ from botbuilder.schema import Activity
 MAX_DEPTH = 24  # Teams activities nest 5–8 levels; a submitted card's data is flat
 MAX_ID_CHARS = 1024  # ids end up in storage keys (Azure: 1 KiB)
 MAX_TYPE_CHARS = 64
+MAX_STRING_CHARS = 30_000  # any string field: Teams refuses messages over about 28 KB
+MAX_NAME_CHARS = 256  # an invoke's or event's name
+#: invokes whose ``value`` botbuilder reads into a model (an Action.Execute's value is read by
+#: bot.actions, which answers a malformed one with a polite card)
+INVOKE_VALUES = {"fileConsent/invoke": "FileConsentCardResponse"}
 _CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
 _UTF8 = {"utf-8", "utf8"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -91,6 +96,8 @@ def _check(value: Any, kind: str, where: str) -> None:
     if kind == "str":
         if not isinstance(value, str):
             raise BadActivity(f"{where} must be a string")
+        if len(value) > MAX_STRING_CHARS:
+            raise BadActivity(f"{where} is longer than {MAX_STRING_CHARS} characters")
     elif kind == "bool":
         if not isinstance(value, bool):
             raise BadActivity(f"{where} must be true or false")
@@ -159,6 +166,22 @@ def _object(value: Any, where: str, *, required: bool = False) -> dict[str, Any]
     return value
 
 
+def _check_by_type(body: dict[str, Any]) -> None:
+    """What one type of activity needs beyond the common fields: an invoke its name (botbuilder
+    would route a nameless one into a turn), the value of the invokes read into a model, and a
+    message's value (what a card submitted) an object."""
+    if body["type"] == "invoke":
+        _text(body.get("name"), "name", required=True, limit=MAX_NAME_CHARS)
+        model = INVOKE_VALUES.get(body["name"])
+        if model is not None:
+            _object(body.get("value"), "value", required=True)
+            _check(body["value"], model, "value")
+    elif body["type"] == "event":
+        _text(body.get("name"), "name", limit=MAX_NAME_CHARS)
+    elif body["type"] == "message" and "value" in body:
+        _object(body["value"], "value")  # a card's Action.Submit data: always an object
+
+
 def validate_activity(body: dict[str, Any]) -> Activity:
     """The activity in ``body``, or :class:`BadActivity` naming the first field that is wrong."""
     _text(body.get("type"), "type", required=True, limit=MAX_TYPE_CHARS)
@@ -191,6 +214,7 @@ def validate_activity(body: dict[str, Any]) -> Activity:
         _text(value.get("name"), f"channelData.{part}.name")
     for index, attachment in enumerate(body.get("attachments") or []):
         _object(attachment, f"attachments[{index}]", required=True)
+    _check_by_type(body)
     try:
         activity = Activity().deserialize(body)
     except Exception as error:  # msrest's own refusal, whatever its type

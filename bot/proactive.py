@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from aiohttp import ClientError
+from aiohttp import ClientConnectorError, ClientError
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference, ErrorResponseException
@@ -33,6 +33,29 @@ from services.proactive.dispatch import SendError
 from services.proactive.pacing import parse_retry_after
 
 logger = logging.getLogger(__name__)
+
+
+#: How long one POST to the connector may take before it counts as unanswered (msrest's own
+#: default is 100 s, which would hold a thread and a delivery far past the dispatcher's 30 s).
+REQUEST_TIMEOUT_SECONDS = 20.0
+
+
+def own_transport(client: Any, seconds: float) -> None:
+    """Make a botbuilder connector client send each request once, within ``seconds``: msrest's
+    ``config.connection.timeout`` (100 s by default) and its own urllib3 retries (a PUT was sent up
+    to 4 times on a 5xx, with sleeps, before our policy saw anything), so that the one retry policy
+    (``services.proactive.pacing.RetryPolicy``) decides. A client without these settings (another
+    transport) is left as it is."""
+    config = getattr(client, "config", None)
+    connection = getattr(config, "connection", None)
+    if connection is not None and hasattr(connection, "timeout"):
+        connection.timeout = seconds
+    retry = getattr(getattr(config, "retry_policy", None), "policy", None)
+    if retry is not None and hasattr(retry, "status_forcelist"):
+        # the session's adapter holds this very object: changed in place, one request is sent and
+        # an error status comes back as the response
+        retry.total = 0
+        retry.status_forcelist = frozenset()
 
 
 def _status(error: Exception) -> int | None:
@@ -54,11 +77,20 @@ class ProactiveNotifier:
                 continue
             reference = ConversationReference().deserialize(record.reference)
 
-            async def send(turn: TurnContext) -> None:
-                await turn.send_activity(card_activity(card))
+            failure: list[BaseException] = []
+
+            async def send(turn: TurnContext, failure: list[BaseException] = failure) -> None:
+                # a failure is kept, not raised: raised, it would go to the adapter's on_turn_error,
+                # which posts the turn-error apology into the chat that just refused a message
+                try:
+                    await turn.send_activity(card_activity(card))
+                except Exception as error:  # noqa: BLE001 - re-raised below, outside the pipeline
+                    failure.append(error)
 
             try:
                 await self._adapter.continue_conversation(reference, send, self._app_id)
+                if failure:
+                    raise failure[0]
                 sent += 1
             except Exception as error:  # one unreachable admin must not stop the others
                 status = _status(error)
@@ -77,10 +109,17 @@ class ProactiveSender:
     posts an apology into the very conversation that just refused a message.
     """
 
-    def __init__(self, adapter: CloudAdapter, directory: ConversationDirectory, app_id: str):
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        directory: ConversationDirectory,
+        app_id: str,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+    ):
         self._adapter = adapter
         self._directory = directory
         self._app_id = app_id
+        self.request_timeout = request_timeout  # under the dispatcher's send timeout (30 s)
         self._prepared: dict[str, Any] = {}
 
     async def prepare(self, target: str) -> None:
@@ -114,6 +153,7 @@ class ProactiveSender:
             activity.from_property = incoming.recipient
             activity.recipient = incoming.from_property
             client = turn.turn_state[self._adapter.BOT_CONNECTOR_CLIENT_KEY]
+            own_transport(client, self.request_timeout)
             try:
                 await client.conversations.send_to_conversation(incoming.conversation.id, activity)
             except Exception as error:  # noqa: BLE001 - classified below, outside the pipeline
@@ -122,12 +162,21 @@ class ProactiveSender:
         try:
             await self._adapter.continue_conversation(reference, post, self._app_id)
         except (ClientError, OSError) as error:
+            # raised before the post (the token, the client): nothing went out
             raise SendError(None, repr(error), code="NetworkError") from error
         if failure:
             raise _send_error(failure[0]) from failure[0]
 
 
 def _send_error(error: BaseException) -> SendError:
+    return send_error(error)
+
+
+def send_error(error: BaseException) -> SendError:
+    """A connector failure as a :class:`SendError`: the status, code and ``Retry-After`` of an
+    error answer, or for a failure without an answer whether the request may have arrived
+    (``uncertain``: a timeout or a connection dropped after it went out) or surely did not (the
+    connection could not be made). Knows botbuilder's msrest/requests transport and aiohttp."""
     if isinstance(error, ErrorResponseException):
         response = error.response
         status = getattr(response, "status_code", None)
@@ -137,6 +186,37 @@ def _send_error(error: BaseException) -> SendError:
         message = getattr(body, "message", "") or str(error)
         retry_after = parse_retry_after(headers.get("Retry-After"))
         return SendError(status, message, code=code, retry_after=retry_after)
-    if isinstance(error, ClientError | OSError | asyncio.TimeoutError):
-        return SendError(None, repr(error), code="NetworkError")
+    cause = _transport_cause(error)
+    if _never_sent(cause):
+        return SendError(None, repr(cause), code="ConnectFailed")
+    if isinstance(cause, ClientError | OSError | TimeoutError) or _requests_error(cause):
+        return SendError(None, repr(cause), code="NoAnswer", uncertain=True)
     return SendError(None, repr(error), code=type(error).__name__)
+
+
+def _transport_cause(error: BaseException) -> BaseException:
+    """The transport's own exception inside msrest's ``ClientRequestError`` (``inner_exception``)."""
+    inner = getattr(error, "inner_exception", None)
+    return inner if isinstance(inner, BaseException) else error
+
+
+def _requests_error(error: BaseException) -> bool:
+    return type(error).__module__.startswith(("requests.", "urllib3."))
+
+
+def _never_sent(error: BaseException) -> bool:
+    """The connection was never made, so the request cannot have arrived: safe to send again."""
+    if isinstance(error, ClientConnectorError | ConnectionRefusedError):
+        return True
+    try:
+        from requests.exceptions import ConnectionError as RequestsConnectionError
+        from requests.exceptions import ConnectTimeout
+        from urllib3.exceptions import ConnectTimeoutError
+    except ImportError:  # pragma: no cover - requests comes with botbuilder
+        return False
+    if isinstance(error, ConnectTimeout):
+        return True
+    if isinstance(error, RequestsConnectionError):
+        reason = getattr(error.args[0], "reason", None) if error.args else None
+        return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one too
+    return False

@@ -25,6 +25,7 @@ from bot.handler import IctBot
 from bot.inbound import BadActivity, UnsupportedMediaType, parse_body, validate_activity
 from bot.proactive import ProactiveNotifier
 from bot.programmes import PROGRAMMES
+from bot.replies import ReplyDelivery
 from bot.scheduler import ProactiveRuntime
 from bot.settings import Settings
 from bot.state_storage import TableStoreStateStorage
@@ -36,6 +37,7 @@ from dialogs.mynumber_audit import AuditRuntime
 from services.kernel.privacy import mask_my_number
 from services.people.service import PeopleService
 from services.proactive.conversations import ConversationDirectory
+from services.proactive.undelivered import UndeliveredReplies
 from storage.base import TableStore
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class BotRuntime:
     proactive: ProactiveRuntime
     audit: AuditRuntime | None = None  # the linkage audit's worker process, report vault, uploads
     keys: signing_keys.SigningKeys | None = None  # refreshed in the background; None in anonymous mode
+    replies: ReplyDelivery | None = None  # retries of turn replies, notices of undelivered ones
 
     def close(self) -> None:
         """Stop what runs beside the turns (the audit worker process and its background tasks)."""
@@ -131,6 +134,8 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
     conversation_state = ConversationState(state_storage)
     user_state = UserState(state_storage)
     adapter = build_adapter(settings, conversation_state)
+    replies = ReplyDelivery(UndeliveredReplies(store, clock), max_attempts=settings.proactive_max_attempts)
+    replies.install(adapter)
     # botbuilder's blocking key fetch is replaced in any mode (anonymous mode still checks a token
     # that comes); the keys are kept fresh in the background only when tokens are required
     keys = signing_keys.install(settings.openid_metadata_url)
@@ -169,7 +174,14 @@ def build_runtime(settings: Settings, store: TableStore, clock: Callable[[], dat
         people,
         files,
         attachment_hosts=settings.attachment_hosts,
+        replies=replies,
     )
     return BotRuntime(
-        adapter=adapter, bot=bot, directory=directory, proactive=proactive, audit=audit, keys=keys
+        adapter=adapter,
+        bot=bot,
+        directory=directory,
+        proactive=proactive,
+        audit=audit,
+        keys=keys,
+        replies=replies,
     )

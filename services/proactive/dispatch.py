@@ -11,10 +11,14 @@ For each claimed delivery:
    taken the delivery over meanwhile, stop here, it is theirs);
 2. wait until the :class:`~services.proactive.pacing.Pacer` (per conversation and per app) lets a message
    go now, and take that slot at the moment of sending;
-3. send. Success: ``sent``. 429/412/502/504, a timeout or a dropped connection: wait (backoff with
-   jitter, at least ``Retry-After``; a 429 also holds that conversation) and go to 1, up to
-   ``max_attempts``. 403 ``MessageWritesBlocked`` or 404: ``failed`` and the conversation is
-   marked inactive. Anything else: ``failed`` with the status and message, for the office digest.
+3. send. Success: ``sent``. 429/412/502/504, or a connection that failed before the request went
+   out: wait (backoff with jitter, at least ``Retry-After``; a 429 also holds that conversation)
+   and go to 1, up to ``max_attempts``. 403 ``MessageWritesBlocked`` or 404: ``failed`` and the
+   conversation is marked inactive. No answer in time, or a connection dropped after the request
+   went out (``SendError.uncertain``): the message may have arrived, and the connector cannot be
+   asked, so it is *not* sent again (a duplicate in a manager's chat is worse than one missing
+   message that the office digest lists): ``failed`` with a reason that says so. Anything else:
+   ``failed`` with the status and message, for the office digest.
 
 A graceful stop (:meth:`Dispatcher.stop`) lets sends already on the wire finish, starts no new
 attempt, and gives the remaining leases back so the next start sends them.
@@ -70,16 +74,26 @@ class SystemClock:
 
 
 class SendError(Exception):
-    """A send that did not go through. ``status`` is None for network errors and timeouts."""
+    """A send that did not go through. ``status`` is None for network errors and timeouts.
+
+    ``uncertain``: the request went out and no answer came (a timeout, a connection dropped while
+    waiting), so the message may have been posted; sending it again could post it twice."""
 
     def __init__(
-        self, status: int | None, message: str = "", *, code: str = "", retry_after: float | None = None
+        self,
+        status: int | None,
+        message: str = "",
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+        uncertain: bool = False,
     ):
         super().__init__(f"{status or 'network'} {code} {message}".strip())
         self.status = status
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        self.uncertain = uncertain
 
     @property
     def gone(self) -> bool:
@@ -108,10 +122,20 @@ class DispatchReport:
     taken_over: int = 0  # another instance's now
     attempts: int = 0
     retries: int = 0
+    uncertain: int = 0  # no answer: may have arrived, not sent again
     problems: list[tuple[tuple[str, str, str], int | None, str]] = field(default_factory=list)
 
     def merge(self, other: DispatchReport) -> DispatchReport:
-        for name in ("sent", "failed", "gone", "released", "taken_over", "attempts", "retries"):
+        for name in (
+            "sent",
+            "failed",
+            "gone",
+            "released",
+            "taken_over",
+            "attempts",
+            "retries",
+            "uncertain",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems.extend(other.problems)
         return self
@@ -297,7 +321,9 @@ class Dispatcher:
         except SendError as error:
             failure = error
         except TimeoutError:
-            failure = SendError(None, f"no answer within {self._send_timeout:g} s", code="Timeout")
+            failure = SendError(
+                None, f"no answer within {self._send_timeout:g} s", code="Timeout", uncertain=True
+            )
         else:
             await self._blocking(self._outbox.mark_sent, claim)
             report.sent += 1
@@ -309,6 +335,13 @@ class Dispatcher:
             report.problems.append((claim.key, failure.status, str(failure)))
             if self._on_gone is not None:
                 await self._blocking(self._on_gone, claim.target)
+            return None
+        if failure.uncertain:
+            reason = f"{failure} (may have arrived: not sent again, to avoid a duplicate)"
+            await self._blocking(self._outbox.mark_failed, claim, failure.status, reason)
+            report.failed += 1
+            report.uncertain += 1
+            report.problems.append((claim.key, failure.status, reason))
             return None
         transient = self._policy.retryable(failure.status) or failure.status is None
         if not transient or claim.attempts >= self._policy.max_attempts:

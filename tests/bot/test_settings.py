@@ -127,3 +127,16 @@ def test_without_an_app_id_the_bot_listens_on_loopback_only_unless_told_otherwis
     with caplog.at_level("WARNING", logger="bot.adapter"):
         build_adapter(allowed, ConversationState(MemoryStorage()))
     assert "listening on 0.0.0.0" in caplog.text and "reachable from other machines" in caplog.text
+
+
+def test_without_an_app_id_the_bot_says_at_start_up_that_it_listens_on_loopback_only(caplog):
+    from botbuilder.core import ConversationState, MemoryStorage
+
+    from bot.adapter import build_adapter
+
+    settings = Settings.from_env({})
+    assert settings.anonymous and settings.host == "127.0.0.1" and not settings.allow_anonymous_remote
+    with caplog.at_level("WARNING", logger="bot.adapter"):
+        build_adapter(settings, ConversationState(MemoryStorage()))
+    assert "anonymous local mode" in caplog.text and "listening on 127.0.0.1" in caplog.text
+    assert "reachable from other machines" not in caplog.text

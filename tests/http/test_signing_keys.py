@@ -254,3 +254,45 @@ async def test_in_anonymous_mode_a_token_never_blocks_the_bot_either(
         assert (await posting).status in (401, 503)
         plain = await client.post("/api/messages", json=personal_message(connector.url, "メニュー"))
         assert plain.status == 201  # without a token, the anonymous bot answers as before
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:  # bound, never listening: a connection is refused at once
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_a_key_endpoint_that_refuses_connections_gives_503_at_once_never_500(
+    store, tmp_path, connector
+):
+    url = f"http://127.0.0.1:{closed_port()}/.well-known/openidconfiguration"
+    async with TestClient(TestServer(create_app(settings_for(tmp_path, url), store=store))) as client:
+        for activity in (
+            personal_message(connector.url, "メニュー"),
+            execute_invoke(connector.url, "menu.show"),
+        ):
+            response = await asyncio.wait_for(  # a guard against hanging, not a timing assertion
+                client.post(
+                    "/api/messages",
+                    json=activity,
+                    headers={"Authorization": f"Bearer {token(connector.url)}"},
+                ),
+                signing_keys.REQUEST_WAIT + signing_keys.FETCH_TIMEOUT + 5,
+            )
+            assert response.status == 503 and int(response.headers["Retry-After"]) > 0
+            forged = await client.post(
+                "/api/messages", json=activity, headers={"Authorization": "Bearer not-a-real-token"}
+            )
+            assert forged.status in (401, 503)
+            missing = await client.post("/api/messages", json=activity)
+            assert missing.status == 401
+    assert connector.activities == []
+    assert all(not rows for rows in store.snapshot().values())
+
+
+def test_a_request_waits_for_keys_at_most_a_few_seconds():
+    """When no keys can be had (endpoint stalled or refusing), a request is answered 503 after at
+    most REQUEST_WAIT; a fetch itself gives up after FETCH_TIMEOUT. Teams waits about 15 s."""
+    assert 0 < signing_keys.REQUEST_WAIT <= 5 and 0 < signing_keys.FETCH_TIMEOUT <= 5
