@@ -73,6 +73,8 @@ def test_parts_of_longer_numbers_guids_and_timestamps_are_not_my_numbers():
     assert find_my_numbers(f"00000000-0000-0000-0000-{VALID}") == []  # a GUID's last group
     assert find_my_numbers("2026-12-01 18:03:21,123 INFO x") == []
     assert find_my_numbers("20261126010203123456-0000-ab12cd34") == []  # an audit row key
+    assert find_my_numbers(f'W/"36fcd{VALID}a003165f485fe4c"') == []  # an ETag (uuid hex)
+    assert find_my_numbers(f"番号{VALID}です、ab{VALID}") == [VALID, VALID]  # glued to words: counted
 
 
 def test_a_number_next_to_another_number_is_still_found():
@@ -138,7 +140,7 @@ def test_files_sqlite_xlsx_zip_and_utf16_are_read_and_test_inputs_are_skipped(tm
         ("export.csv", "JWT", JWT),
         ("logs/app.log", "My Number", FORMS[3]),
         ("report.xlsx", "My Number", FORMS[1]),
-        ("store.sqlite3", "My Number", FORMS[7]),
+        ("store.sqlite3:t", "My Number", FORMS[7]),
     ]
     assert scan.skipped_inputs == 1 and scan.files == 6 and INPUTS in str(inputs)
 

@@ -8,8 +8,9 @@ What counts as a finding:
   (``.``, ``．``, ``・``, ``･``), underscores and slashes, one to three such characters per gap, mixed.
   A number is a maximal run of digit groups joined by separators; any contiguous groups of it that
   hold exactly 12 digits are tried (``123456789018 42`` still finds the number), but never part of
-  a group (``1234567890181`` is a 13-digit number, not a My Number). GUIDs are identifiers, not
-  numbers, and are skipped (the masking module does the same);
+  a group (``1234567890181`` is a 13-digit number, not a My Number). GUIDs and hexadecimal
+  tokens (16 or more hex characters with at least one letter, standing alone: ETags, uuid hex,
+  digests) are identifiers, not numbers, and are skipped (the masking module skips GUIDs too);
 - **a connection string or account key**: ``AccountKey=``, ``SharedAccessSignature=``,
   ``DefaultEndpointsProtocol=`` (the Azurite key is public, but a stored connection string is a leak);
 - **a token**: a JWT (``eyJ…`` header ``.`` payload ``.``) or ``Bearer <token>``;
@@ -17,8 +18,8 @@ What counts as a finding:
   test sources: :func:`known_secrets`), as a whole token.
 
 What is read (:class:`Scan`): log text, files (raw bytes as UTF-8 and as UTF-16, and every member of
-a zip such as ``.xlsx``; SQLite databases and their WAL as raw bytes, which holds every string they
-stored, deleted rows included) and table entities (every property, as text).
+a zip such as ``.xlsx``; SQLite databases value by value, with their WAL: every cell of every table,
+as text) and table entities (every property, as text).
 
 Test *inputs* that deliberately hold My Numbers are not something the process wrote: a test writes
 them under a folder named :data:`INPUTS` (``tests/support/leakscan.inputs_dir``), and the scan
@@ -29,6 +30,9 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import sqlite3
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -45,6 +49,7 @@ _SEP = r"[ \u3000\-\u2010-\u2015\u2212\uFF0D\u30FC\uFF70.\uFF0E\u30FB\uFF65_/]"
 _RUN = re.compile(rf"\d+(?:{_SEP}{{1,3}}\d+)*")
 _GROUP = re.compile(r"\d+")
 _GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{16,}(?![0-9A-Za-z])")
 _SECRET_PATTERNS = (
     ("connection string", re.compile(r"AccountKey\s*=\s*[^;\s\"']{8,}", re.IGNORECASE)),
     ("connection string", re.compile(r"SharedAccessSignature\s*=\s*[^;\s\"']{8,}", re.IGNORECASE)),
@@ -66,10 +71,10 @@ def _valid(digits: str) -> bool:
 def find_my_numbers(text: str) -> list[str]:
     """Every My Number-shaped string in ``text`` whose check digit is right (as written)."""
     found: list[str] = []
-    spans = [m.span() for m in _GUID.finditer(text)]
+    spans = [m.span() for m in _GUID.finditer(text)] + [m.span() for m in _HEX_TOKEN.finditer(text)]
     for run in _RUN.finditer(text):
         start, end = run.span()
-        if any(a <= start and end <= b for a, b in spans):
+        if any(a <= start < b for a, b in spans):
             continue
         groups = list(_GROUP.finditer(run.group(0)))
         for i in range(len(groups)):
@@ -182,13 +187,43 @@ class Scan:
             if INPUTS in path.relative_to(root).parts[:-1]:
                 self.skipped_inputs += 1
                 continue
+            if (
+                path.name.endswith(("-wal", "-shm", "-journal"))
+                and path.with_name(path.name.rsplit("-", 1)[0]).is_file()
+            ):
+                continue  # read with its database
             try:
                 data = path.read_bytes()
             except OSError:
                 continue
             self.files += 1
             self.file_bytes += len(data)
-            self.bytes_(str(path.relative_to(root)), data)
+            if data.startswith(b"SQLite format 3\x00"):
+                self.sqlite(str(path.relative_to(root)), path)
+            else:
+                self.bytes_(str(path.relative_to(root)), data)
+
+    def sqlite(self, where: str, path: Path) -> None:
+        """Every cell of every table (a copy with its WAL is opened, so nothing is changed)."""
+        with tempfile.TemporaryDirectory(prefix="leakscan-") as scratch:
+            copy = Path(scratch) / "db"
+            shutil.copy(path, copy)
+            for suffix in ("-wal",):
+                if path.with_name(path.name + suffix).is_file():
+                    shutil.copy(path.with_name(path.name + suffix), Path(scratch) / ("db" + suffix))
+            try:
+                db = sqlite3.connect(copy)
+                try:
+                    tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table'")]
+                    for table in tables:
+                        self.tables += 1
+                        for row in db.execute(f'select * from "{table.replace(chr(34), chr(34) * 2)}"'):
+                            self.entities += 1
+                            self.text(f"{where}:{table}", "\n".join(_plain(v) for v in row))
+                finally:
+                    db.close()
+            except sqlite3.DatabaseError:
+                self.bytes_(where, path.read_bytes())
 
     # --- table entities ---------------------------------------------------------------------------
 
@@ -242,8 +277,11 @@ def inputs_dir(base: Path) -> Path:
 
 
 def summarise(findings: Iterable[Finding], limit: int = 50) -> str:
-    items = list(findings)
-    lines = [str(f) for f in items[:limit]]
-    if len(items) > limit:
-        lines.append(f"... and {len(items) - limit} more")
+    """One line per place and kind: how many, and the first value found there."""
+    grouped: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault((finding.where, finding.kind), []).append(finding)
+    lines = [f"{len(items)} x {items[0]}" for items in list(grouped.values())[:limit]]
+    if len(grouped) > limit:
+        lines.append(f"... and {len(grouped) - limit} more places")
     return "\n".join(lines)
