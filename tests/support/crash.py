@@ -159,10 +159,128 @@ def _audit_bot(area_dir: str, registry: str, records: str, point: str) -> int:
     return 0
 
 
+def _roster(data_dir: str, file: str, point: str) -> int:
+    """``import-roster`` through the people CLI, held at ``point``: ``kept`` (the file kept, no
+    person written yet) or ``batch-N`` (the N-th batch of people committed)."""
+    os.environ["DATA_DIR"] = data_dir
+    from services.people.cli import main
+    from storage.sqlite import SqliteTableStore
+
+    original = SqliteTableStore.batch
+    done = {"people": 0}
+
+    def batch(self, table, operations):
+        result = original(self, table, operations)
+        if table == "People" and operations:
+            partition = operations[0].entity.partition_key
+            if partition == "roster-import" and point == "kept":
+                announce("kept")
+                time.sleep(HOLD)
+            if partition == "people":
+                done["people"] += 1
+                if point == f"batch-{done['people']}":
+                    announce(point)
+                    time.sleep(HOLD)
+        return result
+
+    SqliteTableStore.batch = batch  # type: ignore[method-assign]
+    return main(["import-roster", file])
+
+
+def _roster_resume(data_dir: str) -> int:
+    """What the app does at start-up: finish an import a crash cut short."""
+    from datetime import datetime
+
+    from services.kernel.settings import TIMEZONE
+    from services.people.service import PeopleService
+    from storage import open_store
+
+    store = open_store(data_dir=Path(data_dir))
+    try:
+        resumed = PeopleService(store, lambda: datetime.now(TIMEZONE)).resume_interrupted_import()
+        print("resumed" if resumed else "nothing to resume", flush=True)
+    finally:
+        store.close()
+    return 0
+
+
+def _op_import(data_dir: str, file: str, as_of: str, point: str) -> int:
+    """``python -m services.online_procedures import`` held just before (``before``) or just after
+    (``after``) its one batch of ledgers."""
+    os.environ["DATA_DIR"] = data_dir
+    from services.online_procedures.cli import main
+    from storage.sqlite import SqliteTableStore
+
+    original = SqliteTableStore.batch
+
+    def batch(self, table, operations):
+        if table == "OnlineProcedures" and point == "before":
+            announce("before")
+            time.sleep(HOLD)
+        result = original(self, table, operations)
+        if table == "OnlineProcedures" and point == "after":
+            announce("after")
+            time.sleep(HOLD)
+        return result
+
+    SqliteTableStore.batch = batch  # type: ignore[method-assign]
+    return main(["--as-of", as_of, "import", file])
+
+
+FANOUT_FIRE = "2026-07-13T09:00:00+09:00"  # a Monday: the weekly digest's period
+
+
+def _fanout(data_dir: str, url: str, managers: str, mode: str) -> int:
+    """The weekly digest to ``managers`` managers through the real delivery path (planner, outbox,
+    dispatcher, ProactiveSender, CloudAdapter) on SQLite: ``first`` seeds the store and runs the
+    job; ``restart`` is the next start, ten minutes on (every lease has run out): it recovers."""
+    import asyncio
+    from datetime import datetime, timedelta
+
+    from app import RUNTIME_KEY, create_app, now_jst
+    from bot.settings import Settings
+    from services.kernel.seed import load_seed, seed_store
+    from services.proactive.jobs import WEEKLY_DIGEST, ManagerContact, StaticRoster
+    from storage.sqlite import SqliteTableStore
+    from tests.support.proactive import install_personal
+
+    store = SqliteTableStore(Path(data_dir) / "fanout.sqlite3")
+    contacts = [ManagerContact(f"crash-{n:04d}", f"管理職{n}", "健康福祉局") for n in range(int(managers))]
+
+    async def main() -> None:
+        if mode == "first":
+            seed_store(store, load_seed(ROOT / "data"))
+            clock = now_jst
+        else:
+            clock = lambda: now_jst() + timedelta(minutes=10)  # noqa: E731
+        app = create_app(Settings(data_dir=Path(data_dir)), store=store, clock=clock)
+        proactive = app[RUNTIME_KEY].proactive
+        proactive.planner.roster = StaticRoster(contacts)
+        if mode == "first":
+            for contact in contacts:
+                install_personal(proactive.directory, contact.object_id, url)
+            announce("ready")
+            await proactive.runner.run(
+                WEEKLY_DIGEST, datetime.fromisoformat(FANOUT_FIRE), trigger="crash-test"
+            )
+        else:
+            await proactive.runner.recover()
+        announce("done")
+
+    asyncio.run(main())
+    store.close()
+    return 0
+
+
+DRIVERS = {
+    "fanout": _fanout,
+    "op-import": _op_import,
+    "audit-cli": _audit_cli,
+    "audit-bot": _audit_bot,
+    "roster": _roster,
+    "roster-resume": _roster_resume,
+}
+
 if __name__ == "__main__":
     kind, *rest = sys.argv[1:]
-    if kind == "audit-cli":
-        sys.exit(_audit_cli(*rest))
-    if kind == "audit-bot":
-        sys.exit(_audit_bot(*rest))
-    sys.exit(f"unknown driver {kind}")
+    sys.exit(DRIVERS[kind](*rest))

@@ -10,7 +10,9 @@ What counts as a finding:
   hold exactly 12 digits are tried (``123456789018 42`` still finds the number), but never part of
   a group (``1234567890181`` is a 13-digit number, not a My Number). GUIDs and hexadecimal
   tokens (16 or more hex characters with at least one letter, standing alone: ETags, uuid hex,
-  digests) are identifiers, not numbers, and are skipped (the masking module skips GUIDs too);
+  digests) are identifiers, not numbers, and are skipped (the masking module skips GUIDs too), and
+  so are the audit trail's row keys (``20261126010203123456-0003-79025129``: time, sequence number,
+  random hex tail, which is all digits one time in 40);
 - **a connection string or account key**: ``AccountKey=``, ``SharedAccessSignature=``,
   ``DefaultEndpointsProtocol=`` (the Azurite key is public, but a stored connection string is a leak);
 - **a token**: a JWT (``eyJ…`` header ``.`` payload ``.``) or ``Bearer <token>``;
@@ -49,6 +51,7 @@ _SEP = r"[ \u3000\-\u2010-\u2015\u2212\uFF0D\u30FC\uFF70.\uFF0E\u30FB\uFF65_/]"
 _RUN = re.compile(rf"\d+(?:{_SEP}{{1,3}}\d+)*")
 _GROUP = re.compile(r"\d+")
 _GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_AUDIT_ROW_KEY = re.compile(r"(?<![0-9A-Za-z])\d{20}-\d{4}-[0-9a-f]{8}(?![0-9A-Za-z])")
 _HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{16,}(?![0-9A-Za-z])")
 _SECRET_PATTERNS = (
     ("connection string", re.compile(r"AccountKey\s*=\s*[^;\s\"']{8,}", re.IGNORECASE)),
@@ -71,7 +74,7 @@ def _valid(digits: str) -> bool:
 def find_my_numbers(text: str) -> list[str]:
     """Every My Number-shaped string in ``text`` whose check digit is right (as written)."""
     found: list[str] = []
-    spans = [m.span() for m in _GUID.finditer(text)] + [m.span() for m in _HEX_TOKEN.finditer(text)]
+    spans = [m.span() for p in (_GUID, _HEX_TOKEN, _AUDIT_ROW_KEY) for m in p.finditer(text)]
     for run in _RUN.finditer(text):
         start, end = run.span()
         if any(a <= start < b for a, b in spans):
