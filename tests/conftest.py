@@ -68,6 +68,10 @@ class _LeakScanState:
         self.handler = _LeakScanHandler(self)
         self.root_level: int | None = None
         self.azurite_read = False
+        self.azurite_error = ""
+        self.new_stores: list[Any] = []  # the in-memory stores made during the current test
+        self.stores: dict[int, tuple[Any, str]] = {}  # id -> (weakref, version last scanned)
+        self.memory_stores = 0
 
 
 class _LeakScanHandler(logging.Handler):
@@ -86,9 +90,53 @@ class _LeakScanHandler(logging.Handler):
             self.state.lines.append(f"{record.levelname} {record.name}: {record.msg!r} {record.args!r}")
 
 
+def _track_memory_stores(state: _LeakScanState) -> None:
+    """Every tests.fakes.InMemoryTableStore (the HTTP and dialog tests' store) is scanned at the end
+    of each test while it lives, again only when it was written since (its ETag counter moved)."""
+    from tests import fakes
+
+    original = fakes.InMemoryTableStore.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        state.new_stores.append(self)
+        state.memory_stores += 1
+
+    fakes.InMemoryTableStore.__init__ = init  # type: ignore[method-assign]
+
+
+def _scan_memory_stores(state: _LeakScanState) -> None:
+    import weakref
+
+    for store in state.new_stores:
+        state.stores.setdefault(id(store), (weakref.ref(store), ""))
+    state.new_stores.clear()
+    for key, (ref, seen) in list(state.stores.items()):
+        store = ref()
+        if store is None:
+            del state.stores[key]
+            continue
+        version = repr(getattr(store, "_etags", ""))
+        if version == seen:
+            continue
+        state.stores[key] = (ref, version)
+        for table, rows in list(getattr(store, "_tables", {}).items()):
+            for (pk, rk), entity in list(rows.items()):
+                state.scan.entity(f"memory:{table}/{pk}/{rk}", dict(entity.properties), once=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    state = _leakscan_state(item.config)
+    if state is not None:
+        _scan_memory_stores(state)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = _LeakScanState()
     session.config.stash[_LEAKSCAN_KEY] = state
+    _track_memory_stores(state)
     root = logging.getLogger()
     root.addHandler(state.handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
@@ -103,9 +151,13 @@ def _leakscan_state(config: pytest.Config) -> _LeakScanState | None:
 def leakscan_azurite(config: pytest.Config, connection_string: str) -> None:
     """Scan the shared Azurite's tables now (called by its fixture before it stops)."""
     state = _leakscan_state(config)
-    if state is not None:
+    if state is None:
+        return
+    try:
         state.scan.azure_tables(connection_string)
         state.azurite_read = True
+    except Exception as error:  # noqa: BLE001 - reported with the coverage, not a test error
+        state.azurite_error = f"{type(error).__name__}: {str(error)[:200]}"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -140,8 +192,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     scan = state.scan
     terminalreporter.write_sep("-", "privacy and secret scan (tests/support/leakscan.py)")
     terminalreporter.write_line(
-        f"read {scan.coverage()}; Azurite {'read' if state.azurite_read else 'not started'}; "
-        f"{state.test_records:,} records logged by the test code skipped"
+        f"read {scan.coverage()}; Azurite "
+        f"{'read' if state.azurite_read else state.azurite_error or 'not started'}; "
+        f"{state.test_records:,} records logged by the test code skipped; "
+        f"{state.memory_stores:,} in-memory stores read after each test"
     )
     if scan.findings:
         terminalreporter.write_line(f"FAILED: {len(scan.findings)} findings", red=True, bold=True)
