@@ -151,3 +151,50 @@ def test_entities_are_read_property_by_property():
     scan.entity("t/p/r", {"name": "x", "note": f"番号{FORMS[5]}", "n": 3})
     scan.entity("t/p/r2", {"note": f"masked ********{VALID[-4:]}"})
     assert [f.value for f in scan.findings] == [FORMS[5]] and scan.entities == 2
+
+
+def test_a_session_that_leaks_fails_and_says_where(tmp_path):
+    """A whole pytest session with this conftest: a planted My Number in a file it wrote and a JWT in
+    a log record fail the run; the same test input under the inputs folder does not."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    work = inputs_dir(tmp_path)  # the inner session's files are not the outer session's output
+    plant = work / "test_plant.py"
+    plant.write_text(
+        "import logging\n"
+        "from tests.support.leakscan import inputs_dir\n"
+        "def test_writes(tmp_path):\n"
+        f"    (tmp_path / 'export.csv').write_text('id,number\\n1,{FORMS[2]}\\n', encoding='utf-8')\n"
+        f"    (inputs_dir(tmp_path) / 'input.csv').write_text('{VALID}', encoding='utf-8')\n"
+        f"    logging.getLogger('services.somewhere').warning('token %s', '{JWT}')\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.conftest",
+            "-c",
+            str(root / "pyproject.toml"),
+            "--rootdir",
+            str(root),
+            str(plant),
+            "--basetemp",
+            str(work / "basetemp"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "1 passed" in done.stdout and "FAILED: 2 findings" in done.stdout
+    assert "export.csv: My Number" in done.stdout and "log: JWT" in done.stdout
+    assert "1 test inputs under" in done.stdout
