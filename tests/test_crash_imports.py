@@ -92,7 +92,9 @@ def test_a_roster_import_killed_between_batches_is_all_or_nothing_and_a_rerun_im
         assert len(people) == written - 1 and journal and chunks > 0  # half there, and known to be
 
     if restart == "startup":
-        done = crash.start(["-m", "tests.support.crash", "roster-resume", str(data_dir)])
+        # a file kept by an import that wrote nothing is dropped an hour on (it may be starting now)
+        hours = "2" if point == "kept" else "0"
+        done = crash.start(["-m", "tests.support.crash", "roster-resume", str(data_dir), hours])
         out, err = done.communicate(timeout=300)
         assert done.returncode == 0, err
         people, journal, chunks, audit = _state(data_dir)
@@ -219,3 +221,30 @@ def _system():
     from services.people.identity import system_actor
 
     return system_actor("テスト", "test")
+
+
+def test_a_journal_that_cannot_be_finished_is_given_up_audited_and_imports_work_again(tmp_path):
+    from storage.base import Entity
+    from tests.fakes import InMemoryTableStore
+    from tests.support import people as fx
+
+    store = InMemoryTableStore()
+    service = fx.load_fixtures(store)
+    marker = {
+        "kind": "roster_import",
+        "import_id": "x-1",
+        "chunks": 2,
+        "actor_name": "誰か",
+        "filename": "r.csv",
+    }
+    store.insert(TABLE, Entity(PARTITION, JOURNAL_ROW, marker))  # its kept file never made it
+    assert service.resume_interrupted_import() is None
+    assert store.get(TABLE, PARTITION, JOURNAL_ROW) is None
+    entries = [e for e in store.query(AUDIT) if e.get("entity_kind") == "roster_import"]
+    assert [e["operation"] for e in entries] == ["abandon"]
+    roster = _roster(tmp_path / "roster.csv")
+    result = service.import_roster(_system(), roster.read_bytes(), "roster.csv")
+    assert result.created == PEOPLE - 1  # the fixtures' admin is already there
+    assert store.get(TABLE, PARTITION, JOURNAL_ROW) is None and list(store.query(TABLE, FILE_PARTITION)) == []
+    kinds = [e["operation"] for e in store.query(AUDIT) if e.get("entity_kind") == "roster_import"]
+    assert sorted(kinds) == ["abandon", "complete", "start"]  # the journaled import, start and end

@@ -20,7 +20,7 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.audit.models import Change
 from services.kernel.tabular import ImportIssue, ImportRejected, read_table
@@ -70,6 +70,7 @@ JOURNAL_ROW = "roster-import-in-progress"  # in the people partition: batched wi
 FILE_PARTITION = "roster-import"  # the file of the import in progress, in chunks
 _CHUNK_CHARS = 30_000  # base64 characters per chunk entity (under the 64 KiB string limit)
 JOURNAL_KIND = "roster_import"
+KEPT_FILE_HOURS = 1  # a kept file with no journal row is dropped after this long
 
 
 def _encode(data: bytes) -> list[str]:
@@ -110,15 +111,11 @@ class PeopleImports(PeopleBase):
         units_op = units_guard_op(units_guard, now) if adds else None
         if journal is not None and (journal.resuming or _batches(len(items), guard_op, units_op) > 1):
             if guard_op is not None and not journal.resuming:
-                flips = sum(
-                    1
-                    for p in afters
-                    if (existing.get(p.object_id) is not None and existing[p.object_id].is_admin)
-                    != p.is_admin
-                )
-                if flips + 1 >= MAX_BATCH_OPERATIONS - 2:
+                admin_before = {oid: p.is_admin for oid, p in existing.items()}
+                flips = sum(1 for p in afters if admin_before.get(p.object_id, False) != p.is_admin)
+                if flips + 1 > MAX_BATCH_OPERATIONS - 2:  # they and the journal row share the first batch
                     raise InvalidChange(
-                        f"管理者の付与・取り消しは、1回の取り込みで{MAX_BATCH_OPERATIONS - 4}人までです。"
+                        f"管理者の付与・取り消しは、1回の取り込みで{MAX_BATCH_OPERATIONS - 3}人までです。"
                     )
             items = journal.wrap(self, actor, items, now)
         self._write_people(actor, items, guard_op, units_op)
@@ -230,29 +227,32 @@ class PeopleImports(PeopleBase):
         if marker is None:
             self._drop_kept_files()
             return None
-        chunks = sorted(self._store.query(TABLE, FILE_PARTITION), key=lambda e: e.row_key)
-        mine = [e["data"] for e in chunks if e.row_key.startswith(marker["import_id"] + "-")]
-        if len(mine) != marker.get("chunks", -1):
-            raise RuntimeError("the file of an interrupted roster import is incomplete")
-        data = _decode(mine)
         actor = system_actor(f"名簿取込の再開（{marker.get('actor_name', '')}）", "recovery")
         filename = marker.get("filename", "")
-        journal = _Journal(data, filename, resume=marker)
+        chunks = sorted(self._store.query(TABLE, FILE_PARTITION), key=lambda e: e.row_key)
+        mine = [e["data"] for e in chunks if e.row_key.startswith(marker["import_id"] + "-")]
+        journal = _Journal(b"", filename, resume=marker)
         try:
-            result = self._import_roster(actor, data, filename, journal)
-        except (ImportRejected, InvalidChange) as refused:  # the roster changed meanwhile: give it up
-            change = Change(
-                JOURNAL_KIND, marker["import_id"], "abandon", None, None, f"再開できません: {refused}"[:500]
-            )
+            if len(mine) != marker.get("chunks", -1):
+                raise InvalidChange("取り込み途中のファイルが欠けています。")
+            journal.data = _decode(mine)
+            result = self._import_roster(actor, journal.data, filename, journal)
+        except (ImportRejected, InvalidChange) as refused:  # cannot be finished: give it up, audited
+            why = f"再開できません: {refused}"[:500]
+            change = Change(JOURNAL_KIND, marker["import_id"], "abandon", None, None, why)
             self._write_people(actor, [(change, BatchOperation("delete", marker))])
             journal.done(self)
             return None
         return marker.get("digest", ""), result
 
     def _drop_kept_files(self) -> None:
-        """Files kept for imports that never wrote their first batch (a crash before it)."""
+        """Files kept for imports that never wrote their first batch (a crash before it): those
+        older than :data:`KEPT_FILE_HOURS` (a younger one may belong to an import starting now)."""
+        cutoff = self._clock() - timedelta(hours=KEPT_FILE_HOURS)
         for entity in list(self._store.query(TABLE, FILE_PARTITION)):
-            self._store.delete(TABLE, FILE_PARTITION, entity.row_key)
+            at = entity.get("at")
+            if at is None or at < cutoff:
+                self._store.delete(TABLE, FILE_PARTITION, entity.row_key)
 
     def _import_roster(self, actor: Actor, data: bytes, filename: str, journal: _Journal) -> ImportResult:
         org, units_guard = self._org_for_people()
@@ -411,7 +411,7 @@ class _Journal:
                 people._store.batch(
                     TABLE,
                     [
-                        BatchOperation("insert", Entity(FILE_PARTITION, row, {"data": c}))
+                        BatchOperation("insert", Entity(FILE_PARTITION, row, {"data": c, "at": now}))
                         for row, c in rows[first : first + MAX_BATCH_OPERATIONS]
                     ],
                 )

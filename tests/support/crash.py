@@ -187,9 +187,10 @@ def _roster(data_dir: str, file: str, point: str) -> int:
     return main(["import-roster", file])
 
 
-def _roster_resume(data_dir: str) -> int:
-    """What the app does at start-up: finish an import a crash cut short."""
-    from datetime import datetime
+def _roster_resume(data_dir: str, hours_later: str = "0") -> int:
+    """What the app does at start-up: finish an import a crash cut short (``hours_later``: the
+    restart's clock, so long after the crash)."""
+    from datetime import datetime, timedelta
 
     from services.kernel.settings import TIMEZONE
     from services.people.service import PeopleService
@@ -197,7 +198,8 @@ def _roster_resume(data_dir: str) -> int:
 
     store = open_store(data_dir=Path(data_dir))
     try:
-        resumed = PeopleService(store, lambda: datetime.now(TIMEZONE)).resume_interrupted_import()
+        later = timedelta(hours=float(hours_later))
+        resumed = PeopleService(store, lambda: datetime.now(TIMEZONE) + later).resume_interrupted_import()
         print("resumed" if resumed else "nothing to resume", flush=True)
     finally:
         store.close()
