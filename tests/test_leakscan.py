@@ -74,6 +74,7 @@ def test_parts_of_longer_numbers_guids_and_timestamps_are_not_my_numbers():
     assert find_my_numbers("2026-12-01 18:03:21,123 INFO x") == []
     assert find_my_numbers("20261126010203123456-0000-ab12cd34") == []  # an audit row key
     assert find_my_numbers("20261201090102123456-0003-79025129") == []  # one with an all-digit tail
+    assert find_my_numbers("20230423-1000-0f3a9b2c4d5e") == []  # a class key: date, time, digest
     assert find_my_numbers(f'W/"36fcd{VALID}a003165f485fe4c"') == []  # an ETag (uuid hex)
     assert find_my_numbers(f"番号{VALID}です、ab{VALID}") == [VALID, VALID]  # glued to words: counted
 

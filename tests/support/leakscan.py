@@ -6,10 +6,11 @@ What counts as a finding:
   whose check digit is right (:func:`services.kernel.privacy.check_digit`), written together or with
   separators between any of them: spaces (ASCII, ideographic), hyphens and dashes of every kind, dots
   (``.``, ``．``, ``・``, ``･``), underscores and slashes, one to three such characters per gap, mixed.
-  A number is a maximal run of digit groups joined by separators; any contiguous groups of it that
-  hold exactly 12 digits are tried (``123456789018 42`` still finds the number), but never part of
-  a group (``1234567890181`` is a 13-digit number, not a My Number). GUIDs and hexadecimal
-  tokens (16 or more hex characters with at least one letter, standing alone: ETags, uuid hex,
+  A number is a maximal run of digit groups joined by separators; contiguous groups of it that hold
+  exactly 12 digits are tried where whitespace parts them from the rest of the run
+  (``123456789018 42`` still finds the number; ``20230423-1000-0f3a…``, a date-time id, is one
+  longer identifier), but never part of a group (``1234567890181`` is a 13-digit number). GUIDs and
+  hexadecimal tokens (16 or more hex characters with at least one letter, standing alone: ETags, uuid hex,
   digests) are identifiers, not numbers, and are skipped (the masking module skips GUIDs too), and
   so are the audit trail's row keys (``20261126010203123456-0003-79025129``: time, sequence number,
   random hex tail, which is all digits one time in 40);
@@ -21,11 +22,14 @@ What counts as a finding:
 
 What is read (:class:`Scan`): log text, files (raw bytes as UTF-8 and as UTF-16, and every member of
 a zip such as ``.xlsx``; SQLite databases value by value, with their WAL: every cell of every table,
-as text) and table entities (every property, as text).
+as text) and table entities (every property, as text): the shared Azurite's, and every in-memory
+store of the tests (``tests.fakes.InMemoryTableStore``) after each test. The session plugin is in
+``tests/conftest.py``.
 
 Test *inputs* that deliberately hold My Numbers are not something the process wrote: a test writes
 them under a folder named :data:`INPUTS` (``tests/support/leakscan.inputs_dir``), and the scan
-skips every file with a path component of exactly that name.
+skips every file with a path component of exactly that name; and log records whose source file is
+under ``tests/`` (the test code logged them) are not read.
 """
 
 from __future__ import annotations
@@ -79,16 +83,20 @@ def find_my_numbers(text: str) -> list[str]:
         start, end = run.span()
         if any(a <= start < b for a, b in spans):
             continue
-        groups = list(_GROUP.finditer(run.group(0)))
+        whole = run.group(0)
+        groups = list(_GROUP.finditer(whole))
         for i in range(len(groups)):
+            if i > 0 and not whole[groups[i - 1].end() : groups[i].start()].isspace():
+                continue  # joined to the digits before it by a dash or a dot: part of something longer
             total = 0
             for j in range(i, len(groups)):
                 total += len(groups[j].group(0))
                 if total > 12:
                     break
                 if total == 12:
-                    written = run.group(0)[groups[i].start() : groups[j].end()]
-                    if _valid(_digit_values(written)):
+                    after = whole[groups[j].end() : groups[j + 1].start()] if j + 1 < len(groups) else " "
+                    written = whole[groups[i].start() : groups[j].end()]
+                    if after.isspace() and _valid(_digit_values(written)):
                         found.append(written)
                     break
     return found
@@ -241,7 +249,8 @@ class Scan:
                 return
             self._seen.add(digest)
         self.entities += 1
-        self.text(where, text)
+        for key, value in properties.items():
+            self.text(f"{where}#{key}", _plain(value))
 
     def azure_tables(self, connection_string: str) -> None:
         """Every entity of every table of the Azure Table service at ``connection_string``."""
