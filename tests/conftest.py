@@ -141,7 +141,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     root.addHandler(state.handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         state.root_level = root.level
-        root.setLevel(logging.INFO)
+        root.setLevel(logging.INFO)  # the app's level (LOG_LEVEL=INFO)
+        # as in the app (services.kernel.privacy.install_log_masking): azure.core logs every
+        # request at INFO, and the app quiets it
+        for name in ("azure.core", "azure.core.pipeline.policies.http_logging_policy"):
+            if logging.getLogger(name).level == logging.NOTSET:
+                logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _leakscan_state(config: pytest.Config) -> _LeakScanState | None:

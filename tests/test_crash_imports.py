@@ -248,3 +248,50 @@ def test_a_journal_that_cannot_be_finished_is_given_up_audited_and_imports_work_
     assert store.get(TABLE, PARTITION, JOURNAL_ROW) is None and list(store.query(TABLE, FILE_PARTITION)) == []
     kinds = [e["operation"] for e in store.query(AUDIT) if e.get("entity_kind") == "roster_import"]
     assert sorted(kinds) == ["abandon", "complete", "start"]  # the journaled import, start and end
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL inside one process: nothing after it runs (not even except Exception)."""
+
+
+@pytest.mark.azurite
+def test_on_azure_tables_a_roster_import_cut_after_its_first_batch_is_finished_at_start_up(
+    azurite_connection_string, tmp_path
+):
+    import uuid
+
+    from storage.azure import AzureTableStore
+    from tests.bot.test_proactive_azurite import PrefixedStore
+    from tests.support import people as fx
+
+    store = PrefixedStore(AzureTableStore(azurite_connection_string), "crash" + uuid.uuid4().hex[:8])
+    try:
+        service = fx.load_fixtures(store)
+        roster = _roster(tmp_path / "roster.csv").read_bytes()
+        batch = store.batch
+        people_batches = []
+
+        def cut(table, operations):
+            result = batch(table, operations)
+            if table == TABLE and operations[0].entity.partition_key == PARTITION:
+                people_batches.append(len(operations))
+                raise _Killed
+            return result
+
+        store.batch = cut  # type: ignore[method-assign]
+        with pytest.raises(_Killed):
+            service.import_roster(_system(), roster, "roster.csv")
+        store.batch = batch  # type: ignore[method-assign]
+        on_roster = {e.row_key for e in store.query(TABLE, PARTITION, {"kind": "person"})}
+        assert store.get(TABLE, PARTITION, JOURNAL_ROW) is not None and 90 < len(on_roster) < PEOPLE
+
+        from services.people.service import PeopleService
+
+        restarted = PeopleService(store, lambda: datetime.now(TIMEZONE))
+        assert restarted.resume_interrupted_import() is not None
+        on_roster = {e.row_key for e in store.query(TABLE, PARTITION, {"kind": "person"})}
+        assert len(_everyone(on_roster)) == PEOPLE and store.get(TABLE, PARTITION, JOURNAL_ROW) is None
+        assert list(store.query(TABLE, FILE_PARTITION)) == []
+        assert people_batches == [100]  # the journal row, the people and the guards filled one batch
+    finally:
+        store.close()
