@@ -18,6 +18,7 @@ from services.mynumber.audit import normalise, reader
 from services.mynumber.audit.engine import WRONG_NUMBER, Verdict, audit
 from services.mynumber.audit.report import ReportSettings, build_report
 from services.mynumber.audit.run import audit_files, private_workdir
+from tests.support.leakscan import inputs_dir
 
 
 def number(base11: str) -> str:
@@ -330,7 +331,7 @@ def test_results_hold_no_number_in_clear():
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("audit")
+    folder = inputs_dir(tmp_path_factory.mktemp("audit"))  # My Numbers: not scanned as output
     generate(folder, 6000, 5800, seed=7)
     return folder
 
@@ -355,15 +356,17 @@ def test_generated_mislinks_are_found_with_the_right_person_first(generated, tmp
 
 def test_shift_jis_csv_and_excel_are_read(generated, tmp_path):
     text = (generated / "records.csv").read_text(encoding="utf-8")
-    sjis = tmp_path / "records_sjis.csv"
+    sjis = inputs_dir(tmp_path) / "records_sjis.csv"
     sjis.write_bytes(text.encode("cp932"))
-    frame = reader.read_table(sjis, tmp_path)
+    with private_workdir(tmp_path) as work:  # the transcoded copy goes where a run keeps it
+        frame = reader.read_table(sjis, work)
+    assert not list(tmp_path.glob("mynumber-audit-*"))
     assert frame.height == 5800 and frame.columns[0] == "宛名番号"
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["宛名番号", "個人番号", "氏名"])
     sheet.append(["A1", "012345678901", "堺 太郎"])
-    xlsx = tmp_path / "records.xlsx"
+    xlsx = inputs_dir(tmp_path) / "records.xlsx"
     workbook.save(xlsx)
     frame = reader.read_table(xlsx, tmp_path)
     assert frame.row(0) == ("A1", "012345678901", "堺 太郎")  # leading zero kept
@@ -376,7 +379,7 @@ def test_utf8_with_bom(tmp_path):
 
 
 def test_not_a_table_is_refused_without_quoting_its_content(tmp_path):
-    path = tmp_path / "x.xlsx"
+    path = inputs_dir(tmp_path) / "x.xlsx"
     path.write_bytes(b"PK\x03\x04 not really " + TARO.encode())
     with pytest.raises(reader.AuditInputError) as error:
         reader.read_table(path, tmp_path)
@@ -461,11 +464,11 @@ def test_the_cli_writes_the_report_and_logs_no_number(generated, tmp_path, capsy
 
 
 def test_the_cli_stops_on_an_unsure_column_until_confirmed(tmp_path, capsys):
-    registry = tmp_path / "registry.csv"
+    registry = inputs_dir(tmp_path) / "registry.csv"
     registry.write_text(
         "個人番号,氏名,生年月日,性別,住所\n" + f"{TARO},堺 太郎,1970-01-01,男,堺区1-1-1\n", encoding="utf-8"
     )
-    records_file = tmp_path / "records.csv"
+    records_file = inputs_dir(tmp_path) / "records.csv"
     records_file.write_text(
         "宛名番号,個人番号(12桁),氏名,生年月日,性別,住所\n" + f"A1,{TARO},堺 太郎,1970-01-01,男,堺区1-1-1\n",
         encoding="utf-8",

@@ -32,6 +32,7 @@ def test_a_session_is_kept_per_person_with_its_files_and_expires(tmp_path):
     sessions = AuditSessions(store, clock, timedelta(minutes=30))
     odd_id = "a/b#c?d"  # keys are escaped (Azure refuses these characters)
     file = UploadedFile("住基.csv", "registry.csv", ("個人番号", "氏名"), 123)
+    (tmp_path / "x").mkdir()
     saved = sessions.save(AuditSession(odd_id, "財政局", "op1", CONFIRM, str(tmp_path / "x"), file, None))
     got = sessions.get(odd_id)
     assert got == saved and got.registry == file and got.records is None and not got.complete

@@ -25,7 +25,7 @@ from services.mynumber.audit import reader
 from services.mynumber.audit.engine import Verdict
 from services.mynumber.audit.normalise import variant_table
 from services.mynumber.audit.report import ReportSettings, build_report
-from services.mynumber.audit.run import audit_files, inspect, private_workdir
+from services.mynumber.audit.run import audit_files, inspect, private_workdir, write_report
 
 
 def _overrides(pairs: list[str]) -> dict[str, str]:
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         dict(mappings[1].columns),
         len(variant_table()),
     )
-    args.out.write_bytes(build_report(result, settings))
+    write_report(args.out, build_report(result, settings))  # whole or not at all
     counts = result.counts()
     print("判定: " + "、".join(f"{v.value} {counts[v]:,}件" for v in Verdict if counts[v]))
     print(f"結果を {args.out} に書き出しました。")

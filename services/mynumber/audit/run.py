@@ -1,12 +1,16 @@
 """One audit run: a private working folder, the two inputs read and mapped, the engine, progress.
 
 The working folder is created with mode 0700 and removed when the run ends, on failure too: an
-uploaded file or its transcoded copy never outlives the run (:func:`private_workdir`).
+uploaded file or its transcoded copy never outlives the run (:func:`private_workdir`). A run killed
+outright cannot clean up after itself, so each folder's name carries its process id and the next run
+first removes the folders of processes that are gone. The report is written whole or not at all
+(:func:`write_report`): into a private partial file, renamed into place when complete.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -17,6 +21,7 @@ import polars as pl
 
 from services.mynumber.audit import engine, reader
 from services.mynumber.audit.normalise import variant_table
+from services.mynumber.audit.uploads import orphaned
 
 Progress = Callable[[str, float], None]  # (Japanese stage label, fraction done 0..1)
 
@@ -28,15 +33,59 @@ STAGES = (
 )
 
 
+WORKDIR_PREFIX = "mynumber-audit-"
+PARTIAL_SUFFIX = ".partial"
+
+
+def remove_orphans(parent: Path, prefix: str) -> int:
+    """Remove what processes that are gone left under ``parent`` (``<prefix><pid>-…``)."""
+    gone = 0
+    for path in parent.glob(prefix + "*"):
+        if not orphaned(path.name, prefix):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        gone += 1
+    return gone
+
+
 @contextmanager
 def private_workdir(parent: Path | None = None) -> Iterator[Path]:
-    """A folder only this process's user can read, deleted with everything in it afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="mynumber-audit-", dir=parent))
+    """A folder only this process's user can read, deleted with everything in it afterwards
+    (first removing the folders that killed runs left in the same place)."""
+    base = Path(parent) if parent else Path(tempfile.gettempdir())
+    remove_orphans(base, WORKDIR_PREFIX)
+    folder = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=base))
     folder.chmod(0o700)
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _partial_prefix(path: Path) -> str:
+    return f".{path.name}.partial-"
+
+
+def write_report(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a private (0600) partial file next to it,
+    flushed to disk, then renamed over ``path``. A killed run leaves only a hidden partial file,
+    never a truncated report under the name asked for; the next write removes such leftovers."""
+    path = Path(path)
+    remove_orphans(path.parent, _partial_prefix(path))
+    partial = path.with_name(f"{_partial_prefix(path)}{os.getpid()}-{os.urandom(4).hex()}{PARTIAL_SUFFIX}")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def inspect(path: Path, kind: str, workdir: Path) -> tuple[pl.DataFrame, reader.ColumnMapping]:

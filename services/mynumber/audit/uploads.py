@@ -9,13 +9,17 @@ under and its header row. Never the content: a file stays on disk, never in the 
 
 **Folders** (:class:`UploadArea`): each session gets a folder of its own (mode 0700) under one
 parent. It is removed after the run, on failure too, on cancel and when the session expires; a
-sweep removes what a crash left behind. Only folders under the parent with the area's prefix are
-ever removed, whatever a stored session says.
+sweep removes what a crash left behind: a folder's name carries the id of the process that made it,
+and a folder whose process is gone is removed at the next sweep whatever its age (the app sweeps at
+start-up, so after a restart or a crash no uploaded file is left). Only folders under the parent with
+the area's prefix are ever removed, whatever a stored session says. A session whose folder is gone
+(removed at a restart) comes back without its files: the person is asked for them again.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -107,13 +111,14 @@ class AuditSessions:
         self._wait = wait
 
     def get(self, actor_id: str) -> AuditSession | None:
-        """The person's session, or None; an expired one is returned with ``expires`` in the past."""
+        """The person's session, or None; an expired one is returned with ``expires`` in the past.
+        A waiting or confirming session whose folder is gone (a restart removed it) has no files."""
         if not actor_id:
             return None
         entity = self._store.get(TABLE, _key(actor_id), ROW)
         if entity is None:
             return None
-        return AuditSession(
+        session = AuditSession(
             actor_id,
             entity["bureau"],
             entity["operation"],
@@ -124,6 +129,9 @@ class AuditSessions:
             entity.get("expires"),
             entity.get("run_id", ""),
         )
+        if session.folder and session.state != RUNNING and not Path(session.folder).is_dir():
+            session = replace(session, state=WAITING, folder="", registry=None, records=None)
+        return session
 
     def expired(self, session: AuditSession) -> bool:
         return session.expires is not None and session.expires <= self._clock()
@@ -157,7 +165,7 @@ class UploadArea:
 
     def new_folder(self) -> Path:
         self.parent.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.parent))
+        folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=self.parent))
         folder.chmod(0o700)
         return folder
 
@@ -179,15 +187,16 @@ class UploadArea:
             (Path(folder) / stored).unlink(missing_ok=True)
 
     def sweep(self, older_than_seconds: float) -> int:
-        """Remove this area's folders untouched for longer than ``older_than_seconds`` (left by a
-        crash or an abandoned session); returns how many."""
+        """Remove this area's folders untouched for longer than ``older_than_seconds`` (an
+        abandoned session) or made by a process that is gone (a restart or a crash); returns how
+        many."""
         if not self.parent.is_dir():
             return 0
         gone = 0
         cutoff = time.time() - older_than_seconds
         for folder in self.parent.glob(PREFIX + "*"):
             try:
-                if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                if folder.is_dir() and (orphaned(folder.name, PREFIX) or folder.stat().st_mtime < cutoff):
                     shutil.rmtree(folder, ignore_errors=True)
                     gone += 1
             except OSError:
@@ -199,3 +208,23 @@ def stored_name(role: str, original: str) -> str:
     """The name a file is saved under in its folder: the role and the original's suffix only."""
     suffix = Path(original).suffix.lower()
     return role + (suffix if _SUFFIX.match(suffix) else ".csv")
+
+
+def process_alive(pid: int) -> bool:
+    """True while a process with this id exists (it may belong to another user)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned(name: str, prefix: str) -> bool:
+    """True for ``<prefix><pid>-…`` made by a process that is gone (never for another process's
+    live folder, nor for a name without a process id)."""
+    head = name[len(prefix) :].split("-", 1)[0] if name.startswith(prefix) else ""
+    return head.isdigit() and int(head) != os.getpid() and not process_alive(int(head))

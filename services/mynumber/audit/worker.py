@@ -80,6 +80,24 @@ def worker_environment() -> None:
     """Runs first in a new worker process, before polars is imported there."""
     for key, value in ALLOCATOR_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the process that started it dies (a bot
+    killed outright must not leave an audit running on, writing into a folder a restart removes)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the worker ends at its next write instead
+        return
+    if os.getppid() != parent:  # the parent died before the call took effect
+        os._exit(1)
 
 
 def run_in_worker(
