@@ -28,6 +28,7 @@ from bot.storage_pool import StoragePool
 from services.audit.trail import AuditLog
 from services.kernel.privacy import install_log_masking
 from services.kernel.settings import settings_or_report
+from services.people.service import PeopleService
 from storage import StoreTimeouts, open_store
 from storage.base import TableStore
 
@@ -79,18 +80,21 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response(status, status=200 if ok else 503)
 
 
-def _settling_the_audit_journal(store: TableStore, clock: Callable[[], datetime]):
-    """At start-up, in the background: copy the audit entries of changes saved just before an
-    earlier process stopped (services.audit.trail, ``recover``)."""
+def _recovering_after_a_crash(store: TableStore, clock: Callable[[], datetime]):
+    """At start-up, in the background, finish what a process that stopped mid-way left: the audit
+    entries of changes it saved (services.audit.trail, ``recover``), then a roster import it cut
+    short (services.people.imports, ``resume_interrupted_import``)."""
 
     def settle() -> None:
         try:
             settled = AuditLog(store, clock).recover()
+            if settled:
+                logger.warning("前回停止時に転記されていなかった監査記録 %d 件分を転記しました。", settled)
+            resumed = PeopleService(store, clock).resume_interrupted_import()
+            if resumed is not None:
+                logger.warning("前回停止時に途中だった名簿の取り込みを最後まで行いました。")
         except Exception:
-            logger.exception("監査記録の転記（起動時）に失敗しました。次回の起動時にもう一度行います。")
-            return
-        if settled:
-            logger.warning("前回停止時に転記されていなかった監査記録 %d 件分を転記しました。", settled)
+            logger.exception("起動時の復旧処理に失敗しました。次回の起動時にもう一度行います。")
 
     async def context(_: web.Application):
         task = asyncio.create_task(asyncio.to_thread(settle))
@@ -163,7 +167,7 @@ def create_app(
 
     app.cleanup_ctx.append(refresh_signing_keys)
     app.on_startup.append(start_storage_pool)
-    app.cleanup_ctx.append(_settling_the_audit_journal(pool.store, clock))
+    app.cleanup_ctx.append(_recovering_after_a_crash(pool.store, clock))
     app.on_startup.append(start_scheduler)
     app.on_cleanup.append(stop_scheduler)
     app.on_cleanup.append(close_store)

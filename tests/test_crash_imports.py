@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from services.audit.trail import TABLE as AUDIT
+from services.audit.trail import AuditLog
 from services.kernel.settings import TIMEZONE
 from services.people.imports import FILE_PARTITION, JOURNAL_ROW
 from services.people.records import PARTITION, TABLE
 from storage import open_store
+from storage.base import MAX_AUDITED_OPERATIONS
 from tests.support import crash
 
 PEOPLE = 250
@@ -41,6 +43,7 @@ def _state(data_dir: Path) -> tuple[set[str], bool, int, dict[str, int]]:
     """(object ids on the roster, journal row there, kept file chunks, audit entries per person)."""
     store = open_store(data_dir=data_dir)
     try:
+        AuditLog(store, lambda: datetime.now(TIMEZONE)).recover()  # as the app does at start-up
         people = {e.row_key for e in store.query(TABLE, PARTITION, {"kind": "person"})}
         journal = store.get(TABLE, PARTITION, JOURNAL_ROW) is not None
         chunks = sum(1 for _ in store.query(TABLE, FILE_PARTITION))
@@ -88,7 +91,10 @@ def test_a_roster_import_killed_between_batches_is_all_or_nothing_and_a_rerun_im
     if point == "kept":
         assert people == set() and not journal and chunks > 0  # nothing written: nothing to finish
     else:
-        written = 98 if point == "batch-1" else 98 + 99  # the first batch also holds the journal row
+        # a batch holds MAX_AUDITED_OPERATIONS: the people, the units guard and, in the first, the
+        # import's own marker row
+        first, per_batch = MAX_AUDITED_OPERATIONS - 2, MAX_AUDITED_OPERATIONS - 1
+        written = first if point == "batch-1" else first + per_batch
         assert len(people) == written - 1 and journal and chunks > 0  # half there, and known to be
 
     if restart == "startup":
@@ -149,6 +155,7 @@ def _op_snapshot(data_dir: Path) -> tuple[list, dict[str, int], int]:
 
     store = open_store(data_dir=data_dir)
     try:
+        AuditLog(store, lambda: datetime.now(TIMEZONE)).recover()  # as the app does at start-up
         service = _op_service(store)
         rows = service.table(_system().person, date.fromisoformat(IN_Q2)).rows
         versions = {x.bureau: x.version for x in service.ledgers()}
@@ -261,8 +268,8 @@ def test_on_azure_tables_a_roster_import_cut_after_its_first_batch_is_finished_a
     import uuid
 
     from storage.azure import AzureTableStore
-    from tests.bot.test_proactive_azurite import PrefixedStore
     from tests.support import people as fx
+    from tests.support.prefixed_store import PrefixedStore
 
     store = PrefixedStore(AzureTableStore(azurite_connection_string), "crash" + uuid.uuid4().hex[:8])
     try:
@@ -292,6 +299,6 @@ def test_on_azure_tables_a_roster_import_cut_after_its_first_batch_is_finished_a
         on_roster = {e.row_key for e in store.query(TABLE, PARTITION, {"kind": "person"})}
         assert len(_everyone(on_roster)) == PEOPLE and store.get(TABLE, PARTITION, JOURNAL_ROW) is None
         assert list(store.query(TABLE, FILE_PARTITION)) == []
-        assert people_batches == [100]  # the journal row, the people and the guards filled one batch
+        assert people_batches == [MAX_AUDITED_OPERATIONS]  # the marker, the people and the guards
     finally:
         store.close()
