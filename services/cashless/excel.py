@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.cashless.models import IndicatorLine, Overview, PayMethod
+from services.kernel.tabular import ImportRejected, bounded_rows, check_workbook, open_archive
 
 SHEET_REGISTRY = "債権一覧"
 SHEET_INDICATOR = "決済手段別"
@@ -121,14 +122,24 @@ def indicator_template() -> bytes:
     return out.getvalue()
 
 
+def _check(data: bytes) -> None:
+    """Refuse what cannot be read safely (services.kernel.tabular): too large, not a workbook, a
+    hidden first sheet, formulas without a saved value, merged cells in the rows."""
+    try:
+        check_workbook(data, "book.xlsx", max_rows=MAX_ROWS + 5)  # the registry's footer follows
+    except ImportRejected as refused:
+        raise WorkbookRefused([CellIssue("", str(issue)) for issue in refused.issues]) from None
+
+
 def looks_like_indicator(data: bytes) -> bool:
     if not data.startswith(b"PK\x03\x04"):
         return False
     from openpyxl import load_workbook
 
     try:
+        open_archive(data).close()  # a workbook, and no "zip bomb", before openpyxl reads it
         workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (ImportRejected, zipfile.BadZipFile, KeyError, ValueError, OSError):
         return False
     try:
         first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
@@ -176,12 +187,13 @@ def parse_indicator_workbook(data: bytes) -> list[IndicatorLine]:
 
     if len(data) > MAX_BYTES:
         raise WorkbookRefused([CellIssue("", "ファイルが大きすぎます（5MBまで）")])
+    _check(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise WorkbookRefused([CellIssue("", "Excel（.xlsx）ファイルとして読めません")]) from None
     try:
-        rows = list(workbook.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, values_only=True))
+        rows = list(bounded_rows(workbook.worksheets[0], MAX_ROWS + 2))
     finally:
         workbook.close()
     issues: list[CellIssue] = []
@@ -257,8 +269,9 @@ def looks_like_registry(data: bytes) -> bool:
     from openpyxl import load_workbook
 
     try:
+        open_archive(data).close()  # a workbook, and no "zip bomb", before openpyxl reads it
         workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (ImportRejected, zipfile.BadZipFile, KeyError, ValueError, OSError):
         return False
     try:
         first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
@@ -274,12 +287,13 @@ def parse_registry_workbook(data: bytes) -> list[RegistryRow]:
 
     if len(data) > MAX_BYTES:
         raise WorkbookRefused([CellIssue("", "ファイルが大きすぎます（5MBまで）")])
+    _check(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise WorkbookRefused([CellIssue("", "Excel（.xlsx）ファイルとして読めません")]) from None
     try:
-        rows = list(workbook.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, values_only=True))
+        rows = list(bounded_rows(workbook.worksheets[0], MAX_ROWS + 2))
     finally:
         workbook.close()
     header = [_text(v) for v in (rows[0] if rows else ())][: len(REGISTRY_HEADER)]

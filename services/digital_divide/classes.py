@@ -22,6 +22,7 @@ from typing import Any
 from services.digital_divide.models import WARDS, SmartphoneClass
 from services.kernel.calendar import DateParseError, parse_japanese_date
 from services.kernel.numbers import parse_count as shared_parse_count
+from services.kernel.tabular import MAX_ROWS, ImportRejected, bounded_rows, check_workbook, open_archive
 
 SHEET = "スマホ教室"
 HEADERS = ("日付", "開始", "終了", "区", "会場", "連携先", "定員", "参加者数")
@@ -186,8 +187,9 @@ def looks_like_classes(data: bytes) -> bool:
     from openpyxl import load_workbook
 
     try:
+        open_archive(data).close()  # a workbook, and no "zip bomb", before openpyxl reads it
         book = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (ImportRejected, zipfile.BadZipFile, KeyError, ValueError, OSError):
         return False
     try:
         sheet = book.worksheets[0]
@@ -201,13 +203,17 @@ def read_rows(data: bytes, partners: Sequence[str]) -> list[tuple[int, Parsed]]:
     """Every class of the workbook, or :class:`Rejected` naming each bad cell."""
     from openpyxl import load_workbook
 
+    try:  # too large, not a workbook, a hidden sheet, formulas without values, merged rows
+        check_workbook(data, "classes.xlsx")
+    except ImportRejected as refused:
+        raise Rejected([str(issue) for issue in refused.issues]) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise Rejected(["Excel ファイル（.xlsx）として開けませんでした"]) from None
     try:
         sheet = book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        rows = list(bounded_rows(sheet, MAX_ROWS + 1))
     finally:
         book.close()
     if not rows or tuple(_nfkc(v) for v in rows[0][: len(HEADERS)]) != HEADERS:

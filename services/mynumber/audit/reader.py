@@ -20,6 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
+from services.kernel import tabular
+
 # field -> known headers, in order of preference
 KNOWN_HEADERS: dict[str, tuple[str, ...]] = {
     "number": ("個人番号", "マイナンバー", "個人番号マイナンバー", "番号"),
@@ -47,6 +49,8 @@ REQUIRED = {
 }
 OPTIONAL = ("kana", "status", "record_id")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+#: what an Excel input may unpack to (a registry extract of 120 MB is about 1 GB of XML)
+MAX_UNPACKED_BYTES = 4 * 1024 * 1024 * 1024
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
@@ -151,11 +155,32 @@ def transcode_to_utf8(source: Path, target: Path, chunk: int = 4 << 20) -> None:
         raise AuditInputError("Shift_JIS として読めない文字があります。") from error
 
 
+def check_excel(path: Path) -> None:
+    """An .xlsx/.xlsm must be a workbook that does not unpack to more than :data:`MAX_UNPACKED_BYTES`,
+    whose first sheet (the one read) is not hidden: a hidden sheet is never read as the data. Cheap:
+    only the zip's directory and workbook.xml are read. (.xls is left to the reader.)"""
+    if path.suffix.lower() == ".xls":
+        return
+    try:
+        with tabular.open_archive(path, MAX_UNPACKED_BYTES) as archive:
+            sheets = tabular.sheets_of(archive)
+    except tabular.ImportRejected as refused:
+        raise AuditInputError(f"{path.name[:60]}: {refused.issues[0].message}") from None
+    if not sheets:
+        raise AuditInputError(f"{path.name[:60]} にシートがありません。")
+    if sheets[0].state != "visible":
+        raise AuditInputError(
+            f"{path.name[:60]} の1枚目のシート「{sheets[0].name[:40]}」が非表示です。"
+            "非表示のシートは読みません。シートを再表示するか、データのシートを先頭に置いてください。"
+        )
+
+
 def read_table(path: Path, workdir: Path) -> pl.DataFrame:
     """Every column as text. CSV (UTF-8 or CP932) or the first sheet of an Excel workbook."""
     suffix = path.suffix.lower()
     try:
         if suffix in EXCEL_SUFFIXES:
+            check_excel(path)
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
         else:
             source = path
