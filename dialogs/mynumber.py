@@ -26,7 +26,7 @@ from dialogs.mynumber_audit import AuditFlow
 from services.kernel.numbers import count_or
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
-from services.kernel.tabular import ImportRejected
+from services.kernel.tabular import ImportRejected, is_workbook
 from services.mynumber import rules
 from services.mynumber.excel import IMPORT_COLUMNS, publication_xlsx
 from services.mynumber.models import Form, FormKind
@@ -77,7 +77,7 @@ def publication_export(deps: DialogDeps, actor: Actor, params: Mapping[str, str]
 
 
 def looks_like_import(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
+    if not is_workbook(data):  # a workbook, within the limits, before openpyxl reads it
         return False
     from openpyxl import load_workbook
 

@@ -22,6 +22,7 @@ from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
 from services.kernel.numbers import count_or
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
+from services.kernel.tabular import is_workbook
 from services.online_procedures.excel import SHEET_TABLE, ImportRefused
 from services.online_procedures.models import DelayAlert
 from services.online_procedures.service import (
@@ -85,7 +86,7 @@ def export_table(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) -> b
 
 def looks_like_table(name: str, data: bytes) -> bool:
     """Whether an attached file is an online-procedures table (an .xlsx in the material's layout)."""
-    if not data.startswith(b"PK\x03\x04"):
+    if not is_workbook(data):  # a workbook, within the limits, before openpyxl reads it
         return False
     import io
     import zipfile

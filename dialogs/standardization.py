@@ -20,6 +20,7 @@ from cards import standardization as cards
 from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
+from services.kernel.tabular import is_workbook
 from services.people.identity import Actor
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
@@ -68,7 +69,7 @@ def export_workbook(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) -
 
 
 def looks_like_workbook(name: str, data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
+    if not is_workbook(data):  # a workbook, within the limits, before openpyxl reads it
         return False
     import io
     import zipfile

@@ -31,9 +31,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -228,6 +229,18 @@ def open_archive(data: bytes | Any, max_unpacked: int = MAX_UNPACKED_BYTES) -> z
     return archive
 
 
+def is_workbook(data: bytes) -> bool:
+    """Whether ``data`` is an .xlsx that is safe to open (a workbook, no "zip bomb"): for the
+    dialogs' quick "is this file mine?" checks, before openpyxl reads it."""
+    if data[:4] != b"PK\x03\x04" or len(data) > MAX_FILE_BYTES:
+        return False
+    try:
+        open_archive(data).close()
+    except ImportRejected:
+        return False
+    return True
+
+
 def sheets_of(archive: zipfile.ZipFile) -> list[SheetInfo]:
     """The workbook's sheets in order, with whether each is hidden (read from workbook.xml)."""
     try:
@@ -371,18 +384,31 @@ def check_workbook(
             raise ImportRejected(issues)
 
 
-def bounded_rows(sheet: Any, max_rows: int, max_columns: int = MAX_COLUMNS) -> Iterator[tuple[Any, ...]]:
-    """``sheet.iter_rows(values_only=True)`` up to ``max_rows`` rows and ``max_columns`` columns,
-    whatever size the sheet claims (a read-only sheet's stored dimension can say A1:XFD1048576)."""
+def bounded_rows(sheet: Any, max_rows: int, max_columns: int = MAX_COLUMNS) -> list[tuple[Any, ...]]:
+    """The values of ``sheet`` (``iter_rows(values_only=True)``) up to ``max_rows`` rows and
+    ``max_columns`` columns, without the blank rows at the end, whatever size the sheet claims (a
+    read-only sheet's stored dimension can say A1:XFD1048576; an empty formatted cell far away makes
+    a loaded sheet's max_row huge)."""
     if hasattr(sheet, "reset_dimensions"):  # read-only: the size comes from the cells themselves
         sheet.reset_dimensions()
-        return sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_columns, values_only=True)
-    return sheet.iter_rows(
-        min_row=1,
-        max_row=max(1, min(sheet.max_row, max_rows)),
-        max_col=max(1, min(sheet.max_column, max_columns)),
-        values_only=True,
-    )
+        rows = list(
+            itertools.islice(sheet.iter_rows(min_row=1, max_col=max_columns, values_only=True), max_rows)
+        )
+    else:  # loaded: the extent of the cells holding a value (iter_rows creates every cell it passes)
+        used = [key for key, cell in sheet._cells.items() if cell.value is not None]  # noqa: SLF001
+        if not used:
+            return []
+        rows = list(
+            sheet.iter_rows(
+                min_row=1,
+                max_row=min(max(r for r, _ in used), max_rows),
+                max_col=min(max(c for _, c in used), max_columns),
+                values_only=True,
+            )
+        )
+    while rows and all(v is None or v == "" for v in rows[-1]):
+        rows.pop()
+    return rows
 
 
 def _xlsx_rows(data: bytes, filename: str = "") -> list[list[str]]:
