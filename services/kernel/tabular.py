@@ -337,6 +337,64 @@ def _scan_sheet(
     return issues
 
 
+_REF_ATTR = re.compile(rb'\br="\$?([A-Z]{1,3})\$?(\d{1,7})"')
+_MERGE_REF = re.compile(rb'<(?:\w{1,10}:)?mergeCell\b[^>]*\bref="([^"]{1,40})"')
+
+
+def quick_scan(
+    archive: zipfile.ZipFile, sheet: SheetInfo, data_from_row: int = 2, limit: int = 5
+) -> list[str]:
+    """For sheets too large to parse twice (the linkage audit's inputs, up to a GB of XML): what
+    :func:`check_workbook` would refuse, found by searching the bytes (about as fast as unpacking):
+    a formula without a saved value, an error value, merged cells from ``data_from_row`` on.
+    Returns up to ``limit`` Japanese messages naming the cells (never their values)."""
+    found: list[str] = []
+    carry = b""
+    try:
+        with archive.open(sheet.path) as stream:
+            while len(found) < limit:
+                chunk = stream.read(4 << 20)
+                if not chunk and not carry:
+                    break
+                text = carry + chunk
+                # keep an incomplete cell for the next round (no cell is split)
+                cut = len(text) if not chunk else text.rfind(b"<")
+                cut = cut if cut > 0 else len(text)
+                block, carry = text[:cut], text[cut:]
+                if len(carry) > 1 << 20:  # no "<" for a megabyte: not a sheet we can judge
+                    block, carry = text, b""
+                found += _surprises(block, sheet.name, data_from_row)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+        raise _refuse(f"シート「{sheet.name}」を読めません（ファイルが壊れています）") from None
+    return found[:limit]
+
+
+def _surprises(block: bytes, sheet_name: str, data_from_row: int) -> list[str]:
+    found: list[str] = []
+    if b"<f" in block or b":f>" in block or b":f " in block:
+        for match in re.finditer(rb"<(?:\w{1,10}:)?f[ >/]", block):
+            end = block.find(b"</", match.end())
+            end = block.find(b"c>", end) if end >= 0 else -1
+            cell = block[max(block.rfind(b"<c", 0, match.start()), 0) : end if end >= 0 else len(block)]
+            if b"<v" not in cell and b":v" not in cell:
+                ref = _REF_ATTR.search(cell)
+                where = f"{ref[1].decode()}{ref[2].decode()}" if ref else "?"
+                found.append(f"シート「{sheet_name}」の {where} の数式に計算結果が保存されていません")
+    if b't="e"' in block:
+        for match in re.finditer(rb'<(?:\w{1,10}:)?c\b[^>]*\bt="e"', block):
+            ref = _REF_ATTR.search(match[0])
+            where = f"{ref[1].decode()}{ref[2].decode()}" if ref else "?"
+            found.append(f"シート「{sheet_name}」の {where} がエラー値です")
+    if b"mergeCell" in block:
+        for match in _MERGE_REF.finditer(block):
+            end = _CELL_REF.match(match[1].decode("ascii", "replace").rpartition(":")[2])
+            if end and int(end[2]) >= data_from_row:
+                found.append(
+                    f"シート「{sheet_name}」のセルが結合されています（{match[1].decode('ascii', 'replace')}）"
+                )
+    return found
+
+
 FIRST = 0  # :func:`check_workbook`: the first sheet
 
 
