@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.cashless.models import IndicatorLine, Overview, PayMethod
-from services.kernel.tabular import ImportRejected, bounded_rows, check_workbook, open_archive
+from services.kernel.tabular import ImportRejected, bounded_rows, check_workbook, peek
 
 SHEET_REGISTRY = "債権一覧"
 SHEET_INDICATOR = "決済手段別"
@@ -132,20 +132,8 @@ def _check(data: bytes) -> None:
 
 
 def looks_like_indicator(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    from openpyxl import load_workbook
-
-    try:
-        open_archive(data).close()  # a workbook, and no "zip bomb", before openpyxl reads it
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (ImportRejected, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
-        return tuple(_text(v) for v in first[:4]) == INDICATOR_HEADER
-    finally:
-        workbook.close()
+    book = peek(data)  # the first row only: never the whole file (services.kernel.tabular)
+    return book is not None and tuple(_text(v) for v in book.first_row[:4]) == INDICATOR_HEADER
 
 
 def _text(value: Any) -> str:
@@ -264,20 +252,9 @@ class RegistryRow:
 
 
 def looks_like_registry(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    from openpyxl import load_workbook
-
-    try:
-        open_archive(data).close()  # a workbook, and no "zip bomb", before openpyxl reads it
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (ImportRejected, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
-        return tuple(_text(v) for v in first[:3]) == tuple(_text(v) for v in REGISTRY_HEADER[:3])
-    finally:
-        workbook.close()
+    book = peek(data)  # the first row only: never the whole file (services.kernel.tabular)
+    want = tuple(_text(v) for v in REGISTRY_HEADER[:3])
+    return book is not None and tuple(_text(v) for v in book.first_row[:3]) == want
 
 
 def parse_registry_workbook(data: bytes) -> list[RegistryRow]:

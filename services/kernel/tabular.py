@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import itertools
 import re
@@ -46,7 +47,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
 #: what the XML inside an .xlsx may unpack to (a "zip bomb" is refused before it is parsed)
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_REPORTED_ISSUES = 30
 NOT_A_TABLE = "表のファイル（CSV か Excel の .xlsx）ではありません"
 
@@ -239,6 +240,87 @@ def is_workbook(data: bytes) -> bool:
     except ImportRejected:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Peek:
+    """A workbook's sheets and the first sheet's first row as text: what the dialogs' "is this file
+    mine?" checks need, read without openpyxl (whose read-only load parses a sheet whole when it has
+    no ``<dimension>``: half a minute for a million rows)."""
+
+    sheets: tuple[SheetInfo, ...]
+    first_row: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sheets)
+
+
+_PEEKS: dict[bytes, Peek | None] = {}
+
+
+def peek(data: bytes) -> Peek | None:
+    """The :class:`Peek` of an .xlsx, or None when it is not a workbook within the limits. Reads the
+    first row only (and the shared strings it uses); remembered for the last few files, since every
+    programme's check looks at the same attachment."""
+    key = hashlib.sha256(data).digest()
+    if key not in _PEEKS:
+        if len(_PEEKS) >= 8:
+            _PEEKS.pop(next(iter(_PEEKS)))
+        try:
+            _PEEKS[key] = _peek(data) if is_workbook(data) else None
+        except (ImportRejected, ParseError, KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError):
+            _PEEKS[key] = None
+    return _PEEKS[key]
+
+
+def _peek(data: bytes) -> Peek:
+    with open_archive(data) as archive:
+        sheets = tuple(sheets_of(archive))
+        if not sheets or sheets[0].path not in archive.namelist():
+            return Peek(sheets, ())
+        cells: dict[int, tuple[str, str]] = {}  # column -> (type, text)
+        column = 0
+        with archive.open(sheets[0].path) as stream:
+            for event, element in iterparse(stream, events=("start", "end")):
+                tag = _local(element.tag)
+                if event == "start":
+                    if tag == "row" and element.get("r", "1") != "1":
+                        break  # row 1 is empty
+                    continue
+                if tag == "row":
+                    break
+                if tag != "c":
+                    continue
+                ref = _CELL_REF.match(element.get("r", ""))
+                column = _column_number(ref[1]) if ref else column + 1
+                kind = element.get("t", "n")
+                if kind == "inlineStr":
+                    text = "".join(t.text or "" for t in element.iter() if _local(t.tag) == "t")
+                else:
+                    text = next((c.text or "" for c in element if _local(c.tag) == "v"), "")
+                if column <= MAX_COLUMNS:
+                    cells[column] = (kind, text)
+        wanted = {int(text) for kind, text in cells.values() if kind == "s" and text.isdigit()}
+        shared: dict[int, str] = {}
+        if wanted and "xl/sharedStrings.xml" in archive.namelist():
+            with archive.open("xl/sharedStrings.xml") as stream:
+                index = 0
+                for _, element in iterparse(stream):
+                    if _local(element.tag) != "si":
+                        continue
+                    if index in wanted:
+                        shared[index] = "".join(t.text or "" for t in element.iter() if _local(t.tag) == "t")
+                    element.clear()
+                    index += 1
+                    if index > max(wanted):
+                        break
+    width = max(cells, default=0)
+    row = []
+    for n in range(1, width + 1):
+        kind, text = cells.get(n, ("n", ""))
+        row.append(shared.get(int(text), "") if kind == "s" and text.isdigit() else text)
+    return Peek(sheets, tuple(row))
 
 
 def sheets_of(archive: zipfile.ZipFile) -> list[SheetInfo]:
