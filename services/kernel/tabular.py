@@ -10,10 +10,11 @@ What a broken file gets (every refusal names what is wrong, in Japanese; nothing
 
 - not a table (PDF, an image, a Word file, a ``.xls`` or a password-protected workbook, UTF-16
   text, binary data): refused;
-- larger than :data:`MAX_FILE_BYTES`, more than :data:`MAX_ROWS` data rows or :data:`MAX_COLUMNS`
-  columns, or an ``.xlsx`` that unpacks to more than :data:`MAX_UNPACKED_BYTES`: refused before the
-  rows are read (a CSV stops at the first row over the limit; a workbook's sheet is scanned as a
-  stream, never loaded whole);
+- larger than :data:`MAX_FILE_BYTES`, more than :data:`MAX_ROWS` data rows, :data:`MAX_COLUMNS`
+  columns or :data:`MAX_CELLS` values, or an ``.xlsx`` that unpacks to more than
+  :data:`MAX_UNPACKED_BYTES`: refused before the rows are read (a CSV stops at the first row over
+  the limit; a workbook's sheet is scanned as a stream, never loaded whole, and the dialogs' quick
+  checks read the first row only, :func:`peek`);
 - a formula: read as the value Excel saved with it (what the user saw); a formula without a saved
   value (a file written by a program, never opened in Excel) or one whose value is an error
   (``#REF!``): refused, naming the cell;
@@ -46,6 +47,8 @@ from services.people.identity import clean_name
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
+#: cells holding a value in one sheet (20,000 rows of 20 columns): bounds the work a file can cause
+MAX_CELLS = 400_000
 #: what the XML inside an .xlsx may unpack to (a "zip bomb" is refused before it is parsed)
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_REPORTED_ISSUES = 30
@@ -357,54 +360,68 @@ def _scan_sheet(
     in the data rows."""
     issues: list[ImportIssue] = []
     last_row = data_from_row - 1 + max_rows
+    values = 0
     row_number = 0
     column_number = 0
+    ns = ""  # the sheet's namespace, from its root: tags compared whole (this loop sees every cell)
+    row_tag = cell_tag = v_tag = f_tag = is_tag = merge_tag = ""
+
+    def where() -> str:
+        return f"シート「{sheet.name}」の {_column_letters(column_number)}{row_number}"
+
     try:
         with archive.open(sheet.path) as stream:
             for event, element in iterparse(stream, events=("start", "end")):
-                tag = _local(element.tag)
+                tag = element.tag
                 if event == "start":
-                    if tag == "row":  # cells may leave out their reference
-                        given = element.get("r", "")
-                        row_number = int(given) if given.isdigit() else row_number + 1
+                    if not row_tag:
+                        ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+                        row_tag, cell_tag, v_tag = f"{ns}row", f"{ns}c", f"{ns}v"
+                        f_tag, is_tag, merge_tag = f"{ns}f", f"{ns}is", f"{ns}mergeCell"
+                    elif tag == row_tag:  # cells may leave out their reference
+                        given = element.get("r")
+                        row_number = int(given) if given and given.isdigit() else row_number + 1
                         column_number = 0
                     continue
-                if tag == "row":
-                    element.clear()
-                    continue
-                if tag == "c":
-                    ref = _CELL_REF.match(element.get("r", ""))
-                    if ref:
-                        column_number, row_number = _column_number(ref[1]), int(ref[2])
+                if tag == cell_tag:
+                    ref = element.get("r")
+                    match = _CELL_REF.match(ref) if ref else None
+                    if match:
+                        column_number, row_number = _column_number(match[1]), int(match[2])
                     else:
                         column_number += 1
-                    children = {_local(child.tag): child for child in element}
-                    value = children.get("v")
-                    has_value = (value is not None and bool(value.text)) or "is" in children
-                    saved = value is not None or "is" in children  # <v></v>: a formula's ""
-                    if not has_value and "f" not in children:
+                    value = element.find(v_tag)
+                    formula = element.find(f_tag)
+                    inline = element.find(is_tag)
+                    if formula is None and inline is None and (value is None or not value.text):
                         continue  # an empty, formatted cell
-                    where = f"シート「{sheet.name}」の {_column_letters(column_number)}{row_number}"
+                    values += 1
+                    if values > MAX_CELLS:
+                        raise _refuse(
+                            f"値の入ったセルが多すぎます（シート「{sheet.name}」。{MAX_CELLS:,} 個まで）"
+                        )
                     if row_number > last_row:
                         raise _refuse(
                             f"行が多すぎます（見出しを除いて {max_rows:,} 行まで。"
                             f"シート「{sheet.name}」の {row_number:,} 行目に値があります）"
                         )
                     if column_number > max_columns:
-                        raise _refuse(f"列が多すぎます（{max_columns} 列まで。{where} に値があります）")
-                    if "f" in children and not saved:
+                        raise _refuse(f"列が多すぎます（{max_columns} 列まで。{where()} に値があります）")
+                    if formula is not None and value is None and inline is None:  # <v></v>: a formula's ""
                         issues.append(
                             ImportIssue(
-                                f"{where} の数式に計算結果が保存されていません。"
+                                f"{where()} の数式に計算結果が保存されていません。"
                                 "Excel で開いて保存し直すか、値に置き換えてください"
                             )
                         )
                     elif element.get("t") == "e":
                         shown = (value.text or "") if value is not None else ""
                         issues.append(
-                            ImportIssue(f"{where} がエラー（{shown[:20]}）です。正しい値にしてください")
+                            ImportIssue(f"{where()} がエラー（{shown[:20]}）です。正しい値にしてください")
                         )
-                elif tag == "mergeCell":
+                elif tag == row_tag:
+                    element.clear()
+                elif tag == merge_tag:
                     ref_text = element.get("ref", "")
                     end = _CELL_REF.match(ref_text.rpartition(":")[2])
                     if end and int(end[2]) >= data_from_row:

@@ -244,6 +244,13 @@ def million_rows_xlsx(sheet_names: Sequence[str] = ("Sheet1",), rows: int = 1_00
     return crafted_xlsx(sheet_names, lambda zf, name: _stream_sheet(zf, name, header, row, rows))
 
 
+def wide_rows_xlsx(sheet_names: Sequence[str] = ("Sheet1",), rows: int = 20_000, columns: int = 21) -> bytes:
+    """Within the row limit, but more values than a sheet may hold (420,000 > 400,000)."""
+    header = '<row><c t="inlineStr"><is><t>見出し</t></is></c></row>'
+    row = b"<row>" + b"<c><v>1</v></c>" * columns + b"</row>"
+    return crafted_xlsx(sheet_names, lambda zf, name: _stream_sheet(zf, name, header, row, rows))
+
+
 def zip_bomb_xlsx(sheet_names: Sequence[str] = ("Sheet1",), unpacked: int = 160 * 1024 * 1024) -> bytes:
     """A workbook whose sheet unpacks to ``unpacked`` bytes (blank space between two rows) from a
     file of some 150 KB."""

@@ -38,6 +38,7 @@ from services.cashless.service import CashlessService
 from services.digital_divide.classes import HEADERS as CLASS_HEADERS
 from services.digital_divide.classes import Rejected
 from services.digital_divide.service import DigitalDivideService
+from services.kernel import tabular
 from services.kernel.seed import load_seed, seed_store
 from services.kernel.settings import TIMEZONE
 from services.kernel.tabular import ImportRejected
@@ -439,6 +440,11 @@ CASES = [
         lambda t, e, b: (b[f"fifty_csv:{t.key}"], "big.csv"),
         lambda t: "大きすぎます",
     ),
+    Case(  # the limit lowered to 40,000 values here; the real one has its own test below
+        "2000_rows_of_21_values",
+        lambda t, e, b: (b[f"wide:{t.key}"], "wide.xlsx"),
+        lambda t: "セルが多すぎます",
+    ),
     Case("zip_bomb_xlsx", lambda t, e, b: (b["bomb"], "bomb.xlsx"), lambda t: "中身が大きすぎます"),
 ]
 
@@ -452,6 +458,9 @@ def big() -> dict[str, bytes]:
         if target.sheets not in made:
             made[target.sheets] = bf.million_rows_xlsx(target.sheets)
         files[f"million:{target.key}"] = made[target.sheets]
+        if ("wide", *target.sheets) not in made:
+            made[("wide", *target.sheets)] = bf.wide_rows_xlsx(target.sheets, rows=2000)
+        files[f"wide:{target.key}"] = made[("wide", *target.sheets)]
         files[f"million_csv:{target.key}"] = bf.million_rows_csv(target.header)
         files[f"fifty_csv:{target.key}"] = bf.fifty_mb_csv(target.header)
     return files
@@ -492,6 +501,7 @@ def test_a_broken_file_is_refused_with_a_clear_message_or_read_as_its_plain_twin
     counter = itertools.count()
     # ids made with secrets.token_hex (operations, audit keys) the same in both stores compared
     monkeypatch.setattr(secrets, "token_hex", lambda n=4: letters(next(counter), 2 * n))
+    monkeypatch.setattr(tabular, "MAX_CELLS", 40_000)  # 2,000 rows of 21 values exceed it
     env = target.make()
     data, name = case.build(target, env, big)
     expected = case.expect(target)
@@ -527,3 +537,13 @@ def test_the_plain_files_import_and_write(big):
             env = target.make()
             env.run(bf.csv_bytes(env.valid_rows), "plain.csv")
             assert env.store.snapshot() != before, target.key
+
+
+def test_the_real_cell_limit_refuses_20000_rows_of_21_values_from_a_stream():
+    """400,000 values is the limit (20,000 rows of 20 columns); 420,000 are refused by the scan,
+    before openpyxl is asked for a row."""
+    data = bf.wide_rows_xlsx(rows=20_000, columns=21)
+    started = time.perf_counter()
+    with pytest.raises(ImportRejected, match="セルが多すぎます"):
+        tabular.read_table(data, "wide.xlsx")
+    print(f"\n420,000 values refused in {time.perf_counter() - started:.2f} s")
