@@ -547,3 +547,41 @@ def test_the_real_cell_limit_refuses_20000_rows_of_21_values_from_a_stream():
     with pytest.raises(ImportRejected, match="セルが多すぎます"):
         tabular.read_table(data, "wide.xlsx")
     print(f"\n420,000 values refused in {time.perf_counter() - started:.2f} s")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("services.people.cli", ["import-roster"]),
+        ("services.mynumber.cli", ["import"]),
+        ("services.online_procedures.cli", ["import"]),
+        ("services.cashless.__main__", ["import"]),
+        ("services.standardization.cli", ["import"]),
+    ],
+    ids=lambda c: c[0],
+)
+def test_the_command_line_imports_refuse_a_50_mb_file_from_its_size(tmp_path, capsys, monkeypatch, command):
+    """A sparse 50 MB file: refused from its size, never read into memory."""
+    import importlib
+    from pathlib import Path
+
+    module, args = command
+    path = tmp_path / "big.xlsx"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    store = InMemoryTableStore()
+    seed_store(store, SEED)
+    fx.load_fixtures(store)
+    before = store.snapshot()
+    main = importlib.import_module(module).main
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        assert self != path, "the big file was read"
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    code = main([*args, str(path)], store=store)
+    err = capsys.readouterr().err
+    assert code != 0 and "大きすぎます（5 MB まで）" in err, err
+    assert store.snapshot() == before
