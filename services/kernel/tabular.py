@@ -277,6 +277,19 @@ def peek(data: bytes) -> Peek | None:
     return _PEEKS[key]
 
 
+def _string_item(item: Any) -> str:
+    """The text of a shared or inline string: its ``<t>``, or its rich runs' ``<r><t>``; never the
+    reading (``<rPh>``, the furigana Japanese Excel stores with what is typed)."""
+    parts = []
+    for child in item:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts += [t.text or "" for t in child if _local(t.tag) == "t"]
+    return "".join(parts)
+
+
 def _peek(data: bytes) -> Peek:
     with open_archive(data) as archive:
         sheets = tuple(sheets_of(archive))
@@ -299,7 +312,8 @@ def _peek(data: bytes) -> Peek:
                 column = _column_number(ref[1]) if ref else column + 1
                 kind = element.get("t", "n")
                 if kind == "inlineStr":
-                    text = "".join(t.text or "" for t in element.iter() if _local(t.tag) == "t")
+                    inline = next((c for c in element if _local(c.tag) == "is"), None)
+                    text = _string_item(inline) if inline is not None else ""
                 else:
                     text = next((c.text or "" for c in element if _local(c.tag) == "v"), "")
                 if column <= MAX_COLUMNS:
@@ -313,7 +327,7 @@ def _peek(data: bytes) -> Peek:
                     if _local(element.tag) != "si":
                         continue
                     if index in wanted:
-                        shared[index] = "".join(t.text or "" for t in element.iter() if _local(t.tag) == "t")
+                        shared[index] = _string_item(element)
                     element.clear()
                     index += 1
                     if index > max(wanted):
@@ -565,7 +579,16 @@ def bounded_rows(sheet: Any, max_rows: int, max_columns: int = MAX_COLUMNS) -> l
         )
     while rows and all(v is None or v == "" for v in rows[-1]):
         rows.pop()
-    return rows
+    # as wide as the last column holding a value (a read-only sheet pads every row to max_columns)
+    width = max((_used_width(row) for row in rows), default=0)
+    return [row[:width] for row in rows]
+
+
+def _used_width(row: tuple[Any, ...]) -> int:
+    for index in range(len(row) - 1, -1, -1):
+        if row[index] is not None and row[index] != "":
+            return index + 1
+    return 0
 
 
 def _xlsx_rows(data: bytes, filename: str = "") -> list[list[str]]:

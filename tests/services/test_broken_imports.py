@@ -588,3 +588,21 @@ def test_the_command_line_imports_refuse_a_50_mb_file_from_its_size(tmp_path, ca
     err = capsys.readouterr().err
     assert code != 0 and "大きすぎます（5 MB まで）" in err, err
     assert store.snapshot() == before
+
+
+def test_the_quick_checks_read_headers_as_japanese_excel_stores_them():
+    """Japanese Excel keeps the reading of what was typed (furigana, ``<rPh>``) in the shared string,
+    and styled text as runs (``<r>``): the dialogs' first-row check (tabular.peek) reads the text
+    only, as openpyxl does, so a real file is still recognised."""
+    from dialogs.mynumber import looks_like_import
+
+    def furigana(xml: str) -> str:
+        assert "<si><t>局</t></si>" in xml and "<si><t>部</t></si>" in xml
+        xml = xml.replace("<si><t>局</t></si>", '<si><t>局</t><rPh sb="0" eb="1"><t>キョク</t></rPh></si>')
+        return xml.replace("<si><t>部</t></si>", "<si><r><t>部</t></r></si>")
+
+    data = bf.rewrite_member(mynumber_env().valid_xlsx, "xl/sharedStrings.xml", furigana)
+    book = tabular.peek(data)
+    assert book is not None and book.first_row == IMPORT_COLUMNS
+    assert tuple(tabular.read_table(data, "x.xlsx")[0]) == IMPORT_COLUMNS  # openpyxl reads the same
+    assert looks_like_import(data)
