@@ -10,9 +10,7 @@ shows the polite card with nothing written. "Today" is ``deps.clock()`` in Asia/
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
@@ -26,7 +24,7 @@ from dialogs.mynumber_audit import AuditFlow
 from services.kernel.numbers import count_or
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
-from services.kernel.tabular import ImportRejected
+from services.kernel.tabular import ImportRejected, peek
 from services.mynumber import rules
 from services.mynumber.excel import IMPORT_COLUMNS, publication_xlsx
 from services.mynumber.models import Form, FormKind
@@ -77,20 +75,11 @@ def publication_export(deps: DialogDeps, actor: Actor, params: Mapping[str, str]
 
 
 def looks_like_import(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
+    book = peek(data)  # the first row only: never the whole file (services.kernel.tabular)
+    if book is None:
         return False
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
-        texts = ["".join(str(v or "").split()) for v in first]
-        return texts[:5] == list(IMPORT_COLUMNS[:5])
-    finally:
-        workbook.close()
+    texts = ["".join(v.split()) for v in book.first_row]
+    return texts[:5] == list(IMPORT_COLUMNS[:5])
 
 
 class MyNumberDialog(ProgrammeDialog):

@@ -22,6 +22,7 @@ from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
 from services.kernel.numbers import count_or
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
+from services.kernel.tabular import peek
 from services.online_procedures.excel import SHEET_TABLE, ImportRefused
 from services.online_procedures.models import DelayAlert
 from services.online_procedures.service import (
@@ -85,26 +86,13 @@ def export_table(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) -> b
 
 def looks_like_table(name: str, data: bytes) -> bool:
     """Whether an attached file is an online-procedures table (an .xlsx in the material's layout)."""
-    if not data.startswith(b"PK\x03\x04"):
+    book = peek(data)  # the first row only: never the whole file (services.kernel.tabular)
+    if book is None or not book.sheets:
         return False
-    import io
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        sheet = workbook.worksheets[0]
-        if sheet.title == SHEET_TABLE:
-            return True
-        first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
-        texts = ["".join(str(v or "").split()) for v in first]
-        return bool(texts) and texts[0] == "局" and any(t.startswith("R3年5月まで") for t in texts)
-    finally:
-        workbook.close()
+    if book.sheets[0].name == SHEET_TABLE:
+        return True
+    texts = ["".join(v.split()) for v in book.first_row]
+    return bool(texts) and texts[0] == "局" and any(t.startswith("R3年5月まで") for t in texts)
 
 
 class OnlineProceduresDialog(ProgrammeDialog):

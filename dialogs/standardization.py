@@ -20,6 +20,7 @@ from cards import standardization as cards
 from dialogs.base import DialogDeps, FileOffer, ProgrammeDialog
 from services.kernel.programmes import ProgrammeInfo
 from services.kernel.settings import TIMEZONE
+from services.kernel.tabular import peek
 from services.people.identity import Actor
 from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
@@ -69,21 +70,8 @@ def export_workbook(deps: DialogDeps, actor: Actor, params: Mapping[str, str]) -
 
 
 def looks_like_workbook(name: str, data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    import io
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        return SHEET_SYSTEMS in workbook.sheetnames and "工程の設定" in workbook.sheetnames
-    finally:
-        workbook.close()
+    book = peek(data)  # the sheet names only: never the whole file (services.kernel.tabular)
+    return book is not None and SHEET_SYSTEMS in book.names and "工程の設定" in book.names
 
 
 class StandardizationDialog(ProgrammeDialog):

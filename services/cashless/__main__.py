@@ -13,7 +13,7 @@ from services.cashless.excel import WorkbookRefused, looks_like_registry
 from services.cashless.models import Thresholds
 from services.cashless.service import CashlessError, CashlessService
 from services.kernel.calendar import today_jst
-from services.kernel.cli import ArgumentParser, open_for_cli
+from services.kernel.cli import ArgumentParser, CliError, open_for_cli, read_input, report
 from services.kernel.settings import TIMEZONE
 from services.people.identity import system_actor
 from services.people.organisation import load_organisation
@@ -54,7 +54,10 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
         print(f"出力しました: {args.out}")
         return 0
     if args.command == "import":
-        data = args.file.read_bytes()
+        try:
+            data = read_input(args.file)
+        except CliError as error:  # missing, unreadable or too large: not read
+            return report(error)
         try:
             if looks_like_registry(data):
                 changed, added = service.import_registry(actor, data, args.file.name)

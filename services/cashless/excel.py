@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.cashless.models import IndicatorLine, Overview, PayMethod
+from services.kernel.tabular import ImportRejected, bounded_rows, check_workbook, peek
 
 SHEET_REGISTRY = "債権一覧"
 SHEET_INDICATOR = "決済手段別"
@@ -121,20 +122,18 @@ def indicator_template() -> bytes:
     return out.getvalue()
 
 
-def looks_like_indicator(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    from openpyxl import load_workbook
+def _check(data: bytes) -> None:
+    """Refuse what cannot be read safely (services.kernel.tabular): too large, not a workbook, a
+    hidden first sheet, formulas without a saved value, merged cells in the rows."""
+    try:
+        check_workbook(data, "book.xlsx", max_rows=MAX_ROWS + 5)  # the registry's footer follows
+    except ImportRejected as refused:
+        raise WorkbookRefused([CellIssue("", str(issue)) for issue in refused.issues]) from None
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
-        return tuple(_text(v) for v in first[:4]) == INDICATOR_HEADER
-    finally:
-        workbook.close()
+
+def looks_like_indicator(data: bytes) -> bool:
+    book = peek(data)  # the first row only: never the whole file (services.kernel.tabular)
+    return book is not None and tuple(_text(v) for v in book.first_row[:4]) == INDICATOR_HEADER
 
 
 def _text(value: Any) -> str:
@@ -176,12 +175,13 @@ def parse_indicator_workbook(data: bytes) -> list[IndicatorLine]:
 
     if len(data) > MAX_BYTES:
         raise WorkbookRefused([CellIssue("", "ファイルが大きすぎます（5MBまで）")])
+    _check(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise WorkbookRefused([CellIssue("", "Excel（.xlsx）ファイルとして読めません")]) from None
     try:
-        rows = list(workbook.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, values_only=True))
+        rows = list(bounded_rows(workbook.worksheets[0], MAX_ROWS + 2))
     finally:
         workbook.close()
     issues: list[CellIssue] = []
@@ -252,19 +252,9 @@ class RegistryRow:
 
 
 def looks_like_registry(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        first = next(workbook.worksheets[0].iter_rows(min_row=1, max_row=1, values_only=True), ())
-        return tuple(_text(v) for v in first[:3]) == tuple(_text(v) for v in REGISTRY_HEADER[:3])
-    finally:
-        workbook.close()
+    book = peek(data)  # the first row only: never the whole file (services.kernel.tabular)
+    want = tuple(_text(v) for v in REGISTRY_HEADER[:3])
+    return book is not None and tuple(_text(v) for v in book.first_row[:3]) == want
 
 
 def parse_registry_workbook(data: bytes) -> list[RegistryRow]:
@@ -274,12 +264,13 @@ def parse_registry_workbook(data: bytes) -> list[RegistryRow]:
 
     if len(data) > MAX_BYTES:
         raise WorkbookRefused([CellIssue("", "ファイルが大きすぎます（5MBまで）")])
+    _check(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise WorkbookRefused([CellIssue("", "Excel（.xlsx）ファイルとして読めません")]) from None
     try:
-        rows = list(workbook.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, values_only=True))
+        rows = list(bounded_rows(workbook.worksheets[0], MAX_ROWS + 2))
     finally:
         workbook.close()
     header = [_text(v) for v in (rows[0] if rows else ())][: len(REGISTRY_HEADER)]

@@ -22,6 +22,7 @@ from typing import Any
 from services.digital_divide.models import WARDS, SmartphoneClass
 from services.kernel.calendar import DateParseError, parse_japanese_date
 from services.kernel.numbers import parse_count as shared_parse_count
+from services.kernel.tabular import MAX_ROWS, ImportRejected, bounded_rows, check_workbook, peek
 
 SHEET = "スマホ教室"
 HEADERS = ("日付", "開始", "終了", "区", "会場", "連携先", "定員", "参加者数")
@@ -181,33 +182,25 @@ def workbook_bytes(classes: Sequence[SmartphoneClass], title: str) -> bytes:
 
 
 def looks_like_classes(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return False
-    try:
-        sheet = book.worksheets[0]
-        first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
-        return tuple(_nfkc(v) for v in first[: len(HEADERS)]) == HEADERS
-    finally:
-        book.close()
+    book = peek(data)  # the first row only: never the whole file (services.kernel.tabular)
+    return book is not None and tuple(_nfkc(v) for v in book.first_row[: len(HEADERS)]) == HEADERS
 
 
 def read_rows(data: bytes, partners: Sequence[str]) -> list[tuple[int, Parsed]]:
     """Every class of the workbook, or :class:`Rejected` naming each bad cell."""
     from openpyxl import load_workbook
 
+    try:  # too large, not a workbook, a hidden sheet, formulas without values, merged rows
+        check_workbook(data, "classes.xlsx")
+    except ImportRejected as refused:
+        raise Rejected([str(issue) for issue in refused.issues]) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise Rejected(["Excel ファイル（.xlsx）として開けませんでした"]) from None
     try:
         sheet = book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        rows = list(bounded_rows(sheet, MAX_ROWS + 1))
     finally:
         book.close()
     if not rows or tuple(_nfkc(v) for v in rows[0][: len(HEADERS)]) != HEADERS:

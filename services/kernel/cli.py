@@ -76,13 +76,20 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: エラー: {translate(message)}\n")
 
 
-def read_input(path: Path) -> bytes:
-    """The bytes of a file named on the command line, or :class:`CliError` saying what is wrong."""
+def read_input(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a file named on the command line, or :class:`CliError` saying what is wrong.
+    ``max_bytes`` (default: the import limit of :mod:`services.kernel.tabular`): a larger file is
+    refused from its size, before it is read."""
+    from services.kernel.tabular import MAX_FILE_BYTES
+
+    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
     if not path.exists():
         raise CliError(f"ファイルが見つかりません: {path}")
     if not path.is_file():
         raise CliError(f"ファイルではありません: {path}")
     try:
+        if path.stat().st_size > limit:
+            raise CliError(f"ファイルが大きすぎます（{limit // 1024 // 1024} MB まで）: {path}")
         return path.read_bytes()
     except OSError as error:
         raise CliError(f"ファイルを読めません: {path}（{error.strerror or error}）") from None

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from services.kernel.calendar import today_jst
-from services.kernel.cli import ArgumentParser, open_for_cli
+from services.kernel.cli import ArgumentParser, CliError, open_for_cli, read_input, report
 from services.kernel.settings import TIMEZONE, Settings
 from services.kernel.tabular import ImportRejected
 from services.mynumber.excel import import_template_xlsx, publication_xlsx
@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
         return 0
     if args.command == "import":
         try:
-            result = service.import_xlsx(actor, args.file.read_bytes(), args.file.name)
+            result = service.import_xlsx(actor, read_input(args.file), args.file.name)
+        except CliError as error:  # missing, unreadable or too large: not read
+            return report(error)
         except (ImportRejected, MyNumberError) as error:
             print(f"取り込めませんでした（何も変更していません）:\n{error}", file=sys.stderr)
             return 1

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.kernel.tabular import MAX_ROWS, ImportRejected, bounded_rows, check_workbook
 from services.online_procedures.ledger import Ledger, closing_day, project
 from services.online_procedures.models import (
     FIRST_TRACKED_FISCAL_YEAR,
@@ -471,6 +472,11 @@ def parse_workbook(data: bytes) -> ParsedTable:
         raise ImportRefused(
             [CellIssue("", f"ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024} MB まで）")]
         )
+    try:  # before loading: too large, not a workbook, hidden, formulas without values, merged rows
+        check_workbook(data, "table.xlsx", data_from_row=HEADER_ROWS + 1)
+        check_workbook(data, "table.xlsx", sheets=(SHEET_PROCEDURES,))
+    except ImportRejected as refused:
+        raise ImportRefused([CellIssue("", str(issue)) for issue in refused.issues]) from None
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -478,9 +484,11 @@ def parse_workbook(data: bytes) -> ParsedTable:
             [CellIssue("", f"Excel ファイル（.xlsx）として読めません（{type(exc).__name__}）")]
         ) from None
     sheet = workbook.worksheets[0]
-    grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+    grid = [list(row) for row in bounded_rows(sheet, MAX_ROWS + HEADER_ROWS)]
     comments = {
-        cell.row: _comment_text(cell.comment) for row in sheet.iter_rows() for cell in row[:1] if cell.comment
+        row[0].row: _comment_text(row[0].comment)
+        for row in sheet.iter_rows(max_row=len(grid), max_col=1)
+        if row and row[0].comment
     }
     if len(grid) < HEADER_ROWS + 1:
         raise ImportRefused([CellIssue("", "表がありません（1～2行目が見出し、3行目から局の行）")])
@@ -677,7 +685,7 @@ def parse_period(text: str) -> Period | None:
 
 
 def _parse_procedures(sheet: Any, bureaus: set[str], issues: list[CellIssue]) -> dict[str, list[Procedure]]:
-    grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+    grid = [list(row) for row in bounded_rows(sheet, MAX_ROWS + 1)]
     result: dict[str, list[Procedure]] = {}
     prefix = f"{SHEET_PROCEDURES}!"
     if not grid:

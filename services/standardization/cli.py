@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from services.kernel.calendar import today_jst
-from services.kernel.cli import ArgumentParser, open_for_cli
+from services.kernel.cli import ArgumentParser, CliError, open_for_cli, read_input, report
 from services.kernel.settings import TIMEZONE
 from services.people.identity import system_actor
 from services.standardization.excel import ImportRefused
@@ -53,7 +53,9 @@ def main(argv: Sequence[str] | None = None, *, store: TableStore | None = None) 
         return 0
     if args.command == "import":
         try:
-            summary = import_xlsx(service, actor, args.file.read_bytes(), args.file.name)
+            summary = import_xlsx(service, actor, read_input(args.file), args.file.name)
+        except CliError as error:  # missing, unreadable or too large: not read
+            return report(error)
         except ImportRefused as refused:
             lines = "\n".join(str(i) for i in refused.issues)
             print(f"取り込めませんでした（何も変更していません）:\n{lines}", file=sys.stderr)

@@ -21,6 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from services.kernel.calendar import DateParseError, parse_japanese_date
+from services.kernel.tabular import MAX_ROWS, ImportRejected, bounded_rows, check_workbook
 from services.people.identity import OrgUnit
 from services.standardization import rules
 from services.standardization.models import (
@@ -312,7 +313,7 @@ def _rows(
         issues.append(CellIssue(title, "", "シートがありません"))
         return []
     ws = workbook[title]
-    rows = list(ws.iter_rows(values_only=True))
+    rows = list(bounded_rows(ws, MAX_ROWS + 1))
     header = [_text(v) for v in (rows[0] if rows else ())][: len(columns)]
     if header != [_text(c) for c in columns]:
         issues.append(CellIssue(title, "A1", f"見出しが違います（正: {'、'.join(columns)}）"))
@@ -328,6 +329,10 @@ def parse_workbook(data: bytes, current: Sequence[System]) -> Parsed:
     """The systems, the step list and the cap from a workbook; :class:`ImportRefused` with every problem."""
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportRefused([CellIssue("ファイル", "", "大きすぎます（5 MB まで）")])
+    try:  # too large, not a workbook, a hidden sheet, formulas without values, merged rows
+        check_workbook(data, "book.xlsx", sheets=(SHEET_CONFIG, SHEET_SYSTEMS, SHEET_STEPS, SHEET_CAP))
+    except ImportRejected as refused:
+        raise ImportRefused([CellIssue("ファイル", "", str(issue)) for issue in refused.issues]) from None
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except Exception:  # noqa: BLE001 - anything openpyxl cannot read is "not an xlsx"

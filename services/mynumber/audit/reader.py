@@ -20,6 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
+from services.kernel import tabular
+
 # field -> known headers, in order of preference
 KNOWN_HEADERS: dict[str, tuple[str, ...]] = {
     "number": ("個人番号", "マイナンバー", "個人番号マイナンバー", "番号"),
@@ -47,6 +49,8 @@ REQUIRED = {
 }
 OPTIONAL = ("kana", "status", "record_id")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+#: what an Excel input may unpack to (a registry extract of 120 MB is about 1 GB of XML)
+MAX_UNPACKED_BYTES = 4 * 1024 * 1024 * 1024
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
@@ -119,11 +123,37 @@ def detect_mapping(headers: list[str], kind: str) -> ColumnMapping:
     return ColumnMapping(columns, tuple(unsure), missing, tuple(headers))
 
 
+def _kind(path: Path, head: bytes) -> str:
+    """``xlsx``, ``csv`` or ``xls`` from the first bytes; a file that is no table at all (PDF, an
+    image, binary data, UTF-16, a Word file) is refused, whatever its name says."""
+    if head.startswith(tabular.OLE) and path.suffix.lower() == ".xls":
+        return "xls"
+    if not head.strip():
+        return "csv"  # blank: the header check says what is missing
+    try:
+        return tabular.kind_of(head, "", max_bytes=len(head) + 1)
+    except tabular.ImportRejected as refused:
+        raise AuditInputError(f"{path.name[:60]}: {refused.issues[0].message}") from None
+
+
 def sniff_encoding(path: Path) -> str:
     """``utf-8`` (with or without BOM) or ``cp932``; decides on the first megabyte."""
     with path.open("rb") as handle:
         head = handle.read(1 << 20)
-    if head.startswith(codecs.BOM_UTF8):
+    if _kind(path, head) != "csv":
+        raise AuditInputError(
+            f"{path.name[:60]} は CSV ではありません（Excel なら .xlsx の名前で送ってください）。"
+        )
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise AuditInputError("UTF-16 のテキストは読めません（UTF-8 か Shift_JIS の CSV にしてください）。")
+    if head.startswith(codecs.BOM_UTF8):  # says UTF-8: checked, never guessed as something else
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError as error:
+            raise AuditInputError(
+                f"UTF-8 として読めない文字があります（先頭から {error.start + 1:,} バイト目）。"
+                "UTF-8 か Shift_JIS のどちらか一方で保存し直してください。"
+            ) from None
         return "utf-8"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
@@ -151,11 +181,46 @@ def transcode_to_utf8(source: Path, target: Path, chunk: int = 4 << 20) -> None:
         raise AuditInputError("Shift_JIS として読めない文字があります。") from error
 
 
+def check_excel(path: Path, *, cells: bool = False) -> None:
+    """An .xlsx/.xlsm must be a workbook that does not unpack to more than :data:`MAX_UNPACKED_BYTES`,
+    whose first sheet (the one read) is not hidden: a hidden sheet is never read as the data. Cheap:
+    only the zip's directory and workbook.xml are read. ``cells``: also search the sheet (as fast as
+    unpacking it) for what would be read wrong: a formula without a saved value (read as empty), an
+    error value, merged cells (one value standing for several). (.xls is left to the reader.)"""
+    with path.open("rb") as handle:
+        kind = _kind(path, handle.read(1 << 16))
+    if kind == "xls":
+        return
+    name = path.name[:60]
+    if kind != "xlsx":
+        raise AuditInputError(f"{name} は Excel（.xlsx）のファイルではありません。")
+    try:
+        with tabular.open_archive(path, MAX_UNPACKED_BYTES) as archive:
+            sheets = tabular.sheets_of(archive)
+            if not sheets:
+                raise AuditInputError(f"{name} にシートがありません。")
+            if sheets[0].state != "visible":
+                raise AuditInputError(
+                    f"{name} の1枚目のシート「{sheets[0].name[:40]}」が非表示です。"
+                    "非表示のシートは読みません。シートを再表示するか、データのシートを先頭に置いてください。"
+                )
+            problems = tabular.quick_scan(archive, sheets[0]) if cells else []
+    except tabular.ImportRejected as refused:
+        raise AuditInputError(f"{name}: {refused.issues[0].message}") from None
+    if problems:
+        raise AuditInputError(
+            f"{name}: "
+            + "、".join(problems)
+            + "。数式は値に置き換え、セルの結合は解除してから送ってください。"
+        )
+
+
 def read_table(path: Path, workdir: Path) -> pl.DataFrame:
     """Every column as text. CSV (UTF-8 or CP932) or the first sheet of an Excel workbook."""
     suffix = path.suffix.lower()
     try:
         if suffix in EXCEL_SUFFIXES:
+            check_excel(path, cells=True)
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
         else:
             source = path

@@ -136,6 +136,7 @@ def read_headers(path: Path, workdir: Path) -> list[str]:
     as the audit, first sheet. Raises :class:`reader.AuditInputError` (Japanese, no cell values)."""
     suffix = path.suffix.lower()
     if suffix in reader.EXCEL_SUFFIXES:
+        reader.check_excel(path)
         try:
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=0, read_options={"n_rows": 1})
         except Exception as error:  # calamine errors may quote a cell: never pass them on
