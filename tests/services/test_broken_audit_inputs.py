@@ -22,13 +22,14 @@ from bench.audit_data import generate
 from services.mynumber.audit import reader
 from services.mynumber.audit.run import audit_files, private_workdir, read_headers
 from tests.services import broken_files as bf
+from tests.support.leakscan import inputs_dir
 
 READ = "read"
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("audit-inputs")
+    folder = inputs_dir(tmp_path_factory.mktemp("audit-inputs"))  # My Numbers: not scanned as output
     generate(folder, 300, 280, seed=3)
     return folder
 
@@ -103,7 +104,7 @@ def test_a_broken_records_file_is_refused_clearly_or_read_as_its_plain_twin(
     inputs, tmp_path, key, build, expected
 ):
     data, name = build(inputs)
-    records = tmp_path / name
+    records = inputs_dir(tmp_path) / name
     records.write_bytes(data)
     parent = tmp_path / "runs"
     parent.mkdir()
@@ -124,18 +125,18 @@ def test_a_broken_records_file_is_refused_clearly_or_read_as_its_plain_twin(
 def test_utf8_where_shift_jis_is_usual_is_read_too(inputs, tmp_path):
     """The reverse: a registry extract in Shift_JIS (what the registry system writes) with business
     records in UTF-8, and the other way round: the same verdicts."""
-    registry_sjis = tmp_path / "住基.csv"
+    registry_sjis = inputs_dir(tmp_path) / "住基.csv"
     registry_sjis.write_bytes((inputs / "registry.csv").read_text(encoding="utf-8").encode("cp932"))
     plain = verdicts(inputs / "registry.csv", inputs / "records.csv", tmp_path)
     assert verdicts(registry_sjis, inputs / "records.csv", tmp_path).equals(plain)
-    records_bom = tmp_path / "業務.csv"
+    records_bom = inputs_dir(tmp_path) / "業務.csv"
     records_bom.write_bytes(codecs.BOM_UTF8 + (inputs / "records.csv").read_bytes())
     assert verdicts(registry_sjis, records_bom, tmp_path).equals(plain)
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
     monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", 100 * 1024 * 1024)  # the bomb unpacks to 160 MB
-    path = tmp_path / "業務.xlsx"
+    path = inputs_dir(tmp_path) / "業務.xlsx"
     path.write_bytes(bf.zip_bomb_xlsx())
     with pytest.raises(reader.AuditInputError, match="中身が大きすぎます"):
         read_headers(path, tmp_path)
@@ -144,7 +145,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
 def test_a_million_rows_of_50_mb_are_read_within_the_upload_limit(tmp_path):
     """A million records, 50 MB: within the 120 MB upload limit, so read (the audit's purpose), and
     the header for the mapping card without reading the rest."""
-    path = tmp_path / "業務.csv"
+    path = inputs_dir(tmp_path) / "業務.csv"
     line = "A0000001,288733878642,堺 太郎,サカイ,19700101,1,堺市堺区\n".encode()
     count = 1_000_000
     with path.open("wb") as handle:
@@ -167,5 +168,6 @@ def test_a_million_rows_of_50_mb_are_read_within_the_upload_limit(tmp_path):
     frame = reader.read_table(path, tmp_path)
     table_seconds = time.perf_counter() - started
     assert frame.height == count and frame["個人番号"][count - 1] == "288733878642"
+    path.unlink()  # 65 MB of disk
     mb = size / 1024 / 1024
     print(f"\n1,000,000 rows, {mb:.0f} MB: header {headers_seconds:.3f} s, table {table_seconds:.2f} s")
