@@ -26,6 +26,7 @@ from msrest.serialization import Model
 
 from bot import actions
 from bot.files import file_attachments
+from bot.outbound import card_content
 from bot.references import capture, forget
 from bot.uploads import with_savers
 from cards.common import (
@@ -90,13 +91,13 @@ def sendable(card: dict) -> dict:
 
 
 def card_activity(card: dict) -> Activity:
-    return MessageFactory.attachment(CardFactory.adaptive_card(sendable(card)))
+    return MessageFactory.attachment(CardFactory.adaptive_card(card_content(sendable(card))))
 
 
 def invoke_response(card: dict) -> InvokeResponse:
     # botbuilder 4.17.1 serialises InvokeResponse.body with msrest: it must be a model, not a
     # dict (a dict fails with "'dict' object has no attribute 'is_xml_model'"). DESIGN §11.
-    body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=sendable(card))
+    body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=card_content(sendable(card)))
     return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
 
