@@ -549,6 +549,7 @@ def print_run(title: str, outcome: Outcome) -> None:
 class RoundFigure:
     per_second: float
     p50: float
+    p95: float
     p99: float
     cpu_ms: float
     errors: int
@@ -559,6 +560,7 @@ def figure(outcome: Outcome) -> RoundFigure:
     return RoundFigure(
         outcome.turns / outcome.seconds,
         pct(values, 0.5),
+        pct(values, 0.95),
         pct(values, 0.99),
         outcome.cpu / max(outcome.turns, 1) * 1000,
         outcome.error_count,
@@ -601,21 +603,23 @@ async def ratio_rounds(
 
 def print_ratios(figures: dict[str, list[RoundFigure]]) -> None:
     base = figures["Agents SDK echo"]
+    print("\nRatios to the Agents SDK echo of the same round, concurrency 16 (median over rounds, [min–max])")
+    print("  turns/s ratio: throughput; CPU ratio: the echo's server CPU per turn / this turn's")
     print(
-        "\nRatios to the Agents SDK echo of the same round, concurrency 16 (median over rounds, [min–max]):"
-    )
-    print(
-        f"  {'turn':<36}{'ratio':>7}{'  spread':<15}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'CPU ms':>8}{'errors':>8}"
+        f"  {'turn':<36}{'turns/s ratio':>14}{'':<13}{'CPU ratio':>10}{'turns/s':>9}{'p50 ms':>9}"
+        f"{'p95 ms':>9}{'p99 ms':>9}{'CPU ms':>8}{'errors':>8}"
     )
     for name, values in figures.items():
         ratios = [v.per_second / b.per_second for v, b in zip(values, base, strict=True)]
+        cpu = [b.cpu_ms / v.cpu_ms if v.cpu_ms else float("nan") for v, b in zip(values, base, strict=True)]
+        spread = f"[{min(ratios):.2f}–{max(ratios):.2f}]"
         print(
-            f"  {name:<36}{statistics.median(ratios):>7.2f}  [{min(ratios):.2f}–{max(ratios):.2f}]".ljust(60)
-            + f"{statistics.median(v.per_second for v in values):>9.1f}"
+            f"  {name:<36}{statistics.median(ratios):>14.2f} {spread:<12}{statistics.median(cpu):>10.2f}"
+            f"{statistics.median(v.per_second for v in values):>9.1f}"
             f"{statistics.median(v.p50 for v in values):>9.1f}"
+            f"{statistics.median(v.p95 for v in values):>9.1f}"
             f"{statistics.median(v.p99 for v in values):>9.1f}"
-            f"{statistics.median(v.cpu_ms for v in values):>8.1f}"
+            f"{statistics.median(v.cpu_ms for v in values):>8.2f}"
             f"{sum(v.errors for v in values):>8}"
         )
     for backend in ("azurite",):

@@ -27,7 +27,7 @@ from msrest.serialization import Model
 from bot import actions
 from bot.files import file_attachments
 from bot.outbound import card_content
-from bot.references import capture, forget
+from bot.references import RecentCaptures, capture, forget
 from bot.uploads import with_savers
 from cards.common import (
     CONTENT_TYPE,
@@ -157,6 +157,7 @@ class IctBot(TeamsActivityHandler):
         self._conversation_state = conversation_state
         self._user_state = user_state
         self._people = people
+        self._recent_captures = RecentCaptures()  # a reference stored a moment ago is not rebuilt
 
     async def actor(self, turn_context: TurnContext) -> Actor:
         """Who is asking, resolved once per turn from ``from.aadObjectId`` (unregistered: staff)."""
@@ -180,7 +181,7 @@ class IctBot(TeamsActivityHandler):
         await self._conversation_state.save_changes(turn_context)
         await self._user_state.save_changes(turn_context)
         if turn_context.turn_state.get(_CAPTURE_KEY):  # only now: the turn succeeded
-            await capture(self._directory, turn_context.activity)
+            await capture(self._directory, turn_context.activity, self._recent_captures)
 
     @staticmethod
     def _capture_after_turn(turn_context: TurnContext) -> None:
@@ -301,7 +302,7 @@ class IctBot(TeamsActivityHandler):
         await turn_context.send_activity(card_activity(card))
 
     async def on_installation_update_remove(self, turn_context: TurnContext):
-        await forget(self._directory, turn_context.activity)
+        await forget(self._directory, turn_context.activity, self._recent_captures)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext):
         """Only the bot's own arrival matters here: remember where it was added. (botbuilder's Teams

@@ -26,6 +26,15 @@ what goes over the wire, which requests are made, or how they are retried:
     still a ``dict`` for everybody else (TestAdapter, ``json.dumps``, equality), and a deep copy
     of the reply (``TurnContext.send_activities``) shares it: cards are never changed once sent.
 
+:class:`LeanSerializer` (on every cached client's operations)
+    msrest's ``Serializer.body(activity, "Activity")`` first runs a deserialiser over the model
+    (a no-op on a model built in code), validates it against the schema's constraints (the
+    botbuilder schema declares none), then serialises it attribute by attribute through generic
+    dispatch. The lean one walks each model's ``_attribute_map`` with the same rules (a ``None``
+    is left out, ``str`` takes an enum's value, ``iso-8601`` and ``object`` through msrest's own
+    functions, keys in map order) and hands anything else (a dict where a model belongs, a
+    flattened key, bytes, an enum type) back to msrest whole: the JSON is the same, byte for byte.
+
 ``tests/bot/test_outbound.py`` checks that the bytes sent are unchanged (every sample card through
 msrest both ways), that clients are reused per service URL and rebuilt for another, and that the
 token client is built on first use; ``tests/http`` runs every flow through it.
@@ -35,6 +44,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from enum import Enum
 from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -42,7 +52,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import BotFrameworkAuthentication, ClaimsIdentity
 from botframework.connector.auth.authenticate_request_result import AuthenticateRequestResult
 from botframework.connector.auth.connector_factory import ConnectorFactory
-from msrest.serialization import Model
+from msrest.serialization import Model, Serializer
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +78,101 @@ class CardContent(dict, Model):
 
 def card_content(card: dict) -> dict:
     return card if isinstance(card, CardContent) else CardContent(card)
+
+
+class _NotPlain(Exception):
+    """Something the lean serialiser leaves to msrest."""
+
+
+class LeanSerializer(Serializer):
+    """msrest's serialiser, with a direct path for an outgoing ``Activity`` (see the module docstring)."""
+
+    _plans: dict[type, list[tuple[str, str, str]]] = {}
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        if data_type == "Activity" and not kwargs and isinstance(data, Model):
+            try:
+                return self._model(data)
+            except _NotPlain:
+                pass
+        return super().body(data, data_type, **kwargs)
+
+    def _plan(self, cls: type) -> list[tuple[str, str, str]]:
+        plan = self._plans.get(cls)
+        if plan is None:
+            if getattr(cls, "_validation", None) or getattr(cls, "_xml_map", None):
+                raise _NotPlain(cls.__name__)
+            plan = []
+            for attr, desc in cls._attribute_map.items():  # type: ignore[attr-defined]
+                key = desc["key"]
+                if attr == "additional_properties" and key == "":
+                    plan.append((attr, "", "additional_properties"))
+                    continue
+                if "." in key or "\\" in key:
+                    raise _NotPlain(key)
+                plan.append((attr, key, desc["type"]))
+            self._plans[cls] = plan
+        return plan
+
+    def _model(self, model: Any) -> dict:
+        if isinstance(model, CardContent):
+            return dict(model)
+        out: dict[str, Any] = {}
+        for attr, key, kind in self._plan(type(model)):
+            value = getattr(model, attr)
+            if kind == "additional_properties":
+                if value is not None:
+                    out.update(value)
+                continue
+            if value is None:
+                continue
+            out[key] = self._value(value, kind)
+        return out
+
+    def _value(self, value: Any, kind: str) -> Any:
+        if kind == "str":  # msrest's serialize_unicode: anything with a value (an enum) gives that
+            if type(value) is str:
+                return value
+            try:
+                return value.value
+            except AttributeError:
+                return str(value)
+        if kind == "object":
+            return self.serialize_object(value)
+        if kind == "bool":
+            return bool(value)
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "iso-8601":
+            return Serializer.serialize_iso(value)
+        if kind[0] == "[" and kind[-1] == "]":
+            if not isinstance(value, list):
+                raise _NotPlain(kind)
+            inner = kind[1:-1]
+            return [None if v is None else self._value(v, inner) for v in value]
+        if kind[0] == "{" and kind[-1] == "}":
+            if not isinstance(value, dict):
+                raise _NotPlain(kind)
+            inner = kind[1:-1]
+            return {
+                self.serialize_unicode(k): None if v is None else self._value(v, inner)
+                for k, v in value.items()
+            }
+        model = self.dependencies.get(kind)
+        if model is None or not isinstance(value, Model) or issubclass(model, Enum):
+            raise _NotPlain(kind)
+        return self._model(value)
+
+
+def lean_operations(client: Any) -> Any:
+    """``client`` (a connector client) with :class:`LeanSerializer` on its conversation operations."""
+    conversations = getattr(client, "conversations", None)
+    serializer = getattr(conversations, "_serialize", None)
+    if isinstance(serializer, Serializer) and not isinstance(serializer, LeanSerializer):
+        conversations._serialize = LeanSerializer(serializer.dependencies)  # type: ignore[union-attr]
+    return client
 
 
 class ClientCache:
@@ -107,7 +212,11 @@ class CachingConnectorFactory(ConnectorFactory):
 
     async def create(self, service_url: str, audience: str = None):  # type: ignore[override]  # noqa: RUF013
         key = (*self._identity, service_url, audience)
-        return await self._cache.get(key, lambda: self._inner.create(service_url, audience))
+
+        async def build():
+            return lean_operations(await self._inner.create(service_url, audience))
+
+        return await self._cache.get(key, build)
 
 
 class LazyUserTokenClient:
