@@ -445,7 +445,7 @@ def submission_turn(users: list[User]) -> Turn:
             outcome.errors["submit form: no form"] += 1
             return
         values = {
-            "done": str(rng.randrange(25, 35)),
+            "done": str(rng.randrange(30, 45)),  # the delayed part (30) is never more than the done
             "delayed": "30",
             "advanced": "",
             "reason": "委託先との調整",
