@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -273,6 +274,7 @@ def run_audit_forever(workdir: Path, rows: int) -> None:
     print("LISTENING 0", flush=True)
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))  # ends after the audit under way
     while not stop:
         with tempfile.TemporaryDirectory(dir=workdir) as scratch:
             audit_files(workdir / "in" / "registry.csv", workdir / "in" / "records.csv", Path(scratch))
@@ -325,10 +327,10 @@ class Child:
                 self.process.wait()
 
 
-def spawn(name: str, *extra: str, timeout: float = 180.0, profile: str = "") -> Child:
-    """Start ``bench/load.py --serve <extra>``; with ``profile``, under ``py-spy record`` (GIL-holding
-    samples, collapsed stacks written to that file when the child stops)."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--serve", *extra]
+def spawn(name: str, *extra: str, timeout: float = 180.0, profile: str = "", root: Path = ROOT) -> Child:
+    """Start ``bench/load.py --serve <extra>`` (from the checkout at ``root``); with ``profile``, under
+    ``py-spy record`` (GIL-holding samples, collapsed stacks written to that file when the child stops)."""
+    command = [sys.executable, str(root / "bench" / "load.py"), "--serve", *extra]
     if profile:
         py_spy = Path(sys.executable).with_name("py-spy")
         command = [str(py_spy), "record", "--gil", "-r", "250", "-f", "raw", "-o", profile, "--", *command]
@@ -337,7 +339,7 @@ def spawn(name: str, *extra: str, timeout: float = 180.0, profile: str = "") -> 
         stdout=subprocess.PIPE,
         stderr=None,
         text=True,
-        cwd=ROOT,
+        cwd=root,
     )
     deadline = time.monotonic() + timeout
     assert process.stdout is not None
@@ -430,6 +432,7 @@ def submission_turn(users: list[User]) -> Turn:
     from tests.support.cards import action_data
 
     dx_pros = [u for u in users if u.role == "DX PRO"]
+    reported: dict[str, int] = defaultdict(int)
 
     async def turn(session, url, connector, rng, outcome):
         user = rng.choice(dx_pros)
@@ -444,11 +447,14 @@ def submission_turn(users: list[User]) -> Turn:
         except (AssertionError, KeyError, TypeError):
             outcome.errors["submit form: no form"] += 1
             return
+        # valid for every bureau (nothing done this period, with the reason the form asks for), and
+        # a new submission each time (the reason is numbered): saved, or met by the bureau's ETag
+        reported[user.bureau] += 1
         values = {
-            "done": str(rng.randrange(30, 45)),  # the delayed part (30) is never more than the done
-            "delayed": "30",
-            "advanced": "",
-            "reason": "委託先との調整",
+            "done": "0",
+            "delayed": "0",
+            "advanced": "0",
+            "reason": f"委託先との調整（{reported[user.bureau]}回目）",
         }
         activity = execute_invoke(connector, cards.SUBMIT_VERB, {**data, **values}, user_aad=user.object_id)
         status, body = await _post(session, url, activity, outcome, "submit")
@@ -579,7 +585,7 @@ async def ratio_rounds(
         ("Agents SDK echo", "echo-agents", message_turn("echo", "hello", users)),
         ("botbuilder echo (as shipped)", "echo-botbuilder", message_turn("echo", "hello", users)),
     ]
-    for backend in ("sqlite", "azurite"):
+    for backend in ("sqlite", "baseline", "azurite"):
         if backend not in servers:
             continue
         kinds.append((f"menu [{backend}]", backend, message_turn("menu", "メニュー", users)))
@@ -622,20 +628,19 @@ def print_ratios(figures: dict[str, list[RoundFigure]]) -> None:
             f"{statistics.median(v.cpu_ms for v in values):>8.2f}"
             f"{sum(v.errors for v in values):>8}"
         )
-    for backend in ("azurite",):
-        pairs = [
-            (name, name.replace(f"[{backend}]", "[sqlite]"))
-            for name in figures
-            if name.endswith(f"[{backend}]")
-        ]
-        if pairs:
-            print("\nAzurite / SQLite, turns/s (median of per-round ratios):")
-            for name, sqlite_name in pairs:
-                ratios = [
-                    a.per_second / s.per_second
-                    for a, s in zip(figures[name], figures[sqlite_name], strict=True)
-                ]
-                print(f"  {name.removesuffix(' [azurite]'):<36}{statistics.median(ratios):>7.2f}")
+    titles = {"azurite": "Azurite", "baseline": "the baseline checkout"}
+    for backend, title in titles.items():
+        tag = f"[{backend}]"
+        pairs = [(name, name.replace(tag, "[sqlite]")) for name in figures if tag in name]
+        if not pairs:
+            continue
+        print(f"\n{title} against this checkout on SQLite (median of per-round ratios):")
+        print(f"  {'turn':<36}{'turns/s ratio':>14}{'CPU per turn ratio':>20}")
+        for name, sqlite_name in pairs:
+            rounds = list(zip(figures[name], figures[sqlite_name], strict=True))
+            speed = statistics.median(a.per_second / b.per_second for a, b in rounds)
+            cpu = statistics.median(a.cpu_ms / b.cpu_ms if b.cpu_ms else float("nan") for a, b in rounds)
+            print(f"  {name.removesuffix(f' [{backend}]'):<36}{speed:>14.2f}{cpu:>20.2f}")
 
 
 async def drive(args: argparse.Namespace) -> int:
@@ -654,6 +659,14 @@ async def drive(args: argparse.Namespace) -> int:
                 spawn("ict sqlite", "ict", "--data-dir", f"{tmp}/sqlite", profile=args.profile)
             ),
         }
+        if args.baseline:
+            # another checkout of the bot (e.g. ``git archive <commit> | tar -x -C DIR``): its server
+            # runs the same kinds in the same rounds, for a before/after within one run
+            baseline = Path(args.baseline).resolve()
+            shutil.copy(Path(__file__), baseline / "bench" / "load.py")
+            servers["baseline"] = started(
+                spawn("ict baseline", "ict", "--data-dir", f"{tmp}/baseline", root=baseline)
+            )
         if not args.no_azurite:
             from tests.support.azurite import running_azurite
 
@@ -674,7 +687,7 @@ async def drive(args: argparse.Namespace) -> int:
             print_ratios(figures)
 
         pick = mixed(users)
-        backends = [b for b in ("sqlite", "azurite") if b in servers]
+        backends = [b for b in ("sqlite", "azurite") if b in servers and not args.no_mixed]
         total_errors = 0
         for backend in backends:
             for concurrency in args.concurrency:
@@ -683,7 +696,7 @@ async def drive(args: argparse.Namespace) -> int:
                 )
                 print_run(f"mixed [{backend}], concurrency {concurrency}", outcome)
                 total_errors += outcome.error_count
-        if not args.no_audit:
+        if not args.no_audit and not args.no_mixed:
             audit = started(
                 spawn("audit", "audit", "--data-dir", f"{tmp}/audit", "--audit-rows", str(args.audit_rows))
             )
@@ -719,6 +732,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--audit-rows", type=int, default=200_000)
     parser.add_argument("--no-azurite", action="store_true")
     parser.add_argument("--no-audit", action="store_true")
+    parser.add_argument("--baseline", default="", help="another checkout to compare in the rounds")
+    parser.add_argument("--no-mixed", action="store_true", help="only the ratio rounds (and the soak)")
     parser.add_argument("--profile", default="", help="run the SQLite bot under py-spy; its stacks go here")
     parser.add_argument("--only", nargs="*", default=None, help="ratio rounds: only kinds containing these")
     parser.add_argument("--quick", action="store_true", help="10 s runs, 2 rounds of 150 turns, no soak")
