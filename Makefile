@@ -14,8 +14,8 @@ DEMO_CLOCK_START ?= 2023-08-08T09:00:00+09:00
 # SETTING prints one effective setting as the app sees it (for the targets that need the port or folder).
 SETTING = $(BIN)/python -c 'from services.kernel.settings import Settings; print(Settings.from_env().$(1))'
 
-.PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench bench-audit bench-outage screenshots \
-	check-seed reset clean
+.PHONY: help run demo playground test test-fast test-e2e fuzz lint package bench bench-audit bench-load bench-outage \
+	screenshots check-seed reset clean
 
 help:  ## this list
 	@echo "ICT推進ボット: make <target>"
@@ -96,6 +96,9 @@ package: $(VENV)/.runtime  ## the Teams app package build/ict-bot.zip (Microsoft
 bench: $(VENV)/.dev  ## run the benchmarks under bench/ (they print figures; bench-audit is separate)
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/fanout.py
+
+bench-load: $(VENV)/.dev node_modules/.installed  ## mixed load for 60 s at concurrency 16 and 64 on SQLite, Azurite and with a linkage audit, against two echo bots (about 20 minutes; BENCH_LOAD_ARGS=--quick for 10 s runs)
+	$(BIN)/python bench/load.py $(BENCH_LOAD_ARGS)
 
 bench-audit: $(VENV)/.dev  ## the My Number linkage audit on 820,000 × 800,000 generated rows (a few minutes)
 	$(BIN)/python bench/audit.py

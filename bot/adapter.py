@@ -9,6 +9,7 @@ from botbuilder.core import BotAdapter, ConversationState, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, InvokeResponse
 
+from bot import outbound
 from bot.compat import apply_msrest_error_body_fix, apply_msrest_retry_policy_fix
 from bot.settings import Settings
 from bot.storage_pool import storage_outage_message
@@ -35,6 +36,7 @@ def build_adapter(settings: Settings, conversation_state: ConversationState) -> 
             else "",
         )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.botframework_config()))
+    outbound.install(adapter)  # reuse connector clients, no token client per turn (bot/outbound.py)
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         outage = storage_outage_message(error)

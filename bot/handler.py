@@ -26,7 +26,8 @@ from msrest.serialization import Model
 
 from bot import actions
 from bot.files import file_attachments
-from bot.references import capture, forget
+from bot.outbound import card_content
+from bot.references import RecentCaptures, capture, forget
 from bot.storage_pool import StorageBusy, StorageUnavailable
 from bot.uploads import with_savers
 from cards.common import (
@@ -97,13 +98,13 @@ def sendable(card: dict) -> dict:
 
 
 def card_activity(card: dict) -> Activity:
-    return MessageFactory.attachment(CardFactory.adaptive_card(sendable(card)))
+    return MessageFactory.attachment(CardFactory.adaptive_card(card_content(sendable(card))))
 
 
 def invoke_response(card: dict) -> InvokeResponse:
     # botbuilder 4.17.1 serialises InvokeResponse.body with msrest: it must be a model, not a
     # dict (a dict fails with "'dict' object has no attribute 'is_xml_model'"). DESIGN §11.
-    body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=sendable(card))
+    body = AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=card_content(sendable(card)))
     return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
 
@@ -165,6 +166,7 @@ class IctBot(TeamsActivityHandler):
         self._conversation_state = conversation_state
         self._user_state = user_state
         self._people = people
+        self._recent_captures = RecentCaptures()  # a reference stored a moment ago is not rebuilt
 
     async def actor(self, turn_context: TurnContext) -> Actor:
         """Who is asking, resolved once per turn from ``from.aadObjectId`` (unregistered: staff)."""
@@ -191,7 +193,7 @@ class IctBot(TeamsActivityHandler):
             await self._conversation_state.save_changes(turn_context)
             await self._user_state.save_changes(turn_context)
             if turn_context.turn_state.get(_CAPTURE_KEY):  # only now: the turn succeeded
-                await capture(self._directory, turn_context.activity)
+                await capture(self._directory, turn_context.activity, self._recent_captures)
         except (StorageUnavailable, StorageBusy) as error:
             # The turn's answer is out and true (what it saved, it saved); only what the bot keeps of
             # the conversation could not be stored. Telling the user now that "nothing was saved"
@@ -317,7 +319,7 @@ class IctBot(TeamsActivityHandler):
         await turn_context.send_activity(card_activity(card))
 
     async def on_installation_update_remove(self, turn_context: TurnContext):
-        await forget(self._directory, turn_context.activity)
+        await forget(self._directory, turn_context.activity, self._recent_captures)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext):
         """Only the bot's own arrival matters here: remember where it was added. (botbuilder's Teams

@@ -48,6 +48,7 @@ from typing import Any
 from services.audit.models import Change as AuditChange
 from services.audit.trail import AuditLog
 from services.kernel.calendar import add_business_days
+from services.kernel.memo import EtagMemo, etags_of
 from services.kernel.numbers import parse_count as parse_number
 from services.kernel.privacy import mask_my_number
 from services.kernel.submissions import Submission, SubmissionMarkers, new_submission_id, valid_submission_id
@@ -433,16 +434,21 @@ class OnlineProceduresService:
         self.escalation_days = escalation_days
         self._audit = audit or AuditLog(store, clock)
         self._seed_rows = seed_rows or _stored_seed_rows(store)
+        self._memo = EtagMemo()  # summaries by the bureaus' ETags: recomputed after any write
 
     # --- loading ---------------------------------------------------------------------------------
 
-    def ledgers(self) -> list[Ledger]:
-        """Every bureau's stored ledger, in the table's order (created from the seed on first use)."""
+    def _bureau_entities(self) -> list[Entity]:
+        """Every bureau's stored entity, in the table's order (created from the seed on first use)."""
         entities = list(self._store.query(TABLE, PARTITION, {"kind": "bureau"}))
         if not entities:
             self._initialise()
             entities = list(self._store.query(TABLE, PARTITION, {"kind": "bureau"}))
-        return sorted((ledger_from_entity(e) for e in entities), key=lambda x: (x.order, x.bureau))
+        return sorted(entities, key=lambda e: (int(e["order"]), e["name"]))
+
+    def ledgers(self) -> list[Ledger]:
+        """Every bureau's stored ledger, in the table's order (created from the seed on first use)."""
+        return [ledger_from_entity(e) for e in self._bureau_entities()]
 
     def _initialise(self) -> None:
         rows = [r for r in self._seed_rows() if str(r["局"]) != "総計"]
@@ -469,14 +475,28 @@ class OnlineProceduresService:
         return ledger_from_entity(entity)
 
     def bureau_names(self) -> list[str]:
-        return [ledger.bureau for ledger in self.ledgers()]
+        return [str(e["name"]) for e in self._bureau_entities()]
 
     # --- reading (every read goes through the permission check) ------------------------------------
 
     def city_summary(self, viewer: Person, as_of: date) -> CitySummary:
         """全庁: published figures, readable by every member of staff."""
         require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
-        summaries = tuple(bureau_summary(x, as_of, self.alert_days) for x in self.ledgers())
+        entities = self._bureau_entities()
+        # computed again only when a bureau's ETag changed since (services.kernel.memo)
+        return self._memo.get(
+            ("city", as_of, self.alert_days), etags_of(entities), lambda: self._city_summary(entities, as_of)
+        )
+
+    def _city_summary(self, entities: list[Entity], as_of: date) -> CitySummary:
+        summaries = tuple(
+            self._memo.get(
+                ("bureau", e.row_key, as_of, self.alert_days),
+                etags_of([e]),
+                lambda e=e: bureau_summary(ledger_from_entity(e), as_of, self.alert_days),
+            )
+            for e in entities
+        )
         first = summaries[0].current
         total = summaries[0].progress
         for s in summaries[1:]:

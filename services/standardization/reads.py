@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from services.audit.trail import AuditLog
+from services.kernel.memo import EtagMemo, etags_of
 from services.kernel.seed import SeedError, read_seed_frame
 from services.people.identity import Person
 from services.people.permissions import Action, Resource, ResourceKind, check, require
@@ -60,6 +61,7 @@ class StandardizationReads:
         self._clock = clock
         self.alert_days = alert_days
         self._audit = audit or AuditLog(store, clock)
+        self._memo = EtagMemo()  # parsed systems and the overview, by the ETags they come from
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -104,13 +106,29 @@ class StandardizationReads:
     def cap(self) -> int | None:
         return st.config_from(self._config())[1]
 
-    def systems(self) -> list[System]:
-        self._config()
+    def _system_entities(self) -> list[Entity]:
         return [
-            st.system_from(e)
+            e
             for e in self._store.query(st.TABLE, st.PARTITION, {"kind": st.KIND_SYSTEM})
             if e.row_key.startswith(st.SYSTEM_PREFIX)
         ]
+
+    def _gap_entities(self) -> list[Entity]:
+        return [
+            e
+            for e in self._store.query(st.TABLE, st.PARTITION, {"kind": st.KIND_GAP})
+            if e.row_key.startswith(st.GAP_PREFIX)
+        ]
+
+    def _parsed_systems(self, entities: list[Entity]) -> tuple[System, ...]:
+        """The systems of ``entities``, parsed again only when one of their ETags changed."""
+        return self._memo.get(
+            "systems", etags_of(entities), lambda: tuple(st.system_from(e) for e in entities)
+        )
+
+    def systems(self) -> list[System]:
+        self._config()
+        return list(self._parsed_systems(self._system_entities()))
 
     def system(self, number: str) -> System:
         self._config()
@@ -120,11 +138,7 @@ class StandardizationReads:
         return st.system_from(entity)
 
     def gaps(self) -> list[Gap]:
-        return [
-            st.gap_from(e)
-            for e in self._store.query(st.TABLE, st.PARTITION, {"kind": st.KIND_GAP})
-            if e.row_key.startswith(st.GAP_PREFIX)
-        ]
+        return [st.gap_from(e) for e in self._gap_entities()]
 
     @staticmethod
     def resource(system: System, kind: ResourceKind = ResourceKind.STANDARDIZATION) -> Resource:
@@ -153,8 +167,22 @@ class StandardizationReads:
 
     def overview(self, viewer: Person, as_of: date) -> Overview:
         require(viewer, Action.READ, Resource(ResourceKind.GENERAL))
+        config = self._config()
+        systems, gaps = self._system_entities(), self._gap_entities()
+        # computed again only when the config, a system or a gap changed (services.kernel.memo)
+        return self._memo.get(
+            ("overview", as_of, self.alert_days),
+            etags_of([config, *systems, *gaps]),
+            lambda: self._overview(config, systems, gaps, as_of),
+        )
+
+    def _overview(self, config: Entity, systems: list[Entity], gaps: list[Entity], as_of: date) -> Overview:
+        steps, cap = st.config_from(config)
+        parsed = list(self._parsed_systems(systems))
+        parsed_gaps = [st.gap_from(e) for e in gaps]
+        statuses = tuple(rules.system_status(s, steps, parsed_gaps, as_of, self.alert_days) for s in parsed)
         return Overview(
-            as_of, tuple(self.statuses(as_of)), self.costs(), rules.review_queue(self.gaps()), self.steps()
+            as_of, statuses, rules.cost_summary(parsed, cap), rules.review_queue(parsed_gaps), steps
         )
 
     def detail(self, viewer: Person, number: str, as_of: date) -> SystemView:

@@ -631,3 +631,17 @@ def test_the_cli_reports_a_missing_file_in_one_line(store, tmp_path, capsys, mon
     assert capsys.readouterr().err == f"エラー: ファイルが見つかりません: {tmp_path / 'ない.xlsx'}\n"
     assert main(["--as-of", "9月", "alerts"], store=store) == 2
     assert "日付は YYYY-MM-DD で指定してください: 9月" in capsys.readouterr().err
+
+
+def test_the_city_summary_kept_between_reads_follows_a_write_made_by_another_instance(store, clock, dx):
+    reader = OnlineProceduresService(store, clock, alert_days=5, escalation_days=10)
+    writer = OnlineProceduresService(store, clock, alert_days=5, escalation_days=10)  # the CLI, another app
+    before = reader.city_summary(dx.person, IN_Q2)
+    assert reader.city_summary(dx.person, IN_Q2) is before  # nothing written: the same figures, kept
+    form = writer.update_form(dx, HEALTH, IN_Q2)
+    writer.submit(dx, form_data(form, done="30", delayed="30", reason="委託先との調整"), IN_Q2)
+    after = reader.city_summary(dx.person, IN_Q2)
+    health = next(b for b in after.bureaus if b.bureau == HEALTH)
+    assert after is not before and health.current.report is not None and health.current.report.done == 30
+    assert next(b for b in before.bureaus if b.bureau == HEALTH).current.report is None
+    assert reader.bureau_names() == [b.bureau for b in after.bureaus]

@@ -560,3 +560,27 @@ def test_cli_check_reports_the_error_and_exits_1(data_copy, capsys):
     edit_cell(data_copy / "online_procedures.csv", 5, "帳票数", "abc")
     assert main(["check", str(data_copy)]) == 1
     assert 'online_procedures.csv 5行目 「帳票数」: 数値ではありません ("abc")' in capsys.readouterr().err
+
+
+def test_a_stored_seed_frame_is_built_once_and_every_reader_gets_its_own_copy():
+    from services.kernel.seed import load_seed, read_seed_frame, seed_store
+    from tests.fakes import InMemoryTableStore
+
+    store = InMemoryTableStore()
+    seed_store(store, load_seed())
+    first = read_seed_frame(store, "digital_divide_r4")
+    first.iloc[0, 0] = "書き換えた値"  # a reader changing its frame changes nobody else's
+    second = read_seed_frame(store, "digital_divide_r4")
+    assert second.iloc[0, 0] != "書き換えた値"
+    assert second.equals(read_seed_frame(store, "digital_divide_r4"))
+    # a write to the stored rows (a re-seed, another instance) is read at once
+    from services.kernel.seed.schemas import SCHEMA_BY_NAME
+    from services.kernel.seed.store import SEED_TABLE
+    from storage.base import Entity
+
+    column = SCHEMA_BY_NAME["digital_divide_r4"].columns[0]
+    entity = next(iter(store.query(SEED_TABLE, "digital_divide_r4")))
+    changed = {**entity.properties, column.key: "新しい値"}
+    assert "新しい値" not in list(second.iloc[:, 0])
+    store.upsert(SEED_TABLE, Entity(entity.partition_key, entity.row_key, changed))
+    assert "新しい値" in list(read_seed_frame(store, "digital_divide_r4").iloc[:, 0])

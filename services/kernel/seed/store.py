@@ -3,12 +3,15 @@ file) and read back as the same DataFrames, because every figure shown is comput
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from services.kernel.memo import EtagMemo, etags_of
 from services.kernel.seed.checks import DX_SELECTION_MEETING
 from services.kernel.seed.loader import SeedData, to_frame
 from services.kernel.seed.model import (
@@ -109,8 +112,29 @@ def read_seed_frame(store: TableStore, name: str) -> pd.DataFrame:
                 )
             ]
         )
-    records = [{c.name: _decode(c, e.get(c.key)) for c in schema.columns} for e in entities]
-    return to_frame(schema, records)
+
+    def build() -> pd.DataFrame:
+        records = [{c.name: _decode(c, e.get(c.key)) for c in schema.columns} for e in entities]
+        return to_frame(schema, records)
+
+    # Built again only when a seed row's ETag changed (a re-seed); each caller gets its own copy.
+    return _frame_memo(store).get(name, etags_of(entities), build).copy()
+
+
+_FRAME_MEMOS: weakref.WeakKeyDictionary[TableStore, EtagMemo] = weakref.WeakKeyDictionary()
+_FRAME_MEMOS_LOCK = threading.Lock()
+
+
+def _frame_memo(store: TableStore) -> EtagMemo:
+    """The seed frames built from ``store`` (one memo per open store, gone with it)."""
+    with _FRAME_MEMOS_LOCK:
+        try:
+            memo = _FRAME_MEMOS.get(store)
+            if memo is None:
+                memo = _FRAME_MEMOS[store] = EtagMemo(size=64)
+        except TypeError:  # a store that cannot be weakly referenced or hashed: nothing kept
+            memo = EtagMemo(size=0)
+        return memo
 
 
 def read_online_procedures(store: TableStore) -> pd.DataFrame:
