@@ -6,6 +6,7 @@ Cards are pure: no I/O, no botbuilder. Dialogs send what these functions return.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -75,6 +76,22 @@ def input_refused_card() -> dict:
             ),
         ],
         [menu_action()],
+    )
+
+
+def stored_if_changed(current: Mapping[str, str], typed: Mapping[str, str], field: str) -> str | None:
+    """After a conflict: the value stored now for ``field`` when it differs from what was typed
+    (both stripped), else None. The card shows it under the input, in its own words."""
+    if field not in current:
+        return None
+    stored = current[field].strip()
+    return None if stored == typed.get(field, "").strip() else stored
+
+
+def stored_value_note(shown: str) -> dict:
+    """The small line 「保存されている値: …」 under an input after a conflict."""
+    return text_block(
+        f"保存されている値: {shown or '（未入力）'}", isSubtle=True, size="Small", spacing="None"
     )
 
 

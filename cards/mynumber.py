@@ -19,6 +19,8 @@ from cards.common import (
     japanese_date,
     menu_action,
     notice,
+    stored_if_changed,
+    stored_value_note,
     submit_action,
     text_block,
 )
@@ -107,13 +109,11 @@ def _error(form: Form, field: str) -> list[dict]:
 
 def _latest(form: Form, field: str) -> list[dict]:
     """After a conflict, the value stored now under an input whose typed value differs from it."""
-    if field not in form.current:
+    stored = stored_if_changed(form.current, form.values, field)
+    if stored is None:
         return []
-    stored = form.current[field].strip()
-    if stored == form.values.get(field, "").strip():
-        return []
-    shown = stored.replace(",", "、") if stored and stored != NO_ANSWER else "（未入力）"
-    return [text_block(f"保存されている値: {_cut(shown, 60)}", isSubtle=True, size="Small", spacing="None")]
+    shown = stored.replace(",", "、") if stored != NO_ANSWER else ""
+    return [stored_value_note(_cut(shown, 60))]
 
 
 def _text_input(

@@ -34,6 +34,8 @@ from cards.common import (
     japanese_date,
     menu_action,
     notice,
+    stored_if_changed,
+    stored_value_note,
     submit_action,
     text_block,
 )
@@ -302,18 +304,16 @@ def _error(form: UpdateForm, field: str) -> list[dict]:
 
 def _latest(form: UpdateForm, field: str) -> list[dict]:
     """After a conflict, the value stored now under an input whose typed value differs from it."""
-    if field not in form.current:
-        return []
-    stored = form.current[field].strip()
-    if stored == form.values.get(field, "").strip():
+    stored = stored_if_changed(form.current, form.values, field)
+    if stored is None:
         return []
     if field == FIELD_STATUS and stored in Rollout.__members__:
         shown = Rollout[stored].value
     elif field == FIELD_METHODS and stored:
         shown = "、".join(Method[m].value if m in Method.__members__ else "なし" for m in stored.split(","))
     else:
-        shown = stored or "（未入力）"
-    return [small(f"保存されている値: {shown[:60]}")]
+        shown = stored
+    return [stored_value_note(shown[:60])]
 
 
 def _text_input(form: UpdateForm, field: str, label: str, placeholder: str = "", **extra) -> list[dict]:

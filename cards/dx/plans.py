@@ -12,6 +12,8 @@ from cards.common import (
     header,
     japanese_date,
     notice,
+    stored_if_changed,
+    stored_value_note,
     submit_action,
     text_block,
 )
@@ -79,15 +81,12 @@ def _text(
 
 def _latest(form: PlanForm, name: str) -> list[dict]:
     """After a conflict, the value stored now under an input whose typed value differs from it."""
-    if name not in form.current:
-        return []
-    stored = form.current[name].strip()
-    if stored == form.values.get(name, "").strip():
+    stored = stored_if_changed(form.current, form.values, name)
+    if stored is None:
         return []
     if name == "category" and stored in Category._value2member_map_:
         stored = Category(stored).label
-    shown = stored.replace("\n", " ／ ")[:200] or "（未入力）"
-    return [text_block(f"保存されている値: {shown}", isSubtle=True, size="Small", spacing="None")]
+    return [stored_value_note(stored.replace("\n", " ／ ")[:200])]
 
 
 def plan_form_card(form: PlanForm, categories: Sequence[tuple[Category, str]] = ()) -> dict:
