@@ -24,6 +24,7 @@ from cards import mynumber_audit as cards
 from tests.e2e.conftest import running_e2e
 from tests.support.cards import action_data, inputs, inputs_by_id
 from tests.support.cards import card_json as text
+from tests.support.leakscan import inputs_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +48,7 @@ def stack(tmp_path_factory, pytestconfig, uploads):
 @pytest.fixture(scope="module")
 def sharepoint(tmp_path_factory):
     """The generated inputs behind download URLs, on a loop in a thread (these tests are synchronous)."""
-    folder = tmp_path_factory.mktemp("audit-inputs")
+    folder = inputs_dir(tmp_path_factory.mktemp("audit-inputs"))  # My Numbers: test inputs, not output
     generate(folder, 500, 480, seed=21)
 
     async def get(request: web.Request) -> web.Response:
