@@ -81,7 +81,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 def _recovering_after_a_crash(store: TableStore, clock: Callable[[], datetime]):
-    """At start-up, in the background, finish what a process that stopped mid-way left: the audit
+    """At start-up, before any request, finish what a process that stopped mid-way left: the audit
     entries of changes it saved (services.audit.trail, ``recover``), then a roster import it cut
     short (services.people.imports, ``resume_interrupted_import``)."""
 
@@ -96,13 +96,11 @@ def _recovering_after_a_crash(store: TableStore, clock: Callable[[], datetime]):
         except Exception:
             logger.exception("起動時の復旧処理に失敗しました。次回の起動時にもう一度行います。")
 
-    async def context(_: web.Application):
-        task = asyncio.create_task(asyncio.to_thread(settle))
-        yield
-        if not task.done():
-            await asyncio.wait([task], timeout=5)
+    async def recover(_: web.Application) -> None:
+        # Before the first request: a turn must not meet a change that recovery is still finishing.
+        await asyncio.to_thread(settle)
 
-    return context
+    return recover
 
 
 def store_timeouts(settings: Settings) -> StoreTimeouts:
@@ -167,7 +165,7 @@ def create_app(
 
     app.cleanup_ctx.append(refresh_signing_keys)
     app.on_startup.append(start_storage_pool)
-    app.cleanup_ctx.append(_recovering_after_a_crash(pool.store, clock))
+    app.on_startup.append(_recovering_after_a_crash(pool.store, clock))
     app.on_startup.append(start_scheduler)
     app.on_cleanup.append(stop_scheduler)
     app.on_cleanup.append(close_store)

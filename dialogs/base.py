@@ -15,17 +15,18 @@ the polite "操作できません" card in ``MainDialog``, and nothing has been 
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from botbuilder.core import TurnContext
 
 from cards.menu import error_card, preparing_card
 from services.kernel.programmes import ProgrammeInfo
-from services.kernel.settings import Settings
+from services.kernel.settings import TIMEZONE, Settings
 from services.people.identity import Actor
 from services.people.service import PeopleService
 from storage.base import TableStore
@@ -150,10 +151,25 @@ class DialogDeps:
             object.__setattr__(self, "people", PeopleService(self.store, self.clock))
 
 
+T = TypeVar("T")
+
+
+async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A blocking service call, off the event loop: on the loop's default executor, which the app
+    sets to the storage pool's threads (``bot.storage_pool``)."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
 class ProgrammeDialog(abc.ABC):
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         self.programme = programme
         self.deps = deps
+
+    _run = staticmethod(run_blocking)
+
+    def today(self) -> date:
+        """Today in Asia/Tokyo, by the app's clock."""
+        return self.deps.clock().astimezone(TIMEZONE).date()
 
     @abc.abstractmethod
     async def open(self, turn: TurnContext, actor: Actor) -> dict:

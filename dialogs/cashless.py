@@ -9,11 +9,9 @@ shows the polite card with nothing written. "Today" is ``deps.clock()`` in Asia/
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from datetime import date
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from botbuilder.core import TurnContext
 
@@ -38,7 +36,6 @@ from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 EXPORT_REGISTRY = "cashless.registry"
 
 
@@ -82,13 +79,6 @@ class CashlessDialog(ProgrammeDialog):
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)
-
-    def today(self) -> date:
-        return self.deps.clock().astimezone(TIMEZONE).date()
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def open(self, turn: TurnContext, actor: Actor) -> dict:
         return await self.overview(actor)

@@ -9,11 +9,10 @@ which asks the one permission check and appends to the audit trail; ``Forbidden`
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from botbuilder.core import TurnContext
 
@@ -36,7 +35,6 @@ from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 CLASSES_EXPORT = "digital_divide.classes"
 
 
@@ -76,13 +74,6 @@ class DigitalDivideDialog(ProgrammeDialog):
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)
-
-    def today(self) -> date:
-        return self.deps.clock().astimezone(TIMEZONE).date()
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def open(self, turn: TurnContext, actor: Actor) -> dict:
         return await self.summary(actor)

@@ -9,11 +9,9 @@ audit trail); ``Forbidden`` escapes to ``MainDialog``, which shows the polite ca
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from datetime import date
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from botbuilder.core import TurnContext
 
@@ -34,7 +32,6 @@ from services.proactive.alerts import DueAlert
 from services.proactive.channels import ChannelMap
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 EXPORT = "dx.plans"
 
 
@@ -92,13 +89,6 @@ class DxDialog(ProgrammeDialog):
         super().__init__(programme, deps)
         self.plans = plan_service(deps)
         self.training = training_service(deps)
-
-    def today(self) -> date:
-        return self.deps.clock().astimezone(TIMEZONE).date()
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     # --- overview and plans -------------------------------------------------------------------
 

@@ -7,25 +7,20 @@ the one permission check and appends to the audit trail; ``Forbidden`` escapes t
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
-from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from botbuilder.core import TurnContext
 
 from cards import literacy as cards
 from dialogs.base import DialogDeps, ProgrammeDialog
 from services.kernel.programmes import ProgrammeInfo
-from services.kernel.settings import TIMEZONE
 from services.literacy.service import DEFAULT_AT_RISK_DAYS, Conflict, Invalid, LiteracyService
 from services.literacy.status import LiteracyStatus
 from services.people.identity import Actor
 from services.people.permissions import Action, Resource, ResourceKind, check, require
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def service_for(deps: DialogDeps) -> LiteracyService:
@@ -47,13 +42,6 @@ class LiteracyDialog(ProgrammeDialog):
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)
-
-    def today(self) -> date:
-        return self.deps.clock().astimezone(TIMEZONE).date()
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def open(self, turn: TurnContext, actor: Actor) -> dict:
         if _shared(turn):

@@ -9,11 +9,9 @@ shows the polite card with nothing written. "Today" is ``deps.clock()`` in Asia/
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from botbuilder.core import TurnContext
 
@@ -23,7 +21,6 @@ from dialogs.base import DialogDeps, FileOffer, IncomingFile, ProgrammeDialog
 from dialogs.mynumber_audit import AuditFlow
 from services.kernel.numbers import count_or
 from services.kernel.programmes import ProgrammeInfo
-from services.kernel.settings import TIMEZONE
 from services.kernel.tabular import ImportRejected, peek
 from services.mynumber import rules
 from services.mynumber.excel import IMPORT_COLUMNS, publication_xlsx
@@ -35,7 +32,6 @@ from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 EXPORT_PUBLICATION = "mynumber.publication"
 
 
@@ -87,13 +83,6 @@ class MyNumberDialog(ProgrammeDialog):
         super().__init__(programme, deps)
         self.service = service_for(deps)
         self.audit = AuditFlow(deps, self.service)
-
-    def today(self) -> date:
-        return self.deps.clock().astimezone(TIMEZONE).date()
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     # --- showing ------------------------------------------------------------------------------
 

@@ -8,11 +8,9 @@ which asks the one permission check and appends to the audit trail; ``Forbidden`
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from datetime import date
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from botbuilder.core import TurnContext
 
@@ -41,7 +39,6 @@ from services.people.permissions import Action, Resource, ResourceKind, require
 from services.proactive.alerts import DueAlert
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def service_for(deps: DialogDeps) -> OnlineProceduresService:
@@ -102,13 +99,6 @@ class OnlineProceduresDialog(ProgrammeDialog):
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)
-
-    def today(self) -> date:
-        return self.deps.clock().astimezone(TIMEZONE).date()
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     # --- showing ------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from cards import people as cards
-from dialogs.base import DialogDeps, FileOffer, IncomingFile
+from dialogs.base import DialogDeps, FileOffer, IncomingFile, run_blocking
 from services.kernel.tabular import ImportRejected
 from services.people.identity import Actor, OrgUnit, Person, RequestStatus, Role, RoleGrant
 from services.people.permissions import Action, Resource, ResourceKind, require
@@ -68,8 +68,7 @@ class AdminDialog:
         self.deps = deps
         self.people = deps.people
 
-    async def _run(self, function, *args, **kwargs):
-        return await asyncio.to_thread(function, *args, **kwargs)
+    _run = staticmethod(run_blocking)
 
     async def _units(self, viewer: Person) -> list[OrgUnit]:
         organisation = await self._run(self.people.organisation, viewer)

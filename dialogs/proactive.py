@@ -15,7 +15,6 @@ Channel mapping and running jobs are administrators' (``services.people.permissi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from cards import proactive as cards
-from dialogs.base import DialogDeps
+from dialogs.base import DialogDeps, run_blocking
 from services.audit.models import Change
 from services.kernel.calendar import JST, DateParseError
 from services.kernel.programmes import normalise
@@ -102,8 +101,7 @@ class ProactiveDialog:
         # read only: who received an alert (a snooze is allowed from there)
         self.outbox = Outbox(deps.store, deps.clock, "dialog", lease=timedelta(0))
 
-    async def _run(self, function, *args, **kwargs):
-        return await asyncio.to_thread(function, *args, **kwargs)
+    _run = staticmethod(run_blocking)
 
     def _today(self) -> date:
         return self.deps.clock().astimezone(JST).date()

@@ -8,11 +8,9 @@ which asks the one permission check and appends to the audit trail; ``Forbidden`
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from datetime import date
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from botbuilder.core import TurnContext
 
@@ -40,7 +38,6 @@ from services.standardization.service import (
 from services.standardization.sources import StandardizationAlerts, StandardizationStatus
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 EXPORT_NAME = "standardization.workbook"
 
 
@@ -78,13 +75,6 @@ class StandardizationDialog(ProgrammeDialog):
     def __init__(self, programme: ProgrammeInfo, deps: DialogDeps):
         super().__init__(programme, deps)
         self.service = service_for(deps)
-
-    def today(self) -> date:
-        return self.deps.clock().astimezone(TIMEZONE).date()
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def open(self, turn: TurnContext, actor: Actor) -> dict:
         return await self.overview(actor)

@@ -30,7 +30,8 @@ def live_titles() -> list[str]:
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_path_outside_the_checkout(path):
-    found = re.findall(r"(?<![\w.])(?:/work/|/home/|/Users/|/tmp/|/root/|[A-Z]:\\)\S*", text(path))
+    # the machine folders, spelled so that this line is not itself a machine path
+    found = re.findall(r"(?<![\w.])(?:/(?:work|home|Users|tmp|root)/|[A-Z]:\\)\S*", text(path))
     assert found == []
 
 

@@ -470,7 +470,9 @@ async def race(crowd: Crowd, store: TableStore, serve, settings, connector) -> O
             for user, values in zip(people, sent, strict=True)
         )
     )
-    assert racing.together == USERS, f"only {racing.together} of {USERS} writers overlapped"
+    assert racing.together == USERS, (
+        f"only {racing.together} of {USERS} writers overlapped; the first answer: {text_of(answers[0])[:600]}"
+    )
 
     fresh = action_data(await invoke(client, connector, people[0], *verb.open), verb.submit)
     stored = verb.stored(store)
